@@ -1,0 +1,169 @@
+"""The ``polygon`` console script.
+
+Subcommands::
+
+    polygon --version
+    polygon endpoints                       the generated endpoint table
+    polygon sandbox [--port 8765 ...]       run the offline emulator of the provider
+    polygon demo [--no-stream]              the main job, against an embedded sandbox
+    polygon fetch SYMBOL TIMEFRAME [--start D --end D] [--csv PATH]
+    polygon cache list|size|clear [--symbol S] [--timeframe TF]
+    polygon validate SYMBOL TIMEFRAME [--start D --end D] [--json]
+
+Errors from the library are shown as one line on stderr with exit code 2 (bad input) or 1.
+"""
+
+import argparse
+import json
+import logging
+import sys
+from typing import List, Optional
+
+from polygon._version import __version__
+from polygon.exceptions import InvalidInputError, PolygonError
+
+__all__ = ["build_parser", "main"]
+
+
+def _cmd_endpoints(args: argparse.Namespace) -> int:
+    from polygon._generated.endpoints import ENDPOINTS
+
+    width = max(len(name) for name in ENDPOINTS)
+    for name in sorted(ENDPOINTS):
+        spec = ENDPOINTS[name]
+        print("%-*s  %-4s %s" % (width, name, spec.method, spec.path))
+    return 0
+
+
+def _cmd_sandbox(args: argparse.Namespace) -> int:
+    from polygon.sandbox.__main__ import main as sandbox_main
+
+    return sandbox_main(args.rest) or 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from polygon.demo import run_demo
+
+    return run_demo(
+        symbols=args.symbols,
+        cache_dir=args.cache_dir,
+        stream_seconds=0.0 if args.no_stream else args.stream_seconds,
+        out=print,
+    )
+
+
+def _manager():
+    from polygon.manager import PolygonDataManager
+
+    return PolygonDataManager()
+
+
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    df = _manager().fetch_data(args.symbol, args.timeframe, args.start, args.end, use_cache=not args.no_cache)
+    if args.csv:
+        df.to_csv(args.csv)
+        print("wrote %d bars to %s" % (len(df), args.csv))
+    else:
+        print(df.to_string(max_rows=args.rows))
+        print("%d bars, source=%s" % (len(df), df.attrs.get("source")))
+    return 0
+
+
+def _cmd_cache(args: argparse.Namespace) -> int:
+    from polygon.storage import get_storage_manager
+
+    storage = get_storage_manager()
+    if args.action == "list":
+        entries = storage.list_cached()
+        if args.json:
+            print(json.dumps(entries, indent=2, default=str))
+        elif not entries:
+            print("cache is empty (%s)" % storage.cache_dir)
+        else:
+            for entry in entries:
+                print("  ".join("%s=%s" % (k, v) for k, v in entry.items()))
+    elif args.action == "size":
+        size = storage.size_on_disk()
+        print("%s: %.1f MiB (%d bytes)" % (storage.cache_dir, size / 2**20, size))
+    else:
+        removed = storage.clear(symbol=args.symbol, timeframe=args.timeframe)
+        print("removed %s" % (removed,))
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from polygon.validators import format_report, generate_validation_summary
+
+    df = _manager().fetch_data(args.symbol, args.timeframe, args.start, args.end)
+    report = generate_validation_summary(df, args.symbol, args.timeframe)
+    print(json.dumps(report, indent=2, default=str) if args.json else format_report(report))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``polygon`` command."""
+    parser = argparse.ArgumentParser(prog="polygon", description="polygon-kit: Polygon.io / Massive market data")
+    parser.add_argument("--version", action="version", version="polygon-kit %s" % __version__)
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("endpoints", help="list the provider endpoints this client knows")
+    p.set_defaults(func=_cmd_endpoints)
+
+    p = sub.add_parser("sandbox", help="run the offline provider emulator", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=_cmd_sandbox)
+
+    p = sub.add_parser("demo", help="fetch, cache and stream against an embedded sandbox")
+    p.add_argument("--symbols", nargs="+", default=["AAPL", "MSFT", "SPY"])
+    p.add_argument("--cache-dir", default=None, help="default: .polygon-demo-cache in the current directory")
+    p.add_argument("--stream-seconds", type=float, default=3.0)
+    p.add_argument("--no-stream", action="store_true")
+    p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("fetch", help="fetch bars through the cache")
+    p.add_argument("symbol")
+    p.add_argument("timeframe")
+    p.add_argument("--start")
+    p.add_argument("--end")
+    p.add_argument("--csv")
+    p.add_argument("--rows", type=int, default=20)
+    p.add_argument("--no-cache", action="store_true")
+    p.set_defaults(func=_cmd_fetch)
+
+    p = sub.add_parser("cache", help="inspect or clear the file cache")
+    p.add_argument("action", choices=["list", "size", "clear"])
+    p.add_argument("--symbol")
+    p.add_argument("--timeframe")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_cache)
+
+    p = sub.add_parser("validate", help="data-quality report for cached/fetched bars")
+    p.add_argument("symbol")
+    p.add_argument("timeframe")
+    p.add_argument("--start")
+    p.add_argument("--end")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_validate)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Run the ``polygon`` command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except InvalidInputError as exc:
+        print("error: %s" % exc, file=sys.stderr)
+        return 2
+    except PolygonError as exc:
+        print("error: %s" % exc, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
