@@ -1,0 +1,95 @@
+"""Trading calendar: trading days, session bounds, early closes, the weekday fallback."""
+
+import datetime as dt
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from polygon import sessions
+
+HAS_XCALS = sessions.calendar_source() == "exchange_calendars"
+needs_xcals = pytest.mark.skipif(not HAS_XCALS, reason="exchange-calendars not installed")
+
+# 2023-11-22 09:30 America/New_York (EST, UTC-5) in epoch ms
+NOV22_OPEN = 1700663400000
+
+
+def test_source_is_reported():
+    assert sessions.calendar_source() in ("exchange_calendars", "weekdays")
+
+
+def test_weekends_are_never_trading_days():
+    days = sessions.trading_days("2023-01-01", "2023-12-31")
+    assert days and all(d.weekday() < 5 for d in days)
+    assert days == sorted(days)
+
+
+@needs_xcals
+def test_independence_day_has_no_session():
+    assert not sessions.is_trading_day(dt.date(2023, 7, 4))
+    assert sessions.trading_days("2023-07-03", "2023-07-05") == [dt.date(2023, 7, 3), dt.date(2023, 7, 5)]
+    assert dt.date(2023, 7, 4) in sessions.holidays("2023-07-01", "2023-07-31")
+    assert len(sessions.trading_days("2023-01-01", "2023-12-31")) == 250
+
+
+@needs_xcals
+def test_early_close_day_after_thanksgiving():
+    open_ms, close_ms = sessions.session_bounds("2023-11-24", "2023-11-24")
+    assert (close_ms - open_ms).tolist() == [210 * 60_000]  # 09:30-13:00
+    assert len(sessions.expected_minutes("2023-11-24", "2023-11-24")) == 210
+    ext_open, ext_close = sessions.session_bounds("2023-11-24", "2023-11-24", extended=True)
+    assert (ext_close - ext_open).tolist() == [13 * 3_600_000]  # 04:00-17:00
+
+
+def test_regular_bounds_are_0930_to_1600_new_york():
+    open_ms, close_ms = sessions.session_bounds("2023-11-22", "2023-11-22")
+    assert open_ms.dtype == np.int64
+    assert open_ms.tolist() == [NOV22_OPEN]
+    assert close_ms.tolist() == [NOV22_OPEN + 390 * 60_000]
+
+
+def test_daylight_saving_shifts_utc_open():
+    open_ms, _ = sessions.session_bounds("2023-03-10", "2023-03-13")  # DST starts 2023-03-12
+    to_utc_hour = [dt.datetime.fromtimestamp(v / 1000, dt.timezone.utc).hour for v in open_ms.tolist()]
+    assert to_utc_hour == [14, 13]
+
+
+def test_extended_hours_are_0400_to_2000():
+    open_ms, close_ms = sessions.session_bounds("2023-11-22", "2023-11-22", extended=True)
+    assert open_ms.tolist() == [NOV22_OPEN - 330 * 60_000]
+    assert (close_ms - open_ms).tolist() == [16 * 3_600_000]
+
+
+def test_expected_minutes_matches_bounds():
+    mins = sessions.expected_minutes("2023-11-20", "2023-11-28")
+    open_ms, close_ms = sessions.session_bounds("2023-11-20", "2023-11-28")
+    assert len(mins) == int(((close_ms - open_ms) // 60_000).sum())
+    assert np.all(np.diff(mins) > 0)
+    assert np.all(mins % 60_000 == 0)
+    assert mins[0] == open_ms[0] and mins[-1] == close_ms[-1] - 60_000
+
+
+def test_range_across_years_and_empty_range():
+    days = sessions.trading_days("2022-12-28", "2023-01-05")
+    assert days[0].year == 2022 and days[-1].year == 2023
+    assert sessions.trading_days("2023-01-05", "2023-01-01") == []
+    assert len(sessions.expected_minutes("2023-07-08", "2023-07-09")) == 0  # a weekend
+
+
+def test_weekday_fallback_has_no_holidays():
+    table = sessions._weekday_year(2023)
+    assert len(table.days) == 260
+    assert np.datetime64("2023-07-04") in table.days
+    assert table.holidays == []
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.dates(min_value=dt.date(1995, 1, 1), max_value=dt.date(2035, 12, 31)), st.integers(0, 60))
+def test_trading_days_agree_with_is_trading_day(start, span):
+    end = start + dt.timedelta(days=span)
+    days = set(sessions.trading_days(start, end))
+    for i in range(span + 1):
+        day = start + dt.timedelta(days=i)
+        assert (day in days) == sessions.is_trading_day(day)
