@@ -1,0 +1,170 @@
+"""Date, datetime and millisecond coercion for request parameters.
+
+Pure functions, no I/O. Naive datetimes are read in the *configured* timezone
+(``PolygonConfig.timezone``), never the machine's local time. Accepted inputs:
+
+- :class:`datetime.date` and ``'YYYY-MM-DD'`` strings: a whole calendar day;
+- :class:`datetime.datetime` (also ``pandas.Timestamp``), ISO-8601 datetime strings and
+  ``numpy.datetime64``: an instant (naive = configured timezone);
+- ``int`` (also numpy integers) and all-digit strings: epoch milliseconds.
+"""
+
+import datetime as _dt
+import functools
+import re
+from typing import Any, Tuple, Union
+
+from polygon.exceptions import InvalidDateRangeError
+
+__all__ = [
+    "DateLike",
+    "check_date_range",
+    "format_agg_bound",
+    "format_date",
+    "get_zone",
+    "to_epoch_ms",
+]
+
+DateLike = Union[_dt.date, _dt.datetime, int, str]
+
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+_ONE_MS = _dt.timedelta(milliseconds=1)
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DIGITS_RE = re.compile(r"^\d{1,16}$")
+_MAX_MS = 253402300799999  # 9999-12-31T23:59:59.999Z
+_ALLOWED = (
+    "use a date, a datetime (naive = the configured timezone), epoch milliseconds (int) "
+    "or a 'YYYY-MM-DD' / ISO-8601 string"
+)
+
+
+@functools.lru_cache(maxsize=32)
+def get_zone(name: str) -> _dt.tzinfo:
+    """Return the :class:`zoneinfo.ZoneInfo` for an IANA name (cached).
+
+    :raises InvalidDateRangeError: for an unknown zone.
+    """
+    import zoneinfo
+
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except Exception as exc:  # ZoneInfoNotFoundError, ValueError
+        raise InvalidDateRangeError("unknown timezone %r: %s" % (name, exc)) from None
+
+
+def _normalise(value: Any, name: str) -> Union[_dt.date, _dt.datetime, int]:
+    """Turn any accepted input into a date, a datetime or an int (ms)."""
+    if isinstance(value, bool):
+        raise InvalidDateRangeError("invalid %s %r: %s" % (name, value, _ALLOWED))
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return value
+    if isinstance(value, int):
+        ms = value
+    elif type(value).__module__ == "numpy":
+        import numpy as np
+
+        if isinstance(value, np.integer):
+            ms = int(value)
+        elif isinstance(value, np.datetime64):
+            if np.isnat(value):
+                raise InvalidDateRangeError("invalid %s: NaT; %s" % (name, _ALLOWED))
+            ms = int(value.astype("datetime64[ms]").astype("int64"))
+            return _EPOCH + _dt.timedelta(milliseconds=ms)
+        else:
+            raise InvalidDateRangeError("invalid %s %r: %s" % (name, value, _ALLOWED))
+    elif isinstance(value, str):
+        text = value.strip()
+        if _DATE_RE.match(text):
+            try:
+                return _dt.date.fromisoformat(text)
+            except ValueError:
+                raise InvalidDateRangeError("invalid %s %r: not a real calendar date" % (name, value)) from None
+        if _DIGITS_RE.match(text):
+            ms = int(text)
+        else:
+            try:
+                # 3.9/3.10 fromisoformat does not take a trailing 'Z'
+                return _dt.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+            except ValueError:
+                shown = text if len(text) <= 40 else text[:37] + "..."
+                raise InvalidDateRangeError("invalid %s %r: %s" % (name, shown, _ALLOWED)) from None
+    else:
+        raise InvalidDateRangeError("invalid %s %r (%s): %s" % (name, value, type(value).__name__, _ALLOWED))
+    if ms < 0 or ms > _MAX_MS:
+        raise InvalidDateRangeError("invalid %s %r: epoch milliseconds out of range" % (name, value))
+    return ms
+
+
+def _datetime_to_ms(value: _dt.datetime, tz: str) -> int:
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        value = value.replace(tzinfo=get_zone(tz))
+    return (value - _EPOCH) // _ONE_MS
+
+
+def _date_to_ms(value: _dt.date, tz: str, end: bool) -> int:
+    day = value + _dt.timedelta(days=1) if end else value
+    start = _dt.datetime(day.year, day.month, day.day, tzinfo=get_zone(tz))
+    ms = (start - _EPOCH) // _ONE_MS
+    return ms - 1 if end else ms
+
+
+def to_epoch_ms(value: Any, tz: str, end: bool = False, name: str = "date") -> int:
+    """Convert a date-like value to epoch milliseconds.
+
+    :param value: see the module docstring for accepted forms.
+    :param tz: IANA timezone used for naive datetimes and for calendar days.
+    :param end: for a calendar day, return its last millisecond instead of its first.
+    :param name: parameter name used in error messages.
+    :returns: epoch milliseconds (UTC).
+    :raises InvalidDateRangeError: when the value is not understood.
+    """
+    norm = _normalise(value, name)
+    if isinstance(norm, int):
+        return norm
+    if isinstance(norm, _dt.datetime):
+        return _datetime_to_ms(norm, tz)
+    return _date_to_ms(norm, tz, end)
+
+
+def format_agg_bound(value: Any, tz: str, name: str = "date") -> str:
+    """Format an aggregates ``from``/``to`` path value: ``'YYYY-MM-DD'`` for days, else epoch ms.
+
+    A whole day is passed as a date so the provider applies its own day boundaries;
+    an instant is passed as milliseconds (naive datetimes in ``tz``).
+    """
+    norm = _normalise(value, name)
+    if isinstance(norm, int):
+        return str(norm)
+    if isinstance(norm, _dt.datetime):
+        return str(_datetime_to_ms(norm, tz))
+    return norm.isoformat()
+
+
+def format_date(value: Any, name: str = "date") -> str:
+    """Format a calendar-day parameter (grouped daily, open/close) as ``'YYYY-MM-DD'``.
+
+    Datetimes are reduced to their own (wall-clock) date; epoch values are not accepted here.
+    """
+    norm = _normalise(value, name)
+    if isinstance(norm, int):
+        raise InvalidDateRangeError("invalid %s %r: expected a calendar day 'YYYY-MM-DD'" % (name, value))
+    if isinstance(norm, _dt.datetime):
+        norm = norm.date()
+    return norm.isoformat()
+
+
+def check_date_range(start: Any, end: Any, tz: str) -> Tuple[int, int]:
+    """Validate that ``start`` is not after ``end``.
+
+    Calendar days cover the whole day, so ``start == end`` for a date is one full day.
+
+    :returns: ``(start_ms, end_ms)`` inclusive bounds in epoch milliseconds.
+    :raises InvalidDateRangeError: when a bound is invalid or start is after end.
+    """
+    start_ms = to_epoch_ms(start, tz, end=False, name="start")
+    end_ms = to_epoch_ms(end, tz, end=True, name="end")
+    if start_ms > end_ms:
+        raise InvalidDateRangeError(
+            "invalid date range: start %r is after end %r; pass start <= end" % (start, end)
+        )
+    return start_ms, end_ms

@@ -1,0 +1,303 @@
+"""Client-side rate limiting: block before sending a request the provider would refuse.
+
+:class:`RateLimiter` enforces a per-minute and a per-day window (and an optional per-second
+cap). :meth:`RateLimiter.acquire` blocks until a request is allowed; the client calls
+:meth:`RateLimiter.release` when the response has arrived, so the slot counts from the later of
+the two times (the provider counts a request when it *arrives*, which is somewhere in between).
+That makes a free-tier user (5 requests/minute) paginating a long range never see a 429.
+
+Usage is shared per process: :func:`get_shared_limiter` returns one limiter per
+(API key hash, base URL), so counts survive across clients. :func:`get_rate_limit_status`
+reports the limiter of the default configuration::
+
+    {'minute': {'used': 3, 'limit': 5, 'remaining': 2, 'reset_in': 41.2},
+     'daily':  {'used': 3, 'limit': None, 'remaining': None, 'reset_in': 86341.0}}
+"""
+
+import collections
+import hashlib
+import logging
+import threading
+import time
+from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
+
+from polygon.exceptions import PolygonRateLimitError
+
+__all__ = [
+    "RateLimiter",
+    "get_rate_limit_status",
+    "get_shared_limiter",
+    "reset_shared_limiters",
+]
+
+logger = logging.getLogger(__name__)
+
+MINUTE = 60.0
+DAY = 86400.0
+_LOG_WAIT_OVER = 1.0
+
+
+class _SlidingLog:
+    """Exact sliding window: at most ``limit`` slots whose time is within the last ``window`` s.
+
+    A slot's time starts at acquisition and moves to the release time, so the list is not
+    sorted; it never holds more than ``limit`` entries, so scans are cheap.
+    """
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit = limit
+        self.window = window
+        self.slots: List[List[float]] = []
+
+    def prune(self, now: float) -> None:
+        horizon = now - self.window
+        if any(slot[0] <= horizon for slot in self.slots):
+            self.slots = [slot for slot in self.slots if slot[0] > horizon]
+
+    def wait_time(self, now: float) -> float:
+        self.prune(now)
+        if len(self.slots) < self.limit:
+            return 0.0
+        return min(slot[0] for slot in self.slots) + self.window - now
+
+    def add(self, now: float) -> List[float]:
+        slot = [now]
+        self.slots.append(slot)
+        return slot
+
+    def used(self, now: float) -> int:
+        self.prune(now)
+        return len(self.slots)
+
+    def reset_in(self, now: float) -> float:
+        self.prune(now)
+        if not self.slots:
+            return 0.0
+        return max(0.0, min(slot[0] for slot in self.slots) + self.window - now)
+
+
+class _BucketWindow:
+    """Counting window in ``window / buckets`` wide buckets (bounded memory for a day of traffic).
+
+    A bucket expires only once its *end* is a full window old, so the limit is never exceeded.
+    """
+
+    def __init__(self, limit: Optional[int], window: float, buckets: int = 1440) -> None:
+        self.limit = limit
+        self.window = window
+        self.width = window / buckets
+        self.counts: Deque[List[Any]] = collections.deque()  # [bucket_index, count]
+        self.total = 0
+
+    def prune(self, now: float) -> None:
+        while self.counts and (self.counts[0][0] + 1) * self.width <= now - self.window:
+            self.total -= self.counts.popleft()[1]
+
+    def wait_time(self, now: float) -> float:
+        self.prune(now)
+        if self.limit is None or self.total < self.limit:
+            return 0.0
+        return (self.counts[0][0] + 1) * self.width + self.window - now
+
+    def add(self, now: float) -> None:
+        index = int(now // self.width)
+        if self.counts and self.counts[-1][0] >= index:
+            self.counts[-1][1] += 1
+        else:
+            self.counts.append([index, 1])
+        self.total += 1
+
+    def used(self, now: float) -> int:
+        self.prune(now)
+        return self.total
+
+    def reset_in(self, now: float) -> float:
+        self.prune(now)
+        if not self.counts:
+            return 0.0
+        return max(0.0, (self.counts[0][0] + 1) * self.width + self.window - now)
+
+
+class RateLimiter:
+    """Thread-safe limiter with per-minute, per-day and optional per-second windows.
+
+    :param per_minute: requests per rolling minute, ``None`` for unlimited.
+    :param per_day: requests per rolling day, ``None`` for unlimited.
+    :param per_second: optional cap per rolling second (paid plans).
+    :param clock: monotonic clock (injectable for tests).
+    :param sleep: sleep function (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        per_minute: Optional[int] = None,
+        per_day: Optional[int] = None,
+        per_second: Optional[float] = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._blocked_until = 0.0
+        self.configure(per_minute, per_day, per_second)
+
+    def configure(
+        self, per_minute: Optional[int] = None, per_day: Optional[int] = None, per_second: Optional[float] = None
+    ) -> None:
+        """Change the limits, keeping the usage already recorded."""
+        for name, value in (("per_minute", per_minute), ("per_day", per_day), ("per_second", per_second)):
+            if value is not None and value < 0:
+                raise ValueError("%s must be >= 0 or None, got %r" % (name, value))
+        with self._lock:
+            now = self._clock()
+            old_minute = getattr(self, "_minute", None)
+            old_day = getattr(self, "_day", None)
+            minute_limit = int(per_minute) if per_minute else None
+            # the minute window is exact when limited; counting buckets otherwise (only for status)
+            minute: Any = _SlidingLog(minute_limit, MINUTE) if minute_limit else _BucketWindow(None, MINUTE, 60)
+            if isinstance(old_minute, _SlidingLog) and isinstance(minute, _SlidingLog):
+                old_minute.prune(now)
+                minute.slots = old_minute.slots[-minute.limit:]
+            elif old_minute is not None:
+                for _ in range(old_minute.used(now)):
+                    if isinstance(minute, _SlidingLog) and len(minute.slots) >= minute.limit:
+                        break
+                    minute.add(now)
+            day = _BucketWindow(int(per_day) if per_day else None, DAY)
+            if old_day is not None:
+                day.counts, day.total = old_day.counts, old_day.total
+            self._minute = minute
+            self._day = day
+            if per_second:
+                # a fractional rate (0.5/s) becomes 1 request per 2 s
+                count, window = (int(per_second), 1.0) if per_second >= 1 else (1, 1.0 / per_second)
+                self._second: Optional[_SlidingLog] = _SlidingLog(count, window)
+            else:
+                self._second = None
+            self.per_minute = minute_limit
+            self.per_day = day.limit
+            self.per_second = per_second or None
+
+    def _wait_locked(self, now: float) -> Tuple[float, str]:
+        waits = [(self._blocked_until - now, "the provider's Retry-After")]
+        if isinstance(self._minute, _SlidingLog):
+            waits.append((self._minute.wait_time(now), "the per-minute limit (%d/min)" % self._minute.limit))
+        waits.append((self._day.wait_time(now), "the per-day limit (%s/day)" % self._day.limit))
+        if self._second is not None:
+            waits.append((self._second.wait_time(now), "the per-second limit (%s/s)" % self.per_second))
+        return max(waits)
+
+    def acquire(self, timeout: Optional[float] = None) -> Any:
+        """Block until one request is allowed, and count it.
+
+        :param timeout: maximum seconds to wait; ``None`` waits as long as needed.
+        :returns: a token to pass to :meth:`release` once the response has arrived.
+        :raises PolygonRateLimitError: when the wait would exceed ``timeout`` (nothing is counted).
+        """
+        start = self._clock()
+        logged = False
+        for _ in range(1000000):  # bounded: every pass sleeps until a window moves on
+            with self._lock:
+                now = self._clock()
+                wait, reason = self._wait_locked(now)
+                if wait <= 0:
+                    minute_slot = self._minute.add(now)
+                    second_slot = self._second.add(now) if self._second is not None else None
+                    self._day.add(now)
+                    return (minute_slot, second_slot)
+            if timeout is not None and (now - start) + wait > timeout:
+                raise PolygonRateLimitError(
+                    "local rate limit: waiting for %s would take %.1fs, over the %.1fs timeout"
+                    % (reason, (now - start) + wait, timeout),
+                    retry_after=wait,
+                )
+            if wait > _LOG_WAIT_OVER and not logged:
+                logger.info("rate limit: waiting %.1fs for %s", wait, reason)
+                logged = True
+            self._sleep(wait)
+        raise PolygonRateLimitError("local rate limit: gave up waiting")  # pragma: no cover
+
+    def release(self, token: Any) -> None:
+        """Mark the request of ``token`` as answered: its slots count from now."""
+        if not token:
+            return
+        with self._lock:
+            now = self._clock()
+            for slot in token:
+                if slot is not None and slot[0] < now:
+                    slot[0] = now
+
+    def block_for(self, seconds: float) -> None:
+        """Hold every caller for ``seconds`` (the provider answered 429 with ``Retry-After``)."""
+        if seconds and seconds > 0:
+            with self._lock:
+                self._blocked_until = max(self._blocked_until, self._clock() + seconds)
+
+    def status(self) -> Dict[str, Dict[str, Any]]:
+        """Return ``{'minute': {...}, 'daily': {...}}`` with ``used``, ``limit``, ``remaining``, ``reset_in``."""
+        with self._lock:
+            now = self._clock()
+            out = {}
+            for key, window in (("minute", self._minute), ("daily", self._day)):
+                used = window.used(now)
+                limit = window.limit
+                out[key] = {
+                    "used": used,
+                    "limit": limit,
+                    "remaining": None if limit is None else max(0, limit - used),
+                    "reset_in": round(window.reset_in(now), 3),
+                }
+            return out
+
+    def __repr__(self) -> str:
+        return "RateLimiter(per_minute=%r, per_day=%r, per_second=%r)" % (
+            self.per_minute,
+            self.per_day,
+            self.per_second,
+        )
+
+
+_registry_lock = threading.Lock()
+_registry: Dict[Tuple[str, str], RateLimiter] = {}
+
+
+def _registry_key(api_key: Optional[str], base_url: str) -> Tuple[str, str]:
+    digest = hashlib.sha256((api_key or "").encode("utf-8")).hexdigest()[:16]
+    return digest, base_url.rstrip("/")
+
+
+def get_shared_limiter(config: Any) -> RateLimiter:
+    """Return the process-wide limiter for ``config``'s key and base URL, created on first use.
+
+    The limits follow the latest config passed in; recorded usage is kept.
+    """
+    key = _registry_key(config.api_key, config.base_url)
+    limits = (config.rate_limit_per_minute, config.rate_limit_per_day, config.rate_limit_per_second)
+    with _registry_lock:
+        limiter = _registry.get(key)
+        if limiter is None:
+            limiter = _registry[key] = RateLimiter(*limits)
+            return limiter
+    if (limiter.per_minute, limiter.per_day, limiter.per_second) != tuple(v or None for v in limits):
+        limiter.configure(*limits)
+    return limiter
+
+
+def reset_shared_limiters() -> None:
+    """Forget all shared limiters (tests; a new process starts empty anyway)."""
+    with _registry_lock:
+        _registry.clear()
+
+
+def get_rate_limit_status(config: Any = None) -> Dict[str, Dict[str, Any]]:
+    """Usage of the shared limiter of the default configuration (or of ``config``).
+
+    :returns: ``{'minute': {'used', 'limit', 'remaining', 'reset_in'}, 'daily': {...}}``;
+        ``limit`` and ``remaining`` are ``None`` when unlimited, ``reset_in`` is in seconds.
+    """
+    if config is None:
+        from polygon.config import get_config
+
+        config = get_config()
+    return get_shared_limiter(config).status()

@@ -1,0 +1,156 @@
+import logging
+import threading
+
+import pytest
+
+from polygon.config import PolygonConfig
+from polygon.exceptions import PolygonRateLimitError
+from polygon.rate_limit import RateLimiter, get_rate_limit_status, get_shared_limiter, reset_shared_limiters
+
+
+def make(clock, **kw):
+    return RateLimiter(clock=clock, sleep=clock.sleep, **kw), clock
+
+
+def test_free_tier_five_per_minute_never_six_in_a_window(fake_clock):
+    limiter, clock = make(fake_clock, per_minute=5)
+    times = []
+    for _ in range(12):
+        limiter.release(limiter.acquire())
+        times.append(clock())
+    # any 6 consecutive requests span at least a full minute
+    for i in range(len(times) - 5):
+        assert times[i + 5] - times[i] >= 60.0
+    assert times[4] == times[0]  # the first five go at once
+    assert clock.now - 1000.0 == pytest.approx(120.0)
+
+
+def test_slot_counts_from_release_time(fake_clock):
+    limiter, clock = make(fake_clock, per_minute=1)
+    token = limiter.acquire()
+    clock.advance(10)  # slow response: the provider may have counted it late
+    limiter.release(token)
+    limiter.acquire()
+    assert clock.now == pytest.approx(1000.0 + 10 + 60)
+
+
+def test_timeout_raises_without_counting(fake_clock):
+    limiter, clock = make(fake_clock, per_minute=2)
+    limiter.acquire()
+    limiter.acquire()
+    with pytest.raises(PolygonRateLimitError) as info:
+        limiter.acquire(timeout=5)
+    assert info.value.retry_after == pytest.approx(60.0)
+    assert limiter.status()["minute"]["used"] == 2
+    assert clock.sleeps == []
+
+
+def test_status_shape_and_values(fake_clock):
+    limiter, clock = make(fake_clock, per_minute=5, per_day=100)
+    for _ in range(3):
+        limiter.acquire()
+    clock.advance(20)
+    status = limiter.status()
+    assert set(status) == {"minute", "daily"}
+    for part in status.values():
+        assert set(part) == {"used", "limit", "remaining", "reset_in"}
+    assert status["minute"] == {"used": 3, "limit": 5, "remaining": 2, "reset_in": 40.0}
+    assert status["daily"]["used"] == 3 and status["daily"]["limit"] == 100 and status["daily"]["remaining"] == 97
+    clock.advance(41)
+    assert limiter.status()["minute"]["used"] == 0
+    assert limiter.status()["daily"]["used"] == 3
+
+
+def test_unlimited_reports_none_but_counts(fake_clock):
+    limiter, _ = make(fake_clock)
+    for _ in range(4):
+        limiter.acquire()
+    status = limiter.status()
+    assert status["minute"]["limit"] is None and status["minute"]["remaining"] is None
+    assert status["minute"]["used"] == 4 and status["daily"]["used"] == 4
+
+
+def test_daily_window_blocks_until_a_day_has_passed(fake_clock):
+    limiter, clock = make(fake_clock, per_day=3)
+    for _ in range(3):
+        limiter.acquire()
+    limiter.acquire()
+    assert 86400 <= clock.now - 1000.0 <= 86400 + 61
+
+
+def test_per_second_cap(fake_clock):
+    limiter, clock = make(fake_clock, per_second=2)
+    for _ in range(6):
+        limiter.acquire()
+    assert clock.now - 1000.0 == pytest.approx(2.0)
+    start = clock.now
+    slow, _ = make(fake_clock, per_second=0.5)
+    slow.acquire()
+    slow.acquire()
+    assert clock.now - start == pytest.approx(2.0)
+
+
+def test_block_for_holds_everyone(fake_clock):
+    limiter, clock = make(fake_clock)
+    limiter.block_for(7)
+    limiter.acquire()
+    assert clock.now - 1000.0 == pytest.approx(7.0)
+
+
+def test_logs_at_info_when_waiting_over_a_second(fake_clock, caplog):
+    limiter, _ = make(fake_clock, per_minute=1)
+    limiter.acquire()
+    with caplog.at_level(logging.INFO, logger="polygon.rate_limit"):
+        limiter.acquire()
+    assert any("per-minute" in r.getMessage() for r in caplog.records)
+
+
+def test_reconfigure_keeps_usage(fake_clock):
+    limiter, _ = make(fake_clock, per_minute=5)
+    limiter.acquire()
+    limiter.acquire()
+    limiter.configure(per_minute=10)
+    assert limiter.status()["minute"] == {"used": 2, "limit": 10, "remaining": 8, "reset_in": 60.0}
+
+
+def test_threads_never_exceed_the_window(fake_clock):
+    limiter, clock = make(fake_clock, per_minute=5)
+    times = []
+    lock = threading.Lock()
+
+    def worker():
+        for _ in range(3):
+            limiter.release(limiter.acquire())
+            with lock:
+                times.append(clock())
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+        assert not t.is_alive()
+    times.sort()
+    assert len(times) == 24
+    for i in range(len(times) - 5):
+        assert times[i + 5] - times[i] >= 60.0 - 1e-9
+
+
+def test_shared_registry_survives_across_clients():
+    reset_shared_limiters()
+    cfg = PolygonConfig(api_key="k1", base_url="http://127.0.0.1:9", rate_limit_per_minute=5)
+    a = get_shared_limiter(cfg)
+    a.acquire()
+    assert get_shared_limiter(cfg.replace()) is a
+    assert get_shared_limiter(cfg.replace(api_key="k2")) is not a
+    assert get_rate_limit_status(cfg)["minute"]["used"] == 1
+    reset_shared_limiters()
+
+
+def test_module_status_for_default_config(monkeypatch):
+    reset_shared_limiters()
+    monkeypatch.setenv("POLYGON_RATE_LIMIT_PER_MINUTE", "5")
+    status = get_rate_limit_status()
+    assert status["minute"] == {"used": 0, "limit": 5, "remaining": 5, "reset_in": 0.0}
+    assert status["daily"]["limit"] is None
+    reset_shared_limiters()
