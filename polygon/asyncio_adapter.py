@@ -1,0 +1,77 @@
+"""Thin sync -> async adapter: one implementation (sync), awaitable when a loop is running.
+
+A method decorated with :func:`sync_or_async` runs and returns its result when called from plain code.
+Called while an asyncio event loop runs in the current thread, it instead returns an awaitable (an
+executor future, already scheduled) that runs the same sync method in the loop's default executor.
+Inside that call :func:`caller_loop` names the loop the caller awaited from, and blocking waits should
+use :func:`wait_event` so that cancelling the awaiting task frees the executor thread promptly.
+"""
+
+import asyncio
+import contextvars
+import functools
+import threading
+from typing import Any, Callable, Optional
+
+__all__ = ["caller_loop", "cancelled", "running_loop", "sync_or_async", "wait_event"]
+
+_CALLER_LOOP: "contextvars.ContextVar[Optional[asyncio.AbstractEventLoop]]" = contextvars.ContextVar(
+    "polygon_caller_loop", default=None
+)
+_CANCEL: "contextvars.ContextVar[Optional[threading.Event]]" = contextvars.ContextVar("polygon_cancel", default=None)
+
+
+def running_loop() -> Optional[asyncio.AbstractEventLoop]:
+    """Return the event loop running in this thread, or ``None``."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def caller_loop() -> Optional[asyncio.AbstractEventLoop]:
+    """The loop of the awaiting caller while inside an adapted call, else the loop running here, else ``None``."""
+    return _CALLER_LOOP.get() or running_loop()
+
+
+def cancelled() -> bool:
+    """``True`` when the task awaiting the current adapted call was cancelled."""
+    event = _CANCEL.get()
+    return event is not None and event.is_set()
+
+
+def wait_event(event: threading.Event, timeout: Optional[float] = None, poll: float = 0.1) -> bool:
+    """Wait for ``event`` like ``event.wait(timeout)``, but give up early when the awaiting task is cancelled.
+
+    :returns: ``True`` if the event is set.
+    """
+    cancel = _CANCEL.get()
+    if cancel is None:
+        return event.wait(timeout)
+    remaining = timeout
+    while not event.is_set() and not cancel.is_set():
+        step = poll if remaining is None else min(poll, remaining)
+        if step <= 0 or event.wait(step):
+            break
+        if remaining is not None:
+            remaining -= step
+    return event.is_set()
+
+
+def sync_or_async(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a blocking method: plain callers get the result, callers on a running loop get an awaitable."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        loop = running_loop()
+        if loop is None:
+            return method(*args, **kwargs)
+        ctx = contextvars.copy_context()
+        cancel = threading.Event()
+        ctx.run(_CALLER_LOOP.set, loop)
+        ctx.run(_CANCEL.set, cancel)
+        future = loop.run_in_executor(None, functools.partial(ctx.run, method, *args, **kwargs))
+        future.add_done_callback(lambda f: cancel.set() if f.cancelled() else None)
+        return future
+
+    return wrapper

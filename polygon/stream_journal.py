@@ -1,0 +1,188 @@
+"""Where stream data goes besides callbacks: raw-frame recordings, the bar cache, the trade/quote journal.
+
+* :class:`FrameRecorder` writes every raw frame with its receive time, one JSON line each:
+  ``{"t": 1701439845.123456, "frame": [...]}``. :func:`iter_recording` reads such a file back and
+  :meth:`PolygonWebSocketClient.replay <polygon.websocket.PolygonWebSocketClient.replay>` feeds it
+  through a client at the original or a faster pace.
+* :class:`StorageSink` receives normalised events from the dispatcher (never blocking it) and, on its own
+  thread, appends A/AM aggregates to the storage manager's cache as ``1sec``/``1min`` bars and, when
+  asked, trades and quotes to an append-only journal (``<cache_dir>/journal/<market>/<date>/<T|Q>.jsonl``).
+"""
+
+import json
+import logging
+import os
+import threading
+from datetime import datetime, timezone
+from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
+
+__all__ = ["FrameRecorder", "StorageSink", "aggregates_to_frame", "iter_recording"]
+
+logger = logging.getLogger(__name__)
+
+_TIMEFRAME = {"A": "1sec", "AM": "1min"}
+_COLUMNS = ("open", "high", "low", "close", "volume", "vwap", "transactions")
+
+
+class FrameRecorder:
+    """Append raw frames with receive times to ``path`` (JSON lines). Written by the reader thread."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        parent = os.path.dirname(os.path.abspath(path))
+        os.makedirs(parent, exist_ok=True)
+        self._file = open(path, "ab", buffering=1 << 16)
+        self._lock = threading.Lock()
+        self.frames = 0
+
+    def write(self, when: float, raw: Union[bytes, str]) -> None:
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8")
+        if b"\n" in raw or b"\r" in raw:  # only possible as JSON whitespace
+            raw = raw.replace(b"\r", b" ").replace(b"\n", b" ")
+        with self._lock:
+            if self._file.closed:
+                return
+            self._file.write(b'{"t":%.6f,"frame":%s}\n' % (when, raw))
+            self.frames += 1
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._file.closed:
+                self._file.close()
+
+
+def iter_recording(path: str) -> Iterator[Tuple[float, bytes]]:
+    """Yield ``(receive_time, raw_frame_bytes)`` from a file written by :class:`FrameRecorder`.
+
+    Lines that do not parse are skipped with a warning (a recording cut by a crash keeps its good part).
+    """
+    prefix = b'{"t":'
+    marker = b',"frame":'
+    with open(path, "rb") as fh:
+        for number, line in enumerate(fh, 1):
+            line = line.strip()
+            if not line:
+                continue
+            head, sep, rest = line.partition(marker)
+            try:
+                if not (sep and head.startswith(prefix) and rest.endswith(b"}")):
+                    raise ValueError("not a recorded frame")
+                yield float(head[len(prefix):]), rest[:-1]
+            except ValueError:
+                logger.warning("%s:%d: unreadable recording line skipped", path, number)
+
+
+def aggregates_to_frame(events: List[Dict[str, Any]], tz: str = "UTC") -> Any:
+    """Build the bar DataFrame of the storage contract from aggregate event dicts (one symbol).
+
+    Index ``timestamp`` (bar start, tz-aware in ``tz``), columns open, high, low, close, volume, vwap,
+    transactions; a bar seen twice keeps its last version.
+    """
+    import pandas as pd
+
+    columns = {name: [e.get(name) for e in events] for name in _COLUMNS}
+    index = pd.to_datetime(pd.Series([e["timestamp"] for e in events], dtype="int64"), unit="ms", utc=True)
+    frame = pd.DataFrame(
+        {name: pd.array(columns[name], dtype="float64") for name in _COLUMNS[:-1]},
+        index=pd.DatetimeIndex(index).tz_convert(tz),
+    )
+    frame["transactions"] = pd.array(columns["transactions"], dtype="Int64")
+    frame.index.name = "timestamp"
+    frame = frame[~frame.index.duplicated(keep="last")].sort_index()
+    return frame
+
+
+class StorageSink:
+    """Buffer normalised events and write them on a background thread.
+
+    :param storage: the storage manager; bars go through its ``append_bars(symbol, timeframe, frame)``.
+    :param market: used in journal paths.
+    :param journal: also journal trades and quotes (JSON lines) under ``<storage.cache_dir>/journal``.
+    :param flush_interval: seconds between writes.
+    """
+
+    def __init__(self, storage: Any, market: str = "stocks", journal: bool = False, flush_interval: float = 1.0):
+        self.storage = storage
+        self.market = market
+        self.journal = journal
+        self.flush_interval = flush_interval
+        self.bars_written = 0
+        self.journaled = 0
+        self.errors = 0
+        self._pending: List[List[Dict[str, Any]]] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closed = False
+        self._tz = getattr(getattr(storage, "config", None), "timezone", None) or "UTC"
+        self._thread = threading.Thread(target=self._run, name="polygon-ws-storage", daemon=True)
+        self._thread.start()
+
+    def add(self, events: List[Dict[str, Any]]) -> None:
+        """Queue events (called by the dispatcher; never blocks on I/O)."""
+        with self._lock:
+            self._pending.append(events)
+
+    def flush(self) -> None:
+        """Write everything queued so far (on the calling thread)."""
+        with self._lock:
+            batches, self._pending = self._pending, []
+        if not batches:
+            return
+        bars: Dict[Tuple[str, str], List[Dict[str, Any]]] = {}
+        ticks: Dict[str, List[Dict[str, Any]]] = {}
+        for batch in batches:
+            for event in batch:
+                channel = event.get("channel")
+                if channel in _TIMEFRAME:
+                    bars.setdefault((event["symbol"], _TIMEFRAME[channel]), []).append(event)
+                elif self.journal and channel in ("T", "Q"):
+                    ticks.setdefault(channel, []).append(event)
+        for (symbol, timeframe), events in sorted(bars.items()):
+            try:
+                self.storage.append_bars(symbol, timeframe, aggregates_to_frame(events, self._tz))
+                self.bars_written += len(events)
+            except Exception:
+                self.errors += 1
+                logger.exception("could not append %d %s bars of %s to the cache", len(events), timeframe, symbol)
+        if ticks:
+            self._write_journal(ticks)
+
+    def journal_path(self, channel: str, day: Optional[str] = None) -> str:
+        """Path of the journal file of ``channel`` ('T' or 'Q') for ``day`` (UTC, default today)."""
+        day = day or datetime.now(timezone.utc).strftime("%Y-%m-%d")
+        root = getattr(self.storage, "cache_dir", None) or self.storage.config.cache_dir
+        return os.path.join(str(root), "journal", self.market, day, "%s.jsonl" % channel)
+
+    def _write_journal(self, ticks: Dict[str, List[Dict[str, Any]]]) -> None:
+        for channel, events in ticks.items():
+            by_day: Dict[str, List[str]] = {}
+            for event in events:
+                day = datetime.fromtimestamp(event["timestamp"] / 1000.0, timezone.utc).strftime("%Y-%m-%d")
+                by_day.setdefault(day, []).append(json.dumps(event, separators=(",", ":")))
+            for day, lines in by_day.items():
+                path = self.journal_path(channel, day)
+                try:
+                    os.makedirs(os.path.dirname(path), exist_ok=True)
+                    with open(path, "a", encoding="utf-8") as fh:
+                        fh.write("\n".join(lines) + "\n")
+                    self.journaled += len(lines)
+                except OSError:
+                    self.errors += 1
+                    logger.exception("could not write the %s journal %s", channel, path)
+
+    def _run(self) -> None:
+        while not self._closed:
+            self._wake.wait(self.flush_interval)
+            try:
+                self.flush()
+            except Exception:  # never let the writer thread die silently
+                self.errors += 1
+                logger.exception("stream storage flush failed")
+
+    def close(self) -> None:
+        """Stop the writer thread after a final flush."""
+        self._closed = True
+        self._wake.set()
+        self._thread.join(30)
+        self.flush()

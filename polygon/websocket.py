@@ -1,0 +1,1071 @@
+"""Real-time stream client: :class:`PolygonWebSocketClient` (threaded, sync-first, awaitable).
+
+Threads: a *reader* only receives frames, decodes them (``json.loads``), handles the provider's status
+messages and puts whole frames (lists of events) on a bounded queue; a *dispatcher* normalises each event
+into the guide's dict (``event_type`` 'trade' / 'quote' / 'aggregate', ``symbol``, ``timestamp`` in ms ...)
+and calls the callbacks. User code never runs on the reader, so a slow callback cannot stall the socket:
+when the queue is full the oldest frame is dropped (``overflow='drop_oldest'``, counted in
+``get_status()['dropped_messages']`` and logged) or the reader waits (``overflow='block'``).
+
+**The sync/async rule.** ``connect``, ``disconnect``, ``subscribe``, ``unsubscribe``, ``listen`` and
+``replay`` are plain blocking methods. Called while an asyncio event loop is running in the current thread
+they return an awaitable instead, which runs the same method in the loop's default executor, so both of
+these work::
+
+    client.connect()                      # plain code: blocks, returns the result
+    await client.connect()                # inside a coroutine: awaitable
+    with PolygonWebSocketClient() as c: ...
+    async with PolygonWebSocketClient() as c: ...
+
+``get_status()`` is always a plain call. Callbacks may be plain functions or coroutine functions: plain
+callbacks run on the dispatcher thread; coroutine callbacks run on the event loop the ``subscribe`` call was
+awaited from (in order, one frame's events at a time; when subscribed from plain code, on a private loop
+thread of the client). Each callback receives each matching event once, even if several subscriptions
+cover it. Do not mutate the event dict a callback receives.
+
+Reconnection: on a drop (socket error, server close, or no bytes for ``read_timeout`` seconds although
+pings are sent every ``ping_interval``), the client waits 1 s, 2 s, 4 s ... (doubling, capped at 30 s), at
+most 5 consecutive attempts, re-authenticates and restores every subscription in one message. After the
+budget :class:`~polygon.exceptions.StreamConnectionError` is raised from :meth:`listen`. A refused key
+(:class:`~polygon.exceptions.PolygonAuthenticationError`) and ``max_connections``
+(:class:`~polygon.exceptions.MaxConnectionsError`) are never retried.
+"""
+
+import asyncio
+import concurrent.futures
+import inspect
+import json
+import logging
+import queue
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+import websocket as _wsc
+
+from polygon.asyncio_adapter import caller_loop, sync_or_async, wait_event
+from polygon.config import PolygonConfig, get_config
+from polygon.exceptions import (
+    InvalidSymbolError,
+    MaxConnectionsError,
+    PolygonAuthenticationError,
+    StreamConnectionError,
+    SubscriptionError,
+)
+from polygon.symbols import market_of, validate_symbol
+
+__all__ = [
+    "CHANNEL_NAMES",
+    "PolygonWebSocketClient",
+    "SubscriptionBook",
+    "backoff_delays",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Channels of the stocks stream and what they carry.
+CHANNEL_NAMES = {"T": "trades", "Q": "quotes", "A": "second aggregates", "AM": "minute aggregates"}
+WILDCARD = "*"
+_STOP = object()
+_OK_STATUSES = frozenset(("connected", "success", "auth_success"))
+_FATAL_STATUSES = frozenset(("max_connections", "auth_failed"))
+
+
+def _stream() -> Any:
+    from polygon._generated import stream
+
+    return stream
+
+
+def backoff_delays(initial: float = 1.0, cap: float = 30.0, attempts: int = 5) -> List[float]:
+    """Reconnect delays of the guide: ``initial * 2 ** (attempt - 1)`` capped at ``cap``.
+
+    >>> backoff_delays()
+    [1.0, 2.0, 4.0, 8.0, 16.0]
+    """
+    return [float(min(cap, initial * 2 ** (n - 1))) for n in range(1, attempts + 1)]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Subscription bookkeeping (pure: no I/O, no threads; callers serialise access)
+
+
+class _Routes:
+    """Immutable snapshot: (channel, symbol) -> tuple of targets, resolved lazily and cached."""
+
+    __slots__ = ("cache", "_exact", "_wild")
+
+    def __init__(self, exact: Dict[Tuple[str, str], list], wild: Dict[str, list]) -> None:
+        self._exact = exact
+        self._wild = wild
+        self.cache: Dict[Tuple[str, str], tuple] = {}
+
+    def resolve(self, key: Tuple[str, str]) -> tuple:
+        found = list(self._exact.get(key, ()))
+        for target in self._wild.get(key[0], ()):
+            if target not in found:
+                found.append(target)
+        result = tuple(found)
+        self.cache[key] = result
+        return result
+
+
+class SubscriptionBook:
+    """Reference-counted ``(channel, symbol)`` subscriptions shared by named subscribers.
+
+    Each named subscription holds a target (a callback, a relay client...) and a set of pairs. The
+    provider needs a pair while at least one subscription holds it; ``'*'`` covers every symbol of a
+    channel (individual symbols of that channel are then not sent to the provider). :meth:`add` and
+    :meth:`remove` return the provider changes as ``(subscribe_params, unsubscribe_params)`` such as
+    ``['T.AAPL', 'Q.AAPL']``. Targets are compared with ``==``: a target held by two subscriptions
+    receives each event once. Not thread-safe: the owner locks.
+
+    :param channels: the allowed channels.
+    :param market: symbols of other markets (``X:BTCUSD`` on stocks) are refused.
+    """
+
+    def __init__(self, channels: Sequence[str] = tuple(CHANNEL_NAMES), market: str = "stocks") -> None:
+        self.channels = tuple(channels)
+        self.market = market
+        self._subs: Dict[str, Tuple[Any, set]] = {}
+        self._counts: Dict[Tuple[str, str], int] = {}
+        self._serial = 0
+        self.routes = _Routes({}, {})
+
+    # -- validation
+    def normalise_channels(self, channels: Union[str, Iterable[str], None]) -> List[str]:
+        allowed = ", ".join("%s (%s)" % (c, CHANNEL_NAMES.get(c, c)) for c in self.channels)
+        if isinstance(channels, str):
+            channels = [channels]
+        out: List[str] = []
+        for ch in channels or ():
+            norm = ch.strip().upper() if isinstance(ch, str) else ch
+            if norm not in self.channels:
+                raise SubscriptionError("unknown channel %r; allowed: %s" % (ch, allowed))
+            if norm not in out:
+                out.append(norm)
+        if not out:
+            raise SubscriptionError("no channels given; allowed: %s" % allowed)
+        return out
+
+    def normalise_symbols(self, symbols: Union[str, Iterable[str], None]) -> List[str]:
+        if isinstance(symbols, str):
+            symbols = [symbols]
+        out: List[str] = []
+        for sym in symbols or ():
+            if isinstance(sym, str) and sym.strip() == WILDCARD:
+                norm = WILDCARD
+            else:
+                try:
+                    norm = validate_symbol(sym)
+                except InvalidSymbolError as exc:
+                    raise SubscriptionError("%s, or '*' for every symbol" % exc) from None
+                if market_of(norm) != self.market:
+                    raise SubscriptionError(
+                        "symbol %r belongs to the %s market, this stream is %s" % (norm, market_of(norm), self.market)
+                    )
+            if norm not in out:
+                out.append(norm)
+        if not out:
+            raise SubscriptionError("no symbols given: pass a list of tickers such as ['AAPL'] or ['*']")
+        return out
+
+    # -- changes
+    def provider_params(self) -> List[str]:
+        """The provider subscriptions the current book needs, sorted (``['Q.AAPL', 'T.*']``)."""
+        wild = {ch for (ch, sym) in self._counts if sym == WILDCARD}
+        return sorted("%s.%s" % (ch, sym) for (ch, sym) in self._counts if sym == WILDCARD or ch not in wild)
+
+    def _apply(self, mutate: Callable[[], Any]) -> Tuple[Any, List[str], List[str]]:
+        before = set(self.provider_params())
+        result = mutate()
+        after = set(self.provider_params())
+        self._rebuild()
+        return result, sorted(after - before), sorted(before - after)
+
+    def add(
+        self,
+        symbols: Union[str, Iterable[str]],
+        channels: Union[str, Iterable[str]],
+        target: Any,
+        subscription_id: Optional[str] = None,
+    ) -> Tuple[str, List[str], List[str]]:
+        """Add pairs to a (new or existing) named subscription.
+
+        :returns: ``(subscription_id, subscribe_params, unsubscribe_params)``.
+        :raises SubscriptionError: bad symbols or channels.
+        """
+        chans = self.normalise_channels(channels)
+        syms = self.normalise_symbols(symbols)
+        if subscription_id is not None and not isinstance(subscription_id, str):
+            raise SubscriptionError("subscription_id must be a string, got %r" % (subscription_id,))
+
+        def mutate() -> str:
+            sub_id = subscription_id
+            if sub_id is None:
+                self._serial += 1
+                sub_id = "sub_%d" % self._serial
+                while sub_id in self._subs:
+                    self._serial += 1
+                    sub_id = "sub_%d" % self._serial
+            pairs = self._subs[sub_id][1] if sub_id in self._subs else set()
+            for ch in chans:
+                for sym in syms:
+                    if (ch, sym) not in pairs:
+                        pairs.add((ch, sym))
+                        self._counts[(ch, sym)] = self._counts.get((ch, sym), 0) + 1
+            self._subs[sub_id] = (target, pairs)
+            return sub_id
+
+        return self._apply(mutate)
+
+    def remove(
+        self,
+        symbols: Union[str, Iterable[str], None],
+        channels: Union[str, Iterable[str], None] = None,
+        subscription_id: Optional[str] = None,
+    ) -> Tuple[List[Tuple[str, str]], List[str], List[str]]:
+        """Remove pairs: ``symbols`` (``None`` = all) x ``channels`` (``None`` = all), from one named
+        subscription or (``subscription_id=None``) from all. Empty subscriptions are dropped.
+
+        :returns: ``(removed_pairs, subscribe_params, unsubscribe_params)``.
+        :raises SubscriptionError: unknown ``subscription_id`` or bad symbols/channels.
+        """
+        syms = None if symbols is None else set(self.normalise_symbols(symbols))
+        chans = None if channels is None else set(self.normalise_channels(channels))
+        if subscription_id is not None and subscription_id not in self._subs:
+            known = ", ".join(sorted(self._subs)) or "none"
+            raise SubscriptionError("unknown subscription_id %r; active: %s" % (subscription_id, known))
+
+        def mutate() -> List[Tuple[str, str]]:
+            removed = []
+            ids = [subscription_id] if subscription_id is not None else list(self._subs)
+            for sub_id in ids:
+                target, pairs = self._subs[sub_id]
+                for pair in sorted(pairs):
+                    if (syms is None or pair[1] in syms) and (chans is None or pair[0] in chans):
+                        pairs.discard(pair)
+                        removed.append(pair)
+                        left = self._counts[pair] - 1
+                        if left:
+                            self._counts[pair] = left
+                        else:
+                            del self._counts[pair]
+                if not pairs:
+                    del self._subs[sub_id]
+            return removed
+
+        return self._apply(mutate)
+
+    def _rebuild(self) -> None:
+        exact: Dict[Tuple[str, str], list] = {}
+        wild: Dict[str, list] = {}
+        for target, pairs in self._subs.values():
+            for ch, sym in sorted(pairs):
+                bucket = wild.setdefault(ch, []) if sym == WILDCARD else exact.setdefault((ch, sym), [])
+                if target not in bucket:
+                    bucket.append(target)
+        self.routes = _Routes(exact, wild)
+
+    # -- views
+    def targets_for(self, channel: str, symbol: str) -> tuple:
+        """Targets that receive an event of ``channel`` for ``symbol`` (each once)."""
+        routes = self.routes
+        found = routes.cache.get((channel, symbol))
+        return found if found is not None else routes.resolve((channel, symbol))
+
+    def symbols_map(self) -> Dict[str, List[str]]:
+        """``{symbol: [channels]}`` of everything subscribed (channels in stream order)."""
+        out: Dict[str, List[str]] = {}
+        for ch, sym in self._counts:
+            out.setdefault(sym, []).append(ch)
+        order = {c: i for i, c in enumerate(self.channels)}
+        return {sym: sorted(chs, key=order.get) for sym, chs in sorted(out.items())}
+
+    def subscriptions(self) -> Dict[str, Dict[str, List[str]]]:
+        """``{subscription_id: {symbol: [channels]}}``."""
+        out = {}
+        for sub_id, (_target, pairs) in self._subs.items():
+            view: Dict[str, List[str]] = {}
+            for ch, sym in sorted(pairs):
+                view.setdefault(sym, []).append(ch)
+            out[sub_id] = view
+        return out
+
+    def refcount(self, channel: str, symbol: str) -> int:
+        return self._counts.get((channel, symbol), 0)
+
+    def __len__(self) -> int:
+        return len(self._subs)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Client
+
+
+class _Target:
+    """A callback and, for coroutine functions, the loop it runs on. Equal when both are."""
+
+    __slots__ = ("fn", "loop")
+
+    def __init__(self, fn: Callable[[dict], Any], loop: Optional[asyncio.AbstractEventLoop]) -> None:
+        self.fn = fn
+        self.loop = loop
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Target) and self.fn == other.fn and self.loop is other.loop
+
+    def __hash__(self) -> int:
+        return hash((self.fn, id(self.loop)))
+
+
+def _is_coroutine_function(fn: Any) -> bool:
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(type(fn).__call__)
+
+
+async def _run_batch(items: List[Tuple[Callable, dict]], on_error: Callable[[Any], None]) -> None:
+    for fn, data in items:
+        try:
+            await fn(data)
+        except Exception:  # user code: log, count, keep going
+            on_error(fn)
+
+
+class PolygonWebSocketClient:
+    """Stream trades, quotes and aggregates from the provider (or the sandbox).
+
+    :param config: a :class:`~polygon.config.PolygonConfig`; default :func:`~polygon.config.get_config`.
+        The URL is ``config.ws_url + '/' + market``.
+    :param storage: optional storage manager: A/AM bars are appended to its cache off the reader thread.
+    :param market: stream path, ``'stocks'``.
+    :param queue_size: frames (lists of events) buffered between the reader and the dispatcher.
+    :param overflow: ``'drop_oldest'`` (default; drops are counted and logged) or ``'block'``.
+    :param record: path of a file receiving every raw frame with its receive time (JSON lines).
+    :param journal: with ``storage``, also append trades/quotes to an append-only journal.
+    :param ping_interval: seconds of silence after which a ping is sent.
+    :param read_timeout: seconds without any received byte after which the socket counts as dropped.
+    :param connect_timeout: seconds for the connection and handshake (default ``config.connect_timeout``).
+    :param max_reconnect_attempts: consecutive reconnect attempts before giving up (guide: 5).
+    :param reconnect_delay: first delay in seconds (guide: 1), doubled per attempt ...
+    :param max_reconnect_delay: ... up to this cap (guide: 30).
+    :param clock: monotonic clock (injectable for tests).
+    :param sleep: ``sleep(seconds)`` used between reconnect attempts (default: an interruptible wait).
+    """
+
+    def __init__(
+        self,
+        config: Optional[PolygonConfig] = None,
+        storage: Any = None,
+        *,
+        market: str = "stocks",
+        queue_size: int = 1024,
+        overflow: str = "drop_oldest",
+        record: Optional[str] = None,
+        journal: bool = False,
+        ping_interval: float = 10.0,
+        read_timeout: float = 30.0,
+        connect_timeout: Optional[float] = None,
+        max_reconnect_attempts: int = 5,
+        reconnect_delay: float = 1.0,
+        max_reconnect_delay: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Optional[Callable[[float], Any]] = None,
+    ) -> None:
+        if overflow not in ("drop_oldest", "block"):
+            raise ValueError("overflow must be 'drop_oldest' or 'block', got %r" % (overflow,))
+        if queue_size < 1:
+            raise ValueError("queue_size must be >= 1")
+        if ping_interval <= 0 or read_timeout <= 0:
+            raise ValueError("ping_interval and read_timeout must be positive seconds")
+        self.config = config if config is not None else get_config()
+        self.market = market
+        self.url = "%s/%s" % (self.config.ws_url, market)
+        self.storage = storage
+        self.queue_size = queue_size
+        self.overflow = overflow
+        self.record = record
+        self.journal = journal
+        self.ping_interval = float(ping_interval)
+        self.read_timeout = float(read_timeout)
+        self.connect_timeout = float(connect_timeout or self.config.connect_timeout)
+        self.reconnect_delays = backoff_delays(reconnect_delay, max_reconnect_delay, max_reconnect_attempts)
+        self._clock = clock
+        self._sleep = sleep
+        stream = _stream()
+        self._normalizers = dict(stream.NORMALIZERS)
+        self._book = SubscriptionBook(stream.CHANNELS, market)
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._done = threading.Event()
+        self._done.set()
+        self._queue: "queue.Queue[Any]" = queue.Queue(queue_size)
+        self._ws: Optional[_wsc.WebSocket] = None
+        self._reader: Optional[threading.Thread] = None
+        self._dispatcher: Optional[threading.Thread] = None
+        self._private_loop: Optional[asyncio.AbstractEventLoop] = None
+        self._recorder: Any = None
+        self._sink: Any = None
+        self._fatal: Optional[BaseException] = None
+        self._connected = False
+        self._authenticated = False
+        self._running = False
+        self._started_at: Optional[float] = None
+        self._stopped_at: Optional[float] = None
+        self._message_count = 0
+        self._events_dispatched = 0
+        self._dropped_events = 0
+        self._dropped_frames = 0
+        self._last_drop_log = 0.0
+        self._callback_errors = 0
+        self._reconnect_attempts = 0
+        self._reconnects = 0
+        self._last_rx_wall: Optional[float] = None
+        self._last_error: Optional[Dict[str, Any]] = None
+
+    # ---------------------------------------------------------------------------------------------- context
+    def __enter__(self) -> "PolygonWebSocketClient":
+        self.connect()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.disconnect()
+
+    async def __aenter__(self) -> "PolygonWebSocketClient":
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.disconnect()
+
+    def __repr__(self) -> str:
+        return "PolygonWebSocketClient(url=%r, connected=%s, subscriptions=%d)" % (
+            self.url,
+            self._connected,
+            len(self._book),
+        )
+
+    # ---------------------------------------------------------------------------------------------- public API
+    @sync_or_async
+    def connect(self) -> None:
+        """Connect, authenticate and send the current subscriptions; start the reader and dispatcher.
+
+        :raises PolygonAuthenticationError: no key, or the provider answered ``auth_failed``.
+        :raises MaxConnectionsError: the provider refused: too many connections for this key.
+        :raises StreamConnectionError: the connection or handshake failed.
+        """
+        with self._lock:
+            if self._running:
+                return
+            self._start_session()
+        try:
+            ws = self._open()
+        except BaseException:
+            self._end_session()
+            raise
+        with self._lock:
+            self._install(ws)
+            self._reader = threading.Thread(target=self._read_loop, name="polygon-ws-reader", daemon=True)
+            self._reader.start()
+        logger.info("stream connected to %s", self.url)
+
+    @sync_or_async
+    def disconnect(self) -> None:
+        """Close the stream and stop the threads; :meth:`listen` returns. Safe to call twice or from a callback."""
+        with self._lock:
+            if not self._running and self._reader is None and self._dispatcher is None:
+                return
+            self._stop.set()
+            self._running = False
+            self._connected = self._authenticated = False
+            ws, self._ws = self._ws, None
+        if ws is not None:
+            try:
+                ws.send_close()
+            except Exception:  # already gone
+                pass
+            _abort(ws)
+        self._end_session()
+        logger.info("stream disconnected from %s", self.url)
+
+    @sync_or_async
+    def subscribe(
+        self,
+        symbols: Union[str, Sequence[str]],
+        channels: Union[str, Sequence[str]],
+        callback: Callable[[dict], Any],
+        subscription_id: Optional[str] = None,
+    ) -> str:
+        """Subscribe ``callback`` to ``channels`` (T, Q, A, AM) of ``symbols`` (``'*'`` = all).
+
+        Works before :meth:`connect` too (sent on connect). Only the provider subscriptions that change are
+        sent, in one message. Reusing a ``subscription_id`` adds to it (and replaces its callback).
+
+        :returns: the subscription id (``subscription_id`` or a generated ``'sub_N'``).
+        :raises SubscriptionError: unknown channel, malformed symbol, empty list, non-callable callback.
+        """
+        if not callable(callback):
+            raise SubscriptionError("callback must be callable, got %r" % (callback,))
+        loop = None
+        if _is_coroutine_function(callback):
+            loop = caller_loop() or self._ensure_private_loop()
+        with self._lock:
+            sub_id, add, remove = self._book.add(symbols, channels, _Target(callback, loop), subscription_id)
+            self._send_changes(add, remove)
+        logger.debug("subscription %s: %s", sub_id, self._book.subscriptions().get(sub_id))
+        return sub_id
+
+    @sync_or_async
+    def unsubscribe(
+        self,
+        symbols: Union[str, Sequence[str], None],
+        channels: Union[str, Sequence[str], None] = None,
+        subscription_id: Optional[str] = None,
+    ) -> List[str]:
+        """Remove ``symbols`` (``None`` = all) on ``channels`` (``None`` = all) from the subscription
+        ``subscription_id``, or from every subscription when it is ``None``. The provider subscription is
+        kept while another subscription still needs it.
+
+        :returns: the provider subscriptions released (e.g. ``['T.AAPL']``).
+        :raises SubscriptionError: unknown ``subscription_id``, bad symbols or channels.
+        """
+        with self._lock:
+            _removed, add, remove = self._book.remove(symbols, channels, subscription_id)
+            self._send_changes(add, remove)
+        return remove
+
+    @sync_or_async
+    def listen(self, timeout: Optional[float] = None) -> None:
+        """Block until :meth:`disconnect` (from anywhere, a callback included) or a fatal error.
+
+        Connects first if needed. In async code ``await client.listen()`` can be cancelled.
+
+        :param timeout: return after this many seconds even if still connected (bounded runs).
+        :raises StreamConnectionError: the stream dropped and the reconnect budget was spent.
+        :raises PolygonAuthenticationError: the key was refused on reconnect.
+        :raises MaxConnectionsError: the provider refused the connection.
+        """
+        if not self._running and self._fatal is None:
+            self.connect()
+        wait_event(self._done, timeout)
+        if self._fatal is not None:
+            raise self._fatal
+
+    @sync_or_async
+    def replay(self, path: str, speed: Optional[float] = 1.0) -> int:
+        """Feed a file written with ``record=`` through the decoder and dispatcher, as if received now.
+
+        No socket is used; subscribe first. Status messages in the file are ignored.
+
+        :param speed: 1.0 = original pacing, 10.0 = ten times faster, ``None`` = as fast as possible.
+        :returns: the number of frames fed.
+        """
+        from polygon.stream_journal import iter_recording
+
+        with self._lock:
+            offline = not self._running
+            if offline:
+                self._start_session()
+        fed = 0
+        start = self._clock()
+        first: Optional[float] = None
+        try:
+            for when, raw in iter_recording(path):
+                if self._stop.is_set():
+                    break
+                if speed:
+                    first = when if first is None else first
+                    delay = (when - first) / speed - (self._clock() - start)
+                    if delay > 0 and self._stop.wait(delay):
+                        break
+                self._ingest(raw, replay=True)
+                fed += 1
+        finally:
+            if offline:
+                self._drain()
+                self._end_session()
+        return fed
+
+    def get_status(self) -> Dict[str, Any]:
+        """Connection and traffic figures.
+
+        :returns: the guide's keys ``connected, authenticated, running, subscriptions ({symbol: [channels]}),
+            message_count, last_message_time (ISO 8601, UTC), uptime_seconds, reconnect_attempts``, and beside
+            them ``url, market, dropped_messages, dropped_frames, queue_depth, queue_size, overflow,
+            events_dispatched, callback_errors, reconnects, last_error, subscription_ids,
+            provider_subscriptions``.
+        """
+        with self._lock:
+            subs = self._book.symbols_map()
+            named = self._book.subscriptions()
+            provider = self._book.provider_params()
+        last = self._last_rx_wall
+        started = self._started_at
+        if started is None:
+            uptime = 0.0
+        else:
+            uptime = (self._stopped_at if self._stopped_at is not None else self._clock()) - started
+        return {
+            "connected": self._connected,
+            "authenticated": self._authenticated,
+            "running": self._running,
+            "subscriptions": subs,
+            "message_count": self._message_count,
+            "last_message_time": (
+                None if last is None else datetime.fromtimestamp(last, timezone.utc).isoformat(timespec="seconds")
+            ),
+            "uptime_seconds": round(max(uptime, 0.0), 3),
+            "reconnect_attempts": self._reconnect_attempts,
+            "url": self.url,
+            "market": self.market,
+            "dropped_messages": self._dropped_events,
+            "dropped_frames": self._dropped_frames,
+            "queue_depth": self._queue.qsize(),
+            "queue_size": self.queue_size,
+            "overflow": self.overflow,
+            "events_dispatched": self._events_dispatched,
+            "callback_errors": self._callback_errors,
+            "reconnects": self._reconnects,
+            "last_error": None if self._last_error is None else dict(self._last_error),
+            "subscription_ids": named,
+            "provider_subscriptions": provider,
+        }
+
+    # ---------------------------------------------------------------------------------------------- session
+    def _start_session(self) -> None:
+        """Reset per-session state and start the dispatcher (lock held)."""
+        self._stop.clear()
+        self._done.clear()
+        self._fatal = None
+        self._running = True
+        self._started_at = self._clock()
+        self._stopped_at = None
+        self._reconnect_attempts = 0
+        self._queue = queue.Queue(self.queue_size)
+        if self.record:
+            from polygon.stream_journal import FrameRecorder
+
+            self._recorder = FrameRecorder(self.record)
+        if self.storage is not None:
+            from polygon.stream_journal import StorageSink
+
+            self._sink = StorageSink(self.storage, market=self.market, journal=self.journal)
+        self._dispatcher = threading.Thread(target=self._dispatch_loop, name="polygon-ws-dispatcher", daemon=True)
+        self._dispatcher.start()
+
+    def _end_session(self) -> None:
+        """Stop threads, flush sinks, wake :meth:`listen`. Never joins the calling thread."""
+        self._stop.set()
+        me = threading.current_thread()
+        reader, dispatcher = self._reader, self._dispatcher
+        if reader is not None and reader is not me:
+            reader.join(self.connect_timeout + 5)
+        self._put_stop()
+        if dispatcher is not None and dispatcher is not me:
+            dispatcher.join(10)
+            if dispatcher.is_alive():
+                logger.warning("dispatcher still busy in a callback after 10 s; leaving it behind")
+        with self._lock:
+            self._reader = self._dispatcher = None
+            self._running = False
+            self._connected = self._authenticated = False
+            if self._stopped_at is None:
+                self._stopped_at = self._clock()
+            recorder, self._recorder = self._recorder, None
+            sink, self._sink = self._sink, None
+        for closable in (recorder, sink):
+            if closable is not None:
+                try:
+                    closable.close()
+                except Exception:
+                    logger.exception("closing %r failed", closable)
+        self._done.set()
+
+    def _fail(self, exc: BaseException) -> None:
+        logger.error("stream stopped: %s", exc)
+        with self._lock:
+            self._fatal = exc
+            self._stop.set()
+            self._running = False
+            self._connected = self._authenticated = False
+            ws, self._ws = self._ws, None
+        if ws is not None:
+            _abort(ws)
+        threading.Thread(target=self._end_session, name="polygon-ws-stop", daemon=True).start()
+
+    def _put_stop(self) -> None:
+        while True:
+            try:
+                self._queue.put_nowait(_STOP)
+                return
+            except queue.Full:
+                try:
+                    self._queue.get_nowait()
+                except queue.Empty:
+                    pass
+
+    def _drain(self, timeout: float = 30.0) -> None:
+        deadline = self._clock() + timeout
+        while self._queue.unfinished_tasks and self._clock() < deadline and not self._stop.is_set():
+            time.sleep(0.005)
+
+    def _ensure_private_loop(self) -> asyncio.AbstractEventLoop:
+        """The client's own loop thread for coroutine callbacks subscribed from plain code (lives as long as
+        the client)."""
+        with self._lock:
+            if self._private_loop is None:
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="polygon-ws-callbacks", daemon=True).start()
+                self._private_loop = loop
+            return self._private_loop
+
+    # ---------------------------------------------------------------------------------------------- connection
+    def _open(self) -> "_wsc.WebSocket":
+        """Connect and authenticate; return the socket ready for subscriptions."""
+        key = self.config.api_key
+        if not key:
+            raise PolygonAuthenticationError("no API key: set POLYGON_API_KEY or pass a config with api_key")
+        try:
+            ws = _wsc.create_connection(self.url, timeout=self.connect_timeout, skip_utf8_validation=True)
+        except (OSError, _wsc.WebSocketException) as exc:
+            raise StreamConnectionError("cannot connect to %s: %s" % (self.url, exc)) from None
+        try:
+            self._await_status(ws, ("connected", "success"), "connected")
+            ws.send(json.dumps(_stream().auth_message(key)))
+            self._await_status(ws, ("auth_success",), "auth")
+            ws.settimeout(min(0.5, self.ping_interval, self.read_timeout))
+        except BaseException:
+            _abort(ws)
+            raise
+        return ws
+
+    def _await_status(self, ws: "_wsc.WebSocket", wanted: Tuple[str, ...], stage: str) -> None:
+        deadline = self._clock() + self.connect_timeout
+        while True:
+            if self._clock() > deadline:
+                raise StreamConnectionError("%s: no %s status within %.1f s" % (self.url, stage, self.connect_timeout))
+            try:
+                raw = ws.recv()
+            except _wsc.WebSocketTimeoutException:
+                raise StreamConnectionError(
+                    "%s: no %s status within %.1f s" % (self.url, stage, self.connect_timeout)
+                ) from None
+            except (OSError, _wsc.WebSocketException) as exc:
+                raise StreamConnectionError("%s: connection lost during %s: %s" % (self.url, stage, exc)) from None
+            if not raw:
+                raise StreamConnectionError("%s: server closed the connection during %s" % (self.url, stage))
+            try:
+                msgs = json.loads(raw)
+            except ValueError:
+                logger.warning("undecodable frame during %s ignored", stage)
+                continue
+            for msg in msgs if isinstance(msgs, list) else [msgs]:
+                if not isinstance(msg, dict) or msg.get("ev") != "status":
+                    continue
+                status, text = msg.get("status"), str(msg.get("message", ""))
+                if status == "auth_failed" or status == "auth_timeout":
+                    raise PolygonAuthenticationError("stream authentication failed: %s" % text)
+                if status == "max_connections":
+                    raise MaxConnectionsError("stream refused: %s" % text)
+                if status in wanted:
+                    if stage == "connected" or status != "success":
+                        return
+                if status not in _OK_STATUSES:
+                    self._record_error(status, text)
+
+    def _install(self, ws: "_wsc.WebSocket") -> None:
+        """Make ``ws`` current and restore every provider subscription in one message (lock held)."""
+        self._ws = ws
+        self._connected = self._authenticated = True
+        params = self._book.provider_params()
+        if params:
+            ws.send(json.dumps(_stream().subscribe_message(params)))
+            logger.debug("subscribed %d provider channels", len(params))
+
+    def _send_changes(self, add: List[str], remove: List[str]) -> None:
+        """Send one subscribe and/or one unsubscribe message when connected (lock held)."""
+        ws = self._ws
+        if ws is None or not self._connected:
+            return
+        stream = _stream()
+        try:
+            if add:
+                ws.send(json.dumps(stream.subscribe_message(add)))
+            if remove:
+                ws.send(json.dumps(stream.unsubscribe_message(remove)))
+        except (OSError, _wsc.WebSocketException) as exc:
+            # the reader sees the drop; the reconnect restores the book
+            logger.info("subscription change not sent (%s); it will be restored on reconnect", exc)
+
+    def _reconnect(self, reason: str) -> bool:
+        """Reconnect with the guide's backoff. ``True`` when the stream is back."""
+        with self._lock:
+            old, self._ws = self._ws, None
+            self._connected = self._authenticated = False
+        if old is not None:
+            _abort(old)
+        if self._stop.is_set():
+            return False
+        logger.warning("stream dropped (%s); reconnecting", reason)
+        last: Optional[BaseException] = None
+        for attempt, delay in enumerate(self.reconnect_delays, 1):
+            self._reconnect_attempts = attempt
+            logger.info("reconnect attempt %d/%d in %.1f s", attempt, len(self.reconnect_delays), delay)
+            if self._sleep is not None:
+                self._sleep(delay)
+            else:
+                self._stop.wait(delay)
+            if self._stop.is_set():
+                return False
+            try:
+                ws = self._open()
+            except (PolygonAuthenticationError, MaxConnectionsError) as exc:
+                self._fail(exc)
+                return False
+            except StreamConnectionError as exc:
+                last = exc
+                logger.warning("reconnect attempt %d failed: %s", attempt, exc)
+                continue
+            with self._lock:
+                if self._stop.is_set():
+                    _abort(ws)
+                    return False
+                try:
+                    self._install(ws)
+                except (OSError, _wsc.WebSocketException) as exc:
+                    last = exc
+                    self._ws = None
+                    self._connected = self._authenticated = False
+                    _abort(ws)
+                    continue
+            self._reconnects += 1
+            self._reconnect_attempts = 0
+            logger.info("stream reconnected to %s", self.url)
+            return True
+        self._fail(
+            StreamConnectionError(
+                "stream to %s dropped (%s) and %d reconnect attempts failed; last error: %s"
+                % (self.url, reason, len(self.reconnect_delays), last)
+            )
+        )
+        return False
+
+    # ---------------------------------------------------------------------------------------------- reader
+    def _read_loop(self) -> None:
+        clock = self._clock
+        stop = self._stop
+        ws = self._ws
+        last_rx = last_ping = clock()
+        while not stop.is_set() and ws is not None:
+            try:
+                opcode, frame = ws.recv_data_frame(True)
+            except _wsc.WebSocketTimeoutException:
+                now = clock()
+                if now - last_rx >= self.read_timeout:
+                    reason = "no data for %.1f s" % (now - last_rx)
+                elif now - last_rx >= self.ping_interval and now - last_ping >= self.ping_interval:
+                    last_ping = now
+                    try:
+                        ws.ping()
+                    except (OSError, _wsc.WebSocketException):
+                        pass
+                    continue
+                else:
+                    continue
+            except (OSError, _wsc.WebSocketException, ValueError) as exc:
+                reason = "%s: %s" % (type(exc).__name__, exc)
+            else:
+                last_rx = clock()
+                if opcode == 1 or opcode == 2:  # text, binary
+                    self._ingest(frame.data)
+                    continue
+                if opcode != 8:  # ping / pong keep the link alive
+                    continue
+                reason = "server closed the connection"
+            if stop.is_set() or not self._reconnect(reason):
+                return
+            ws = self._ws
+            last_rx = last_ping = clock()
+
+    def _ingest(self, raw: Union[bytes, str], replay: bool = False) -> None:
+        """Decode one frame, handle status messages, queue the rest (reader thread)."""
+        now = time.time()
+        self._last_rx_wall = now
+        if self._recorder is not None and not replay:
+            self._recorder.write(now, raw)
+        try:
+            msgs = json.loads(raw)
+        except ValueError:
+            logger.warning("undecodable frame of %d bytes dropped", len(raw))
+            return
+        if type(msgs) is not list:
+            msgs = [msgs]
+        self._message_count += len(msgs)
+        if not msgs:
+            return
+        first = msgs[0]
+        if type(first) is dict and first.get("ev") == "status":
+            rest = []
+            for msg in msgs:
+                if type(msg) is dict and msg.get("ev") == "status":
+                    if not replay:
+                        self._on_status(msg)
+                else:
+                    rest.append(msg)
+            if not rest:
+                return
+            msgs = rest
+        self._enqueue(msgs)
+
+    def _enqueue(self, msgs: list) -> None:
+        q = self._queue
+        try:
+            q.put_nowait(msgs)
+            return
+        except queue.Full:
+            pass
+        if self.overflow == "block":
+            while not self._stop.is_set():
+                try:
+                    q.put(msgs, timeout=0.1)
+                    return
+                except queue.Full:
+                    continue
+            return
+        while True:
+            try:
+                old = q.get_nowait()
+                q.task_done()
+                if old is _STOP:  # never drop the stop marker
+                    q.put_nowait(old)
+                    return
+                self._dropped_frames += 1
+                self._dropped_events += len(old)
+            except queue.Empty:
+                pass
+            try:
+                q.put_nowait(msgs)
+                break
+            except queue.Full:
+                continue
+        now = self._clock()
+        if now - self._last_drop_log >= 5.0:
+            self._last_drop_log = now
+            logger.warning(
+                "slow consumer: dispatch queue full (%d frames); %d events dropped so far (oldest first)",
+                self.queue_size,
+                self._dropped_events,
+            )
+
+    def _on_status(self, msg: dict) -> None:
+        status, text = msg.get("status"), str(msg.get("message", ""))
+        if status in _OK_STATUSES:
+            logger.debug("stream status %s: %s", status, text)
+            return
+        self._record_error(status, text)
+        if status == "max_connections":
+            self._fail(MaxConnectionsError("stream closed by the provider: %s" % text))
+        elif status == "auth_failed":
+            self._fail(PolygonAuthenticationError("stream authentication failed: %s" % text))
+
+    def _record_error(self, status: Any, text: str) -> None:
+        logger.warning("stream status %s: %s", status, text)
+        self._last_error = {
+            "status": status,
+            "message": text,
+            "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+
+    # ---------------------------------------------------------------------------------------------- dispatcher
+    def _dispatch_loop(self) -> None:
+        q = self._queue
+        stop = self._stop
+        normalizers = self._normalizers
+        book = self._book
+        inflight: Dict[asyncio.AbstractEventLoop, concurrent.futures.Future] = {}
+        sink = self._sink
+        while True:
+            frame = q.get()
+            try:
+                if frame is _STOP or stop.is_set():
+                    return
+                routes = book.routes
+                cache = routes.cache
+                resolve = routes.resolve
+                batches: Optional[Dict[Any, list]] = None
+                bars: Optional[list] = None
+                count = 0
+                for msg in frame:
+                    try:
+                        ev = msg["ev"]
+                        norm = normalizers.get(ev)
+                        if norm is None:
+                            if ev == "status":
+                                self._on_status(msg)
+                            continue
+                        key = (ev, msg["sym"])
+                        targets = cache.get(key)
+                        if targets is None:
+                            targets = resolve(key)
+                        if not targets and sink is None:
+                            continue
+                        data = norm(msg)
+                    except (KeyError, TypeError, ValueError, AttributeError):
+                        logger.debug("malformed event skipped: %r", msg)
+                        continue
+                    if sink is not None:
+                        if bars is None:
+                            bars = []
+                        bars.append(data)
+                    n = 0
+                    for target in targets:
+                        item = data if n == 0 else dict(data)
+                        n += 1
+                        if target.loop is None:
+                            try:
+                                target.fn(item)
+                            except Exception:
+                                self._callback_error(target.fn)
+                        else:
+                            if batches is None:
+                                batches = {}
+                            batches.setdefault(target.loop, []).append((target.fn, item))
+                    count += 1
+                self._events_dispatched += count
+                if bars:
+                    sink.add(bars)
+                if batches:
+                    self._submit_coroutines(batches, inflight)
+            finally:
+                q.task_done()
+
+    def _submit_coroutines(self, batches: Dict[Any, list], inflight: Dict[Any, Any]) -> None:
+        for loop, items in batches.items():
+            prev = inflight.get(loop)
+            while prev is not None and not prev.done():
+                if self._stop.is_set() or loop.is_closed():
+                    return
+                concurrent.futures.wait([prev], timeout=0.1)
+            coro = _run_batch(items, self._callback_error)
+            try:
+                inflight[loop] = asyncio.run_coroutine_threadsafe(coro, loop)
+            except RuntimeError:  # the loop is closed
+                coro.close()
+                inflight.pop(loop, None)
+                self._callback_errors += len(items)
+                logger.warning("event loop of a coroutine callback is closed; %d events not delivered", len(items))
+
+    def _callback_error(self, fn: Any) -> None:
+        self._callback_errors += 1
+        logger.exception("callback %r raised", fn)
+
+
+def _abort(ws: "_wsc.WebSocket") -> None:
+    try:
+        ws.abort()
+    except Exception:
+        pass
+    try:
+        ws.shutdown()
+    except Exception:
+        pass
