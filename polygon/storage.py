@@ -1,0 +1,1090 @@
+"""File cache of bars with explicit coverage: :class:`StorageManager` and :func:`get_storage_manager`.
+
+Layout (every path component is validated; no input can leave the cache directory)::
+
+    <cache_dir>/<market>/<symbol as file name>/<timeframe>/<partition>.pkb      (or .parquet)
+    <cache_dir>/stocks/AAPL/1min/2023.pkb
+    <cache_dir>/crypto/X_BTCUSD/1day/all.pkb
+
+Partitions: one file per month for second bars, per year for minute and hour bars, one file (``all``)
+for daily and longer bars. Each partition file holds its bars **and** the coverage of its time span,
+so data and coverage are replaced together by one atomic rename and cannot disagree after a crash.
+
+Coverage is the set of requested ``[start, end)`` intervals (UTC epoch ms) that were fetched
+completely; it is never inferred from the bars present, so weekends, holidays and quiet minutes
+inside a fetched range are not "missing" (see :mod:`polygon.coverage`).
+
+Native format (``.pkb``, dependency-free, no pickle)::
+
+    b"PKBARS\\x00\\x01"  uint32 header_len  uint32 crc32(header)  header (JSON, UTF-8)  zero padding
+    payload at header["data_offset"] (64-byte aligned), little-endian, each array 8-byte aligned:
+      values (float64, shape (6, rows): open, high, low, close, volume, vwap), t_ns (int64, UTC epoch ns),
+      transactions (int64), tx_mask (uint8, 1 = missing) padded to 8 bytes.
+
+The header records symbol, timeframe, timezone, rows, coverage, array offsets, the payload length
+and a ``sum64`` checksum of the payload (sum of its little-endian uint64 words modulo 2**64, which
+costs a tenth of a CRC-32 and still catches truncation, zeroed pages and changed words). A file
+whose length, header CRC or checksum does not match is logged, renamed aside
+(``<name>.corrupt-<ns>``) and treated as a miss.
+
+``format='parquet'`` (needs pyarrow) writes the same partitions as Parquet files with the header in
+the schema metadata. :meth:`StorageManager.export` writes a hive-partitioned dataset
+(``symbol=AAPL/timeframe=1min/year=2023/part-0.parquet``) that DuckDB, Spark, Dask and
+``pyarrow.dataset`` read directly.
+
+Writes take a per-key thread lock and an OS file lock (``fcntl.flock``; ``msvcrt`` on Windows), write a
+temporary file in the same directory, ``fsync`` it and ``os.replace`` it over the old one. A read-only,
+missing-and-uncreatable or failing cache directory degrades to uncached operation with one warning.
+"""
+
+import atexit
+import datetime as _dt
+import errno
+import json
+import logging
+import os
+import struct
+import threading
+import time
+import weakref
+import zlib
+from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import pandas as pd
+
+from polygon import coverage as cov
+from polygon.exceptions import CacheError, InvalidParameterError, InvalidSymbolError
+from polygon.frames import (
+    DEFAULT_TZ,
+    BarArrays,
+    arrays_from_columns,
+    arrays_to_frame,
+    concat_arrays,
+    empty_arrays,
+    frame_to_arrays,
+    merge_arrays,
+    tz_name,
+)
+from polygon.symbols import filename_to_symbol, market_of, symbol_to_filename, validate_symbol
+from polygon.timeframes import Timeframe, parse_timeframe
+
+__all__ = ["FORMATS", "StorageManager", "get_storage_manager"]
+
+logger = logging.getLogger(__name__)
+
+#: Partition file formats: ``native`` (default, no dependency) and ``parquet`` (pyarrow).
+FORMATS = ("native", "parquet")
+_EXT = {"native": ".pkb", "parquet": ".parquet"}
+_MAGIC = b"PKBARS\x00\x01"
+_PREFIX = struct.Struct("<II")
+_ALIGN = 64
+_HEADER_PROBE = 16384
+_FAR = 2 ** 62  # "unbounded" in epoch ms for the single 'all' partition
+_PARQUET_META_KEY = b"polygon_kit"
+
+Interval = Tuple[int, int]
+TimeLike = Any
+
+
+class _Key(NamedTuple):
+    symbol: str
+    timeframe: Timeframe
+    market: str
+    path: str
+    kind: str  # 'month' | 'year' | 'all'
+
+
+class _Part(NamedTuple):
+    header: Dict[str, Any]
+    arrays: Optional[BarArrays]
+    path: str
+    stat: Tuple[int, int]
+
+
+class _CorruptFile(Exception):
+    """Internal: a partition failed verification."""
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# partitions (pure)
+
+def _partition_kind(tf: Timeframe) -> str:
+    if tf.timespan == "second":
+        return "month"
+    if tf.timespan in ("minute", "hour"):
+        return "year"
+    return "all"
+
+
+def _labels_of_ns(t_ns: np.ndarray, kind: str) -> np.ndarray:
+    if kind == "all":
+        return np.zeros(t_ns.shape[0], np.int64)
+    unit = "M" if kind == "month" else "Y"
+    labels = t_ns.view("datetime64[ns]").astype("datetime64[%s]" % unit).astype(np.int64)
+    return labels + 1970 if kind == "year" else labels
+
+
+def _label_of_ms(ms: int, kind: str) -> int:
+    return int(_labels_of_ns(np.array([ms * 1_000_000], np.int64), kind)[0])
+
+
+def _label_name(label: int, kind: str) -> str:
+    if kind == "all":
+        return "all"
+    if kind == "year":
+        return "%04d" % label
+    return "%04d-%02d" % (1970 + label // 12, label % 12 + 1)
+
+
+def _parse_label(name: str, kind: str) -> Optional[int]:
+    try:
+        if kind == "all":
+            return 0 if name == "all" else None
+        if kind == "year":
+            return int(name) if len(name) == 4 and name.isdigit() else None
+        year, month = name.split("-")
+        if len(year) != 4 or len(month) != 2 or not (1 <= int(month) <= 12):
+            return None
+        return (int(year) - 1970) * 12 + int(month) - 1
+    except ValueError:
+        return None
+
+
+def _label_bounds_ms(label: int, kind: str) -> Interval:
+    if kind == "all":
+        return (-_FAR, _FAR)
+    if kind == "year":
+        start = np.datetime64("%04d-01-01" % label, "ms").astype(np.int64)
+        end = np.datetime64("%04d-01-01" % (label + 1), "ms").astype(np.int64)
+    else:
+        start = np.datetime64(_label_name(label, kind), "ms").astype(np.int64)
+        end = np.datetime64(_label_name(label + 1, kind), "ms").astype(np.int64)
+    return int(start), int(end)
+
+
+def _labels_of_interval(start_ms: int, end_ms: int, kind: str) -> range:
+    if kind == "all":
+        return range(0, 1)
+    lo = _label_of_ms(max(start_ms, -(2 ** 62) // 1_000_000 + 1), kind)
+    hi = _label_of_ms(min(end_ms - 1, 2 ** 62 // 1_000_000), kind)
+    return range(lo, hi + 1)
+
+
+def _sum64(parts: Iterable[np.ndarray]) -> int:
+    total = 0
+    for part in parts:
+        raw = np.ascontiguousarray(part).reshape(-1).view(np.uint8)
+        if raw.size % 8:
+            raw = np.concatenate([raw, np.zeros(8 - raw.size % 8, np.uint8)])
+        total += int(raw.view("<u8").sum(dtype=np.uint64))
+    return total % (1 << 64)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# native format
+
+def _native_encode(arrays: BarArrays, meta: Dict[str, Any]) -> List[Any]:
+    n = arrays.rows
+    values = np.ascontiguousarray(arrays.values, dtype="<f8")
+    t_ns = np.ascontiguousarray(arrays.t_ns, dtype="<i8")
+    tx = np.ascontiguousarray(arrays.transactions, dtype="<i8")
+    mask = np.zeros(n + (-n) % 8, np.uint8)
+    mask[:n] = arrays.tx_mask
+    payload = [values, t_ns, tx, mask]
+    layout, offset = [], 0
+    for name, arr, dtype, shape in (("values", values, "<f8", [6, n]), ("t_ns", t_ns, "<i8", [n]),
+                                     ("transactions", tx, "<i8", [n]), ("tx_mask", mask, "|u1", [n])):
+        layout.append({"name": name, "dtype": dtype, "shape": shape, "offset": offset})
+        offset += arr.nbytes
+    header = dict(meta)
+    header.update({"format": "polygon-kit-bars", "version": 1, "rows": n, "arrays": layout,
+                   "payload_bytes": offset, "checksum": "sum64:%016x" % _sum64(payload)})
+    # data_offset depends on the header length, which depends on data_offset: iterate to a fixed point
+    data_offset = _ALIGN
+    while True:
+        header["data_offset"] = data_offset
+        raw = json.dumps(header, separators=(",", ":"), sort_keys=True).encode("utf-8")
+        need = len(_MAGIC) + _PREFIX.size + len(raw)
+        if need <= data_offset:
+            break
+        data_offset = need + (-need) % _ALIGN
+    prefix = _MAGIC + _PREFIX.pack(len(raw), zlib.crc32(raw)) + raw
+    return [prefix + b"\x00" * (data_offset - len(prefix))] + payload
+
+
+def _native_read(path: str, header_only: bool) -> _Part:
+    with open(path, "rb", buffering=0) as fh:
+        st = os.fstat(fh.fileno())
+        head = fh.read(_HEADER_PROBE)
+        if len(head) < len(_MAGIC) + _PREFIX.size or head[: len(_MAGIC)] != _MAGIC:
+            raise _CorruptFile("bad magic or too short")
+        hlen, hcrc = _PREFIX.unpack_from(head, len(_MAGIC))
+        start = len(_MAGIC) + _PREFIX.size
+        raw = head[start:start + hlen]
+        if len(raw) < hlen:
+            raw += fh.read(hlen - len(raw))
+        if len(raw) != hlen or zlib.crc32(raw) != hcrc:
+            raise _CorruptFile("header checksum mismatch")
+        try:
+            header = json.loads(raw.decode("utf-8"))
+            data_offset = int(header["data_offset"])
+            payload_bytes = int(header["payload_bytes"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise _CorruptFile("unreadable header: %s" % exc) from None
+        if st.st_size != data_offset + payload_bytes:
+            raise _CorruptFile("length %d, expected %d (truncated?)" % (st.st_size, data_offset + payload_bytes))
+        stat = (st.st_ino, st.st_mtime_ns)
+        if header_only:
+            return _Part(header, None, path, stat)
+        buf = np.empty(payload_bytes, np.uint8)
+        have = len(head) - data_offset
+        if have > 0:
+            take = min(have, payload_bytes)
+            buf[:take] = np.frombuffer(head, np.uint8, take, data_offset)
+        else:
+            take = 0
+            fh.seek(data_offset)
+        view = memoryview(buf)[take:]
+        while take < payload_bytes:
+            got = fh.readinto(view)
+            if not got:
+                raise _CorruptFile("short read")
+            take += got
+            view = view[got:]
+    try:
+        expected = header["checksum"]
+        if expected != "sum64:%016x" % _sum64([buf]):
+            raise _CorruptFile("payload checksum mismatch")
+        arrays = {}
+        for spec in header["arrays"]:
+            dtype = np.dtype(spec["dtype"])
+            count = int(np.prod(spec["shape"]))
+            arr = buf[spec["offset"]:spec["offset"] + count * dtype.itemsize].view(dtype).reshape(spec["shape"])
+            arrays[spec["name"]] = arr if dtype.isnative else arr.astype(dtype.newbyteorder("="))
+        n = int(header["rows"])
+        bars = BarArrays(arrays["t_ns"], arrays["values"], arrays["transactions"],
+                         arrays["tx_mask"][:n].view(np.bool_))
+    except (KeyError, ValueError, TypeError) as exc:
+        raise _CorruptFile("inconsistent layout: %s" % exc) from None
+    return _Part(header, bars, path, stat)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# parquet format
+
+def _require_pyarrow():
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise CacheError("format 'parquet' needs pyarrow: pip install 'polygon-kit[parquet]'") from None
+    return pa, pq
+
+
+def _arrow_table(arrays: BarArrays, tz: str, metadata: Optional[Dict[bytes, bytes]] = None):
+    pa, _ = _require_pyarrow()
+    cols = {"timestamp": pa.array(arrays.t_ns, type=pa.int64()).cast(pa.timestamp("ns", tz=tz))}
+    for i, name in enumerate(("open", "high", "low", "close", "volume", "vwap")):
+        cols[name] = pa.array(arrays.values[i], type=pa.float64())
+    cols["transactions"] = pa.array(arrays.transactions, type=pa.int64(), mask=np.asarray(arrays.tx_mask, bool))
+    table = pa.table(cols)
+    return table.replace_schema_metadata(metadata) if metadata else table
+
+
+def _parquet_write(path: str, arrays: BarArrays, meta: Dict[str, Any]) -> None:
+    _, pq = _require_pyarrow()
+    header = dict(meta, format="polygon-kit-bars", version=1, rows=arrays.rows)
+    table = _arrow_table(arrays, "UTC", {_PARQUET_META_KEY: json.dumps(header, sort_keys=True).encode("utf-8")})
+    pq.write_table(table, path)
+
+
+def _parquet_read(path: str, header_only: bool) -> _Part:
+    pa, pq = _require_pyarrow()
+    st = os.stat(path)
+    try:
+        if header_only:
+            schema = pq.read_schema(path)
+            table = None
+        else:
+            table = pq.read_table(path)
+            schema = table.schema
+        header = json.loads((schema.metadata or {})[_PARQUET_META_KEY].decode("utf-8"))
+    except (pa.ArrowException, OSError, KeyError, ValueError) as exc:
+        raise _CorruptFile("unreadable parquet file: %s" % exc) from None
+    bars = None
+    if table is not None:
+        if table.num_rows != int(header.get("rows", -1)):
+            raise _CorruptFile("row count does not match the header")
+        t_ns = table.column("timestamp").cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64()).to_numpy()
+        values = np.empty((6, table.num_rows), np.float64)
+        for i, name in enumerate(("open", "high", "low", "close", "volume", "vwap")):
+            values[i] = table.column(name).to_numpy()
+        tx_col = table.column("transactions")
+        mask = np.asarray(tx_col.is_null().to_numpy(zero_copy_only=False), dtype=np.bool_)
+        tx = np.asarray(tx_col.fill_null(0).to_numpy(), dtype=np.int64)
+        bars = BarArrays(np.asarray(t_ns, np.int64), values, tx, mask)
+    return _Part(header, bars, path, (st.st_ino, st.st_mtime_ns))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# locks
+
+_KEY_LOCKS: Dict[str, threading.RLock] = {}
+_KEY_LOCKS_GUARD = threading.Lock()
+
+
+def _thread_lock(path: str) -> threading.RLock:
+    with _KEY_LOCKS_GUARD:
+        lock = _KEY_LOCKS.get(path)
+        if lock is None:
+            lock = _KEY_LOCKS[path] = threading.RLock()
+        return lock
+
+
+class _KeyLock:
+    """Thread lock + OS file lock on ``<key dir>/.lock``, re-entrant within a thread (no OS lock where
+    neither fcntl nor msvcrt exists)."""
+
+    _held: Dict[str, List[Any]] = {}  # path -> [depth, file handle]; only touched by the RLock's owner
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        self.thread_lock = _thread_lock(directory)
+
+    def __enter__(self) -> "_KeyLock":
+        self.thread_lock.acquire()
+        state = self._held.get(self.directory)
+        if state is not None:
+            state[0] += 1
+            return self
+        fh = None
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+            fh = open(os.path.join(self.directory, ".lock"), "a+b")
+            _os_lock(fh)
+        except OSError as exc:
+            logger.debug("cache: no file lock in %s: %s", self.directory, exc)
+            if fh is not None:
+                fh.close()
+                fh = None
+        self._held[self.directory] = [1, fh]
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        try:
+            state = self._held[self.directory]
+            state[0] -= 1
+            if state[0] == 0:
+                del self._held[self.directory]
+                if state[1] is not None:
+                    try:
+                        _os_unlock(state[1])
+                    finally:
+                        state[1].close()
+        finally:
+            self.thread_lock.release()
+
+
+try:
+    import fcntl
+
+    def _os_lock(fh: Any) -> None:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+
+    def _os_unlock(fh: Any) -> None:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+except ImportError:  # pragma: no cover - Windows or exotic platforms
+    try:
+        import msvcrt
+
+        def _os_lock(fh: Any) -> None:
+            fh.seek(0)
+            msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK, 1)
+
+        def _os_unlock(fh: Any) -> None:
+            fh.seek(0)
+            msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+
+    except ImportError:
+        def _os_lock(fh: Any) -> None:
+            return None
+
+        def _os_unlock(fh: Any) -> None:
+            return None
+
+
+def _fsync_dir(directory: str) -> None:
+    if not hasattr(os, "O_DIRECTORY"):
+        return
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+_MANAGERS: "weakref.WeakSet[StorageManager]" = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_all_at_exit() -> None:
+    for manager in list(_MANAGERS):
+        try:
+            manager.flush()
+        except Exception:  # noqa: BLE001 - never fail interpreter exit
+            logger.debug("cache: flush at exit failed", exc_info=True)
+
+
+class StorageManager:
+    """The file cache of bars for one cache directory.
+
+    All public methods are thread-safe; writers in different processes are serialised by file locks.
+
+    :param cache_dir: cache directory (created when missing); default the configured ``cache_dir``
+        (``POLYGON_CACHE_DIR``).
+    :param format: partition format for writes: ``'native'`` (default) or ``'parquet'`` (needs pyarrow).
+        Both are always readable.
+    :param tz: timezone of returned frames when a partition records none; default the configured timezone.
+    :param flush_rows: :meth:`append_bars` writes pending bars once this many are buffered for a key.
+    :param flush_interval: ... or once the oldest pending bar is this many seconds old.
+    :raises InvalidParameterError: for an unknown ``format``.
+    """
+
+    def __init__(
+        self,
+        cache_dir: Optional[Union[str, os.PathLike]] = None,
+        format: str = "native",
+        tz: Optional[str] = None,
+        flush_rows: int = 1000,
+        flush_interval: float = 30.0,
+    ) -> None:
+        if format not in FORMATS:
+            raise InvalidParameterError("unknown cache format %r; allowed: %s" % (format, ", ".join(FORMATS)))
+        if format == "parquet":
+            _require_pyarrow()
+        if cache_dir is None or tz is None:
+            from polygon.config import get_config
+
+            config = get_config()
+            cache_dir = config.cache_dir if cache_dir is None else cache_dir
+            tz = config.timezone if tz is None else tz
+        self.cache_dir = os.path.abspath(os.fspath(cache_dir))
+        self.format = format
+        self.tz = tz or DEFAULT_TZ
+        self.flush_rows = int(flush_rows)
+        self.flush_interval = float(flush_interval)
+        self._warned = False
+        self._pending: Dict[str, Tuple[_Key, List[BarArrays], int, float]] = {}
+        self._pending_lock = threading.Lock()
+        self.writable = self._probe()
+        _MANAGERS.add(self)
+
+    def __repr__(self) -> str:
+        return "StorageManager(%r, format=%r, writable=%r)" % (self.cache_dir, self.format, self.writable)
+
+    # -- availability -------------------------------------------------------------------------------------
+
+    def _probe(self) -> bool:
+        try:
+            os.makedirs(self.cache_dir, exist_ok=True)
+            if not os.access(self.cache_dir, os.W_OK | os.X_OK):
+                raise PermissionError(errno.EACCES, "not writable", self.cache_dir)
+            probe = os.path.join(self.cache_dir, ".probe-%d-%d" % (os.getpid(), threading.get_ident()))
+            with open(probe, "wb") as fh:
+                fh.write(b"ok")
+            os.remove(probe)
+            return True
+        except OSError as exc:
+            self._degrade("cache directory %s is not usable (%s)" % (self.cache_dir, exc.strerror or exc))
+            return False
+
+    def _degrade(self, why: str) -> None:
+        self.writable = False
+        if not self._warned:
+            self._warned = True
+            logger.warning("%s; continuing without writing to the cache", why)
+
+    # -- keys -------------------------------------------------------------------------------------------
+
+    def _key(self, symbol: str, timeframe: Any) -> _Key:
+        sym = validate_symbol(symbol)
+        tf = parse_timeframe(timeframe)
+        market = market_of(sym)
+        path = os.path.join(self.cache_dir, market, symbol_to_filename(sym), tf.name)
+        root = os.path.join(self.cache_dir, "")
+        if not os.path.abspath(path).startswith(root):
+            raise InvalidSymbolError("invalid symbol %r: it would leave the cache directory" % (symbol,))
+        return _Key(sym, tf, market, path, _partition_kind(tf))
+
+    def path_for(self, symbol: str, timeframe: Any) -> str:
+        """Return the directory holding ``symbol``/``timeframe`` (it may not exist).
+
+        :raises InvalidSymbolError: (a ``ValueError``) for an invalid symbol.
+        :raises InvalidTimeframeError: for an invalid timeframe.
+        """
+        return self._key(symbol, timeframe).path
+
+    def _partition_files(self, key: _Key) -> Dict[int, str]:
+        """label -> path; when both formats exist for a label, the newer file wins."""
+        found: Dict[int, Tuple[int, str]] = {}
+        try:
+            entries = list(os.scandir(key.path))
+        except OSError:
+            return {}
+        for entry in entries:
+            name = entry.name
+            stem, ext = os.path.splitext(name)
+            if name.startswith(".") or ext not in (".pkb", ".parquet"):
+                continue
+            label = _parse_label(stem, key.kind)
+            if label is None:
+                continue
+            try:
+                mtime = entry.stat().st_mtime_ns
+            except OSError:
+                continue
+            if label not in found or mtime > found[label][0]:
+                found[label] = (mtime, entry.path)
+        return {label: found[label][1] for label in sorted(found)}
+
+    # -- low level reads --------------------------------------------------------------------------------
+
+    def _load(self, key: _Key, path: str, header_only: bool = False) -> Optional[_Part]:
+        try:
+            if path.endswith(".parquet"):
+                return _parquet_read(path, header_only)
+            return _native_read(path, header_only)
+        except FileNotFoundError:
+            return None
+        except _CorruptFile as exc:
+            self._quarantine(key, path, str(exc))
+            return None
+        except OSError as exc:
+            logger.warning("cache: cannot read %s: %s; treating it as a miss", path, exc)
+            return None
+
+    def _quarantine(self, key: _Key, path: str, why: str) -> None:
+        logger.warning("cache: corrupt file %s (%s); moved aside and treated as a miss", path, why)
+        if not self.writable:
+            return
+        try:
+            with _KeyLock(key.path):
+                # a writer may have replaced the file since it was read: only move it if it is still bad
+                try:
+                    if path.endswith(".parquet"):
+                        _parquet_read(path, False)
+                    else:
+                        _native_read(path, False)
+                    return
+                except _CorruptFile:
+                    pass
+                os.replace(path, "%s.corrupt-%d" % (path, time.time_ns()))
+        except OSError as exc:
+            logger.debug("cache: could not quarantine %s: %s", path, exc)
+
+    def _read_parts(self, key: _Key, start_ms: Optional[int], end_ms: Optional[int],
+                    header_only: bool = False) -> List[_Part]:
+        parts = []
+        for label, path in self._partition_files(key).items():
+            lo, hi = _label_bounds_ms(label, key.kind)
+            if (end_ms is not None and lo >= end_ms) or (start_ms is not None and hi <= start_ms):
+                continue
+            part = self._load(key, path, header_only)
+            if part is not None:
+                parts.append(part)
+        return parts
+
+    @staticmethod
+    def _part_coverage(part: _Part) -> List[Interval]:
+        try:
+            return cov.from_json(part.header.get("coverage", []))
+        except ValueError:
+            logger.warning("cache: bad coverage in %s; ignoring it", part.path)
+            return []
+
+    # -- public reads -----------------------------------------------------------------------------------
+
+    def read_with_coverage(
+        self, symbol: str, timeframe: Any, start: TimeLike = None, end: TimeLike = None, tz: Optional[str] = None
+    ) -> Tuple[pd.DataFrame, List[Interval]]:
+        """Read bars and the coverage of exactly the partitions that were read (consistent with each other).
+
+        Use this rather than :meth:`read` + :meth:`coverage` when deciding what to fetch: a partition
+        found corrupt during the read drops out of both.
+
+        :param symbol: ticker. :param timeframe: e.g. ``'1min'``.
+        :param start: first instant (inclusive), anything :func:`polygon.coverage.to_ms` accepts; naive
+            values are in the manager's timezone. :param end: last instant (exclusive).
+        :param tz: timezone of the returned index (default: the one recorded with the data).
+        :returns: ``(frame, coverage)``; coverage is clipped to ``[start, end)`` when given.
+        :raises InvalidSymbolError: (a ``ValueError``) for an invalid symbol.
+        """
+        key = self._key(symbol, timeframe)
+        self._flush_key(key.path)
+        s_ms = None if start is None else cov.to_ms(start, self.tz)
+        e_ms = None if end is None else cov.to_ms(end, self.tz)
+        parts = self._read_parts(key, s_ms, e_ms)
+        arrays = concat_arrays([p.arrays for p in parts if p.arrays is not None])
+        if s_ms is not None or e_ms is not None:
+            arrays = arrays.slice_ns(None if s_ms is None else s_ms * 1_000_000,
+                                     None if e_ms is None else e_ms * 1_000_000)
+        covered = cov.add(*[self._part_coverage(p) for p in parts]) if parts else []
+        if s_ms is not None or e_ms is not None:
+            covered = cov.clip(covered, -_FAR if s_ms is None else s_ms, _FAR if e_ms is None else e_ms)
+        out_tz = tz or (parts[-1].header.get("tz") if parts else None) or self.tz
+        frame = arrays_to_frame(arrays, out_tz)
+        frame.attrs.update({"symbol": key.symbol, "timeframe": key.timeframe.name, "source": "cache"})
+        return frame, covered
+
+    def read(
+        self, symbol: str, timeframe: Any, start: TimeLike = None, end: TimeLike = None, tz: Optional[str] = None
+    ) -> pd.DataFrame:
+        """Read cached bars in ``[start, end)`` as a frame of the :mod:`polygon.frames` contract.
+
+        A miss (nothing cached, corrupt file, unusable directory) is an empty frame, never ``None``.
+
+        :param symbol: ticker. :param timeframe: e.g. ``'1min'``.
+        :param start: first instant (inclusive); ``None`` = from the first bar.
+        :param end: end instant (exclusive); ``None`` = through the last bar.
+        :param tz: timezone of the returned index (default: the one recorded with the data).
+        :returns: the bars, with ``attrs`` ``symbol``, ``timeframe``, ``source='cache'``.
+        :raises InvalidSymbolError: (a ``ValueError``) for an invalid symbol.
+        """
+        return self.read_with_coverage(symbol, timeframe, start, end, tz)[0]
+
+    def coverage(self, symbol: str, timeframe: Any) -> List[Interval]:
+        """Return the stored coverage: requested ``[start_ms, end_ms)`` intervals fetched completely.
+
+        :raises InvalidSymbolError: (a ``ValueError``) for an invalid symbol.
+        """
+        key = self._key(symbol, timeframe)
+        parts = self._read_parts(key, None, None, header_only=True)
+        return cov.add(*[self._part_coverage(p) for p in parts]) if parts else []
+
+    def missing(self, symbol: str, timeframe: Any, start: TimeLike, end: TimeLike) -> List[Interval]:
+        """Return the parts of ``[start, end)`` not covered (``requested - covered``), in epoch ms.
+
+        :param start: request start (inclusive). :param end: request end (exclusive).
+        """
+        s_ms, e_ms = cov.to_ms(start, self.tz), cov.to_ms(end, self.tz)
+        return cov.subtract([(s_ms, e_ms)], self.coverage(symbol, timeframe))
+
+    # -- writes -----------------------------------------------------------------------------------------
+
+    def write(
+        self,
+        symbol: str,
+        timeframe: Any,
+        df: Optional[pd.DataFrame],
+        covered: Any = None,
+    ) -> bool:
+        """Merge bars into the cache and record coverage, atomically per partition.
+
+        Old bars are never dropped; a bar with the same timestamp as an old one replaces it.
+
+        :param symbol: ticker. :param timeframe: e.g. ``'1min'``.
+        :param df: bars (any frame :func:`polygon.frames.conform_bars_frame` accepts; ``None`` = no bars).
+        :param covered: the requested range(s) these bars complete: one ``(start, end)`` pair or a list of
+            them (epoch ms or anything :func:`polygon.coverage.to_ms` accepts; end exclusive). ``None``
+            records no coverage (e.g. streamed bars).
+        :returns: ``True`` when written, ``False`` when the cache is not writable.
+        :raises InvalidSymbolError: (a ``ValueError``) for an invalid symbol.
+        :raises InvalidInputError: when ``df`` cannot be conformed to the bars contract.
+        """
+        key = self._key(symbol, timeframe)
+        tz = self.tz
+        if isinstance(df, pd.DataFrame) and isinstance(df.index, pd.DatetimeIndex) and df.index.tz is not None:
+            tz = tz_name(df.index.tz)
+        arrays = frame_to_arrays(df, tz) if df is not None else empty_arrays()
+        return self._write_arrays(key, arrays, self._covered_list(covered), tz)
+
+    def _covered_list(self, covered: Any) -> List[Interval]:
+        if covered is None:
+            return []
+        if isinstance(covered, tuple) and len(covered) == 2 and not isinstance(covered[0], (tuple, list)):
+            covered = [covered]
+        return cov.normalize((cov.to_ms(s, self.tz), cov.to_ms(e, self.tz)) for s, e in covered)
+
+    def _write_arrays(self, key: _Key, arrays: BarArrays, covered: List[Interval], tz: str) -> bool:
+        if not self.writable:
+            return False
+        labels = _labels_of_ns(arrays.t_ns, key.kind)
+        uniq, first = np.unique(labels, return_index=True)
+        bounds = list(first) + [arrays.rows]
+        new_parts = {int(lbl): arrays.take(np.arange(bounds[i], bounds[i + 1])) for i, lbl in enumerate(uniq)}
+        wanted = set(new_parts)
+        for s_ms, e_ms in covered:
+            wanted.update(_labels_of_interval(s_ms, e_ms, key.kind))
+        if not wanted:
+            return True
+        try:
+            with _KeyLock(key.path):
+                self._remove_stale_temps(key.path)
+                existing = self._partition_files(key)
+                for label in sorted(wanted):
+                    self._write_partition(key, label, existing.get(label), new_parts.get(label), covered, tz)
+                _fsync_dir(key.path)
+        except OSError as exc:
+            self._degrade("cache write to %s failed (%s)" % (key.path, exc.strerror or exc))
+            return False
+        return True
+
+    def _write_partition(self, key: _Key, label: int, old_path: Optional[str], bars: Optional[BarArrays],
+                         covered: List[Interval], tz: str) -> None:
+        lo, hi = _label_bounds_ms(label, key.kind)
+        part_cov = cov.clip(covered, lo, hi)
+        old = self._load(key, old_path) if old_path else None
+        old_arrays = old.arrays if old is not None and old.arrays is not None else empty_arrays()
+        old_cov = self._part_coverage(old) if old is not None else []
+        merged_cov = cov.add(old_cov, part_cov)
+        if (bars is None or bars.rows == 0) and old is not None and merged_cov == old_cov:
+            return
+        merged = merge_arrays(old_arrays, bars if bars is not None else empty_arrays())
+        meta = {
+            "symbol": key.symbol, "timeframe": key.timeframe.name, "partition": _label_name(label, key.kind),
+            "tz": tz, "coverage": cov.to_json(merged_cov),
+            "first_ns": int(merged.t_ns[0]) if merged.rows else None,
+            "last_ns": int(merged.t_ns[-1]) if merged.rows else None,
+            "written_at": _dt.datetime.now(_dt.timezone.utc).isoformat(),
+        }
+        name = _label_name(label, key.kind) + _EXT[self.format]
+        final = os.path.join(key.path, name)
+        tmp = os.path.join(key.path, ".%s.tmp-%d-%d" % (name, os.getpid(), threading.get_ident()))
+        try:
+            if self.format == "parquet":
+                _parquet_write(tmp, merged, meta)
+                with open(tmp, "rb+") as fh:
+                    os.fsync(fh.fileno())
+            else:
+                with open(tmp, "wb") as fh:
+                    for chunk in _native_encode(merged, meta):
+                        fh.write(memoryview(chunk).cast("B"))
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            os.replace(tmp, final)
+        except BaseException:
+            try:
+                os.remove(tmp)
+            except OSError:
+                pass
+            raise
+        if old_path and old_path != final:
+            try:
+                os.remove(old_path)
+            except OSError:
+                pass
+
+    @staticmethod
+    def _remove_stale_temps(directory: str) -> None:
+        """Under the key lock every temp file is left over from a killed writer."""
+        try:
+            for entry in os.scandir(directory):
+                if entry.name.startswith(".") and ".tmp-" in entry.name:
+                    os.remove(entry.path)
+        except OSError:
+            pass
+
+    # -- streaming --------------------------------------------------------------------------------------
+
+    def append_bars(self, symbol: str, timeframe: Any, bars: Any) -> int:
+        """Buffer streamed bars (e.g. aggregate events) and write them in batches.
+
+        Cheap and thread-safe: bars are buffered in memory and merged into the cache once
+        ``flush_rows`` are pending for the key or the oldest is ``flush_interval`` seconds old, on
+        :meth:`flush`, before any read of the key, and at interpreter exit. Streamed bars add **no**
+        coverage (a stream can miss bars), so a later fetch of the same range replaces them.
+
+        :param bars: one dict or a list of dicts with ``timestamp`` (epoch ms, bar start), ``open``,
+            ``high``, ``low``, ``close`` and optionally ``volume``, ``vwap``, ``transactions``
+            (the stream client's aggregate dicts), or a bars DataFrame.
+        :returns: the number of bars accepted.
+        :raises InvalidSymbolError: (a ``ValueError``) for an invalid symbol.
+        """
+        key = self._key(symbol, timeframe)
+        if isinstance(bars, pd.DataFrame):
+            arrays = frame_to_arrays(bars, self.tz)
+        else:
+            if isinstance(bars, dict):
+                bars = [bars]
+            rows = list(bars)
+            if not rows:
+                return 0
+            arrays = arrays_from_columns(
+                [b["timestamp"] for b in rows], [b["open"] for b in rows], [b["high"] for b in rows],
+                [b["low"] for b in rows], [b["close"] for b in rows],
+                [b.get("volume") for b in rows], [b.get("vwap") for b in rows],
+                [b.get("transactions") for b in rows], unit="ms")
+        if arrays.rows == 0:
+            return 0
+        due = False
+        with self._pending_lock:
+            entry = self._pending.get(key.path)
+            now = time.monotonic()
+            if entry is None:
+                entry = (key, [], 0, now)
+            entry = (key, entry[1] + [arrays], entry[2] + arrays.rows, entry[3])
+            self._pending[key.path] = entry
+            due = entry[2] >= self.flush_rows or now - entry[3] >= self.flush_interval
+        if due:
+            self._flush_key(key.path)
+        return arrays.rows
+
+    def _flush_key(self, path: str) -> int:
+        if not self._pending:
+            return 0
+        with _thread_lock(path):  # keeps flush order == append order per key
+            with self._pending_lock:
+                entry = self._pending.pop(path, None)
+            if entry is None:
+                return 0
+            key, chunks, count, _ = entry
+            merged = empty_arrays()
+            for chunk in chunks:
+                merged = merge_arrays(merged, chunk)
+            self._write_arrays(key, merged, [], self._stored_tz(key))
+            return count
+
+    def _stored_tz(self, key: _Key) -> str:
+        files = self._partition_files(key)
+        if files:
+            part = self._load(key, files[max(files)], header_only=True)
+            if part is not None and part.header.get("tz"):
+                return str(part.header["tz"])
+        return self.tz
+
+    def flush(self) -> int:
+        """Write every pending streamed bar now.
+
+        :returns: the number of bars written.
+        """
+        with self._pending_lock:
+            paths = list(self._pending)
+        return sum(self._flush_key(path) for path in paths)
+
+    # -- maintenance ------------------------------------------------------------------------------------
+
+    def _iter_keys(self, symbol: Optional[str] = None, timeframe: Any = None) -> List[_Key]:
+        if symbol is not None and timeframe is not None:
+            return [self._key(symbol, timeframe)]
+        want_sym = validate_symbol(symbol) if symbol is not None else None
+        want_tf = parse_timeframe(timeframe).name if timeframe is not None else None
+        keys = []
+        try:
+            markets = sorted(e.name for e in os.scandir(self.cache_dir) if e.is_dir() and not e.name.startswith("."))
+        except OSError:
+            return []
+        for market in markets:
+            market_dir = os.path.join(self.cache_dir, market)
+            for sym_entry in sorted(os.scandir(market_dir), key=lambda e: e.name):
+                if not sym_entry.is_dir():
+                    continue
+                try:
+                    sym = filename_to_symbol(sym_entry.name)
+                except InvalidSymbolError:
+                    continue
+                if want_sym is not None and sym != want_sym:
+                    continue
+                for tf_entry in sorted(os.scandir(sym_entry.path), key=lambda e: e.name):
+                    if not tf_entry.is_dir():
+                        continue
+                    try:
+                        tf = parse_timeframe(tf_entry.name)
+                    except ValueError:
+                        continue
+                    if tf.name != tf_entry.name or (want_tf is not None and tf.name != want_tf):
+                        continue
+                    key = self._key(sym, tf)
+                    if key.market == market:
+                        keys.append(key)
+        return keys
+
+    @staticmethod
+    def _files(key: _Key) -> List[os.DirEntry]:
+        try:
+            return [e for e in os.scandir(key.path) if e.is_file()]
+        except OSError:
+            return []
+
+    def info(self, symbol: str, timeframe: Any) -> Dict[str, Any]:
+        """Describe one cached symbol/timeframe.
+
+        :returns: dict with ``symbol``, ``timeframe``, ``market``, ``path``, ``partitions``, ``rows``,
+            ``first``/``last`` (Timestamps or ``None``), ``coverage`` (ms intervals),
+            ``coverage_ranges`` (Timestamp pairs), ``size_bytes``, ``tz``, ``quarantined``,
+            ``pending`` (streamed bars not yet written).
+        """
+        key = self._key(symbol, timeframe)
+        parts = self._read_parts(key, None, None, header_only=True)
+        tz = (parts[-1].header.get("tz") if parts else None) or self.tz
+        firsts = [p.header["first_ns"] for p in parts if p.header.get("first_ns") is not None]
+        lasts = [p.header["last_ns"] for p in parts if p.header.get("last_ns") is not None]
+        covered = cov.add(*[self._part_coverage(p) for p in parts]) if parts else []
+        files = self._files(key)
+        with self._pending_lock:
+            pending = self._pending.get(key.path)
+        return {
+            "symbol": key.symbol,
+            "timeframe": key.timeframe.name,
+            "market": key.market,
+            "path": key.path,
+            "partitions": len(parts),
+            "rows": sum(int(p.header.get("rows", 0)) for p in parts),
+            "first": pd.Timestamp(min(firsts), unit="ns", tz="UTC").tz_convert(tz) if firsts else None,
+            "last": pd.Timestamp(max(lasts), unit="ns", tz="UTC").tz_convert(tz) if lasts else None,
+            "coverage": covered,
+            "coverage_ranges": cov.to_timestamps(covered, tz),
+            "size_bytes": sum(e.stat().st_size for e in files),
+            "tz": tz,
+            "quarantined": sum(1 for e in files if ".corrupt-" in e.name),
+            "pending": pending[2] if pending else 0,
+        }
+
+    def list_cached(self) -> List[Dict[str, Any]]:
+        """List every cached symbol/timeframe with ``market``, ``symbol``, ``timeframe``, ``partitions``,
+        ``rows``, ``first``, ``last`` and ``size_bytes`` (sorted by market, symbol, timeframe)."""
+        out = []
+        for key in self._iter_keys():
+            item = self.info(key.symbol, key.timeframe)
+            if item["partitions"] or item["quarantined"]:
+                out.append({k: item[k] for k in ("market", "symbol", "timeframe", "partitions", "rows",
+                                                 "first", "last", "size_bytes")})
+        return out
+
+    def size_on_disk(self, symbol: Optional[str] = None, timeframe: Any = None) -> int:
+        """Bytes used by the cache, or by one symbol and/or timeframe."""
+        if symbol is None and timeframe is None:
+            total = 0
+            for root, _dirs, names in os.walk(self.cache_dir):
+                for name in names:
+                    try:
+                        total += os.path.getsize(os.path.join(root, name))
+                    except OSError:
+                        pass
+            return total
+        return sum(e.stat().st_size for key in self._iter_keys(symbol, timeframe) for e in self._files(key))
+
+    def clear(self, symbol: Optional[str] = None, timeframe: Any = None) -> int:
+        """Delete cached data: everything, one symbol (all timeframes), one timeframe (all symbols), or both.
+
+        Pending streamed bars of the cleared keys are discarded too.
+
+        :returns: the number of files removed.
+        :raises InvalidSymbolError: (a ``ValueError``) for an invalid symbol.
+        """
+        removed = 0
+        keys = self._iter_keys(symbol, timeframe)
+        with self._pending_lock:
+            for key in keys:
+                self._pending.pop(key.path, None)
+            if symbol is None and timeframe is None:
+                self._pending.clear()
+        for key in keys:
+            if not os.path.isdir(key.path):
+                continue
+            with _KeyLock(key.path):
+                for entry in self._files(key):
+                    if entry.name == ".lock":
+                        continue
+                    try:
+                        os.remove(entry.path)
+                        removed += 1
+                    except OSError as exc:
+                        logger.warning("cache: could not remove %s: %s", entry.path, exc)
+            for path in (os.path.join(key.path, ".lock"), key.path, os.path.dirname(key.path)):
+                try:
+                    os.remove(path) if path.endswith(".lock") else os.rmdir(path)
+                except OSError:
+                    pass
+        return removed
+
+    # -- export -----------------------------------------------------------------------------------------
+
+    def export(
+        self,
+        symbols: Union[str, Sequence[str]],
+        timeframe: Any,
+        path: Union[str, os.PathLike],
+        format: str = "parquet",
+        start: TimeLike = None,
+        end: TimeLike = None,
+        tz: Optional[str] = None,
+    ) -> Dict[str, Any]:
+        """Write cached bars as a hive-partitioned dataset: ``symbol=AAPL/timeframe=1min/year=2023/...``.
+
+        The result is read directly by DuckDB (``read_parquet('path/**/*.parquet', hive_partitioning=1)``),
+        Spark, Dask and ``pyarrow.dataset.dataset(path, partitioning='hive')``. Columns: ``timestamp``
+        (tz-aware), open, high, low, close, volume, vwap, transactions; ``year`` is the bar's year in
+        ``tz``. Re-exporting a symbol replaces its partitions.
+
+        :param symbols: one ticker or a list. :param timeframe: e.g. ``'1min'``.
+        :param path: dataset root directory (created).
+        :param format: ``'parquet'`` (default), ``'feather'`` or ``'csv'``.
+        :param start: first instant (inclusive). :param end: end instant (exclusive).
+        :param tz: timezone of timestamps and of the ``year`` partition (default: as stored).
+        :returns: ``{'path': root, 'rows': {symbol: n}, 'files': [paths]}``.
+        :raises CacheError: when pyarrow is missing. :raises InvalidParameterError: for an unknown format.
+        """
+        if format not in ("parquet", "feather", "csv"):
+            raise InvalidParameterError("unknown export format %r; allowed: parquet, feather, csv" % (format,))
+        pa, _ = _require_pyarrow()
+        import pyarrow.dataset as ds
+
+        if isinstance(symbols, str):
+            symbols = [symbols]
+        root = os.path.abspath(os.fspath(path))
+        os.makedirs(root, exist_ok=True)
+        tf = parse_timeframe(timeframe)
+        rows: Dict[str, int] = {}
+        files: List[str] = []
+        for symbol in symbols:
+            key = self._key(symbol, tf)
+            frame = self.read(key.symbol, tf, start, end, tz)
+            rows[key.symbol] = len(frame)
+            if frame.empty:
+                continue
+            out_tz = tz_name(frame.index.tz)
+            arrays = frame_to_arrays(frame)
+            table = _arrow_table(arrays, out_tz)
+            table = table.append_column("symbol", pa.array([key.symbol] * arrays.rows, pa.string()))
+            table = table.append_column("timeframe", pa.array([tf.name] * arrays.rows, pa.string()))
+            table = table.append_column("year", pa.array(frame.index.year.to_numpy(np.int32), pa.int32()))
+            partitioning = ds.partitioning(
+                pa.schema([("symbol", pa.string()), ("timeframe", pa.string()), ("year", pa.int32())]),
+                flavor="hive")
+            ds.write_dataset(
+                table, root, format=format, partitioning=partitioning,
+                basename_template="part-{i}." + ("arrow" if format == "feather" else format),
+                existing_data_behavior="delete_matching",
+                file_visitor=lambda written: files.append(written.path))
+        return {"path": root, "rows": rows, "files": sorted(files)}
+
+
+_DEFAULT: Dict[Tuple[str, str], StorageManager] = {}
+_DEFAULT_LOCK = threading.Lock()
+
+
+def get_storage_manager(cache_dir: Optional[Union[str, os.PathLike]] = None) -> StorageManager:
+    """Return the process-wide :class:`StorageManager` for ``cache_dir``.
+
+    :param cache_dir: default the configured cache directory (``POLYGON_CACHE_DIR`` or the per-user cache
+        dir), resolved on every call so a changed environment gets its own manager.
+    :returns: the shared manager (created on first use; one per directory and timezone).
+    """
+    from polygon.config import get_config
+
+    config = get_config()
+    directory = os.path.abspath(os.fspath(cache_dir if cache_dir is not None else config.cache_dir))
+    with _DEFAULT_LOCK:
+        manager = _DEFAULT.get((directory, config.timezone))
+        if manager is None:
+            manager = _DEFAULT[(directory, config.timezone)] = StorageManager(directory, tz=config.timezone)
+        return manager
