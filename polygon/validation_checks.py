@@ -1,0 +1,837 @@
+"""Data-quality checks on a bars DataFrame: pure, vectorised, no I/O.
+
+:func:`prepare_bars` reads a frame once into sorted numpy arrays (the frame itself is never
+written to); every ``check_*`` function then looks at those arrays and returns a
+:class:`CheckResult` with zero or more findings. :mod:`polygon.validators` runs them all,
+scores the findings and builds the report.
+
+A finding is a plain dict::
+
+    {"check": "ohlc_consistency", "severity": "high", "count": 3,
+     "timestamps": ["2024-01-02T10:01:00-05:00", ...],   # the first few offending bars
+     "explanation": "3 bars where high < max(open, close), low > min(open, close) or high < low",
+     "share": 0.0001}                                     # affected bars / bars (or / expected slots)
+
+Severities, weakest first: ``low``, ``medium``, ``high``, ``critical``.
+"""
+
+import logging
+import math
+from typing import Any, Dict, List, NamedTuple, Optional
+
+import numpy as np
+import pandas as pd
+
+from polygon import sessions
+from polygon.timeframes import Timeframe
+
+__all__ = [
+    "CHECK_NAMES",
+    "SEVERITIES",
+    "Bars",
+    "CheckResult",
+    "Context",
+    "GapAnalysis",
+    "analyse_gaps",
+    "check_alignment",
+    "check_duplicates",
+    "check_missing_values",
+    "check_negative_volume",
+    "check_non_positive_prices",
+    "check_ohlc_consistency",
+    "check_outside_session",
+    "check_return_outliers",
+    "check_stale_runs",
+    "check_vwap_range",
+    "check_zero_volume_price_change",
+    "prepare_bars",
+]
+
+logger = logging.getLogger(__name__)
+
+SEVERITIES = ("low", "medium", "high", "critical")
+#: Every check the report lists, in report order.
+CHECK_NAMES = (
+    "columns",
+    "dtypes",
+    "index",
+    "duplicates",
+    "alignment",
+    "missing_values",
+    "ohlc_consistency",
+    "non_positive_prices",
+    "negative_volume",
+    "vwap_range",
+    "zero_volume_price_change",
+    "outside_session",
+    "missing_sessions",
+    "long_gaps",
+    "illiquid_gaps",
+    "return_outliers",
+    "stale_runs",
+)
+REQUIRED_COLUMNS = ("open", "high", "low", "close", "volume")
+OPTIONAL_COLUMNS = ("vwap", "transactions")
+MAX_TIMESTAMPS = 5
+_MINUTE_MS = 60_000
+_DAY_MS = 86_400_000
+_EXCHANGE_TZ = "America/New_York"
+_UNIT_MS = {"second": 1_000, "minute": _MINUTE_MS, "hour": 3_600_000}
+# Calendar look-ups are bounded: a frame whose timestamps span more than this is not gap-checked.
+MAX_CALENDAR_SPAN_DAYS = 366 * 30
+
+
+class Bars(NamedTuple):
+    """A frame read once: arrays sorted by time, rows without a valid timestamp dropped."""
+
+    t: np.ndarray  # int64 epoch ms, ascending
+    open: np.ndarray  # float64, NaN where missing or not numeric
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    volume: np.ndarray
+    vwap: Optional[np.ndarray]
+    tz: str  # zone used for ISO timestamps in findings
+    has_time: bool  # False when no usable timestamps exist
+    has_prices: bool  # False when a required column is missing
+
+
+class Context(NamedTuple):
+    """What the checks need besides the bars."""
+
+    symbol: str
+    market: str  # stocks, crypto, fx, indices, options
+    timeframe: Timeframe
+    extended_hours: bool
+    start: Optional[Any]  # datetime.date or None (then the data's first day)
+    end: Optional[Any]
+    now_ms: int
+    outlier_threshold: float = 10.0
+    stale_min_bars: Optional[int] = None
+    min_long_gap_bars: int = 3
+
+    @property
+    def bar_ms(self) -> Optional[int]:
+        """Bar length in ms for intraday timeframes, else ``None``."""
+        unit = _UNIT_MS.get(self.timeframe.timespan)
+        return None if unit is None else unit * self.timeframe.multiplier
+
+    @property
+    def uses_exchange_calendar(self) -> bool:
+        """Stocks, indices and options follow the exchange sessions; crypto and fx do not."""
+        return self.market in ("stocks", "indices", "options")
+
+
+class CheckResult(NamedTuple):
+    """Outcome of one check: ``status`` is ``passed``, ``failed`` or ``skipped``."""
+
+    name: str
+    status: str
+    details: str
+    findings: List[Dict[str, Any]]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def iso_times(ms: np.ndarray, tz: str, limit: int = MAX_TIMESTAMPS) -> List[str]:
+    """ISO-8601 strings (in ``tz``) of the first ``limit`` epoch-ms values."""
+    values = np.asarray(ms, dtype=np.int64)[:limit]
+    if not len(values):
+        return []
+    stamps = pd.to_datetime(values, unit="ms", utc=True)
+    try:
+        stamps = stamps.tz_convert(tz)
+    except Exception:
+        pass
+    return [s.isoformat() for s in stamps]
+
+
+def finding(check: str, severity: str, count: int, ms: np.ndarray, tz: str, explanation: str,
+            share: float, **extra: Any) -> Dict[str, Any]:
+    """Build one finding dict (JSON-serialisable)."""
+    out = {
+        "check": check,
+        "severity": severity,
+        "count": int(count),
+        "timestamps": iso_times(ms, tz),
+        "explanation": explanation,
+        "share": round(float(min(max(share, 0.0), 1.0)), 6),
+    }
+    out.update(extra)
+    return out
+
+
+def _result(name: str, findings: List[Dict[str, Any]], ok_text: str) -> CheckResult:
+    if findings:
+        return CheckResult(name, "failed", "; ".join(f["explanation"] for f in findings), findings)
+    return CheckResult(name, "passed", ok_text, [])
+
+
+def skipped(name: str, reason: str) -> CheckResult:
+    """A check that could not run (missing columns, no timestamps, not applicable)."""
+    return CheckResult(name, "skipped", reason, [])
+
+
+def _column(df: pd.DataFrame, name: str) -> Optional[pd.Series]:
+    columns = list(df.columns)
+    if name not in columns:
+        return None
+    return df.iloc[:, columns.index(name)]  # first of duplicated names
+
+
+def _floats(series: Optional[pd.Series], n: int) -> np.ndarray:
+    if series is None:
+        return np.full(n, np.nan)
+    try:
+        values = pd.to_numeric(series, errors="coerce")
+        return np.array(values.to_numpy(dtype="float64", na_value=np.nan), dtype=np.float64)
+    except Exception:
+        return np.full(n, np.nan)
+
+
+def _epoch_ms(values: Any) -> Optional[np.ndarray]:
+    """int64 epoch ms of a datetime-like or numeric (epoch ms) sequence; NaT -> int64 min."""
+    index = pd.Index(values)
+    if isinstance(index, pd.DatetimeIndex):
+        if index.tz is not None:
+            index = index.tz_convert("UTC").tz_localize(None)
+        return np.asarray(index.values.astype("datetime64[ms]").astype(np.int64))
+    if pd.api.types.is_numeric_dtype(index.dtype) and not pd.api.types.is_bool_dtype(index.dtype):
+        floats = np.asarray(index.to_numpy(dtype="float64", na_value=np.nan))
+        out = np.full(len(floats), np.iinfo(np.int64).min, dtype=np.int64)
+        ok = np.isfinite(floats) & (np.abs(floats) < 2.5e14)
+        out[ok] = floats[ok].astype(np.int64)
+        return out
+    return None
+
+
+def local_day(t: np.ndarray) -> np.ndarray:
+    """Exchange-local (New York) calendar day of each epoch-ms value, as datetime64[D]."""
+    if not len(t):
+        return np.empty(0, dtype="datetime64[D]")
+    local = pd.DatetimeIndex(pd.to_datetime(t, unit="ms", utc=True)).tz_convert(_EXCHANGE_TZ).tz_localize(None)
+    return np.asarray(local.values.astype("datetime64[D]"))
+
+
+def bar_day(t: np.ndarray) -> np.ndarray:
+    """Trading day of daily-or-longer bars: the UTC date for bars at UTC midnight, else the New York date."""
+    days = local_day(t)
+    utc_midnight = t % _DAY_MS == 0
+    if utc_midnight.any():
+        days = np.where(utc_midnight, (t // _DAY_MS).astype("datetime64[D]"), days)
+    return days
+
+
+def _local_ms(t: np.ndarray) -> np.ndarray:
+    if not len(t):
+        return np.empty(0, dtype=np.int64)
+    local = pd.DatetimeIndex(pd.to_datetime(t, unit="ms", utc=True)).tz_convert(_EXCHANGE_TZ).tz_localize(None)
+    return np.asarray(local.values.astype("datetime64[ms]").astype(np.int64))
+
+
+def _runs(mask: np.ndarray):
+    """Start indices and lengths of the runs of True in a boolean array."""
+    if not len(mask):
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    padded = np.concatenate(([False], mask, [False])).astype(np.int8)
+    edges = np.diff(padded)
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1)
+    return starts, ends - starts
+
+
+def date_range_of(bars: Bars, ctx: Context):
+    """The (first, last) exchange days the calendar checks cover, or ``None`` when unknown/too wide."""
+    first, last = ctx.start, ctx.end
+    if (first is None or last is None) and len(bars.t):
+        days = local_day(bars.t[[0, -1]])
+        first = first if first is not None else days[0].item()
+        last = last if last is not None else days[-1].item()
+    if first is None or last is None or last < first:
+        return None
+    if (last - first).days > MAX_CALENDAR_SPAN_DAYS:
+        return None
+    return first, last
+
+
+# ---------------------------------------------------------------- structure
+
+
+def prepare_bars(df: Any, timeframe: Timeframe) -> "tuple":
+    """Read ``df`` into :class:`Bars` plus the structural check results (columns, dtypes, index).
+
+    Nothing is written to ``df``: every array is a fresh copy.
+
+    :returns: ``(bars, [CheckResult columns, dtypes, index])``.
+    """
+    results: List[CheckResult] = []
+    if not isinstance(df, pd.DataFrame):
+        reason = "expected a pandas DataFrame, got %s" % type(df).__name__
+        bars = Bars(*(np.empty(0),) * 6, None, "UTC", False, False)  # type: ignore[arg-type]
+        no_ms = np.empty(0, dtype=np.int64)
+        for name in ("columns", "dtypes", "index"):
+            found = [finding(name, "critical", 1, no_ms, "UTC", reason, 1.0)]
+            results.append(CheckResult(name, "failed", reason, found))
+        return bars, results
+    n = len(df)
+    columns = [c for c in df.columns if isinstance(c, str)]
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    absent_optional = [c for c in OPTIONAL_COLUMNS if c not in columns]
+    no_ms = np.empty(0, dtype=np.int64)
+    if missing:
+        text = "missing required column(s): %s" % ", ".join(missing)
+        results.append(CheckResult("columns", "failed", text,
+                                   [finding("columns", "critical", len(missing), no_ms, "UTC", text, 1.0)]))
+    else:
+        text = "all of %s present" % ", ".join(REQUIRED_COLUMNS)
+        if absent_optional:
+            text += " (optional %s absent)" % ", ".join(absent_optional)
+        results.append(CheckResult("columns", "passed", text, []))
+
+    bad_types = []
+    for name in REQUIRED_COLUMNS + OPTIONAL_COLUMNS:
+        series = _column(df, name)
+        if series is not None and not (pd.api.types.is_numeric_dtype(series.dtype)
+                                       and not pd.api.types.is_bool_dtype(series.dtype)):
+            bad_types.append("%s (%s)" % (name, series.dtype))
+    if bad_types:
+        text = "non-numeric column(s): %s; values that are not numbers count as missing" % ", ".join(bad_types)
+        results.append(CheckResult("dtypes", "failed", text,
+                                   [finding("dtypes", "high", len(bad_types), no_ms, "UTC", text, 1.0)]))
+    else:
+        results.append(CheckResult("dtypes", "passed", "price, volume, vwap and transactions columns are numeric", []))
+
+    # timestamps: the index, or a 'timestamp' column as a second best
+    index_problems = []  # (severity, text)
+    tz = "UTC"
+    raw = df.index
+    if not isinstance(raw, pd.DatetimeIndex):
+        column = _column(df, "timestamp")
+        if column is not None and _epoch_ms(column) is not None:
+            index_problems.append(("medium", "timestamps are in a 'timestamp' column, not the index"))
+            raw = column
+        else:
+            index_problems.append(("critical", "the index is a %s, not a DatetimeIndex" % type(raw).__name__))
+            raw = None
+    try:
+        ms = None if raw is None else _epoch_ms(raw)
+    except Exception as exc:  # out-of-bounds datetimes and the like
+        index_problems.append(("critical", "timestamps cannot be read (%s)" % type(exc).__name__))
+        ms = None
+    if ms is None:
+        ms = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    else:
+        dt_tz = getattr(getattr(raw, "dtype", None), "tz", None)
+        if dt_tz is None:
+            index_problems.append(("medium", "timestamps are timezone-naive (read as UTC)"))
+        else:
+            tz = str(dt_tz)
+    valid = ms != np.iinfo(np.int64).min
+    invalid = int(n - valid.sum())
+    if invalid and not any(s == "critical" for s, _ in index_problems):
+        index_problems.append(("high", "%d rows without a timestamp (ignored)" % invalid))
+    t_valid = ms[valid]
+    if len(t_valid) > 1 and bool(np.any(np.diff(t_valid) < 0)):
+        index_problems.append(("medium", "the index is not sorted by time"))
+    order = np.argsort(t_valid, kind="stable")
+    t_sorted = t_valid[order]
+    if index_problems:
+        severity = max((s for s, _ in index_problems), key=SEVERITIES.index)
+        text = "; ".join(text for _, text in index_problems)
+        results.append(CheckResult("index", "failed", text,
+                                   [finding("index", severity, len(index_problems), no_ms, tz, text, 1.0)]))
+    else:
+        results.append(CheckResult("index", "passed", "tz-aware DatetimeIndex (%s), sorted" % tz, []))
+
+    def col(name: str) -> np.ndarray:
+        return _floats(_column(df, name), n)[valid][order]
+
+    has_time = not any(s == "critical" for s, _ in index_problems)
+    vwap = col("vwap") if "vwap" in columns else None
+    bars = Bars(t_sorted if has_time else t_sorted[:0], col("open"), col("high"), col("low"), col("close"),
+                col("volume"), vwap, tz, has_time, not missing)
+    if not has_time:
+        bars = bars._replace(**{k: getattr(bars, k)[:0] for k in ("open", "high", "low", "close", "volume")},
+                             vwap=None if vwap is None else vwap[:0])
+    return bars, results
+
+
+def check_duplicates(bars: Bars, ctx: Context) -> CheckResult:
+    """Bars sharing a timestamp."""
+    if not bars.has_time:
+        return skipped("duplicates", "no usable timestamps")
+    dup = np.flatnonzero(np.diff(bars.t) == 0) + 1 if len(bars.t) > 1 else np.empty(0, dtype=np.int64)
+    found = []
+    if len(dup):
+        found.append(finding("duplicates", "medium", len(dup), bars.t[dup], bars.tz,
+                             "%d bars repeat an earlier bar's timestamp" % len(dup), len(dup) / len(bars.t)))
+    return _result("duplicates", found, "every timestamp is unique")
+
+
+def check_alignment(bars: Bars, ctx: Context) -> CheckResult:
+    """Bar start times on the timeframe's grid (intraday: UTC multiples; daily+: midnight)."""
+    if not bars.has_time:
+        return skipped("alignment", "no usable timestamps")
+    tf = ctx.timeframe
+    if tf.is_intraday:
+        unit = _UNIT_MS[tf.timespan]
+        divides = (tf.timespan in ("second", "minute") and 60 % tf.multiplier == 0) or tf.multiplier == 1
+        grid = unit * tf.multiplier if divides else unit
+        bad = np.flatnonzero(bars.t % grid != 0)
+        what = "not on a %s boundary" % ("%d-%s" % (grid // unit, tf.timespan))
+    else:
+        bad = np.flatnonzero((_local_ms(bars.t) % _DAY_MS != 0) & (bars.t % _DAY_MS != 0))
+        what = "not at midnight (New York or UTC)"
+    found = []
+    if len(bad):
+        found.append(finding("alignment", "medium", len(bad), bars.t[bad], bars.tz,
+                             "%d bars start %s for %s bars" % (len(bad), what, tf.name), len(bad) / len(bars.t)))
+    return _result("alignment", found, "every bar starts on the %s grid" % tf.name)
+
+
+# ---------------------------------------------------------------- values
+
+
+def _needs_prices(name: str, bars: Bars) -> Optional[CheckResult]:
+    if not bars.has_prices:
+        return skipped(name, "required columns are missing")
+    if not bars.has_time:
+        return skipped(name, "no usable timestamps")
+    return None
+
+
+def check_missing_values(bars: Bars, ctx: Context) -> CheckResult:
+    """NaN or infinite open/high/low/close/volume."""
+    skip = _needs_prices("missing_values", bars)
+    if skip:
+        return skip
+    bad_mask = ~(np.isfinite(bars.open) & np.isfinite(bars.high) & np.isfinite(bars.low)
+                 & np.isfinite(bars.close) & np.isfinite(bars.volume))
+    bad = np.flatnonzero(bad_mask)
+    found = []
+    if len(bad):
+        found.append(finding("missing_values", "high", len(bad), bars.t[bad], bars.tz,
+                             "%d bars with a missing or non-finite open/high/low/close/volume" % len(bad),
+                             len(bad) / len(bars.t)))
+    return _result("missing_values", found, "no missing prices or volumes")
+
+
+def check_ohlc_consistency(bars: Bars, ctx: Context) -> CheckResult:
+    """high >= max(open, close), low <= min(open, close), high >= low."""
+    skip = _needs_prices("ohlc_consistency", bars)
+    if skip:
+        return skip
+    o, h, lo, c = bars.open, bars.high, bars.low, bars.close
+    tol = 1e-9 * np.maximum(np.abs(h), 1.0)
+    with np.errstate(invalid="ignore"):
+        bad_mask = (h + tol < np.maximum(o, c)) | (lo - tol > np.minimum(o, c)) | (h + tol < lo)
+    bad = np.flatnonzero(bad_mask)
+    found = []
+    if len(bad):
+        found.append(finding("ohlc_consistency", "high", len(bad), bars.t[bad], bars.tz,
+                             "%d bars where high < max(open, close), low > min(open, close) or high < low"
+                             % len(bad), len(bad) / len(bars.t)))
+    return _result("ohlc_consistency", found, "high/low bound open and close on every bar")
+
+
+def check_non_positive_prices(bars: Bars, ctx: Context) -> CheckResult:
+    """Any open/high/low/close <= 0."""
+    skip = _needs_prices("non_positive_prices", bars)
+    if skip:
+        return skip
+    with np.errstate(invalid="ignore"):
+        bad_mask = (bars.open <= 0) | (bars.high <= 0) | (bars.low <= 0) | (bars.close <= 0)
+    bad = np.flatnonzero(bad_mask)
+    found = []
+    if len(bad):
+        found.append(finding("non_positive_prices", "high", len(bad), bars.t[bad], bars.tz,
+                             "%d bars with a zero or negative price" % len(bad), len(bad) / len(bars.t)))
+    return _result("non_positive_prices", found, "all prices are positive")
+
+
+def check_negative_volume(bars: Bars, ctx: Context) -> CheckResult:
+    """volume < 0."""
+    skip = _needs_prices("negative_volume", bars)
+    if skip:
+        return skip
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero(bars.volume < 0)
+    found = []
+    if len(bad):
+        found.append(finding("negative_volume", "high", len(bad), bars.t[bad], bars.tz,
+                             "%d bars with negative volume" % len(bad), len(bad) / len(bars.t)))
+    return _result("negative_volume", found, "no negative volume")
+
+
+def check_vwap_range(bars: Bars, ctx: Context) -> CheckResult:
+    """vwap within [low, high] (tolerance 1e-4 for the provider's 4-decimal rounding)."""
+    skip = _needs_prices("vwap_range", bars)
+    if skip:
+        return skip
+    if bars.vwap is None:
+        return skipped("vwap_range", "no vwap column")
+    vw = bars.vwap
+    tol = 1e-4 + 1e-7 * np.abs(bars.high)
+    with np.errstate(invalid="ignore"):
+        bad_mask = np.isfinite(vw) & ((vw < bars.low - tol) | (vw > bars.high + tol))
+    bad = np.flatnonzero(bad_mask)
+    found = []
+    if len(bad):
+        found.append(finding("vwap_range", "medium", len(bad), bars.t[bad], bars.tz,
+                             "%d bars whose vwap lies outside [low, high]" % len(bad), len(bad) / len(bars.t)))
+    return _result("vwap_range", found, "vwap within [low, high] wherever present")
+
+
+def check_zero_volume_price_change(bars: Bars, ctx: Context) -> CheckResult:
+    """volume == 0 while the bar's prices move (high != low or open != close)."""
+    skip = _needs_prices("zero_volume_price_change", bars)
+    if skip:
+        return skip
+    with np.errstate(invalid="ignore"):
+        bad_mask = (bars.volume == 0) & ((bars.high != bars.low) | (bars.open != bars.close))
+    bad_mask &= np.isfinite(bars.high) & np.isfinite(bars.low) & np.isfinite(bars.open) & np.isfinite(bars.close)
+    bad = np.flatnonzero(bad_mask)
+    found = []
+    if len(bad):
+        found.append(finding("zero_volume_price_change", "medium", len(bad), bars.t[bad], bars.tz,
+                             "%d bars with zero volume whose prices still move" % len(bad), len(bad) / len(bars.t)))
+    return _result("zero_volume_price_change", found, "no zero-volume bar moves the price")
+
+
+# ---------------------------------------------------------------- sessions and gaps
+
+
+def _calendar_skip(name: str, bars: Bars, ctx: Context) -> Optional[CheckResult]:
+    if not bars.has_time:
+        return skipped(name, "no usable timestamps")
+    if not ctx.uses_exchange_calendar:
+        return skipped(name, "%s trade around the clock: no exchange sessions to check against" % ctx.market)
+    return None
+
+
+def check_outside_session(bars: Bars, ctx: Context) -> CheckResult:
+    """Bars outside the trading sessions (regular, or extended when ``ctx.extended_hours``)."""
+    name = "outside_session"
+    skip = _calendar_skip(name, bars, ctx)
+    if skip:
+        return skip
+    if not len(bars.t):
+        return CheckResult(name, "passed", "no bars", [])
+    span = date_range_of(bars, ctx._replace(start=None, end=None))
+    if span is None:
+        return skipped(name, "timestamps span more than %d days" % MAX_CALENDAR_SPAN_DAYS)
+    first, last = span
+    tf = ctx.timeframe
+    if tf.is_intraday:
+        bar_ms = ctx.bar_ms
+        opens, closes = sessions.session_bounds(first, last, extended=ctx.extended_hours)
+        ok = _in_sessions(bars.t, bar_ms, opens, closes)
+        bad = np.flatnonzero(~ok)
+        if not len(bad):
+            return CheckResult(name, "passed", "every bar overlaps a %s session"
+                               % ("extended" if ctx.extended_hours else "regular"), [])
+        severity, note = "medium", ""
+        if not ctx.extended_hours:
+            eopens, ecloses = sessions.session_bounds(first, last, extended=True)
+            n_ext = int(_in_sessions(bars.t[bad], bar_ms, eopens, ecloses).sum())
+            if n_ext == len(bad):
+                severity = "low"
+            note = " (%d in pre/post-market hours while regular hours were requested)" % n_ext
+        text = "%d bars outside the %s trading sessions%s" % (
+            len(bad), "extended" if ctx.extended_hours else "regular", note)
+    else:
+        days = bar_day(bars.t)
+        trading = np.array(sessions.trading_days(first, last), dtype="datetime64[D]")
+        bad = np.flatnonzero(~np.isin(days, trading))
+        if not len(bad):
+            return CheckResult(name, "passed", "every bar falls on a trading day", [])
+        severity = "medium"
+        text = "%d bars dated on days the exchange is closed" % len(bad)
+    return CheckResult(name, "failed", text,
+                       [finding(name, severity, len(bad), bars.t[bad], bars.tz, text, len(bad) / len(bars.t))])
+
+
+def _in_sessions(t: np.ndarray, bar_ms: int, opens: np.ndarray, closes: np.ndarray) -> np.ndarray:
+    """True where the bar ``[t, t + bar_ms)`` overlaps a session ``[open, close)``."""
+    if not len(opens):
+        return np.zeros(len(t), dtype=bool)
+    i = np.searchsorted(opens, t + bar_ms, side="left") - 1
+    return (i >= 0) & (closes[np.maximum(i, 0)] > t)
+
+
+class GapAnalysis(NamedTuple):
+    """Expected bars versus present bars, and the missing ranges by kind."""
+
+    status: str  # 'done' or 'skipped'
+    reason: str
+    expected: Optional[int]
+    present: Optional[int]
+    ranges: List[Dict[str, Any]]  # every missing range, chronological
+    results: List[CheckResult]  # missing_sessions, long_gaps, illiquid_gaps
+    no_trade_rate: Optional[float]
+
+
+def _gap_skip(reason: str) -> GapAnalysis:
+    return GapAnalysis("skipped", reason, None, None, [],
+                       [skipped(n, reason) for n in ("missing_sessions", "long_gaps", "illiquid_gaps")], None)
+
+
+def _range_dict(kind: str, severity: str, start_ms: int, end_ms: int, bars_missing: int, tz: str,
+                daily: bool) -> Dict[str, Any]:
+    if daily:
+        start, end = (str(local_day(np.array([start_ms, end_ms - 1]))[i]) for i in (0, 1))
+    else:
+        start, end = iso_times(np.array([start_ms, end_ms]), tz)
+    return {"start": start, "end": end, "bars": int(bars_missing), "kind": kind, "severity": severity}
+
+
+def analyse_gaps(bars: Bars, ctx: Context) -> GapAnalysis:
+    """Compare the bars with the calendar's expected bars and classify what is missing.
+
+    Whole sessions without a bar and runs longer than the symbol's plausible no-trade run are
+    high severity; shorter runs are "no trade in that minute" (low severity). The plausible run
+    length ``L`` comes from the symbol's own median share ``p`` of empty slots per session: with
+    ``N`` expected slots, ``L = ceil(log(0.01 / N) / log(p))`` (runs that long happen by chance
+    less than once in a hundred series), at least ``ctx.min_long_gap_bars``; it doubles when the
+    bars around the gap trade under half the median volume (thin trading both sides).
+    """
+    if not bars.has_time:
+        return _gap_skip("no usable timestamps")
+    if not ctx.uses_exchange_calendar:
+        return _gap_skip("%s trade around the clock: gaps are not checked against exchange sessions" % ctx.market)
+    tf = ctx.timeframe
+    daily = tf.timespan == "day" and tf.multiplier == 1
+    if not daily and not (tf.is_intraday and ctx.bar_ms >= _MINUTE_MS):
+        return _gap_skip("gaps are checked for minute, hour and 1-day bars only")
+    span = date_range_of(bars, ctx)
+    if span is None:
+        return _gap_skip("no date range (no bars and no start/end) or a range wider than %d days"
+                         % MAX_CALENDAR_SPAN_DAYS)
+    first, last = span
+    fallback = sessions.calendar_source() != "exchange_calendars"
+    opens, closes = sessions.session_bounds(first, last, extended=ctx.extended_hours)
+    done = closes <= ctx.now_ms
+    if daily:
+        slot_t = opens[done]  # one slot per finished session (its open)
+        slot_day = np.arange(len(slot_t))
+        key_expected = np.array(sessions.trading_days(first, last), dtype="datetime64[D]")[done]
+        key_present = np.unique(bar_day(bars.t))
+        present_mask = np.isin(key_expected, key_present)
+        bar_ms = _DAY_MS
+    else:
+        bar_ms = ctx.bar_ms
+        minutes = sessions.expected_minutes(first, last, extended=ctx.extended_hours)
+        counts = (closes - opens) // _MINUTE_MS
+        minute_day = np.repeat(np.arange(len(opens)), counts)
+        phase = 0
+        if bar_ms > _MINUTE_MS and len(bars.t):
+            values, freq = np.unique(bars.t % bar_ms, return_counts=True)
+            phase = int(values[np.argmax(freq)])
+        slots = (minutes - phase) // bar_ms
+        keep = np.ones(len(slots), dtype=bool)
+        keep[1:] = slots[1:] != slots[:-1]
+        slot_t = slots[keep] * bar_ms + phase
+        slot_day = minute_day[keep]
+        finished = slot_t + bar_ms <= ctx.now_ms
+        slot_t, slot_day = slot_t[finished], slot_day[finished]
+        t_unique = np.unique(bars.t)
+        pos = np.searchsorted(slot_t, t_unique)
+        hit = pos < len(slot_t)
+        hit[hit] = slot_t[pos[hit]] == t_unique[hit]
+        present_mask = np.zeros(len(slot_t), dtype=bool)
+        present_mask[pos[hit]] = True
+    expected = len(slot_t)
+    present = int(present_mask.sum())
+    if not expected:
+        return GapAnalysis("done", "", 0, 0, [], [
+            CheckResult(n, "passed", "no finished session in range", [])
+            for n in ("missing_sessions", "long_gaps", "illiquid_gaps")], None)
+
+    n_days = len(opens)
+    exp_per_day = np.bincount(slot_day, minlength=n_days)
+    got_per_day = np.bincount(slot_day[present_mask], minlength=n_days)
+    empty_day = (got_per_day == 0) & (exp_per_day > 0)
+    traded = (got_per_day > 0) & (exp_per_day > 0)
+    no_trade_rate = None
+    if not daily and traded.any():
+        no_trade_rate = float(np.median(1.0 - got_per_day[traded] / exp_per_day[traded]))
+
+    ranges: List[Dict[str, Any]] = []
+    results: List[CheckResult] = []
+    tz = bars.tz
+
+    # whole sessions without a bar, grouped into runs of consecutive trading days
+    day_starts, day_lens = _runs(empty_day if not daily else ~present_mask)
+    session_runs = []
+    for s, n in zip(day_starts.tolist(), day_lens.tolist()):
+        if daily:
+            start_ms, end_ms, n_bars = int(slot_t[s]), int(slot_t[s + n - 1]) + 1, n
+        else:
+            sel = np.flatnonzero((slot_day >= s) & (slot_day < s + n))
+            start_ms, end_ms, n_bars = int(slot_t[sel[0]]), int(slot_t[sel[-1]] + bar_ms), len(sel)
+        holiday_like = fallback and n == 1
+        severity = "low" if holiday_like else "high"
+        ranges.append(_range_dict("session", severity, start_ms, end_ms, n_bars, tz, daily))
+        session_runs.append((start_ms, n, n_bars, holiday_like))
+    if session_runs:
+        n_sessions = sum(r[1] for r in session_runs)
+        n_holiday = sum(r[1] for r in session_runs if r[3])
+        severity = "low" if n_holiday == n_sessions else "high"
+        text = "%d trading sessions without a single bar" % n_sessions
+        if fallback:
+            text += " (%d isolated weekdays may be exchange holidays: holidays not known)" % n_holiday
+        n_bars = sum(r[2] for r in session_runs)
+        results.append(CheckResult("missing_sessions", "failed", text, [finding(
+            "missing_sessions", severity, n_sessions, np.array([r[0] for r in session_runs]), tz, text,
+            n_bars / expected)]))
+    else:
+        results.append(CheckResult("missing_sessions", "passed", "every session has bars", []))
+
+    if daily:
+        results.append(skipped("long_gaps", "1-day bars: a missing day is a missing session"))
+        results.append(skipped("illiquid_gaps", "1-day bars: a missing day is a missing session"))
+    else:
+        # runs of missing slots inside sessions that have bars; a run never spans two sessions
+        idx = np.flatnonzero(~present_mask & ~empty_day[slot_day])
+        cut = np.flatnonzero((np.diff(idx) != 1) | (np.diff(slot_day[idx]) != 0)) + 1
+        starts_i = np.concatenate(([0], cut)) if len(idx) else np.empty(0, dtype=np.int64)
+        run_start = idx[starts_i]
+        run_len = np.diff(np.concatenate((starts_i, [len(idx)]))).astype(np.int64)
+        plausible = float(ctx.min_long_gap_bars)
+        p = no_trade_rate if no_trade_rate is not None else 0.0
+        if 0.0 < p < 1.0:
+            n_slots = max(int(exp_per_day[traded].sum()), 1)
+            plausible = max(plausible, math.ceil(math.log(0.01 / n_slots) / math.log(min(p, 0.999))))
+        threshold = np.full(len(run_start), plausible)
+        if len(run_start):
+            # volume context: up to 5 present bars each side of the run
+            t_present = slot_t[present_mask]
+            vol_by_t = _volume_by_time(bars, t_present)
+            csum = np.concatenate(([0.0], np.cumsum(vol_by_t)))
+            g0 = slot_t[run_start]
+            g1 = slot_t[run_start + run_len - 1]
+            i = np.searchsorted(t_present, g0)
+            j = np.searchsorted(t_present, g1, side="right")
+            lo_i, hi_j = np.maximum(i - 5, 0), np.minimum(j + 5, len(t_present))
+            total = (csum[i] - csum[lo_i]) + (csum[hi_j] - csum[j])
+            n_near = (i - lo_i) + (hi_j - j)
+            positive = vol_by_t[vol_by_t > 0]
+            median_vol = float(np.median(positive)) if len(positive) else 0.0
+            with np.errstate(invalid="ignore", divide="ignore"):
+                near = np.where(n_near > 0, total / np.maximum(n_near, 1), 0.0)
+            thin = near < 0.5 * median_vol
+            threshold = np.where(thin, threshold * 2, threshold)
+        long_mask = run_len > threshold
+        for kind, mask, severity in (("long_gap", long_mask, "high"), ("illiquid", ~long_mask, "low")):
+            for s, n in zip(run_start[mask].tolist(), run_len[mask].tolist()):
+                ranges.append(_range_dict(kind, severity, int(slot_t[s]), int(slot_t[s + n - 1] + bar_ms), n,
+                                          tz, False))
+        n_long, bars_long = int(long_mask.sum()), int(run_len[long_mask].sum())
+        n_ill, bars_ill = int((~long_mask).sum()), int(run_len[~long_mask].sum())
+        rate = "%.1f%%" % (100 * p)
+        if n_long:
+            text = ("%d runs of missing bars (%d bars) longer than this symbol's plausible no-trade run "
+                    "(%d bars; empty-slot rate %s)" % (n_long, bars_long, int(plausible), rate))
+            results.append(CheckResult("long_gaps", "failed", text, [finding(
+                "long_gaps", "high", n_long, slot_t[run_start[long_mask]], tz, text, bars_long / expected,
+                bars=bars_long)]))
+        else:
+            results.append(CheckResult("long_gaps", "passed", "no run of missing bars beyond %d bars"
+                                       % int(plausible), []))
+        if n_ill:
+            text = ("%d short runs (%d bars) with no bar: most likely minutes without trades (empty-slot rate %s)"
+                    % (n_ill, bars_ill, rate))
+            results.append(CheckResult("illiquid_gaps", "failed", text, [finding(
+                "illiquid_gaps", "low", n_ill, slot_t[run_start[~long_mask]], tz, text, bars_ill / expected,
+                bars=bars_ill)]))
+        else:
+            results.append(CheckResult("illiquid_gaps", "passed", "no short gaps", []))
+    ranges.sort(key=lambda r: r["start"])
+    return GapAnalysis("done", "", expected, present, ranges, results, no_trade_rate)
+
+
+def _volume_by_time(bars: Bars, t_present: np.ndarray) -> np.ndarray:
+    """Volume of the first bar at each of the (sorted, unique) times in ``t_present``; NaN -> 0."""
+    pos = np.searchsorted(bars.t, t_present)
+    pos = np.clip(pos, 0, max(len(bars.t) - 1, 0))
+    if not len(bars.t):
+        return np.zeros(len(t_present))
+    vol = bars.volume[pos] if len(bars.volume) else np.zeros(len(t_present))
+    return np.where(np.isfinite(vol), vol, 0.0)
+
+
+# ---------------------------------------------------------------- statistics
+
+
+def check_return_outliers(bars: Bars, ctx: Context) -> CheckResult:
+    """Close-to-close log returns beyond ``ctx.outlier_threshold`` robust z-scores (median absolute deviation).
+
+    Intraday, the overnight return (first bar of a day) is not tested. A return also has to exceed
+    0.1% to count, so a nearly constant series does not flag every tick.
+    """
+    name = "return_outliers"
+    skip = _needs_prices(name, bars)
+    if skip:
+        return skip
+    c = bars.close
+    idx = np.flatnonzero(np.isfinite(c) & (c > 0))
+    if len(idx) < 10:
+        return skipped(name, "fewer than 10 valid closes")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.diff(np.log(c[idx]))
+    ends = idx[1:]
+    if ctx.timeframe.is_intraday:
+        day = _local_ms(bars.t[idx]) // _DAY_MS
+        same = day[1:] == day[:-1]
+        r, ends = r[same], ends[same]
+    if len(r) < 10:
+        return skipped(name, "fewer than 10 returns")
+    med = float(np.median(r))
+    dev = np.abs(r - med)
+    scale = 1.4826 * float(np.median(dev))
+    if scale == 0.0:
+        scale = 1.2533 * float(np.mean(dev))
+    if scale == 0.0 or not math.isfinite(scale):
+        return CheckResult(name, "passed", "closes never change: no returns to test", [])
+    z = dev / scale
+    bad_i = np.flatnonzero((z > ctx.outlier_threshold) & (np.abs(r) > 1e-3))
+    if not len(bad_i):
+        return CheckResult(name, "passed", "no return beyond %.0f robust z-scores" % ctx.outlier_threshold, [])
+    bad = ends[bad_i]
+    text = "%d bars whose return exceeds %.0f robust z-scores (median absolute deviation)" % (
+        len(bad), ctx.outlier_threshold)
+    extra = {"returns": [round(float(x), 6) for x in r[bad_i][:MAX_TIMESTAMPS]],
+             "z_scores": [round(float(x), 1) for x in z[bad_i][:MAX_TIMESTAMPS]]}
+    return CheckResult(name, "failed", text,
+                       [finding(name, "medium", len(bad), bars.t[bad], bars.tz, text, len(bad) / len(bars.t), **extra)])
+
+
+def stale_min_bars(ctx: Context) -> int:
+    """Identical closes in a row that count as stale: 30 intraday bars, 5 daily-or-longer bars by default."""
+    if ctx.stale_min_bars:
+        return int(ctx.stale_min_bars)
+    return 30 if ctx.timeframe.is_intraday else 5
+
+
+def check_stale_runs(bars: Bars, ctx: Context) -> CheckResult:
+    """Runs of at least :func:`stale_min_bars` consecutive bars with the identical close."""
+    name = "stale_runs"
+    skip = _needs_prices(name, bars)
+    if skip:
+        return skip
+    min_bars = stale_min_bars(ctx)
+    c = bars.close
+    if len(c) < min_bars:
+        return CheckResult(name, "passed", "fewer bars than a stale run (%d)" % min_bars, [])
+    same = (c[1:] == c[:-1]) & np.isfinite(c[1:])
+    starts, lens = _runs(same)
+    long_runs = lens >= min_bars - 1  # n equal steps = n + 1 bars
+    if not long_runs.any():
+        return CheckResult(name, "passed", "no run of %d identical closes" % min_bars, [])
+    starts, lens = starts[long_runs], lens[long_runs] + 1
+    text = "%d runs of >= %d bars with an identical close (longest %d)" % (len(starts), min_bars, int(lens.max()))
+    return CheckResult(name, "failed", text, [finding(
+        name, "medium", len(starts), bars.t[starts], bars.tz, text, float(lens.sum()) / len(c),
+        longest=int(lens.max()))])
