@@ -1,0 +1,1 @@
+"""schema/ -> polygon/_generated: ``python -m codegen [--check]`` and ``python -m codegen import-openapi``."""
