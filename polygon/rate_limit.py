@@ -126,6 +126,8 @@ class RateLimiter:
     :param per_second: optional cap per rolling second (paid plans).
     :param clock: monotonic clock (injectable for tests).
     :param sleep: sleep function (injectable for tests).
+    :param minute_window: length of the "minute" window in seconds (tests against a sandbox with a
+        short window shorten it; 60 otherwise).
     """
 
     def __init__(
@@ -135,7 +137,11 @@ class RateLimiter:
         per_second: Optional[float] = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        minute_window: float = MINUTE,
     ) -> None:
+        if minute_window <= 0:
+            raise ValueError("minute_window must be positive seconds")
+        self._minute_window = float(minute_window)
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
@@ -155,7 +161,8 @@ class RateLimiter:
             old_day = getattr(self, "_day", None)
             minute_limit = int(per_minute) if per_minute else None
             # the minute window is exact when limited; counting buckets otherwise (only for status)
-            minute: Any = _SlidingLog(minute_limit, MINUTE) if minute_limit else _BucketWindow(None, MINUTE, 60)
+            span = self._minute_window
+            minute: Any = _SlidingLog(minute_limit, span) if minute_limit else _BucketWindow(None, span, 60)
             if isinstance(old_minute, _SlidingLog) and isinstance(minute, _SlidingLog):
                 old_minute.prune(now)
                 minute.slots = old_minute.slots[-minute.limit:]

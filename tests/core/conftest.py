@@ -1,6 +1,8 @@
-"""Test helpers: a fake monotonic clock whose sleep advances time (no real waiting)."""
+"""Helpers for the REST core tests: a fake clock (no real waiting) and a tiny forward proxy."""
 
 import threading
+
+import pytest
 
 
 class FakeClock:
@@ -24,10 +26,63 @@ class FakeClock:
             self.now += seconds
 
 
-import pytest  # noqa: E402
-
-
 @pytest.fixture
 def fake_clock():
     """A :class:`FakeClock`; pass ``clock=fake_clock, sleep=fake_clock.sleep``."""
     return FakeClock()
+
+
+class ForwardProxy:
+    """A tiny HTTP forward proxy on 127.0.0.1 (plain http targets) that records request lines and headers."""
+
+    def __init__(self):
+        import http.client
+        import http.server
+        import urllib.parse
+
+        self.requests = []
+        recorded = self.requests
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):  # noqa: N802  (http.server naming)
+                recorded.append((self.requestline, dict(self.headers)))
+                target = urllib.parse.urlsplit(self.path)
+                conn = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
+                path = target.path + ("?" + target.query if target.query else "")
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("proxy-connection", "host")}
+                conn.request("GET", path, headers=headers)
+                resp = conn.getresponse()
+                body = resp.read()
+                self.send_response(resp.status)
+                for key, value in resp.getheaders():
+                    if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                conn.close()
+
+            def log_message(self, *args):
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = "http://127.0.0.1:%d" % self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+
+@pytest.fixture
+def forward_proxy():
+    with ForwardProxy() as proxy:
+        yield proxy

@@ -1,0 +1,111 @@
+"""Benchmark: 250,000 one-minute bars (5 pages of 50,000) from the sandbox, three ways.
+
+1. ours: ``PolygonClient.get_bars`` -> DataFrame (columnar pages, vectorised frame);
+2. raw baseline: ``requests.get`` + ``json.loads`` of the same pages, nothing else;
+3. the official client: ``massive.RESTClient(...).list_aggs(...)`` + ``pandas.DataFrame``.
+
+Run: ``python bench/bench_rest.py [--repeat 3] [--bars 250000]``. Prints seconds per run and the
+ratios; targets are ours <= 1.15x raw and official >= 3x ours.
+"""
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import requests  # noqa: E402
+
+from polygon.core import PolygonClient  # noqa: E402
+from polygon.sandbox import Sandbox  # noqa: E402
+
+SYMBOL = "AAPL"
+START = "2019-01-02"
+FAR_END = "2025-12-31"
+PAGE = 50000
+
+
+def raw_pages(base_url, key, from_, to, max_pages):
+    """The baseline: requests.get + json.loads of each page, following next_url."""
+    url = "%s/v2/aggs/ticker/%s/range/1/minute/%s/%s?adjusted=true&sort=asc&limit=%d" % (
+        base_url, SYMBOL, from_, to, PAGE)
+    headers = {"Authorization": "Bearer " + key}
+    pages = []
+    while url and len(pages) < max_pages:
+        page = json.loads(requests.get(url, headers=headers, timeout=60).content)
+        pages.append(page)
+        url = page.get("next_url")
+    return pages
+
+
+def run_raw(sb, end_ms):
+    pages = raw_pages(sb.base_url, sb.api_key, START, end_ms, 10)
+    return sum(len(p.get("results") or []) for p in pages)
+
+
+def run_ours(client, end_ms):
+    frame = client.get_bars(SYMBOL, "1min", START, end_ms)
+    return len(frame)
+
+
+def run_official(sb, end_ms):
+    import massive
+    import pandas as pd
+
+    client = massive.RESTClient(sb.api_key, base=sb.base_url)
+    aggs = list(client.list_aggs(SYMBOL, 1, "minute", START, end_ms, adjusted=True, sort="asc", limit=PAGE))
+    return len(pd.DataFrame(aggs))
+
+
+def timed(fn, repeat):
+    times, count = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        count = fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), statistics.median(times), count
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--bars", type=int, default=250000)
+    parser.add_argument("--skip-official", action="store_true")
+    args = parser.parse_args(argv)
+    pages_needed = -(-args.bars // PAGE)
+
+    with Sandbox(port=0) as sb:
+        # find the end timestamp of the first `bars` bars so every method gets the same pages
+        pages = raw_pages(sb.base_url, sb.api_key, START, FAR_END, pages_needed)
+        bars = [b for p in pages for b in p["results"]][: args.bars]
+        if len(bars) < args.bars:
+            raise SystemExit("sandbox gave only %d bars in %s..%s" % (len(bars), START, FAR_END))
+        end_ms = bars[-1]["t"]
+        client = PolygonClient(config=sb.config())
+
+        results = {}
+        results["raw"] = timed(lambda: run_raw(sb, end_ms), args.repeat)
+        results["ours"] = timed(lambda: run_ours(client, end_ms), args.repeat)
+        if not args.skip_official:
+            results["official"] = timed(lambda: run_official(sb, end_ms), args.repeat)
+        client.close()
+
+    print("%d one-minute bars, %d pages of %d, best/median of %d runs" % (
+        args.bars, pages_needed, PAGE, args.repeat))
+    for name, (best, median, count) in results.items():
+        print("  %-9s best %6.3fs  median %6.3fs  rows %d" % (name, best, median, count))
+    raw, ours = results["raw"][0], results["ours"][0]
+    print("ours / raw       = %.3fx  (target <= 1.15x)" % (ours / raw))
+    if "official" in results:
+        print("official / ours  = %.2fx  (target >= 3x)" % (results["official"][0] / ours))
+    counts = {name: r[2] for name, r in results.items()}
+    if len(set(counts.values())) != 1:
+        print("WARNING: row counts differ: %s" % counts)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
