@@ -16,12 +16,11 @@ import threading
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
-__all__ = ["FrameRecorder", "StorageSink", "aggregates_to_frame", "iter_recording"]
+__all__ = ["FrameRecorder", "StorageSink", "iter_recording"]
 
 logger = logging.getLogger(__name__)
 
 _TIMEFRAME = {"A": "1sec", "AM": "1min"}
-_COLUMNS = ("open", "high", "low", "close", "volume", "vwap", "transactions")
 
 
 class FrameRecorder:
@@ -73,30 +72,11 @@ def iter_recording(path: str) -> Iterator[Tuple[float, bytes]]:
                 logger.warning("%s:%d: unreadable recording line skipped", path, number)
 
 
-def aggregates_to_frame(events: List[Dict[str, Any]], tz: str = "UTC") -> Any:
-    """Build the bar DataFrame of the storage contract from aggregate event dicts (one symbol).
-
-    Index ``timestamp`` (bar start, tz-aware in ``tz``), columns open, high, low, close, volume, vwap,
-    transactions; a bar seen twice keeps its last version.
-    """
-    import pandas as pd
-
-    columns = {name: [e.get(name) for e in events] for name in _COLUMNS}
-    index = pd.to_datetime(pd.Series([e["timestamp"] for e in events], dtype="int64"), unit="ms", utc=True)
-    frame = pd.DataFrame(
-        {name: pd.array(columns[name], dtype="float64") for name in _COLUMNS[:-1]},
-        index=pd.DatetimeIndex(index).tz_convert(tz),
-    )
-    frame["transactions"] = pd.array(columns["transactions"], dtype="Int64")
-    frame.index.name = "timestamp"
-    frame = frame[~frame.index.duplicated(keep="last")].sort_index()
-    return frame
-
-
 class StorageSink:
     """Buffer normalised events and write them on a background thread.
 
-    :param storage: the storage manager; bars go through its ``append_bars(symbol, timeframe, frame)``.
+    :param storage: the storage manager; bars go through its ``append_bars(symbol, timeframe, events)`` and
+        are made durable by its ``flush()`` on :meth:`close`.
     :param market: used in journal paths.
     :param journal: also journal trades and quotes (JSON lines) under ``<storage.cache_dir>/journal``.
     :param flush_interval: seconds between writes.
@@ -110,16 +90,15 @@ class StorageSink:
         self.bars_written = 0
         self.journaled = 0
         self.errors = 0
-        self._pending: List[List[Dict[str, Any]]] = []
+        self._pending: List[List[Tuple[str, Dict[str, Any]]]] = []
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._closed = False
-        self._tz = getattr(getattr(storage, "config", None), "timezone", None) or "UTC"
         self._thread = threading.Thread(target=self._run, name="polygon-ws-storage", daemon=True)
         self._thread.start()
 
-    def add(self, events: List[Dict[str, Any]]) -> None:
-        """Queue events (called by the dispatcher; never blocks on I/O)."""
+    def add(self, events: List[Tuple[str, Dict[str, Any]]]) -> None:
+        """Queue ``(channel, event)`` pairs (called by the dispatcher; never blocks on I/O)."""
         with self._lock:
             self._pending.append(events)
 
@@ -132,15 +111,14 @@ class StorageSink:
         bars: Dict[Tuple[str, str], List[Dict[str, Any]]] = {}
         ticks: Dict[str, List[Dict[str, Any]]] = {}
         for batch in batches:
-            for event in batch:
-                channel = event.get("channel")
+            for channel, event in batch:
                 if channel in _TIMEFRAME:
                     bars.setdefault((event["symbol"], _TIMEFRAME[channel]), []).append(event)
                 elif self.journal and channel in ("T", "Q"):
                     ticks.setdefault(channel, []).append(event)
         for (symbol, timeframe), events in sorted(bars.items()):
             try:
-                self.storage.append_bars(symbol, timeframe, aggregates_to_frame(events, self._tz))
+                self.storage.append_bars(symbol, timeframe, events)
                 self.bars_written += len(events)
             except Exception:
                 self.errors += 1
@@ -186,3 +164,10 @@ class StorageSink:
         self._wake.set()
         self._thread.join(30)
         self.flush()
+        flush = getattr(self.storage, "flush", None)
+        if flush is not None:
+            try:
+                flush()
+            except Exception:
+                self.errors += 1
+                logger.exception("storage flush failed")

@@ -394,7 +394,9 @@ class PolygonWebSocketClient:
         self._sleep = sleep
         stream = _stream()
         self._normalizers = dict(stream.NORMALIZERS)
-        self._book = SubscriptionBook(stream.CHANNELS, market)
+        order = list(CHANNEL_NAMES)
+        channels = sorted(stream.CHANNELS, key=lambda c: order.index(c) if c in order else len(order))
+        self._book = SubscriptionBook(channels, market)
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._done = threading.Event()
@@ -1016,7 +1018,7 @@ class PolygonWebSocketClient:
                     if sink is not None:
                         if bars is None:
                             bars = []
-                        bars.append(data)
+                        bars.append((ev, data))
                     n = 0
                     for target in targets:
                         item = data if n == 0 else dict(data)

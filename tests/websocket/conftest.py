@@ -1,0 +1,57 @@
+"""Helpers for the stream tests: private sandboxes and callbacks that signal when enough arrived."""
+
+import threading
+import time
+
+import pytest
+
+
+class Collector:
+    """A plain callback recording events; ``reached`` is set once ``n`` arrived."""
+
+    def __init__(self, n=1, delay=0.0):
+        self.n = n
+        self.delay = delay
+        self.events = []
+        self.lock = threading.Lock()
+        self.reached = threading.Event()
+
+    def __call__(self, data):
+        if self.delay:
+            time.sleep(self.delay)  # a deliberately slow consumer, not synchronisation
+        with self.lock:
+            self.events.append(data)
+            if len(self.events) >= self.n:
+                self.reached.set()
+
+    def wait(self, timeout=10.0):
+        return self.reached.wait(timeout)
+
+    def count(self):
+        with self.lock:
+            return len(self.events)
+
+
+def wait_until(predicate, timeout=10.0, interval=0.01):
+    """Poll ``predicate`` until true or ``timeout``; returns its last value (bounded loop)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
+
+
+@pytest.fixture
+def stream_sandbox(make_sandbox):
+    """A private sandbox with a steady firehose (so tests never depend on market hours)."""
+    return make_sandbox(stream_rate=2000, max_connections=5)
+
+
+@pytest.fixture
+def stream_env(stream_sandbox, monkeypatch, cache_dir):
+    """Environment pointing every default at ``stream_sandbox`` (what the guide's ``get_config()`` reads)."""
+    monkeypatch.setenv("POLYGON_API_KEY", stream_sandbox.api_key)
+    monkeypatch.setenv("POLYGON_BASE_URL", stream_sandbox.base_url)
+    monkeypatch.setenv("POLYGON_WS_URL", stream_sandbox.ws_url)
+    return stream_sandbox

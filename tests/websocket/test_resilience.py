@@ -1,0 +1,145 @@
+"""Failure handling against the sandbox: bad key, max_connections, drops and backoff, stalls, slow consumers."""
+
+import time
+
+import pytest
+
+from polygon.exceptions import MaxConnectionsError, PolygonAuthenticationError, StreamConnectionError
+from polygon.websocket import PolygonWebSocketClient
+
+from .conftest import Collector, wait_until
+
+
+def test_auth_failure_raises_without_retrying(stream_sandbox):
+    config = stream_sandbox.config(api_key="not-the-key-123")
+    delays = []
+    client = PolygonWebSocketClient(config, sleep=delays.append)
+    with pytest.raises(PolygonAuthenticationError) as info:
+        client.connect()
+    assert "not-the-key-123" not in str(info.value)
+    assert delays == []
+    assert stream_sandbox.stats()["ws_connections"] == 1
+    status = client.get_status()
+    assert (status["connected"], status["running"], status["reconnect_attempts"]) == (False, False, 0)
+
+
+def test_missing_key_is_refused_before_io(stream_sandbox):
+    client = PolygonWebSocketClient(stream_sandbox.config().replace(api_key=None))
+    with pytest.raises(PolygonAuthenticationError, match="POLYGON_API_KEY"):
+        client.connect()
+    assert stream_sandbox.stats()["ws_connections"] == 0
+
+
+def test_max_connections_is_a_distinct_error_and_no_reconnect_loop(make_sandbox):
+    sandbox = make_sandbox(stream_rate=500, max_connections=1)
+    first = PolygonWebSocketClient(sandbox.config())
+    first.connect()
+    trades = Collector(n=5)
+    first.subscribe(["AAPL"], ["T"], trades)
+    delays = []
+    second = PolygonWebSocketClient(sandbox.config(), sleep=delays.append)
+    with pytest.raises(MaxConnectionsError) as info:
+        second.connect()
+    assert "aximum" in str(info.value)  # the provider's own text
+    assert delays == [] and second.get_status()["reconnect_attempts"] == 0
+    # the user's first session is untouched
+    assert trades.wait(10)
+    assert first.get_status()["connected"] is True and first.get_status()["reconnects"] == 0
+    first.disconnect()
+    assert sandbox.stats()["ws_connections"] == 2
+
+
+def test_drops_every_n_messages_reconnect_with_subscriptions_restored(make_sandbox, tmp_path):
+    sandbox = make_sandbox(stream_rate=3000, max_connections=2, ws_drop_after_messages=25)
+    delays = []
+    record = str(tmp_path / "frames.jsonl")
+    client = PolygonWebSocketClient(sandbox.config(), sleep=delays.append, record=record)
+    trades, quotes = Collector(), Collector()
+    client.subscribe(["AAPL", "MSFT"], ["T"], trades, "t")
+    client.subscribe(["AAPL"], ["Q"], quotes, "q")
+    client.subscribe(["AAPL"], ["T"], Collector(), "t2")  # overlapping: provider still needs T.AAPL once
+    client.connect()
+    assert wait_until(lambda: client.get_status()["reconnects"] >= 3, 30)
+    before = trades.count(), quotes.count()
+    assert wait_until(lambda: trades.count() > before[0] + 20 and quotes.count() > before[1] + 5, 20)
+    status = client.get_status()
+    client.disconnect()
+    # each drop: one reconnect after the guide's first delay, consecutive-attempt counter reset
+    assert delays[:3] == [1.0, 1.0, 1.0]
+    assert status["reconnect_attempts"] == 0
+    assert status["provider_subscriptions"] == ["Q.AAPL", "T.AAPL", "T.MSFT"]
+    assert {d["symbol"] for d in trades.events[-50:]} == {"AAPL", "MSFT"}
+    # one batched subscribe per connection: the provider confirmed each channel once per connection
+    import json
+
+    from polygon.stream_journal import iter_recording
+
+    confirmations = []
+    for _t, raw in iter_recording(record):
+        for msg in json.loads(raw):
+            if msg.get("ev") == "status" and "subscribed to" in str(msg.get("message", "")):
+                confirmations.append(msg["message"])
+    connections = sandbox.stats()["ws_connections"]
+    for param in ("T.AAPL", "T.MSFT", "Q.AAPL"):
+        assert sum(param in text for text in confirmations) <= connections
+        assert sum(param in text for text in confirmations) >= status["reconnects"]
+
+
+def test_backoff_schedule_then_error_from_listen(make_sandbox):
+    sandbox = make_sandbox(stream_rate=200, max_connections=2)
+    delays = []
+    client = PolygonWebSocketClient(
+        sandbox.config(), sleep=delays.append, connect_timeout=2, ping_interval=0.3, read_timeout=1.0
+    )
+    client.connect()
+    sandbox.stop()  # the provider goes away: every reconnect is refused
+    started = time.monotonic()
+    with pytest.raises(StreamConnectionError, match="5 reconnect attempts failed"):
+        client.listen(timeout=30)
+    assert delays == [1.0, 2.0, 4.0, 8.0, 16.0]  # 1 s doubling, 5 attempts (fake sleep: no real wait)
+    assert time.monotonic() - started < 20
+    assert client.get_status()["running"] is False
+
+
+def test_stalled_socket_is_detected_and_replaced(make_sandbox):
+    sandbox = make_sandbox(stream_rate=500, max_connections=2, ws_stall=20)
+    delays = []
+    client = PolygonWebSocketClient(sandbox.config(), sleep=delays.append, ping_interval=0.2, read_timeout=0.8)
+    trades = Collector()
+    client.subscribe(["AAPL"], ["T"], trades)
+    client.connect()
+    assert wait_until(lambda: client.get_status()["reconnects"] >= 1, 15)
+    sandbox.configure(ws_stall=False)
+    before = trades.count()
+    assert wait_until(lambda: trades.count() > before, 15)  # data flows again on the new socket
+    client.disconnect()
+    assert delays and delays[0] == 1.0
+
+
+def test_slow_callback_never_stalls_the_socket(make_sandbox):
+    sandbox = make_sandbox(stream_rate=5000, max_connections=2)
+    slow = Collector(n=10, delay=0.05)
+    client = PolygonWebSocketClient(sandbox.config(), queue_size=4, ping_interval=0.2, read_timeout=1.0)
+    client.subscribe(["AAPL", "MSFT"], ["T", "Q"], slow)
+    client.connect()
+    assert slow.wait(20)
+    assert wait_until(lambda: client.get_status()["dropped_messages"] > 0, 20)
+    received_before = client.get_status()["message_count"]
+    assert wait_until(lambda: client.get_status()["message_count"] > received_before + 100, 10)
+    status = client.get_status()
+    client.disconnect()
+    assert status["connected"] is True and status["reconnects"] == 0
+    assert status["queue_depth"] <= 4
+    assert status["dropped_messages"] > 0 and status["dropped_frames"] > 0
+
+
+def test_block_policy_backpressures_without_dropping(make_sandbox):
+    sandbox = make_sandbox(stream_rate=2000, max_connections=2)
+    slow = Collector(n=20, delay=0.01)
+    client = PolygonWebSocketClient(sandbox.config(), queue_size=2, overflow="block")
+    client.subscribe(["AAPL"], ["T"], slow)
+    client.connect()
+    assert slow.wait(20)
+    status = client.get_status()
+    client.disconnect()
+    assert status["dropped_messages"] == 0 and status["overflow"] == "block"
