@@ -7,8 +7,9 @@ provider's OpenAPI document, name the endpoints, run ``python -m codegen``. It
 * keeps only what the generator needs (types, enums, required, defaults, bounds, one-line descriptions);
 * names nested objects (``x-model``) and python fields (``x-python-name``) with simple rules;
 * on refresh, keeps the hand-made annotations of the existing file: every ``x-*`` key found at the same
-  JSON pointer, and local ``minimum``/``maximum``/``default`` of parameters the document leaves open
-  (e.g. the aggregates ``limit`` maximum that the provider only states in prose).
+  JSON pointer, ``$ref`` nodes (shared definitions in schema/common stay shared), and local
+  ``minimum``/``maximum``/``default`` of parameters the document leaves open (e.g. the aggregates ``limit``
+  maximum that the provider only states in prose).
 
 ENDPOINT is a path template (``/v2/last/trade/{stocksTicker}``) or ``name=path``. Without a name, an
 existing schema file with the same ``x-endpoint.path`` gives it; otherwise the ``operationId`` (snake case)
@@ -226,6 +227,9 @@ def _annotations(node, pointer="", out=None):
     """JSON pointer -> the ``x-*`` keys (and local parameter bounds) of a schema document."""
     out = {} if out is None else out
     if isinstance(node, dict):
+        if pointer and "$ref" in node:
+            out[pointer] = {"$ref": node["$ref"]}
+            return out
         keep = {k: v for k, v in node.items() if k.startswith("x-") and not isinstance(v, (dict, list))}
         if "/$defs/parameters/properties/" in pointer:
             keep.update({k: node[k] for k in _PARAM_LOCAL_KEYS if k in node})
@@ -244,8 +248,9 @@ def merge_annotations(new, old):
     """Copy the hand-made annotations of ``old`` onto ``new`` (same JSON pointers); returns ``new``."""
     new = copy.deepcopy(new)
     for pointer, keys in _annotations(old).items():
-        node = new
+        node, parent, last = new, None, None
         for part in pointer.split("/")[1:]:
+            parent, last = node, part
             if isinstance(node, dict) and part in node:
                 node = node[part]
             elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
@@ -254,6 +259,10 @@ def merge_annotations(new, old):
                 node = None
                 break
         if not isinstance(node, dict):
+            continue
+        if "$ref" in keys:
+            # a hand-made reference to a shared definition (schema/common) replaces the inline copy
+            parent[int(last) if isinstance(parent, list) else last] = dict(keys)
             continue
         for key, value in keys.items():
             if key.startswith("x-") or key not in node:
@@ -292,6 +301,6 @@ def import_openapi(openapi_path, endpoints, schema_dir):
                 new = merge_annotations(new, json.load(fh))
         with open(target, "w", encoding="utf-8") as fh:
             fh.write(dump(new))
-        logger.info("wrote %s", target)
+        logger.debug("wrote %s", target)
         written.append(target)
     return written

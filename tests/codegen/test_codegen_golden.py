@@ -1,0 +1,206 @@
+"""Golden tests of the generator: tests/codegen/data/input -> tests/codegen/data/expected.
+
+Regenerate the expected files after an intended change with
+``UPDATE_GOLDEN=1 python -m pytest tests/codegen/test_codegen_golden.py``.
+"""
+
+import difflib
+import importlib.util
+import json
+import os
+import shutil
+import sys
+
+import jinja2
+import pytest
+
+from codegen.__main__ import generate
+from codegen.loader import SchemaError, load
+from codegen.render import (
+    HEADER,
+    OUTPUT_FILES,
+    TEMPLATE_DIR,
+    Renderer,
+    format_source,
+    import_lines,
+    make_environment,
+    py_literal,
+)
+
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+INPUT = os.path.join(DATA, "input")
+EXPECTED = os.path.join(DATA, "expected")
+
+
+def _import_package(directory, name):
+    spec = importlib.util.spec_from_file_location(
+        name, os.path.join(directory, "__init__.py"), submodule_search_locations=[directory]
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_golden_output_matches_expected():
+    files = generate(INPUT)
+    if os.environ.get("UPDATE_GOLDEN"):
+        for name, text in files.items():
+            with open(os.path.join(EXPECTED, name), "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(text)
+    assert sorted(files) == sorted(OUTPUT_FILES)
+    for name, text in sorted(files.items()):
+        with open(os.path.join(EXPECTED, name), encoding="utf-8") as fh:
+            expected = fh.read()
+        if text != expected:
+            diff = "".join(difflib.unified_diff(expected.splitlines(True), text.splitlines(True), "expected", "got"))
+            pytest.fail("golden %s differs (UPDATE_GOLDEN=1 to accept):\n%s" % (name, diff[:4000]))
+
+
+def test_golden_package_works():
+    pkg = _import_package(EXPECTED, "codegen_golden_pkg")
+    endpoints = sys.modules["codegen_golden_pkg.endpoints"]
+    models = sys.modules["codegen_golden_pkg.models"]
+    stream = sys.modules["codegen_golden_pkg.stream"]
+    server = sys.modules["codegen_golden_pkg.server_messages"]
+    assert pkg.INPUTS_SHA256 == load(INPUT, TEMPLATE_DIR).inputs_hash or os.environ.get("UPDATE_GOLDEN")
+
+    req = endpoints.build_request("get_bars", ticker="A B", from_="2024-01-02", limit=3, adjusted=False)
+    assert req == ("GET", "/v1/bars/A%20B/2024-01-02", {"limit": "3", "adjusted": "false"})
+    assert endpoints.ENDPOINTS["get_bars"].paginated is True
+    assert endpoints.ENDPOINTS["list_days"].response_is_list is True
+    assert [d.is_open for d in endpoints.parse_response("list_days", [{"date": "x", "isOpen": True}])] == [True]
+
+    body = {"results": [{"o": 1.5, "t": 7, "zz": 1}], "queryCount": 1, "meta": {"tags": ["a"], "extra": {"k": 1}}}
+    resp = models.BarsResponse.from_wire(body)
+    assert resp.results == [models.Bar(open=1.5, timestamp=7)]
+    assert resp.query_count == 1 and resp.meta.tags == ["a"] and resp.meta.extra == {"k": 1}
+    assert resp.to_dict()["results"] == [{"open": 1.5, "timestamp": 7}]
+    body["results"][0].pop("zz")
+    assert resp.to_wire() == body
+
+    event = stream.parse_event({"ev": "X", "sym": "A", "o": 2.0, "t": 1})
+    assert isinstance(event, stream.XEvent) and event.symbol == "A" and event.open == 2.0
+    normalized = stream.NORMALIZERS["X"]({"ev": "X", "sym": "A", "o": 2.0})
+    assert normalized == {"event_type": "x", "symbol": "A", "price": 2.0}
+    assert stream.CHANNELS == ("X",)
+    assert stream.subscribe_message(["X.A", "X.B"]) == {"action": "subscribe", "params": "X.A,X.B"}
+    assert stream.subscribe_message("X.A") == {"action": "subscribe", "params": "X.A"}
+    assert stream.auth_message("k") == {"action": "auth", "params": "k"}
+    assert stream.parse_event({"ev": "nope"}) is None
+
+    assert server.ACTION_MESSAGES == {"ping": server.Ping}
+    assert server.parse_message({"action": "ping"}) == server.Ping()
+    assert server.SCHEMAS["ping"]["properties"]["symbols"] == {"type": "string", "x-python-name": "symbol"}
+
+
+def test_output_is_deterministic_and_has_header():
+    first = generate(INPUT)
+    second = Renderer(load(INPUT, TEMPLATE_DIR)).render_all()
+    assert first == second
+    for name, text in first.items():
+        lines = text.splitlines()
+        assert lines[0] == HEADER, name
+        assert lines[1].startswith("# inputs sha256: ") and len(lines[1].split()[-1]) == 64, name
+        assert "datetime.now" not in text and text.endswith("\n") and not text.endswith("\n\n")
+
+
+def test_inputs_hash_changes_with_schema(tmp_path):
+    copy = tmp_path / "schema"
+    shutil.copytree(INPUT, copy)
+    before = load(str(copy)).inputs_hash
+    path = copy / "rest" / "list_days.json"
+    doc = json.loads(path.read_text())
+    doc["x-endpoint"]["summary"] = "Changed."
+    path.write_text(json.dumps(doc))
+    assert load(str(copy)).inputs_hash != before
+
+
+def test_environment_is_strict():
+    env = make_environment()
+    assert env.undefined is jinja2.StrictUndefined
+    with pytest.raises(jinja2.UndefinedError):
+        env.from_string("{{ missing }}").render()
+
+
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (None, "None"),
+        (True, "True"),
+        (3, "3"),
+        (1.5, "1.5"),
+        ("a\"b\n", '"a\\"b\\n"'),
+        (("x",), '("x",)'),
+        (("x", 1), '("x", 1)'),
+        ({"a": [1, {"b": False}]}, '{"a": [1, {"b": False}]}'),
+    ],
+)
+def test_py_literal(value, text):
+    assert py_literal(value) == text
+    assert eval(text) == value  # noqa: S307 - literal round trip
+
+
+def test_py_literal_long_dict_is_multiline_and_evaluates():
+    value = {"k%d" % i: list(range(10)) for i in range(10)}
+    text = py_literal(value)
+    assert text.count("\n") == 11
+    assert eval(text) == value  # noqa: S307
+
+
+def test_import_lines_sorted_and_grouped():
+    lines = import_lines(
+        {("typing", "Optional"), ("typing", "Any"), ("numbers", None), ("dataclasses", "dataclass")},
+        [(".models", {"B", "A"})],
+    )
+    assert lines == [
+        "import numbers",
+        "from dataclasses import dataclass",
+        "from typing import Any, Optional",
+        "",
+        "from .models import A, B",
+    ]
+
+
+def test_format_source_collapses_blank_lines():
+    assert format_source("a  \n\n\n\n\nb\n\n") == "a\n\n\nb\n"
+
+
+def _broken_tree(tmp_path, relpath, mutate):
+    copy = tmp_path / "schema"
+    shutil.copytree(INPUT, copy)
+    path = copy / relpath
+    doc = json.loads(path.read_text())
+    mutate(doc)
+    path.write_text(json.dumps(doc))
+    return str(copy)
+
+
+@pytest.mark.parametrize(
+    "relpath, mutate, message",
+    [
+        ("rest/get_bars.json", lambda d: d["$defs"]["response"].pop("x-model"), "x-model"),
+        ("rest/get_bars.json", lambda d: d["$defs"]["parameters"]["properties"]["limit"].pop("x-in"), "x-in"),
+        ("rest/get_bars.json", lambda d: d["$defs"]["parameters"]["properties"].pop("from"), "{from}"),
+        ("rest/get_bars.json",
+         lambda d: d["$defs"]["parameters"]["properties"]["sort"].update({"x-python-name": "limit"}), "python name"),
+        ("rest/get_bars.json",
+         lambda d: d["$defs"]["response"]["properties"]["queryCount"].update({"x-python-name": "class"}),
+         "not a python identifier"),
+        ("rest/list_days.json", lambda d: d["x-endpoint"].update({"name": "other"}), "file name"),
+        ("rest/list_days.json",
+         lambda d: d["$defs"]["response"]["items"].update({"x-model": "Bar", "properties": {"o": {"type": "string"}}}),
+         "Bar.o"),
+        ("rest/get_bars.json",
+         lambda d: d["$defs"]["response"]["properties"].update({"x": {"$ref": "../common/bars.json#/$defs/nope"}}),
+         "unresolved $ref"),
+        ("stream/X.json", lambda d: d["properties"].pop("ev"), "ev.const"),
+        ("stream/X.json", lambda d: d["x-normalized"].append({"key": "k"}), "x-normalized"),
+        ("server/ping.json", lambda d: d["properties"]["action"].pop("const"), "const"),
+    ],
+)
+def test_loader_errors_name_the_problem(tmp_path, relpath, mutate, message):
+    root = _broken_tree(tmp_path, relpath, mutate)
+    with pytest.raises(SchemaError) as info:
+        load(root)
+    assert message in str(info.value)
