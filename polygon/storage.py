@@ -767,7 +767,9 @@ class StorageManager:
             else:
                 with open(tmp, "wb") as fh:
                     for chunk in _native_encode(merged, meta):
-                        fh.write(memoryview(chunk).cast("B"))
+                        data = chunk if isinstance(chunk, bytes) else chunk.reshape(-1).view(np.uint8)
+                        if len(data):
+                            fh.write(data)
                     fh.flush()
                     os.fsync(fh.fileno())
             os.replace(tmp, final)
