@@ -1,0 +1,148 @@
+"""The aggregates endpoint's logic: parameter parsing, window selection, sorting and pagination.
+
+Pure functions over a :class:`~polygon.sandbox.market.MarketModel`; the HTTP layer only passes
+the path values and query in and writes the returned bytes out.
+"""
+
+import datetime as _dt
+import math
+import re
+from typing import Dict, Mapping, Optional, Tuple
+from urllib.parse import quote
+
+from polygon.sandbox.market import MarketModel, empty_bars, midnight_ms
+from polygon.sandbox.wire import RESULTS, WireError, bars_json, decode_cursor, dumps_with_results, encode_cursor
+
+__all__ = ["MAX_LIMIT", "DEFAULT_LIMIT", "parse_bool", "parse_time", "aggs_body"]
+
+MAX_LIMIT = 50_000
+DEFAULT_LIMIT = 5_000
+TIMESPANS = ("second", "minute", "hour", "day", "week", "month", "quarter", "year")
+_DAY_MS = 86_400_000
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_BUCKET_MINUTES = {"minute": 1, "hour": 60, "day": 390, "week": 1950, "month": 8200, "quarter": 24600,
+                   "year": 98300}
+
+
+def parse_time(value: str, name: str, end: bool) -> int:
+    """``YYYY-MM-DD`` (start of day, or its last ms when ``end``) or epoch ms, as epoch ms."""
+    if value.isdigit():
+        return int(value)
+    if _DATE.match(value):
+        try:
+            day = _dt.date.fromisoformat(value)
+        except ValueError:
+            day = None
+        if day is not None:
+            return midnight_ms(day + _dt.timedelta(days=1)) - 1 if end else midnight_ms(day)
+    raise WireError(400, "Could not parse the time parameter: '%s'. Use YYYY-MM-DD or Unix MS Timestamps" % name)
+
+
+def parse_bool(value: Optional[str], name: str, default: bool) -> bool:
+    """Provider booleans: ``true``/``false`` (any case)."""
+    if value is None or value == "":
+        return default
+    low = value.lower()
+    if low in ("true", "1"):
+        return True
+    if low in ("false", "0"):
+        return False
+    raise WireError(400, "Invalid value for '%s': must be true or false." % name)
+
+
+def parse_limit(value: Optional[str], default: int, maximum: int) -> int:
+    """A positive integer limit, clamped to ``maximum`` like the provider."""
+    if value is None or value == "":
+        return default
+    try:
+        limit = int(value)
+    except ValueError:
+        raise WireError(400, "Invalid value for 'limit': must be an integer.") from None
+    if limit < 1:
+        raise WireError(400, "Invalid value for 'limit': must be greater than 0.")
+    return min(limit, maximum)
+
+
+def _effective_query(query: Mapping[str, str]) -> Dict[str, str]:
+    params = {k: v for k, v in query.items() if k not in ("apiKey", "cursor")}
+    cursor = query.get("cursor")
+    if cursor:
+        params.update(decode_cursor(cursor))
+    return params
+
+
+def _fetch(model: MarketModel, ticker: str, multiplier: int, timespan: str, lo: int, hi: int,
+           adjusted: bool, asc: bool, limit: int, until_ms: Optional[int]):
+    """Bars in [lo, hi], computing only a window large enough for ``limit + 1`` bars."""
+    if timespan == "day" and multiplier > 1:  # groups count from the first day: use the whole range
+        return model.aggregates(ticker, multiplier, timespan, lo, hi, adjusted, until_ms)
+    per_day = 960.0 if model.extended_hours else 390.0
+    span = int(math.ceil((limit + 2) * _BUCKET_MINUTES[timespan] * multiplier / per_day * 1.5)) + 5
+    while True:
+        if asc:
+            a, b = lo, min(hi, lo + span * _DAY_MS - 1)
+        else:
+            a, b = max(lo, hi - span * _DAY_MS + 1), hi
+        bars = model.aggregates(ticker, multiplier, timespan, a, b, adjusted, until_ms)
+        if (a == lo and b == hi) or len(bars) > limit:
+            return bars
+        span *= 2
+
+
+def aggs_body(model: MarketModel, ticker: str, multiplier_text: str, timespan: str, from_text: str,
+              to_text: str, query: Mapping[str, str], base_url: str, rid: str,
+              until_ms: Optional[int]) -> Tuple[bytes, int]:
+    """Return ``(body, resultsCount)`` of ``/v2/aggs/ticker/.../range/...``.
+
+    :raises WireError: 400 for bad parameters, as the provider.
+    """
+    try:
+        multiplier = int(multiplier_text)
+    except ValueError:
+        raise WireError(400, "Invalid value for 'multiplier': must be an integer.") from None
+    if multiplier < 1:
+        raise WireError(400, "Invalid value for 'multiplier': must be greater than 0.")
+    if timespan not in TIMESPANS:
+        raise WireError(400, "Invalid value for 'timespan': must be one of %s." % ", ".join(TIMESPANS))
+    if timespan == "second":
+        raise WireError(400, "The sandbox serves minute and coarser aggregates; 'second' is not available.")
+    params = _effective_query(query)
+    from_ms = parse_time(from_text, "from", end=False)
+    to_ms = parse_time(to_text, "to", end=True)
+    adjusted = parse_bool(params.get("adjusted"), "adjusted", True)
+    sort = params.get("sort") or "asc"
+    if sort not in ("asc", "desc"):
+        raise WireError(400, "Invalid value for 'sort': must be one of asc, desc.")
+    limit = parse_limit(params.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)
+
+    hi = to_ms if until_ms is None else min(to_ms, until_ms)
+    if ticker in model.universe and from_ms <= hi:
+        bars = _fetch(model, ticker, multiplier, timespan, from_ms, hi, adjusted, sort == "asc", limit, until_ms)
+    else:
+        bars = empty_bars()
+    if sort == "desc":
+        bars = bars.take(slice(None, None, -1))
+    page, rest = bars.take(slice(0, limit)), len(bars) > limit
+
+    head = {"ticker": ticker, "queryCount": int(page.base.sum()), "resultsCount": len(page), "adjusted": adjusted}
+    if not len(page):
+        head.update(status="OK", request_id=rid)
+        return dumps_with_results(head, ""), 0
+    head["results"] = RESULTS
+    head.update(status="OK", request_id=rid, count=len(page))
+    if rest:
+        if sort == "asc":  # the next page starts at the next bar
+            new_from, new_to = str(int(bars.t[limit])), to_text
+        else:  # the next page ends just before this page's oldest bar (whole buckets)
+            new_from, new_to = from_text, str(int(page.t[-1]) - 1)
+        cursor = encode_cursor({"adjusted": "true" if adjusted else "false", "limit": str(limit), "sort": sort})
+        head["next_url"] = "%s/v2/aggs/ticker/%s/range/%d/%s/%s/%s?cursor=%s" % (
+            base_url, quote(ticker, safe=".:-"), multiplier, timespan, new_from, new_to, cursor)
+    if timespan == "minute" and multiplier == 1:  # the common big page: reuse rows encoded per day
+        lo_t, hi_t = int(page.t.min()), int(page.t.max())
+        rows = model.minute_rows(ticker, lo_t, hi_t, adjusted)
+        if len(rows) == len(page):
+            if sort == "desc":
+                rows.reverse()
+            return dumps_with_results(head, "[" + ",".join(rows) + "]"), len(page)
+    return dumps_with_results(head, bars_json(page)), len(page)

@@ -1,0 +1,330 @@
+"""Deterministic synthetic market: minute bars per symbol and day, and exact aggregation.
+
+Every (symbol, trading day) gets its own numpy generator seeded from a stable hash of the two, so
+any range is served without stored data and the same request gives the same numbers in every
+process. The daily price anchor is a smooth function of the day number (random access, no chain
+through earlier days); within a day the log-price follows a Brownian bridge from the open to the
+close target, with lower volatility and volume outside regular hours.
+
+One minute is the base. Coarser bars are exact aggregations of the minute bars: open of the first,
+close of the last, max high, min low, summed volume and transactions, and vwap from the summed
+price x volume (kept unrounded as ``pv`` so every level agrees).
+"""
+
+import datetime as _dt
+import functools
+import math
+from typing import Dict, NamedTuple, Optional, Tuple
+
+import numpy as np
+
+from polygon import sessions
+from polygon.sandbox.universe import Security, Universe, stable_seed
+
+__all__ = ["Bars", "MarketModel", "midnight_ms"]
+
+MINUTE_MS = 60_000
+_PRE_MINUTES = 330  # 04:00 -> 09:30
+_POST_MINUTES = 240  # close -> close + 4h
+_UNIT_MS = {"second": 1000, "minute": MINUTE_MS, "hour": 60 * MINUTE_MS}
+CALENDAR_UNITS = ("day", "week", "month", "quarter", "year")
+
+
+class Bars(NamedTuple):
+    """Columns of bars, ascending by ``t`` (numpy arrays of equal length)."""
+
+    t: np.ndarray  # int64 epoch ms, bar start
+    o: np.ndarray
+    h: np.ndarray
+    l: np.ndarray  # noqa: E741  (the provider's field name)
+    c: np.ndarray
+    v: np.ndarray  # int64 shares
+    vw: np.ndarray  # rounded vwap
+    n: np.ndarray  # int64 transactions
+    pv: np.ndarray  # unrounded sum of price x volume (for exact re-aggregation)
+    base: np.ndarray  # int64 number of minute bars in each bar (queryCount)
+
+    def __len__(self) -> int:  # type: ignore[override]
+        return len(self.t)
+
+    def take(self, index) -> "Bars":
+        """Rows selected by a slice, mask or index array."""
+        return Bars(*(col[index] for col in self))
+
+
+def empty_bars() -> Bars:
+    i, f = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+    return Bars(i, f, f, f, f, i, f, i, f, i)
+
+
+def concat(parts) -> Bars:
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return empty_bars()
+    if len(parts) == 1:
+        return parts[0]
+    return Bars(*(np.concatenate(cols) for cols in zip(*parts)))
+
+
+@functools.lru_cache(maxsize=65536)
+def midnight_ms(day: _dt.date) -> int:
+    """Epoch ms of midnight America/New_York at the start of ``day``."""
+    import zoneinfo
+
+    local = _dt.datetime(day.year, day.month, day.day, tzinfo=zoneinfo.ZoneInfo("America/New_York"))
+    return int(local.timestamp() * 1000)
+
+
+def et_date(ms: int) -> _dt.date:
+    """The America/New_York calendar date of an epoch-ms instant."""
+    import zoneinfo
+
+    return _dt.datetime.fromtimestamp(ms / 1000.0, zoneinfo.ZoneInfo("America/New_York")).date()
+
+
+def _round_prices(values: np.ndarray, decimals: int) -> np.ndarray:
+    return np.round(values, decimals)
+
+
+def _decimals(price: float) -> int:
+    return 2 if price >= 1.0 else 4
+
+
+class _Day(NamedTuple):
+    """All extended-session minutes of one symbol-day (adjusted), with presence masks."""
+
+    t: np.ndarray
+    o: np.ndarray
+    h: np.ndarray
+    l: np.ndarray  # noqa: E741
+    c: np.ndarray
+    v: np.ndarray
+    vw: np.ndarray
+    n: np.ndarray
+    regular: np.ndarray  # bool: inside 09:30-close
+    present: np.ndarray  # bool: the minute had trades
+
+
+def _anchor_log(sec: Security, day_number: float) -> float:
+    """Smooth, random-access log-price level of ``sec`` on day ``day_number`` (days since epoch)."""
+    seed = stable_seed("anchor", sec.ticker)
+    phases = [((seed >> (16 * k)) & 0xFFFF) / 65536.0 * 2 * math.pi for k in range(3)]
+    x = float(day_number)
+    return (
+        math.log(sec.base_price)
+        + 0.22 * math.sin(2 * math.pi * x / 730.0 + phases[0])
+        + 0.08 * math.sin(2 * math.pi * x / 97.0 + phases[1])
+        + 0.03 * math.sin(2 * math.pi * x / 19.0 + phases[2])
+    )
+
+
+def generate_day(sec: Security, day: _dt.date, open_ms: int, close_ms: int, illiquid: bool) -> _Day:
+    """Generate the minute bars of one symbol-day (deterministic; pure function of its inputs)."""
+    regular_n = int((close_ms - open_ms) // MINUTE_MS)
+    total = _PRE_MINUTES + regular_n + _POST_MINUTES
+    rng = np.random.default_rng(stable_seed("day", sec.ticker, day.isoformat()))
+    # Fixed draw order: never reorder or make a draw conditional, or every symbol-day changes.
+    gap, drift_noise = rng.standard_normal(2)
+    steps = rng.standard_normal(total)
+    wicks = np.abs(rng.standard_normal((2, total)))
+    vol_noise = rng.lognormal(0.0, 0.45, total)
+    presence = rng.random(total)
+    size_noise = rng.random()
+
+    day_number = (day - _dt.date(1970, 1, 1)).days
+    log_open = _anchor_log(sec, day_number) + 0.004 * gap
+    log_close = _anchor_log(sec, day_number + 1) + 0.011 * drift_noise
+
+    regular = np.zeros(total, dtype=bool)
+    regular[_PRE_MINUTES:_PRE_MINUTES + regular_n] = True
+    sigma = np.where(regular, 0.012 / math.sqrt(390.0), 0.0015 / math.sqrt(60.0))
+    walk = np.cumsum(steps * sigma)
+    walk -= np.arange(1, total + 1) / float(total) * (walk[-1] - (log_close - log_open))
+    close_log = log_open + walk
+    open_log = np.empty(total)
+    open_log[0] = log_open
+    open_log[1:] = close_log[:-1]
+    high_log = np.maximum(open_log, close_log) + wicks[0] * sigma * 0.6
+    low_log = np.minimum(open_log, close_log) - wicks[1] * sigma * 0.6
+
+    dec = _decimals(sec.base_price)
+    o = _round_prices(np.exp(open_log), dec)
+    c = _round_prices(np.exp(close_log), dec)
+    h = np.maximum(_round_prices(np.exp(high_log), dec), np.maximum(o, c))
+    low = np.minimum(_round_prices(np.exp(low_log), dec), np.minimum(o, c))
+    vw = np.clip(np.round((o + h + low + c) / 4.0, 4), low, h)
+
+    # U-shaped intraday volume profile; extended hours trade a few percent of that
+    x = (np.arange(total) - _PRE_MINUTES) / max(regular_n - 1, 1)
+    profile = np.where(regular, 0.6 + 2.4 * (x - 0.5) ** 2, 0.04)
+    v = np.maximum(1, np.round(sec.base_volume / 390.0 * profile * vol_noise)).astype(np.int64)
+    avg_size = 60.0 + 200.0 * size_noise
+    n = np.maximum(1, np.round(v / avg_size)).astype(np.int64)
+
+    if illiquid:
+        present = presence < np.where(regular, 0.2, 0.02)
+        v = np.maximum(1, v // 200)
+        n = np.maximum(1, n // 50)
+    else:
+        present = regular | (presence < 0.55)
+    t = (open_ms - _PRE_MINUTES * MINUTE_MS) + np.arange(total, dtype=np.int64) * MINUTE_MS
+    return _Day(t, o, h, low, c, v, vw, n, regular, present)
+
+
+class MarketModel:
+    """Minute bars and their aggregations for every symbol of a :class:`Universe`.
+
+    :param universe: the securities served.
+    :param extended_hours: include 04:00-09:30 and close-20:00 minutes in bars.
+    """
+
+    def __init__(self, universe: Universe, extended_hours: bool = False) -> None:
+        self.universe = universe
+        self.extended_hours = bool(extended_hours)
+        self._day_cache = functools.lru_cache(maxsize=4096)(self._generate)
+        self._rows_cache = functools.lru_cache(maxsize=1024)(self._encode_day)
+        self._summary_cache: Dict[Tuple[str, _dt.date, bool, bool, float], Bars] = {}
+
+    # -- minute level -----------------------------------------------------------------------
+    def _generate(self, ticker: str, day: _dt.date, illiquid: bool) -> _Day:
+        open_ms, close_ms = sessions.session_bounds(day, day)
+        sec = self.universe.get(ticker)
+        return generate_day(sec, day, int(open_ms[0]), int(close_ms[0]), illiquid)
+
+    def day_minutes(self, ticker: str, day: _dt.date, adjusted: bool = True) -> Bars:
+        """Minute bars of one trading day (regular or extended hours per the model's setting)."""
+        raw = self._day_cache(ticker, day, self.universe.is_illiquid(ticker))
+        mask = raw.present if self.extended_hours else (raw.present & raw.regular)
+        o, h, low, c, v, vw = raw.o[mask], raw.h[mask], raw.l[mask], raw.c[mask], raw.v[mask], raw.vw[mask]
+        factor = 1.0 if adjusted else self.universe.split_factor(ticker, day.isoformat())
+        if factor != 1.0:
+            dec = _decimals(self.universe.get(ticker).base_price * factor)
+            o, h, low, c = (_round_prices(a * factor, dec) for a in (o, h, low, c))
+            vw = np.clip(np.round(vw * factor, 4), low, h)
+            v = np.maximum(1, np.round(v / factor)).astype(np.int64)
+        ones = np.ones(len(o), dtype=np.int64)
+        return Bars(raw.t[mask], o, h, low, c, v, vw, raw.n[mask], vw * v, ones)
+
+    def _encode_day(self, ticker: str, day: _dt.date, adjusted: bool):
+        from polygon.sandbox.wire import bar_rows
+
+        return bar_rows(self.day_minutes(ticker, day, adjusted))
+
+    def minute_rows(self, ticker: str, first_ms: int, last_ms: int, adjusted: bool = True):
+        """JSON rows (``{"v":...}`` strings, cached per day) of the minute bars in ``[first_ms, last_ms]``."""
+        out = []
+        for day in sessions.trading_days(et_date(first_ms), et_date(last_ms)):
+            t = self.day_minutes(ticker, day, adjusted).t
+            a, b = np.searchsorted(t, first_ms, "left"), np.searchsorted(t, last_ms, "right")
+            if b > a:
+                out.extend(self._rows_cache(ticker, day, adjusted)[a:b])
+        return out
+
+    def minutes(self, ticker: str, first: _dt.date, last: _dt.date, adjusted: bool = True) -> Bars:
+        """Minute bars of every trading day from ``first`` to ``last`` inclusive."""
+        if ticker not in self.universe:
+            return empty_bars()
+        return concat([self.day_minutes(ticker, d, adjusted) for d in sessions.trading_days(first, last)])
+
+    # -- day level ---------------------------------------------------------------------------
+    def day_bar(self, ticker: str, day: _dt.date, adjusted: bool = True, until_ms: Optional[int] = None) -> Bars:
+        """The day bar (aggregation of the day's minutes, ``t`` = midnight New York), maybe partial."""
+        minutes = self.day_minutes(ticker, day, adjusted)
+        if until_ms is not None and len(minutes) and minutes.t[-1] + MINUTE_MS > until_ms:
+            minutes = minutes.take(minutes.t + MINUTE_MS <= until_ms)
+            return aggregate_groups(minutes, np.zeros(len(minutes), dtype=np.int64),
+                                    np.array([midnight_ms(day)], dtype=np.int64))
+        key = (ticker, day, adjusted, self.extended_hours, self.universe.illiquid_fraction)
+        bar = self._summary_cache.get(key)
+        if bar is None:
+            bar = aggregate_groups(minutes, np.zeros(len(minutes), dtype=np.int64),
+                                   np.array([midnight_ms(day)], dtype=np.int64))
+            if len(self._summary_cache) > 200_000:
+                self._summary_cache.clear()
+            self._summary_cache[key] = bar
+        return bar
+
+    def days(self, ticker: str, first: _dt.date, last: _dt.date, adjusted: bool = True,
+             until_ms: Optional[int] = None) -> Bars:
+        """Day bars from ``first`` to ``last``; nothing after ``until_ms`` (the sandbox's now)."""
+        if ticker not in self.universe:
+            return empty_bars()
+        out = []
+        for day in sessions.trading_days(first, last):
+            if until_ms is not None and midnight_ms(day) > until_ms:
+                break
+            out.append(self.day_bar(ticker, day, adjusted, until_ms))
+        return concat(out)
+
+    # -- any timespan -------------------------------------------------------------------------
+    def aggregates(self, ticker: str, multiplier: int, timespan: str, from_ms: int, to_ms: int,
+                   adjusted: bool = True, until_ms: Optional[int] = None) -> Bars:
+        """Bars of ``multiplier`` x ``timespan`` whose start lies in ``[from_ms, to_ms]``, ascending.
+
+        Intraday bars are aligned on the epoch (so on New York clock boundaries for minutes and
+        hours); day bars start at midnight New York; weeks on Sunday, months/quarters/years on
+        their first day. Groups of ``multiplier`` days count trading days from the first bar.
+        """
+        first, last = et_date(from_ms), et_date(to_ms)
+        if timespan in ("minute", "hour"):
+            bars = self.minutes(ticker, first, last, adjusted)
+            keep = (bars.t >= from_ms) & (bars.t <= to_ms)
+            if until_ms is not None:
+                keep &= bars.t + MINUTE_MS <= until_ms
+            bars = bars.take(keep)
+            size = _UNIT_MS[timespan] * multiplier
+            if size == MINUTE_MS:
+                return bars
+            starts = bars.t - bars.t % size
+            return aggregate_groups(bars, starts, None)
+        if timespan not in CALENDAR_UNITS:
+            raise ValueError("unsupported timespan %r" % (timespan,))
+        days = self.days(ticker, first, last, adjusted, until_ms)
+        if not len(days):
+            return days
+        if timespan == "day":
+            if multiplier == 1:
+                return days.take((days.t >= from_ms) & (days.t <= to_ms))
+            group = np.arange(len(days), dtype=np.int64) // multiplier
+            starts = days.t[group * multiplier]
+            lo = from_ms
+        else:
+            # a period that began before ``from`` still counts (partial) when ``from`` falls inside it
+            lo = min(from_ms, midnight_ms(_period_start(first, timespan, multiplier)))
+            starts = np.array([midnight_ms(_period_start(et_date(int(t)), timespan, multiplier))
+                               for t in days.t.tolist()], dtype=np.int64)
+        bars = aggregate_groups(days, starts, None)
+        return bars.take((bars.t >= lo) & (bars.t <= to_ms))
+
+
+def _period_start(day: _dt.date, timespan: str, multiplier: int) -> _dt.date:
+    if timespan == "week":
+        sunday = day - _dt.timedelta(days=(day.weekday() + 1) % 7)
+        index = (sunday - _dt.date(1969, 12, 28)).days // 7  # 1969-12-28 was a Sunday
+        return _dt.date(1969, 12, 28) + _dt.timedelta(days=7 * (index - index % multiplier))
+    months = {"month": 1, "quarter": 3, "year": 12}[timespan] * multiplier
+    index = (day.year - 1970) * 12 + day.month - 1
+    index -= index % months
+    return _dt.date(1970 + index // 12, index % 12 + 1, 1)
+
+
+def aggregate_groups(bars: Bars, keys: np.ndarray, labels: Optional[np.ndarray]) -> Bars:
+    """Aggregate consecutive rows with equal ``keys`` (ascending) into one bar each.
+
+    :param bars: rows sorted by time.
+    :param keys: one group key per row, non-decreasing.
+    :param labels: ``t`` of each group; ``None`` uses the key itself.
+    """
+    if not len(bars):
+        return empty_bars()
+    change = np.flatnonzero(np.diff(keys)) + 1
+    starts = np.concatenate(([0], change))
+    ends = np.concatenate((change, [len(keys)])) - 1
+    v = np.add.reduceat(bars.v, starts)
+    pv = np.add.reduceat(bars.pv, starts)
+    h = np.maximum.reduceat(bars.h, starts)
+    low = np.minimum.reduceat(bars.l, starts)
+    vw = np.clip(np.round(pv / np.maximum(v, 1), 4), low, h)
+    t = keys[starts] if labels is None else labels
+    return Bars(t.astype(np.int64), bars.o[starts], h, low, bars.c[ends], v, vw,
+                np.add.reduceat(bars.n, starts), pv, np.add.reduceat(bars.base, starts))

@@ -1,0 +1,158 @@
+"""The sandbox's symbol universe: a few hundred tickers with reference data and split history.
+
+Well-known tickers carry their real names and listing exchanges; the rest are synthetic (``Z...``)
+companies so the universe is large enough for list pagination and multi-symbol workloads. Which
+symbols are illiquid is decided by a stable hash against ``illiquid_fraction``; the well-known
+tickers are always liquid.
+"""
+
+import hashlib
+import itertools
+import string
+from typing import Dict, List, NamedTuple, Optional, Tuple
+
+__all__ = ["Security", "Universe", "stable_fraction", "stable_seed"]
+
+
+def stable_seed(*parts: object) -> int:
+    """A 64-bit seed from ``parts`` that is the same in every process (unlike ``hash()``)."""
+    text = "|".join(str(p) for p in parts).encode("utf-8")
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "little")
+
+
+def stable_fraction(*parts: object) -> float:
+    """A stable number in ``[0, 1)`` derived from ``parts``."""
+    return (stable_seed(*parts) >> 11) / float(1 << 53)
+
+
+class Security(NamedTuple):
+    """One ticker of the universe."""
+
+    ticker: str
+    name: str
+    type: str  # 'CS' or 'ETF'
+    primary_exchange: str  # 'XNAS', 'XNYS', 'ARCX'
+    base_price: float
+    base_volume: int  # typical regular-session shares per day
+    list_date: str
+    splits: Tuple[Tuple[str, float], ...] = ()  # (first ex-date 'YYYY-MM-DD', ratio)
+
+
+# ticker, name, type, exchange, price, daily volume (millions), list date, splits
+_KNOWN = [
+    ("AAPL", "Apple Inc.", "CS", "XNAS", 150.0, 60, "1980-12-12", (("2020-08-31", 4.0),)),
+    ("MSFT", "Microsoft Corp", "CS", "XNAS", 300.0, 25, "1986-03-13", ()),
+    ("GOOGL", "Alphabet Inc. Class A", "CS", "XNAS", 120.0, 30, "2004-08-19", (("2022-07-18", 20.0),)),
+    ("GOOG", "Alphabet Inc. Class C", "CS", "XNAS", 121.0, 20, "2014-03-27", (("2022-07-18", 20.0),)),
+    ("AMZN", "Amazon.com, Inc.", "CS", "XNAS", 130.0, 45, "1997-05-15", (("2022-06-06", 20.0),)),
+    ("TSLA", "Tesla, Inc.", "CS", "XNAS", 220.0, 100, "2010-06-29", (("2020-08-31", 5.0), ("2022-08-25", 3.0))),
+    ("META", "Meta Platforms, Inc. Class A", "CS", "XNAS", 300.0, 18, "2012-05-18", ()),
+    ("NVDA", "Nvidia Corp", "CS", "XNAS", 45.0, 400, "1999-01-22", (("2021-07-20", 4.0), ("2024-06-10", 10.0))),
+    ("NFLX", "Netflix Inc", "CS", "XNAS", 400.0, 5, "2002-05-23", ()),
+    ("AMD", "Advanced Micro Devices", "CS", "XNAS", 110.0, 55, "1972-09-27", ()),
+    ("INTC", "Intel Corp", "CS", "XNAS", 35.0, 40, "1971-10-13", ()),
+    ("CSCO", "Cisco Systems, Inc.", "CS", "XNAS", 50.0, 18, "1990-02-16", ()),
+    ("ADBE", "Adobe Inc.", "CS", "XNAS", 500.0, 3, "1986-08-13", ()),
+    ("PEP", "PepsiCo, Inc.", "CS", "XNAS", 175.0, 5, "1972-06-01", ()),
+    ("COST", "Costco Wholesale Corp", "CS", "XNAS", 550.0, 2, "1985-12-05", ()),
+    ("AVGO", "Broadcom Inc.", "CS", "XNAS", 80.0, 25, "2009-08-06", (("2024-07-15", 10.0),)),
+    ("QCOM", "Qualcomm Inc", "CS", "XNAS", 130.0, 8, "1991-12-13", ()),
+    ("PYPL", "PayPal Holdings, Inc.", "CS", "XNAS", 70.0, 12, "2015-07-06", ()),
+    ("SBUX", "Starbucks Corp", "CS", "XNAS", 95.0, 8, "1992-06-26", ()),
+    ("JPM", "JPMorgan Chase & Co.", "CS", "XNYS", 150.0, 10, "1969-03-05", ()),
+    ("BAC", "Bank of America Corp", "CS", "XNYS", 32.0, 40, "1973-01-02", ()),
+    ("WFC", "Wells Fargo & Company", "CS", "XNYS", 45.0, 18, "1972-06-01", ()),
+    ("GS", "Goldman Sachs Group, Inc.", "CS", "XNYS", 350.0, 2, "1999-05-04", ()),
+    ("V", "Visa Inc.", "CS", "XNYS", 240.0, 6, "2008-03-19", ()),
+    ("MA", "Mastercard Incorporated", "CS", "XNYS", 390.0, 3, "2006-05-25", ()),
+    ("JNJ", "Johnson & Johnson", "CS", "XNYS", 160.0, 7, "1944-09-25", ()),
+    ("PFE", "Pfizer Inc.", "CS", "XNYS", 35.0, 30, "1942-01-02", ()),
+    ("UNH", "UnitedHealth Group Inc", "CS", "XNYS", 500.0, 3, "1984-10-17", ()),
+    ("XOM", "Exxon Mobil Corp", "CS", "XNYS", 105.0, 16, "1920-01-01", ()),
+    ("CVX", "Chevron Corp", "CS", "XNYS", 160.0, 8, "1921-06-24", ()),
+    ("KO", "Coca-Cola Company", "CS", "XNYS", 60.0, 12, "1919-09-05", ()),
+    ("WMT", "Walmart Inc.", "CS", "XNYS", 155.0, 6, "1972-08-25", (("2024-02-26", 3.0),)),
+    ("DIS", "Walt Disney Company", "CS", "XNYS", 90.0, 10, "1957-11-12", ()),
+    ("HD", "Home Depot, Inc.", "CS", "XNYS", 310.0, 3, "1981-09-22", ()),
+    ("BA", "Boeing Company", "CS", "XNYS", 210.0, 6, "1962-01-02", ()),
+    ("CAT", "Caterpillar Inc.", "CS", "XNYS", 250.0, 3, "1929-12-02", ()),
+    ("IBM", "International Business Machines", "CS", "XNYS", 140.0, 4, "1915-11-11", ()),
+    ("NKE", "Nike, Inc.", "CS", "XNYS", 105.0, 7, "1980-12-02", ()),
+    ("MCD", "McDonald's Corp", "CS", "XNYS", 280.0, 3, "1966-07-05", ()),
+    ("T", "AT&T Inc.", "CS", "XNYS", 16.0, 35, "1983-11-21", ()),
+    ("VZ", "Verizon Communications", "CS", "XNYS", 36.0, 20, "1983-11-21", ()),
+    ("F", "Ford Motor Company", "CS", "XNYS", 12.0, 50, "1956-03-07", ()),
+    ("GE", "General Electric Company", "CS", "XNYS", 110.0, 6, "1892-06-01", ()),
+    ("BRK.B", "Berkshire Hathaway Inc. Class B", "CS", "XNYS", 350.0, 4, "1996-05-09", ()),
+    ("SPY", "SPDR S&P 500 ETF Trust", "ETF", "ARCX", 440.0, 80, "1993-01-29", ()),
+    ("QQQ", "Invesco QQQ Trust, Series 1", "ETF", "XNAS", 370.0, 45, "1999-03-10", ()),
+    ("IWM", "iShares Russell 2000 ETF", "ETF", "ARCX", 190.0, 30, "2000-05-26", ()),
+    ("DIA", "SPDR Dow Jones Industrial Average ETF Trust", "ETF", "ARCX", 345.0, 3, "1998-01-20", ()),
+    ("VOO", "Vanguard S&P 500 ETF", "ETF", "ARCX", 405.0, 5, "2010-09-09", ()),
+    ("VTI", "Vanguard Total Stock Market ETF", "ETF", "ARCX", 220.0, 4, "2001-06-15", ()),
+    ("GLD", "SPDR Gold Shares", "ETF", "ARCX", 180.0, 8, "2004-11-18", ()),
+    ("TLT", "iShares 20+ Year Treasury Bond ETF", "ETF", "XNAS", 95.0, 25, "2002-07-26", ()),
+    ("XLF", "Financial Select Sector SPDR Fund", "ETF", "ARCX", 35.0, 40, "1998-12-22", ()),
+    ("XLE", "Energy Select Sector SPDR Fund", "ETF", "ARCX", 85.0, 18, "1998-12-22", ()),
+    ("EEM", "iShares MSCI Emerging Markets ETF", "ETF", "ARCX", 40.0, 30, "2003-04-14", ()),
+]
+
+#: Tickers that are always liquid, whatever ``illiquid_fraction`` says.
+ALWAYS_LIQUID = frozenset(row[0] for row in _KNOWN)
+SYNTHETIC_COUNT = 250
+
+
+def _synthetic() -> List[Security]:
+    out = []
+    combos = itertools.product(string.ascii_uppercase, repeat=2)
+    for i, (a, b) in enumerate(itertools.islice(combos, SYNTHETIC_COUNT)):
+        ticker = "Z%s%s" % (a, b) + ("X" if i % 3 == 0 else "")
+        u = stable_fraction("price", ticker)
+        price = round(2.0 + 300.0 * u * u, 2)
+        volume = int(50_000 + 5_000_000 * stable_fraction("volume", ticker) ** 2)
+        exchange = ("XNAS", "XNYS", "XNYS", "ARCX")[stable_seed("exchange", ticker) % 4]
+        kind = "ETF" if exchange == "ARCX" else "CS"
+        year = 1995 + stable_seed("listed", ticker) % 25
+        out.append(Security(ticker, "Sandbox %s %s" % (ticker, "Fund" if kind == "ETF" else "Corp."), kind,
+                            exchange, price, volume, "%d-03-15" % year))
+    return out
+
+
+class Universe:
+    """All sandbox securities, sorted by ticker, with the liquidity split.
+
+    :param illiquid_fraction: share of the synthetic symbols whose minutes are mostly empty.
+    """
+
+    def __init__(self, illiquid_fraction: float = 0.1) -> None:
+        known = [Security(t, n, k, x, p, v * 1_000_000, d, s) for t, n, k, x, p, v, d, s in _KNOWN]
+        self.securities: List[Security] = sorted(known + _synthetic(), key=lambda s: s.ticker)
+        self._by_ticker: Dict[str, Security] = {s.ticker: s for s in self.securities}
+        self.tickers: List[str] = [s.ticker for s in self.securities]
+        self.illiquid_fraction = float(illiquid_fraction)
+
+    def get(self, ticker: str) -> Optional[Security]:
+        """The security for ``ticker`` (exact, case-sensitive like the provider), or ``None``."""
+        return self._by_ticker.get(ticker)
+
+    def __contains__(self, ticker: object) -> bool:
+        return ticker in self._by_ticker
+
+    def __len__(self) -> int:
+        return len(self.securities)
+
+    def is_illiquid(self, ticker: str) -> bool:
+        """``True`` when most minutes of ``ticker`` have no trades."""
+        if ticker in ALWAYS_LIQUID:
+            return False
+        return stable_fraction("illiquid", ticker) < self.illiquid_fraction
+
+    def split_factor(self, ticker: str, day_iso: str) -> float:
+        """Multiplier from adjusted to as-traded prices on ``day_iso`` (1.0 when no later split)."""
+        sec = self._by_ticker.get(ticker)
+        factor = 1.0
+        if sec is not None:
+            for ex_date, ratio in sec.splits:
+                if day_iso < ex_date:
+                    factor *= ratio
+        return factor
