@@ -3,7 +3,6 @@
 import datetime as dt
 import inspect
 import logging
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -17,7 +16,6 @@ from polygon.exceptions import (
     InvalidSymbolError,
     InvalidTimeframeError,
     PolygonAuthenticationError,
-    PolygonConfigError,
     PolygonConnectionError,
     PolygonNotFoundError,
     PolygonRateLimitError,
@@ -281,25 +279,43 @@ def test_sixteen_threads_share_one_client(sandbox):
         assert client.get_rate_limit_status()["minute"]["used"] >= 48
 
 
-def test_free_tier_limiter_prevents_429(make_sandbox):
-    """5/minute at the sandbox and in our limiter: 12 requests, zero 429s.
+@pytest.fixture
+def sandbox_on_fake_clock(monkeypatch, fake_clock):
+    """Make the sandbox's rate-limit window read the test's fake clock (shared with our limiter)."""
+    import types
 
-    The sandbox window is real time, so this runs with a short window when the sandbox offers
-    one (``rate_limit_window``); the fake-clock unit tests cover the full minute.
+    from polygon.sandbox import faults
+
+    monkeypatch.setattr(faults, "time", types.SimpleNamespace(monotonic=fake_clock))
+    return fake_clock
+
+
+@pytest.mark.parametrize("ours", [5, None])
+def test_free_tier_limiter_prevents_429(make_sandbox, sandbox_on_fake_clock, ours):
+    """Free tier: 5/minute at the sandbox; with our limiter at 5/minute, 12 requests see zero 429s.
+
+    Sandbox window and limiter share a fake clock, so the two simulated minutes take no real time.
+    Without our limiter (``ours=None``) the same run does hit 429s: the test can fail.
     """
-    try:
-        sb = make_sandbox(rate_limit_per_minute=5, rate_limit_window=0.5)
-    except (TypeError, PolygonConfigError):
-        pytest.skip("sandbox has no rate_limit_window option yet")
-    limiter = RateLimiter(per_minute=5, minute_window=0.5)
-    done = threading.Event()
-    with PolygonClient(config=sb.config(rate_limit_per_minute=5), rate_limiter=limiter) as client:
+    clock = sandbox_on_fake_clock
+    sb = make_sandbox(rate_limit_per_minute=5)
+    limiter = RateLimiter(per_minute=ours, clock=clock, sleep=clock.sleep)
+    config = sb.config(rate_limit_per_minute=5, max_retries=0)
+    with PolygonClient(config=config, rate_limiter=limiter, sleep=clock.sleep) as client:
+        refused = 0
         for _ in range(12):
-            client.get_previous_close("AAPL")
-        done.set()
+            try:
+                client.get_previous_close("AAPL")
+            except PolygonRateLimitError:
+                refused += 1
     counts = sb.stats()["status_counts"]
-    assert counts.get(429, counts.get("429", 0)) == 0
-    assert sb.stats()["requests_total"] == 12
+    got_429 = counts.get(429, counts.get("429", 0))
+    if ours:
+        assert refused == 0 and got_429 == 0
+        assert sb.stats()["requests_total"] == 12
+        assert clock() - 1000.0 >= 120.0  # two full (fake) minutes of waiting
+    else:
+        assert refused == got_429 == 7
 
 
 def test_http_proxy_env_is_honoured(sandbox, monkeypatch, forward_proxy):
@@ -335,3 +351,43 @@ def test_timeouts_and_pool_come_from_config(sandbox):
         assert client._timeout == (1.5, 2.5)
         adapter = client._session.get_adapter(sandbox.base_url)
         assert adapter._pool_maxsize >= 12
+
+
+def test_guide_troubleshooting_snippet_and_shared_status(sandbox_env):
+    from polygon import get_rate_limit_status
+    from polygon.rate_limit import reset_shared_limiters
+
+    reset_shared_limiters()
+    client = PolygonClient()  # the guide's form: key and URL from the environment
+    client.get_market_status()
+    client.close()
+    again = PolygonClient()  # a second client of the same key shares the usage
+    again.get_market_status()
+    status = get_rate_limit_status()
+    assert status == again.get_rate_limit_status()
+    assert status["minute"]["used"] == 2 and status["daily"]["used"] == 2
+    assert status["minute"]["limit"] is None and status["minute"]["remaining"] is None
+    again.close()
+    reset_shared_limiters()
+
+
+def test_list_tickers_follows_pages(sandbox, client_for):
+    client = client_for(sandbox)
+    before = total_requests(sandbox)
+    two = client.list_tickers(limit=5, max_pages=2)
+    assert total_requests(sandbox) - before == 2
+    assert len(two.results) == 10
+    assert len({t.ticker for t in two.results}) == 10
+    one = client.list_tickers(limit=10, max_pages=1)
+    assert [t.ticker for t in one.results] == [t.ticker for t in two.results]
+
+
+def test_other_endpoints_return_models(sandbox, client_for):
+    client = client_for(sandbox)
+    assert type(client.get_grouped_daily(dt.date(2024, 3, 4))).__name__ == "GroupedDailyResponse"
+    oc = client.get_daily_open_close("AAPL", "2024-03-04")
+    assert type(oc).__name__ == "DailyOpenCloseResponse" and oc.close > 0
+    assert type(client.get_ticker_details(symbol="AAPL")).__name__ == "TickerDetailsResponse"
+    assert type(client.get_last_trade("AAPL")).__name__ == "LastTradeResponse"
+    assert type(client.get_last_quote("AAPL")).__name__ == "LastQuoteResponse"
+    assert type(client.get_snapshot_ticker("AAPL")).__name__ == "SnapshotTickerResponse"
