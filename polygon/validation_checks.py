@@ -768,7 +768,8 @@ def _volume_by_time(bars: Bars, t_present: np.ndarray) -> np.ndarray:
 def check_return_outliers(bars: Bars, ctx: Context) -> CheckResult:
     """Close-to-close log returns beyond ``ctx.outlier_threshold`` robust z-scores (median absolute deviation).
 
-    Intraday, the overnight return (first bar of a day) is not tested. A return also has to exceed
+    Intraday, the overnight return (first bar of a day) is not tested and a return over ``k`` bar
+    lengths (the bars between had no trades) is scaled by ``1 / sqrt(k)``. A return also has to exceed
     0.1% to count, so a nearly constant series does not flag every tick.
     """
     name = "return_outliers"
@@ -782,14 +783,18 @@ def check_return_outliers(bars: Bars, ctx: Context) -> CheckResult:
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.diff(np.log(c[idx]))
     ends = idx[1:]
+    scaled = r
     if ctx.timeframe.is_intraday:
+        # a return across k bar-lengths (minutes without trades) is compared as r / sqrt(k)
+        elapsed = np.diff(bars.t[idx]) / float(ctx.bar_ms)
+        scaled = r / np.sqrt(np.maximum(elapsed, 1.0))
         day = _local_ms(bars.t[idx]) // _DAY_MS
         same = day[1:] == day[:-1]
-        r, ends = r[same], ends[same]
+        r, scaled, ends = r[same], scaled[same], ends[same]
     if len(r) < 10:
         return skipped(name, "fewer than 10 returns")
-    med = float(np.median(r))
-    dev = np.abs(r - med)
+    med = float(np.median(scaled))
+    dev = np.abs(scaled - med)
     scale = 1.4826 * float(np.median(dev))
     if scale == 0.0:
         scale = 1.2533 * float(np.mean(dev))

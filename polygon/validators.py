@@ -23,6 +23,7 @@ import math
 import time
 from typing import Any, Callable, Dict, List, Optional
 
+import numpy as np
 import pandas as pd
 
 from polygon import sessions
@@ -138,7 +139,8 @@ def _attr(df: Any, key: str) -> Any:
 def _run_check(func: Callable[[vc.Bars, vc.Context], vc.CheckResult], name: str, bars: vc.Bars,
                ctx: vc.Context) -> vc.CheckResult:
     try:
-        return func(bars, ctx)
+        with np.errstate(all="ignore"):  # inf/NaN arithmetic is expected on bad data; np.errstate is thread-local
+            return func(bars, ctx)
     except Exception as exc:  # a bug in a check must not hide the others' results
         logger.warning("validation check %s failed to run: %r", name, exc, exc_info=True)
         return vc.CheckResult(name, "error", "the check could not run: %s" % type(exc).__name__, [])
@@ -192,11 +194,13 @@ def generate_validation_summary(
     ctx = vc.Context(str(symbol), market, tf, bool(extended_hours), first, last, int(now_s * 1000),
                      float(outlier_threshold), stale_min_bars)
 
-    bars, results = vc.prepare_bars(df, tf)
+    with np.errstate(all="ignore"):
+        bars, results = vc.prepare_bars(df, tf)
     for func in _CHECKS:
         results.append(_run_check(func, func.__name__[len("check_"):], bars, ctx))
     try:
-        gaps = vc.analyse_gaps(bars, ctx)
+        with np.errstate(all="ignore"):
+            gaps = vc.analyse_gaps(bars, ctx)
     except Exception as exc:
         logger.warning("gap analysis failed to run: %r", exc, exc_info=True)
         gaps = vc.GapAnalysis("error", type(exc).__name__, None, None, [], [
@@ -427,7 +431,7 @@ def _table(rows: List[List[str]], headers: List[str], max_width: int = 70) -> Li
     cells = [[str(c) if len(str(c)) <= max_width else str(c)[: max_width - 3] + "..." for c in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
     line = "  ".join("-" * w for w in widths)
-    out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)), line]
+    out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(), line]
     out += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
     return out
 
