@@ -15,6 +15,9 @@ Layout of schema/ (all files JSON Schema draft 2020-12, custom keys under ``x-``
 ``common/*.json``
     Shared ``$defs`` referenced with relative ``$ref`` (``../common/aggregates.json#/$defs/Agg``).
 
+``x-override`` (an object) on any schema node is merged over that node: local corrections of imported
+definitions (e.g. a price the provider types as integer) that survive a re-import.
+
 Every object schema with ``x-model`` becomes a dataclass; schemas naming the same model are merged (their
 fields united, a wire key must map to the same python name everywhere). Python field names come from
 ``x-python-name`` or the snake case of the wire name.
@@ -176,6 +179,9 @@ class _Documents:
             siblings = {k: v for k, v in node.items() if k != "$ref"}
             node = dict(target, **siblings) if siblings else target
             path = target_path
+        if isinstance(node, dict) and "x-override" in node:
+            # local corrections of an imported definition, kept across re-imports
+            node = dict({k: v for k, v in node.items() if k != "x-override"}, **node["x-override"])
         return node, path
 
     def flatten(self, node, path):

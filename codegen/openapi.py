@@ -6,10 +6,10 @@ provider's OpenAPI document, name the endpoints, run ``python -m codegen``. It
 * resolves local ``$ref`` pointers and flattens ``allOf``;
 * keeps only what the generator needs (types, enums, required, defaults, bounds, one-line descriptions);
 * names nested objects (``x-model``) and python fields (``x-python-name``) with simple rules;
-* on refresh, keeps the hand-made annotations of the existing file: every ``x-*`` key found at the same
-  JSON pointer, ``$ref`` nodes (shared definitions in schema/common stay shared), and local
-  ``minimum``/``maximum``/``default`` of parameters the document leaves open (e.g. the aggregates ``limit``
-  maximum that the provider only states in prose).
+* on refresh, keeps the hand-made annotations of the existing file: every ``x-*`` key (but
+  ``x-endpoint``) found at the same JSON pointer, including ``x-override`` corrections; ``$ref`` nodes
+  (shared definitions in schema/common stay shared); and local ``minimum``/``maximum``/``default`` of
+  parameters the document leaves open (e.g. the aggregates ``limit`` maximum, stated only in prose).
 
 ENDPOINT is a path template (``/v2/last/trade/{stocksTicker}``) or ``name=path``. Without a name, an
 existing schema file with the same ``x-endpoint.path`` gives it; otherwise the ``operationId`` (snake case)
@@ -230,7 +230,7 @@ def _annotations(node, pointer="", out=None):
         if pointer and "$ref" in node:
             out[pointer] = {"$ref": node["$ref"]}
             return out
-        keep = {k: v for k, v in node.items() if k.startswith("x-") and not isinstance(v, (dict, list))}
+        keep = {k: v for k, v in node.items() if k.startswith("x-") and k != "x-endpoint"}
         if "/$defs/parameters/properties/" in pointer:
             keep.update({k: node[k] for k in _PARAM_LOCAL_KEYS if k in node})
         if keep:

@@ -1,0 +1,168 @@
+"""The generated code against the provider's own API description (skipped when it is not present).
+
+Reads ../shared/reference/provider-openapi/{rest,websocket}.json relative to the repository root:
+* every endpoint's path, method, parameter names, locations, types and enums match rest.json;
+* every response model has exactly the wire fields the provider describes where the model is used;
+* every response model parses the provider's example payloads for its endpoint without losing a key,
+  and the examples validate against our schema/rest response schema;
+* every stream event class and normalizer handles the provider's socket examples.
+"""
+
+import json
+import os
+
+import jsonschema
+import pytest
+
+from codegen.loader import _Documents
+from polygon._generated import stream
+from polygon._generated.endpoints import ENDPOINTS, parse_response
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REFERENCE = os.path.join(os.path.dirname(ROOT), "shared", "reference", "provider-openapi")
+REST = os.path.join(REFERENCE, "rest.json")
+SOCKET = os.path.join(REFERENCE, "websocket.json")
+SCHEMA = os.path.join(ROOT, "schema")
+
+pytestmark = pytest.mark.skipif(not os.path.exists(REST), reason="provider OpenAPI documents not present")
+
+
+@pytest.fixture(scope="module")
+def rest():
+    with open(REST, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def _resolve(doc, node):
+    if isinstance(node, list):
+        return [_resolve(doc, item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        target = doc
+        for part in node["$ref"][2:].split("/"):
+            target = target[part]
+        return _resolve(doc, target)
+    return {key: _resolve(doc, value) for key, value in node.items()}
+
+
+def _flat(schema):
+    if "allOf" not in schema:
+        return schema
+    out = {"properties": {}}
+    for part in schema["allOf"]:
+        out["properties"].update(_flat(part).get("properties", {}))
+    return out
+
+
+def _operation(rest, name):
+    spec = ENDPOINTS[name]
+    item = rest["paths"][spec.path]
+    return _resolve(rest, item[spec.method.lower()])
+
+
+def _examples(operation):
+    content = operation["responses"]["200"]["content"]["application/json"]
+    found = [content["example"]] if "example" in content else []
+    found += [ex["value"] for ex in content.get("examples", {}).values() if "value" in ex]
+    return found
+
+
+def _ours(name):
+    docs = _Documents(SCHEMA)
+    path = os.path.join(SCHEMA, "rest", name + ".json")
+    return docs, path, docs.load(path)
+
+
+@pytest.mark.parametrize("name", sorted(ENDPOINTS))
+def test_parameters_match_provider(rest, name):
+    operation = _operation(rest, name)
+    provider = {p["name"]: p for p in operation.get("parameters", [])}
+    ours = {p.wire_name: p for p in ENDPOINTS[name].params}
+    assert set(ours) == set(provider)
+    for wire, param in ours.items():
+        theirs = provider[wire]
+        assert param.location == theirs["in"], wire
+        schema = theirs.get("schema", {})
+        if "type" in schema:
+            assert param.type == schema["type"], wire
+        if "enum" in schema:
+            assert param.enum == tuple(schema["enum"]), wire
+        for bound in ("minimum", "maximum", "default"):
+            if bound in schema:
+                assert getattr(param, bound) == schema[bound], (wire, bound)
+        assert param.required == bool(theirs.get("required")) or param.location == "path"
+
+
+def test_model_fields_match_provider_fields(rest):
+    """Each model's wire keys are exactly the union of the provider's properties where the model is used."""
+    union, models = {}, {}
+
+    def walk(ours, ours_path, docs, theirs, where):
+        ours, ours_path = docs.flatten(ours, ours_path)
+        theirs = _flat(theirs)
+        if ours.get("type") == "array" or "items" in ours:
+            walk(ours.get("items", {}), ours_path, docs, theirs.get("items", {}), where + "[]")
+            return
+        if "x-model" not in ours:
+            return
+        props = theirs.get("properties", {})
+        missing = set(props) - set(ours.get("properties", {}))
+        assert not missing, "%s: provider fields %s not modeled" % (where, sorted(missing))
+        union.setdefault(ours["x-model"], set()).update(props)
+        for wire, sub in ours.get("properties", {}).items():
+            if wire in props:
+                walk(sub, ours_path, docs, props[wire], "%s.%s" % (where, wire))
+
+    for name, spec in ENDPOINTS.items():
+        docs, path, doc = _ours(name)
+        theirs = _operation(rest, name)["responses"]["200"]["content"]["application/json"]["schema"]
+        walk(doc["$defs"]["response"], path, docs, theirs, name)
+        models[spec.response_model.__name__] = spec.response_model
+
+    from polygon._generated import models as generated_models
+
+    for model_name, wires in union.items():
+        cls = getattr(generated_models, model_name)
+        assert set(cls.WIRE_TO_PYTHON) == wires, model_name
+
+
+@pytest.mark.parametrize("name", sorted(ENDPOINTS))
+def test_models_parse_provider_examples(rest, name):
+    examples = _examples(_operation(rest, name))
+    assert examples, "rest.json has no JSON example for %s" % name
+    docs, path, doc = _ours(name)
+    schema = docs.inline(doc["$defs"]["response"], path)
+    validator = jsonschema.Draft202012Validator(schema)
+    for example in examples:
+        errors = sorted(validator.iter_errors(example), key=str)
+        assert not errors, "%s example fails our schema: %s" % (name, errors[0].message)
+        parsed = parse_response(name, example)
+        if ENDPOINTS[name].response_is_list:
+            assert [item.to_wire() for item in parsed] == example
+        else:
+            assert parsed.to_wire() == example  # every example key is a model field
+            assert type(parsed).from_wire(parsed.to_wire()) == parsed
+
+
+@pytest.mark.skipif(not os.path.exists(SOCKET), reason="websocket.json not present")
+def test_stream_events_parse_provider_examples():
+    with open(SOCKET, encoding="utf-8") as fh:
+        doc = json.load(fh)
+    for channel in stream.CHANNELS:
+        operation = _resolve(doc, doc["paths"]["/stocks/" + channel]["get"])
+        content = operation["responses"]["200"]["content"]["application/json"]
+        example = content["example"]
+        schema = _flat(content["schema"])
+        event = stream.parse_event(example)
+        cls = stream.EVENT_CLASSES[channel]
+        assert isinstance(event, cls)
+        assert set(schema["properties"]) == set(cls.WIRE_TO_PYTHON), channel
+        assert event.to_wire() == example
+        normalized = stream.NORMALIZERS[channel](example)
+        assert normalized["symbol"] == example["sym"] and normalized["channel"] == channel
+    for status in doc["components"]["schemas"].values():
+        text = status.get("allOf", [{}])[-1].get("example") if isinstance(status, dict) else None
+        if isinstance(text, str) and '"ev":"status"' in text:
+            message = stream.parse_event(json.loads(text))
+            assert isinstance(message, stream.StatusMessage) and message.status and message.message
