@@ -1,0 +1,375 @@
+"""PolygonDataManager and :func:`fetch_data`: bars as DataFrames, fetched once, then served from the cache.
+
+Range rules (the same everywhere in the data layer):
+
+- ``start``/``end`` accept dates, ``'YYYY-MM-DD'`` strings, datetimes (naive = the configured timezone),
+  ISO strings and epoch milliseconds. A calendar day as ``end`` includes that whole day.
+- Internally a request is the half-open interval ``[start_ms, end_ms)``. The cache records, per symbol and
+  timeframe, exactly which requested intervals were fetched completely; a later call fetches only the
+  parts of its range that are not covered (and contain trading time), merges, and returns the slice.
+- The newest bars may still change (the provider revises recent minute bars for about 15 minutes, and
+  today's daily bar until the day is over). That tail is returned but never recorded as covered, so the
+  next call fetches it again. ``df.attrs['may_change']`` tells whether the frame reaches into it.
+
+The frame contract is :mod:`polygon.frames`: a tz-aware ``timestamp`` index and the columns open, high,
+low, close, volume, vwap, transactions. ``df.attrs`` holds ``symbol``, ``timeframe``, ``start``, ``end``,
+``source`` (``'cache'``, ``'api'`` or ``'mixed'``), ``may_change`` and, with ``validate=True``,
+``validation``.
+"""
+
+import logging
+import threading
+import time
+from typing import Any, Dict, List, Optional, Tuple
+
+import pandas as pd
+
+from polygon import coverage as cov
+from polygon.batch import BatchFetcher, BatchResult
+from polygon.config import PolygonConfig, get_config
+from polygon.dates import to_epoch_ms
+from polygon.exceptions import InvalidDateRangeError, InvalidParameterError
+from polygon.frames import arrays_to_frame, bars_frame_from_columns, empty_bars_frame, frame_to_arrays, merge_arrays
+from polygon.symbols import market_of, validate_symbol
+from polygon.timeframes import Timeframe, parse_timeframe
+
+__all__ = ["DEFAULT_LOOKBACK_DAYS", "REVISION_WINDOW_MS", "PolygonDataManager", "fetch_data", "get_default_manager"]
+
+logger = logging.getLogger(__name__)
+
+#: Default range of :meth:`PolygonDataManager.fetch_data` when ``start`` is not given.
+DEFAULT_LOOKBACK_DAYS = 30
+#: The provider may revise minute bars this long after they start.
+REVISION_WINDOW_MS = 15 * 60 * 1000
+_DAY_MS = 86_400_000
+_SESSION_MARKETS = ("stocks", "options", "indices")
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class PolygonDataManager:
+    """Fetches bars through the file cache.
+
+    :param config: settings (default :func:`polygon.config.get_config`).
+    :param client: a :class:`polygon.core.PolygonClient`; created on first network use, so cached data is
+        readable without an API key.
+    :param storage: a :class:`polygon.storage.StorageManager` (default: one on ``config.cache_dir``).
+    :param max_workers: threads for multi-symbol fetches (default ``config.max_workers``).
+    :param progress: progress display for batch work: ``None`` = a tqdm bar on a terminal (plain log lines
+        otherwise), ``False`` = off, ``True`` = always.
+    :param clock: returns "now" in epoch ms (tests).
+    """
+
+    def __init__(
+        self,
+        config: Optional[PolygonConfig] = None,
+        client: Any = None,
+        storage: Any = None,
+        max_workers: Optional[int] = None,
+        progress: Optional[bool] = None,
+        clock: Any = None,
+    ) -> None:
+        self.config = config if config is not None else get_config()
+        self._client = client
+        self._client_lock = threading.Lock()
+        if storage is None:
+            from polygon.storage import StorageManager
+
+            storage = StorageManager(self.config.cache_dir, tz=self.config.timezone)
+        self.storage = storage
+        self._clock = clock or _now_ms
+        self.batch_fetcher = BatchFetcher(self, max_workers=max_workers or self.config.max_workers, progress=progress)
+
+    # -- plumbing -------------------------------------------------------------------------------------------
+
+    @property
+    def client(self) -> Any:
+        """The REST client (created on first use; raises PolygonAuthenticationError without a key)."""
+        if self._client is None:
+            with self._client_lock:
+                if self._client is None:
+                    from polygon.core import PolygonClient
+
+                    self._client = PolygonClient(config=self.config)
+        return self._client
+
+    def close(self) -> None:
+        """Release the HTTP session and flush pending cache appends."""
+        if self._client is not None:
+            self._client.close()
+        flush = getattr(self.storage, "flush", None)
+        if flush is not None:
+            flush()
+
+    def __enter__(self) -> "PolygonDataManager":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return "PolygonDataManager(cache_dir=%r, base_url=%r)" % (self.storage.cache_dir, self.config.base_url)
+
+    # -- range arithmetic (pure) ----------------------------------------------------------------------------
+
+    def resolve_range(self, start: Any = None, end: Any = None) -> Tuple[int, int]:
+        """Return the half-open ``[start_ms, end_ms)`` of a request (defaults: the last 30 days to now).
+
+        :raises InvalidDateRangeError: for an unparsable bound or ``start >= end``.
+        """
+        tz = self.config.timezone
+        now = self._clock()
+        end_ms = now if end is None else to_epoch_ms(end, tz, end=True, name="end") + 1
+        start_ms = end_ms - DEFAULT_LOOKBACK_DAYS * _DAY_MS if start is None else to_epoch_ms(start, tz, name="start")
+        if start_ms >= end_ms:
+            raise InvalidDateRangeError(
+                "invalid date range: start %r is not before end %r; pass start <= end (end day is inclusive)"
+                % (start, end)
+            )
+        return start_ms, end_ms
+
+    def changing_from(self, tf: Timeframe) -> int:
+        """Epoch ms from which bars of ``tf`` may still be revised by the provider."""
+        now = self._clock()
+        if tf.is_intraday:
+            step = tf.seconds * 1000
+            return ((now - REVISION_WINDOW_MS) // step) * step
+        stamp = pd.Timestamp(now, unit="ms", tz="UTC").tz_convert(self.config.timezone).normalize()
+        if tf.timespan != "day":
+            stamp = stamp - tf.offset if not tf.offset.is_on_offset(stamp) else stamp
+        return int(stamp.value // 1_000_000)
+
+    def trading_intervals(self, symbol: str, tf: Timeframe, start_ms: int, end_ms: int) -> List[Tuple[int, int]]:
+        """Parts of ``[start_ms, end_ms)`` in which bars can exist (extended sessions; whole trading days for
+        daily and coarser bars). 24/7 markets (crypto, fx) are always trading."""
+        if market_of(symbol) not in _SESSION_MARKETS:
+            return [(start_ms, end_ms)]
+        from polygon import sessions
+
+        tz = self.config.timezone
+        first = pd.Timestamp(start_ms - _DAY_MS, unit="ms", tz="UTC").tz_convert(tz).date()
+        last = pd.Timestamp(end_ms + _DAY_MS, unit="ms", tz="UTC").tz_convert(tz).date()
+        if tf.is_intraday:
+            opens, closes = sessions.session_bounds(first, last, extended=True)
+            pairs = zip(opens.tolist(), closes.tolist())
+        else:
+            days = sessions.trading_days(first, last)
+            starts = [int(pd.Timestamp(d).tz_localize("America/New_York").value // 1_000_000) for d in days]
+            pairs = [(s, s + _DAY_MS) for s in starts]
+        return cov.intersect(pairs, [(start_ms, end_ms)])
+
+    def _to_fetch(self, symbol: str, tf: Timeframe, start_ms: int, end_ms: int,
+                  covered: List[Tuple[int, int]]) -> List[Tuple[int, int]]:
+        """The uncovered parts of the request that contain trading time (whole uncovered spans)."""
+        missing = cov.subtract([(start_ms, end_ms)], covered)
+        if not tf.is_intraday and tf.timespan != "day":
+            return missing  # week/month bars start before the range: let the provider decide
+        trading = self.trading_intervals(symbol, tf, start_ms, end_ms)
+        return [iv for iv in missing if cov.intersect([iv], trading)]
+
+    # -- fetching -------------------------------------------------------------------------------------------
+
+    def _fetch_interval(self, symbol: str, tf: Timeframe, start_ms: int, end_ms: int, adjusted: bool):
+        cols = self.client.get_bars_columns(symbol, tf, start_ms, end_ms - 1, adjusted=adjusted)
+        return bars_frame_from_columns(
+            cols["t"], cols["o"], cols["h"], cols["l"], cols["c"], cols["v"], cols["vw"], cols["n"],
+            self.config.timezone,
+        )
+
+    def fetch_data(
+        self,
+        symbol: str,
+        timeframe: Any,
+        start: Any = None,
+        end: Any = None,
+        use_cache: bool = True,
+        validate: bool = False,
+        adjusted: bool = True,
+        strict: bool = False,
+        tz: Optional[str] = None,
+    ) -> pd.DataFrame:
+        """Bars of ``symbol`` for ``[start, end]``, fetching only what the cache does not hold.
+
+        :param symbol: ticker, e.g. ``'AAPL'``, ``'BRK.B'``, ``'X:BTCUSD'``.
+        :param timeframe: ``'1min'``, ``'5min'``, ``'15min'``, ``'1hour'``, ``'1day'``, ``'1week'``... .
+        :param start: first day/instant; default 30 days before ``end``.
+        :param end: last day (inclusive) or instant; default now.
+        :param use_cache: ``False`` skips reading the cache (the fresh bars are still written to it).
+        :param validate: attach :func:`polygon.validators.generate_validation_summary` to
+            ``df.attrs['validation']`` (warning logged for fair/poor data).
+        :param adjusted: split-adjusted prices. Unadjusted bars are fetched every time, never cached.
+        :param strict: with ``validate``, raise :class:`~polygon.exceptions.DataValidationError` on failures.
+        :param tz: timezone of the returned index (default ``config.timezone``).
+        :returns: a DataFrame following :mod:`polygon.frames` (empty, never ``None``, when there are no bars).
+        :raises InvalidInputError: bad symbol, timeframe or range (before any I/O).
+        :raises PolygonAPIError: the provider refused (after retries where they apply).
+        """
+        sym = validate_symbol(symbol)
+        tf = parse_timeframe(timeframe)
+        start_ms, end_ms = self.resolve_range(start, end)
+        out_tz = tz or self.config.timezone
+        cacheable = adjusted and self.storage.writable
+        source = "api"
+        if use_cache and adjusted:
+            cached, covered = self.storage.read_with_coverage(sym, tf, start_ms, end_ms)
+            todo = self._to_fetch(sym, tf, start_ms, end_ms, covered)
+        else:
+            cached, covered, todo = None, [], [(start_ms, end_ms)]
+        if not todo:
+            source = "cache"
+            arrays = frame_to_arrays(cached)
+        else:
+            tail = self.changing_from(tf)
+            arrays = frame_to_arrays(cached) if cached is not None else None
+            for lo, hi in todo:
+                logger.debug("fetch %s %s [%d, %d)", sym, tf.name, lo, hi)
+                fresh = self._fetch_interval(sym, tf, lo, hi, adjusted)
+                if cacheable:
+                    done = (lo, min(hi, tail))
+                    self.storage.write(sym, tf, fresh, covered=done if done[0] < done[1] else None)
+                fresh_arrays = frame_to_arrays(fresh)
+                arrays = fresh_arrays if arrays is None else merge_arrays(arrays, fresh_arrays)
+            if covered:
+                source = "mixed"
+        arrays = arrays.slice_ns(start_ms * 1_000_000, end_ms * 1_000_000)
+        df = arrays_to_frame(arrays, out_tz) if len(arrays) else empty_bars_frame(out_tz)
+        self._annotate(df, sym, tf, start_ms, end_ms, source, out_tz)
+        if validate:
+            from polygon.validators import validate_bars
+
+            df.attrs["validation"] = validate_bars(df, sym, tf.name, strict=strict)
+        return df
+
+    def _annotate(self, df: pd.DataFrame, sym: str, tf: Timeframe, start_ms: int, end_ms: int, source: str,
+                  tz: str) -> None:
+        last = int(df.index[-1].value // 1_000_000) if len(df) else None
+        df.attrs.update({
+            "symbol": sym,
+            "timeframe": tf.name,
+            "start": pd.Timestamp(start_ms, unit="ms", tz="UTC").tz_convert(tz).isoformat(),
+            "end": pd.Timestamp(end_ms - 1, unit="ms", tz="UTC").tz_convert(tz).isoformat(),
+            "source": source,
+            "may_change": last is not None and last >= self.changing_from(tf),
+        })
+
+    def fetch_multiple_symbols(
+        self, symbols: List[str], timeframe: Any, start: Any = None, end: Any = None, **kwargs: Any
+    ) -> BatchResult:
+        """Fetch several symbols concurrently (bounded thread pool sharing the rate limiter).
+
+        :returns: a :class:`polygon.batch.BatchResult`: a dict ``{symbol: DataFrame}`` of the successes
+            whose ``errors`` attribute maps each failed symbol to its exception (nothing is dropped silently).
+        :raises InvalidInputError: when the timeframe or range is invalid (checked once, before any I/O).
+        """
+        return self.batch_fetcher.fetch(symbols, timeframe, start, end, **kwargs)
+
+    def update_cache(self, symbol: str, timeframe: Any) -> Dict[str, Any]:
+        """Extend the cached range of ``symbol`` to now, fetching only what is missing plus the changing tail.
+
+        With nothing cached yet, the default range (the last 30 days) is fetched.
+
+        :returns: ``{'symbol', 'timeframe', 'bars', 'added', 'start', 'end'}``.
+        """
+        sym = validate_symbol(symbol)
+        tf = parse_timeframe(timeframe)
+        existing = self.storage.coverage(sym, tf)
+        before = self.storage.info(sym, tf).get("bars", 0) if existing else 0
+        start = existing[0][0] if existing else None
+        df = self.fetch_data(sym, tf, start, None)
+        after = self.storage.info(sym, tf).get("bars", len(df))
+        return {"symbol": sym, "timeframe": tf.name, "bars": len(df), "added": max(0, after - before),
+                "start": df.attrs["start"], "end": df.attrs["end"]}
+
+    def fetch_latest(self, symbol: str, timeframe: Any, bars: int = 100) -> pd.DataFrame:
+        """The last ``bars`` complete bars (the bar still forming is left out), from the cache when fresh.
+
+        :raises InvalidParameterError: when ``bars`` < 1.
+        """
+        if not isinstance(bars, int) or bars < 1:
+            raise InvalidParameterError("bars must be an int >= 1, got %r" % (bars,))
+        tf = parse_timeframe(timeframe)
+        now = self._clock()
+        step_ms = (tf.seconds or 31 * 86400) * 1000
+        # trading hours are ~16 h (extended) of 24 on ~5 of 7 days: start with a window that usually suffices
+        span = max(bars * step_ms * 3, 4 * _DAY_MS)
+        df = empty_bars_frame(self.config.timezone)
+        for _ in range(6):
+            df = self.fetch_data(symbol, tf, now - span, now)
+            if len(df):
+                starts = frame_to_arrays(df).t_ns // 1_000_000
+                complete = df[(starts + step_ms) <= now] if tf.seconds else df.iloc[:-1]
+                if len(complete) >= bars:
+                    out = complete.iloc[-bars:]
+                    out.attrs = dict(df.attrs)
+                    return out
+                df = complete
+            span *= 4
+        return df
+
+    def get_data_summary(self, symbol: str, timeframe: Any, start: Any = None, end: Any = None) -> Dict[str, Any]:
+        """What the cache holds for a range, without fetching.
+
+        :returns: ``{'symbol', 'timeframe', 'start', 'end', 'bar_count', 'first_bar', 'last_bar',
+            'cache_coverage': {'percentage', 'covered_ranges', 'missing_ranges'}}``. Coverage is measured over
+            trading time: weekends and holidays are never "missing"; ranges are ISO strings in the configured
+            timezone.
+        """
+        sym = validate_symbol(symbol)
+        tf = parse_timeframe(timeframe)
+        start_ms, end_ms = self.resolve_range(start, end)
+        df, covered = self.storage.read_with_coverage(sym, tf, start_ms, end_ms)
+        trading = self.trading_intervals(sym, tf, start_ms, end_ms)
+        need = cov.covered_ms(trading)
+        have = cov.covered_ms(cov.intersect(trading, covered))
+        missing = [iv for iv in cov.subtract([(start_ms, end_ms)], covered) if cov.intersect([iv], trading)]
+        tz = self.config.timezone
+
+        def iso(intervals: List[Tuple[int, int]]) -> List[List[str]]:
+            return [[a.isoformat(), b.isoformat()] for a, b in cov.to_timestamps(intervals, tz)]
+
+        return {
+            "symbol": sym,
+            "timeframe": tf.name,
+            "start": pd.Timestamp(start_ms, unit="ms", tz="UTC").tz_convert(tz).isoformat(),
+            "end": pd.Timestamp(end_ms, unit="ms", tz="UTC").tz_convert(tz).isoformat(),
+            "bar_count": int(len(df)),
+            "first_bar": df.index[0].isoformat() if len(df) else None,
+            "last_bar": df.index[-1].isoformat() if len(df) else None,
+            "cache_coverage": {
+                "percentage": round(100.0 * have / need, 2) if need else 100.0,
+                "covered_ranges": iso(cov.clip(covered, start_ms, end_ms)),
+                "missing_ranges": iso(missing),
+            },
+        }
+
+
+_default_lock = threading.Lock()
+_default: Dict[str, PolygonDataManager] = {}
+
+
+def get_default_manager() -> PolygonDataManager:
+    """The process-wide manager behind :func:`fetch_data` (rebuilt when the configuration changes)."""
+    config = get_config()
+    key = repr((config, config.api_key is not None and hash(config.api_key)))
+    with _default_lock:
+        manager = _default.get(key)
+        if manager is None:
+            manager = _default[key] = PolygonDataManager(config=config)
+        return manager
+
+
+def fetch_data(
+    symbol: str,
+    timeframe: Any,
+    start: Any = None,
+    end: Any = None,
+    use_cache: bool = True,
+    validate: bool = False,
+    adjusted: bool = True,
+    **kwargs: Any,
+) -> pd.DataFrame:
+    """:meth:`PolygonDataManager.fetch_data` on the default manager (see :func:`get_default_manager`)."""
+    return get_default_manager().fetch_data(symbol, timeframe, start, end, use_cache=use_cache, validate=validate,
+                                            adjusted=adjusted, **kwargs)

@@ -1,0 +1,64 @@
+import pandas as pd
+import pytest
+
+from polygon.batch import BatchResult
+from polygon.exceptions import InvalidInputError, InvalidSymbolError
+from polygon.sandbox.universe import ALWAYS_LIQUID, Universe
+
+
+def test_one_bad_symbol_among_twenty(manager, sandbox):
+    names = sorted(ALWAYS_LIQUID)[:19]
+    symbols = names[:10] + ["../BAD"] + names[10:]
+    result = manager.fetch_multiple_symbols(symbols, "1day", "2023-01-01", "2023-03-31")
+    assert isinstance(result, BatchResult)
+    assert len(result) == 19 and set(result) == set(names)
+    assert list(result.errors) == ["../BAD"]
+    assert isinstance(result.errors["../BAD"], InvalidSymbolError)
+    assert not result.ok
+    assert all(len(df) > 0 for df in result.values())
+
+
+def test_batch_validates_range_once(manager):
+    with pytest.raises(InvalidInputError):
+        manager.fetch_multiple_symbols(["AAPL", "MSFT"], "1day", "2023-03-01", "2023-01-01")
+    with pytest.raises(InvalidInputError):
+        manager.fetch_multiple_symbols([], "1day", "2023-01-01", "2023-01-31")
+
+
+def test_guide_multiple_symbols(manager):
+    symbols = ["AAPL", "GOOGL", "MSFT", "AMZN"]
+    data = manager.fetch_multiple_symbols(symbols, "1day", "2023-01-01", "2023-12-31")
+    aapl_data = data["AAPL"]
+    assert len(aapl_data) == 250 and list(data) == symbols
+
+
+def test_aligned_universe_shape(manager):
+    symbols = ["SPY", "QQQ", "IWM", "DIA"]
+    universe = manager.batch_fetcher.fetch_universe(symbols, "5min", "2023-01-03", "2023-01-06", aligned=True)
+    spy_close = universe[("SPY", "close")]
+    qqq_close = universe[("QQQ", "close")]
+    assert universe.columns.nlevels == 2 and universe.shape[1] == 4 * 7
+    assert list(universe.columns.get_level_values(0).unique()) == symbols
+    assert len(spy_close) == len(qqq_close) == len(universe)
+    assert universe.index.is_monotonic_increasing and universe.index.is_unique
+    parts = [manager.fetch_data(s, "5min", "2023-01-03", "2023-01-06").index for s in symbols]
+    union = parts[0]
+    for p in parts[1:]:
+        union = union.union(p)
+    assert len(universe) == len(union)
+
+
+def test_universe_with_illiquid_symbol_has_nan_not_ffill(manager, sandbox):
+    universe = Universe()  # the sandbox's default illiquid_fraction
+    sym = next(t for t in universe.tickers if universe.is_illiquid(t))
+    universe = manager.batch_fetcher.fetch_universe(["SPY", sym], "1min", "2023-01-03", "2023-01-03")
+    assert universe[(sym, "close")].isna().any()
+    filled = manager.batch_fetcher.fetch_universe(["SPY", sym], "1min", "2023-01-03", "2023-01-03", fill="ffill")
+    first_valid = filled[(sym, "close")].first_valid_index()
+    assert not filled.loc[first_valid:, (sym, "close")].isna().any()
+    assert filled.loc[first_valid:, (sym, "volume")].isna().any()  # volume is never invented
+
+
+def test_unaligned_returns_dict(manager):
+    result = manager.batch_fetcher.fetch_universe(["SPY", "QQQ"], "1day", "2023-01-01", "2023-01-31", aligned=False)
+    assert isinstance(result, BatchResult) and isinstance(result["SPY"], pd.DataFrame)
