@@ -70,7 +70,7 @@ class ForwardProxy:
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = "http://127.0.0.1:%d" % self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     def __enter__(self):
         self._thread.start()
@@ -86,3 +86,71 @@ class ForwardProxy:
 def forward_proxy():
     with ForwardProxy() as proxy:
         yield proxy
+
+
+class ScriptedServer:
+    """A loopback HTTP server answering from a script: ``routes[path] = (status, headers, body)``.
+
+    ``path`` is matched with its query first, then without it.
+
+    A ``body`` of ``('cut', data, declared_length)`` sends ``data`` then closes the connection with
+    fewer bytes than ``Content-Length`` promised. Every request is recorded as ``(path, headers)``.
+    """
+
+    def __init__(self):
+        import http.server
+
+        self.routes = {}
+        self.requests = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):  # noqa: N802  (http.server naming)
+                server.requests.append((self.path, dict(self.headers)))
+                route = server.routes.get(self.path) or server.routes.get(self.path.split("?")[0])
+                status, headers, body = route or (404, {}, b'{"status":"NOT_FOUND"}')
+                cut = isinstance(body, tuple)
+                data = body[1] if cut else body
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(body[2] if cut else len(data)))
+                if cut:
+                    self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(data)
+                if cut:
+                    self.close_connection = True
+
+            def log_message(self, *args):
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = "http://127.0.0.1:%d" % self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+
+@pytest.fixture
+def scripted_server():
+    with ScriptedServer() as server:
+        yield server
+
+
+@pytest.fixture
+def other_server():
+    """A second scripted server (a "foreign host" for next_url tests)."""
+    with ScriptedServer() as server:
+        yield server
