@@ -113,8 +113,8 @@ class ActionDef:
 class MessageDef:
     model: str
     key: str  # file stem, the SCHEMAS key
-    discriminator: str
-    value: str
+    discriminator: Optional[str]  # None: not a tagged message (e.g. a request body)
+    value: Optional[str]
 
 
 @dataclass
@@ -398,11 +398,12 @@ def _load_server(docs, root, registry):
         model = builder.model(doc, path, where)
         schemas[key] = docs.inline(doc, path)
         disc = doc.get("x-discriminator")
+        value = None
         if disc:
             value = doc.get("properties", {}).get(disc, {}).get("const")
             if value is None:
                 raise SchemaError("%s: x-discriminator %s needs a const property" % (where, disc))
-            messages.append(MessageDef(model, key, disc, value))
+        messages.append(MessageDef(model, key, disc, value))
     return messages, schemas
 
 

@@ -206,7 +206,8 @@ class Renderer:
         parts, needed = self._models(self.spec.server_models)
         tables = {}
         for message in self.spec.messages:
-            tables.setdefault(message.discriminator, []).append(message)
+            if message.discriminator:
+                tables.setdefault(message.discriminator, []).append(message)
         parts.append(self._t("message_table.jinja2", tables=sorted(tables.items()), messages=self.spec.messages))
         parts.append(self._t("schemas.jinja2", schemas=self.spec.schemas))
         needed |= _MESSAGE_TABLE_IMPORTS | _SCHEMAS_IMPORTS

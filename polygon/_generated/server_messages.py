@@ -519,6 +519,7 @@ TYPE_MESSAGES: Dict[str, Any] = {
 }
 
 MESSAGE_SCHEMA_KEYS: Dict[str, str] = {
+    "BarsRequest": "bars_request",
     "DataMessage": "ws_data",
     "ErrorReply": "ws_error",
     "PingMessage": "ws_ping",
