@@ -126,9 +126,27 @@ def empty_arrays() -> BarArrays:
                      np.empty(0, np.bool_))
 
 
-def _index_from_ns(t_ns: np.ndarray, tz: Any) -> pd.DatetimeIndex:
+def _index_from_ns_slow(t_ns: np.ndarray, tz: Any) -> pd.DatetimeIndex:
     utc = pd.DatetimeIndex(np.asarray(t_ns, dtype=np.int64).view("datetime64[ns]"), name=INDEX_NAME)
     return utc.tz_localize("UTC").tz_convert(tz)
+
+
+def _index_from_ns_fast(t_ns: np.ndarray, tz: Any) -> pd.DatetimeIndex:
+    # integers are epoch ns in UTC for a tz-aware dtype: ~10x faster than tz_localize + tz_convert
+    return pd.DatetimeIndex(np.asarray(t_ns, dtype=np.int64), dtype=pd.DatetimeTZDtype("ns", tz), name=INDEX_NAME)
+
+
+def _pick_index_builder():
+    probe = np.array([1_688_391_000_000_000_000], dtype=np.int64)  # 2023-07-03 13:30 UTC (DST in New York)
+    try:
+        if _index_from_ns_fast(probe, DEFAULT_TZ).equals(_index_from_ns_slow(probe, DEFAULT_TZ)):
+            return _index_from_ns_fast
+    except (TypeError, ValueError):
+        pass
+    return _index_from_ns_slow  # pragma: no cover - a pandas version that reads ints as wall time
+
+
+_index_from_ns = _pick_index_builder()
 
 
 def _index_to_ns(index: pd.DatetimeIndex) -> np.ndarray:

@@ -259,7 +259,9 @@ def _native_read(path: str, header_only: bool) -> _Part:
         arrays = {}
         for spec in header["arrays"]:
             dtype = np.dtype(spec["dtype"])
-            count = int(np.prod(spec["shape"]))
+            count = 1
+            for dim in spec["shape"]:
+                count *= int(dim)
             arr = buf[spec["offset"]:spec["offset"] + count * dtype.itemsize].view(dtype).reshape(spec["shape"])
             arrays[spec["name"]] = arr if dtype.isnative else arr.astype(dtype.newbyteorder("="))
         n = int(header["rows"])
@@ -919,7 +921,8 @@ class StorageManager:
     def info(self, symbol: str, timeframe: Any) -> Dict[str, Any]:
         """Describe one cached symbol/timeframe.
 
-        :returns: dict with ``symbol``, ``timeframe``, ``market``, ``path``, ``partitions``, ``rows``,
+        :returns: dict with ``symbol``, ``timeframe``, ``market``, ``path``, ``partitions``, ``rows``
+            (also as ``bars``),
             ``first``/``last`` (Timestamps or ``None``), ``coverage`` (ms intervals),
             ``coverage_ranges`` (Timestamp pairs), ``size_bytes``, ``tz``, ``quarantined``,
             ``pending`` (streamed bars not yet written).
@@ -931,6 +934,7 @@ class StorageManager:
         lasts = [p.header["last_ns"] for p in parts if p.header.get("last_ns") is not None]
         covered = cov.add(*[self._part_coverage(p) for p in parts]) if parts else []
         files = self._files(key)
+        rows = sum(int(p.header.get("rows", 0)) for p in parts)
         with self._pending_lock:
             pending = self._pending.get(key.path)
         return {
@@ -939,7 +943,8 @@ class StorageManager:
             "market": key.market,
             "path": key.path,
             "partitions": len(parts),
-            "rows": sum(int(p.header.get("rows", 0)) for p in parts),
+            "rows": rows,
+            "bars": rows,
             "first": pd.Timestamp(min(firsts), unit="ns", tz="UTC").tz_convert(tz) if firsts else None,
             "last": pd.Timestamp(max(lasts), unit="ns", tz="UTC").tz_convert(tz) if lasts else None,
             "coverage": covered,
