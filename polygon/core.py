@@ -264,6 +264,11 @@ class PolygonClient:
             kind = "connect" if isinstance(exc, requests.exceptions.ConnectTimeout) else "read"
             limit = self._timeout[0] if kind == "connect" else self._timeout[1]
             return None, PolygonConnectionError("%s timeout after %.1fs" % (kind, limit), url=safe)
+        except requests.exceptions.SSLError as exc:
+            # not retried: a certificate problem does not fix itself
+            raise PolygonConnectionError(
+                "TLS error: %s (set REQUESTS_CA_BUNDLE or SSL_CERT_FILE for a private CA)" % self._clean(exc), url=safe
+            ) from None
         except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
             return None, PolygonResponseError("truncated response body: %s" % self._clean(exc), url=safe)
         except requests.exceptions.ConnectionError as exc:
@@ -440,7 +445,10 @@ class PolygonClient:
     ) -> Iterator[Dict[str, Any]]:
         """Yield the raw aggregate pages (decoded dicts) as they arrive, following ``next_url``.
 
-        Arguments as :meth:`get_aggs`. Validation happens before the first request.
+        Arguments as :meth:`get_aggs`. Arguments are validated when this is called, before the
+        first request; each page is requested when the previous one has been consumed.
+
+        :returns: an iterator of page dicts (``results`` holds the wire bars ``t, o, h, l, c, v, vw, n``).
         """
         url, query = self._aggs_request(symbol, multiplier, timespan, from_, to, adjusted, sort, limit)
         return self._iter_pages(url, query, max_pages)

@@ -391,3 +391,14 @@ def test_other_endpoints_return_models(sandbox, client_for):
     assert type(client.get_last_trade("AAPL")).__name__ == "LastTradeResponse"
     assert type(client.get_last_quote("AAPL")).__name__ == "LastQuoteResponse"
     assert type(client.get_snapshot_ticker("AAPL")).__name__ == "SnapshotTickerResponse"
+
+
+def test_tls_failure_is_not_retried(sandbox, fake_clock):
+    # https to a plain-http port: the handshake fails, which no retry would fix
+    https_url = sandbox.base_url.replace("http://", "https://")
+    client = PolygonClient(config=sandbox.config(base_url=https_url), sleep=fake_clock.sleep,
+                           rate_limiter=RateLimiter(clock=fake_clock, sleep=fake_clock.sleep))
+    with client, pytest.raises(PolygonConnectionError, match="TLS error") as info:
+        client.get_market_status()
+    assert fake_clock.sleeps == [] and info.value.attempts == 1
+    assert sandbox.api_key not in str(info.value)
