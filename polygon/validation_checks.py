@@ -73,6 +73,8 @@ CHECK_NAMES = (
 REQUIRED_COLUMNS = ("open", "high", "low", "close", "volume")
 OPTIONAL_COLUMNS = ("vwap", "transactions")
 MAX_TIMESTAMPS = 5
+#: At most this many missing ranges are listed in a report (the total is reported too).
+MAX_RANGES = 100
 _MINUTE_MS = 60_000
 _DAY_MS = 86_400_000
 _EXCHANGE_TZ = "America/New_York"
@@ -568,23 +570,32 @@ class GapAnalysis(NamedTuple):
     reason: str
     expected: Optional[int]
     present: Optional[int]
-    ranges: List[Dict[str, Any]]  # every missing range, chronological
+    ranges: List[Dict[str, Any]]  # at most MAX_RANGES: sessions and long gaps first, then illiquid; by time
+    ranges_total: int
     results: List[CheckResult]  # missing_sessions, long_gaps, illiquid_gaps
     no_trade_rate: Optional[float]
 
 
 def _gap_skip(reason: str) -> GapAnalysis:
-    return GapAnalysis("skipped", reason, None, None, [],
+    return GapAnalysis("skipped", reason, None, None, [], 0,
                        [skipped(n, reason) for n in ("missing_sessions", "long_gaps", "illiquid_gaps")], None)
 
 
-def _range_dict(kind: str, severity: str, start_ms: int, end_ms: int, bars_missing: int, tz: str,
-                daily: bool) -> Dict[str, Any]:
+def _range_dicts(records: List[tuple], tz: str, daily: bool) -> List[Dict[str, Any]]:
+    """``(start_ms, end_ms, bars, kind, severity)`` records -> the report's range dicts, at most MAX_RANGES.
+
+    Sessions and long gaps come first, then illiquid runs, each group by time.
+    """
+    records = sorted(records, key=lambda r: (r[3] == "illiquid", r[0]))[:MAX_RANGES]
+    if not records:
+        return []
+    edges = np.array([(r[0], r[1] - 1 if daily else r[1]) for r in records], dtype=np.int64).ravel()
     if daily:
-        start, end = (str(local_day(np.array([start_ms, end_ms - 1]))[i]) for i in (0, 1))
+        texts = [str(d) for d in local_day(edges)]
     else:
-        start, end = iso_times(np.array([start_ms, end_ms]), tz)
-    return {"start": start, "end": end, "bars": int(bars_missing), "kind": kind, "severity": severity}
+        texts = iso_times(edges, tz, limit=len(edges))
+    return [{"start": texts[2 * i], "end": texts[2 * i + 1], "bars": int(r[2]), "kind": r[3], "severity": r[4]}
+            for i, r in enumerate(records)]
 
 
 def analyse_gaps(bars: Bars, ctx: Context) -> GapAnalysis:
@@ -645,7 +656,7 @@ def analyse_gaps(bars: Bars, ctx: Context) -> GapAnalysis:
     expected = len(slot_t)
     present = int(present_mask.sum())
     if not expected:
-        return GapAnalysis("done", "", 0, 0, [], [
+        return GapAnalysis("done", "", 0, 0, [], 0, [
             CheckResult(n, "passed", "no finished session in range", [])
             for n in ("missing_sessions", "long_gaps", "illiquid_gaps")], None)
 
@@ -658,22 +669,22 @@ def analyse_gaps(bars: Bars, ctx: Context) -> GapAnalysis:
     if not daily and traded.any():
         no_trade_rate = float(np.median(1.0 - got_per_day[traded] / exp_per_day[traded]))
 
-    ranges: List[Dict[str, Any]] = []
+    ranges: List[tuple] = []
     results: List[CheckResult] = []
     tz = bars.tz
 
     # whole sessions without a bar, grouped into runs of consecutive trading days
     day_starts, day_lens = _runs(empty_day if not daily else ~present_mask)
     session_runs = []
-    for s, n in zip(day_starts.tolist(), day_lens.tolist()):
+    first_slot = np.searchsorted(slot_day, day_starts)  # slot_day is sorted
+    end_slot = np.searchsorted(slot_day, day_starts + day_lens)
+    for s, n, a, b in zip(day_starts.tolist(), day_lens.tolist(), first_slot.tolist(), end_slot.tolist()):
         if daily:
             start_ms, end_ms, n_bars = int(slot_t[s]), int(slot_t[s + n - 1]) + 1, n
         else:
-            sel = np.flatnonzero((slot_day >= s) & (slot_day < s + n))
-            start_ms, end_ms, n_bars = int(slot_t[sel[0]]), int(slot_t[sel[-1]] + bar_ms), len(sel)
+            start_ms, end_ms, n_bars = int(slot_t[a]), int(slot_t[b - 1] + bar_ms), b - a
         holiday_like = fallback and n == 1
-        severity = "low" if holiday_like else "high"
-        ranges.append(_range_dict("session", severity, start_ms, end_ms, n_bars, tz, daily))
+        ranges.append((start_ms, end_ms, n_bars, "session", "low" if holiday_like else "high"))
         session_runs.append((start_ms, n, n_bars, holiday_like))
     if session_runs:
         n_sessions = sum(r[1] for r in session_runs)
@@ -724,10 +735,11 @@ def analyse_gaps(bars: Bars, ctx: Context) -> GapAnalysis:
             thin = near < 0.5 * median_vol
             threshold = np.where(thin, threshold * 2, threshold)
         long_mask = run_len > threshold
-        for kind, mask, severity in (("long_gap", long_mask, "high"), ("illiquid", ~long_mask, "low")):
-            for s, n in zip(run_start[mask].tolist(), run_len[mask].tolist()):
-                ranges.append(_range_dict(kind, severity, int(slot_t[s]), int(slot_t[s + n - 1] + bar_ms), n,
-                                          tz, False))
+        run_t0 = slot_t[run_start]
+        run_t1 = slot_t[run_start + run_len - 1] + bar_ms
+        kinds = np.where(long_mask, "long_gap", "illiquid")
+        ranges.extend(zip(run_t0.tolist(), run_t1.tolist(), run_len.tolist(), kinds.tolist(),
+                          np.where(long_mask, "high", "low").tolist()))
         n_long, bars_long = int(long_mask.sum()), int(run_len[long_mask].sum())
         n_ill, bars_ill = int((~long_mask).sum()), int(run_len[~long_mask].sum())
         rate = "%.1f%%" % (100 * p)
@@ -748,8 +760,8 @@ def analyse_gaps(bars: Bars, ctx: Context) -> GapAnalysis:
                 bars=bars_ill)]))
         else:
             results.append(CheckResult("illiquid_gaps", "passed", "no short gaps", []))
-    ranges.sort(key=lambda r: r["start"])
-    return GapAnalysis("done", "", expected, present, ranges, results, no_trade_rate)
+    return GapAnalysis("done", "", expected, present, _range_dicts(ranges, tz, daily), len(ranges), results,
+                       no_trade_rate)
 
 
 def _volume_by_time(bars: Bars, t_present: np.ndarray) -> np.ndarray:

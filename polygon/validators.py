@@ -49,7 +49,6 @@ QUALITY_LEVELS = (("excellent", 95.0), ("good", 80.0), ("fair", 60.0), ("poor", 
 SEVERITY_WEIGHTS = {"low": 8.0, "medium": 12.0, "high": 30.0, "critical": 60.0}
 #: Findings at or above this severity are failures for ``strict=True``.
 STRICT_SEVERITIES = ("medium", "high", "critical")
-MAX_RANGES = 100
 SCORING_RULE = (
     "score = 100 - sum over findings of weight(severity) * (0.25 + 0.75 * min(1, share / 0.05)), "
     "weights low 8, medium 12, high 30, critical 60, share = affected bars / bars (gaps: / expected bars); "
@@ -163,9 +162,9 @@ def generate_validation_summary(
     in :func:`score_findings` and in ``report['scoring_rule']``), ``checks`` (every check with
     ``passed``, ``status`` passed/failed/skipped/error, ``severity``, ``count`` and ``details``),
     ``bar_count``, ``expected_bar_count`` and ``completeness`` (% of the calendar's expected bars
-    present; ``None`` when not computed), ``missing_ranges`` (at most 100, ``missing_ranges_total``
-    says how many), ``issues`` (the findings, worst first), ``calendar_source`` and
-    ``calendar_note``.
+    present; ``None`` when not computed), ``missing_ranges`` (at most 100: whole sessions and long
+    gaps first, then runs of minutes without trades; ``missing_ranges_total`` says how many),
+    ``issues`` (the findings, worst first), ``calendar_source`` and ``calendar_note``.
 
     :param df: bars with columns open, high, low, close, volume (vwap, transactions optional) and a
         tz-aware DatetimeIndex of bar starts.
@@ -203,7 +202,7 @@ def generate_validation_summary(
             gaps = vc.analyse_gaps(bars, ctx)
     except Exception as exc:
         logger.warning("gap analysis failed to run: %r", exc, exc_info=True)
-        gaps = vc.GapAnalysis("error", type(exc).__name__, None, None, [], [
+        gaps = vc.GapAnalysis("error", type(exc).__name__, None, None, [], 0, [
             vc.CheckResult(n, "error", "the check could not run: %s" % type(exc).__name__, [])
             for n in ("missing_sessions", "long_gaps", "illiquid_gaps")], None)
     results.extend(gaps.results)
@@ -257,8 +256,8 @@ def generate_validation_summary(
         "expected_bar_count": gaps.expected,
         "completeness": completeness,
         "no_trade_rate": None if gaps.no_trade_rate is None else round(gaps.no_trade_rate, 4),
-        "missing_ranges": gaps.ranges[:MAX_RANGES],
-        "missing_ranges_total": len(gaps.ranges),
+        "missing_ranges": gaps.ranges,
+        "missing_ranges_total": gaps.ranges_total,
         "checks": checks,
         "issues": findings,
         "calendar_source": source,
