@@ -36,7 +36,7 @@ URL_MAP = Map([
     Rule("/v2/last/trade/<ticker>", endpoint="last_trade"),
     Rule("/v2/last/nbbo/<ticker>", endpoint="last_quote"),
     Rule("/v2/snapshot/locale/us/markets/stocks/tickers/<ticker>", endpoint="snapshot_ticker"),
-    Rule("/stocks", endpoint="stocks_stream"),
+    Rule("/stocks", endpoint="stocks_stream", websocket=True),
 ], strict_slashes=False)
 
 _JSON = "application/json; charset=utf-8"

@@ -1,10 +1,392 @@
-"""The ``/stocks`` WebSocket of the sandbox (work in progress: refuses upgrades for now)."""
+"""The ``/stocks`` WebSocket of the sandbox, speaking the provider's stream protocol.
+
+On open the server sends ``connected``; the client must send ``{"action":"auth","params":KEY}``
+within ``auth_timeout`` seconds (else ``auth_timeout`` and close). A wrong key gets
+``auth_failed`` and close; a key already holding ``max_connections`` sockets gets
+``max_connections`` and close. ``subscribe``/``unsubscribe`` take comma lists such as
+``T.AAPL,AM.*`` and are acknowledged one status per item. Events are JSON arrays batching many
+events per frame.
+
+Two pacing modes: market-paced (trades, quotes, per-second and per-minute aggregates as the sandbox
+clock passes them; see :mod:`polygon.sandbox.tape`) or, with ``stream_rate``, a firehose of that
+many events per second built from the same tapes (for benchmarks).
+"""
+
+import json
+import logging
+import socket
+import threading
+import time
+from typing import Dict, List, Optional, Set, Tuple
+
+from simple_websocket import ConnectionClosed, Server
+from wsproto.events import TextMessage
+
+from polygon.sandbox.market import MINUTE_MS
+from polygon.sandbox.state import SandboxState
+from polygon.sandbox.tape import TapeSource, minute_aggregate, quote_events, second_aggregates, trade_events
+
+__all__ = ["CHANNELS", "StreamSession", "close_all", "serve_stream"]
+
+logger = logging.getLogger(__name__)
+
+CHANNELS = ("T", "Q", "A", "AM")
+CONNECTED = {"ev": "status", "status": "connected", "message": "Connected Successfully"}
+AUTH_SUCCESS = {"ev": "status", "status": "auth_success", "message": "authenticated"}
+AUTH_FAILED = {"ev": "status", "status": "auth_failed", "message": "authentication failed"}
+AUTH_TIMEOUT = {"ev": "status", "status": "auth_timeout", "message": "No authentication request received."}
+MAX_CONNECTIONS = {"ev": "status", "status": "max_connections", "message": "Maximum number of connections exceeded."}
+_TICK = 0.05  # seconds between market-paced emissions
+_FRAME_EVENTS = 500  # events per frame in market-paced mode
 
 
-def serve_stream(state, environ):
-    """Serve one upgraded connection."""
-    raise ConnectionError("streaming not implemented yet")
+def _status(status: str, message: str) -> Dict[str, str]:
+    return {"ev": "status", "status": status, "message": message}
 
 
-def close_all(state, wait=False):
-    """Close every open stream session of ``state``."""
+class _MutedSocket:
+    """Socket wrapper that swallows writes: a stalled server sends no frames and no pongs."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+
+    def send(self, data: bytes) -> int:
+        return len(data)
+
+    def sendall(self, data: bytes) -> None:
+        return None
+
+    def __getattr__(self, name: str):
+        return getattr(self._sock, name)
+
+
+class _Dropped(Exception):
+    """The session must end now (fault injection, shutdown, or the peer left)."""
+
+
+class StreamSession:
+    """One accepted WebSocket connection on ``/stocks``."""
+
+    def __init__(self, state: SandboxState, ws: Server) -> None:
+        self.state = state
+        self.ws = ws
+        self.subs: Set[Tuple[str, str]] = set()
+        self.key: Optional[str] = None
+        self.frames_sent = 0
+        self.opened = time.monotonic()
+        self.stalled = False
+        self._last_ms: Optional[int] = None
+        self._tapes = _tape_source(state)
+
+    # -- transport ------------------------------------------------------------------------------------
+    def send(self, events: List[Dict[str, object]], counted_events: int = 0) -> None:
+        self.send_text(json.dumps(events, separators=(",", ":")), counted_events)
+
+    def send_text(self, text: str, counted_events: int = 0) -> None:
+        self._check_faults()
+        if self.stalled:
+            return
+        data = self.ws.ws.send(TextMessage(data=text))
+        try:
+            self.ws.sock.sendall(data)
+        except OSError:
+            raise _Dropped() from None
+        self.frames_sent += 1
+        self.state.count_ws(messages=1, events=counted_events)
+        self._check_faults()
+
+    def _check_faults(self) -> None:
+        if self.state.stopping.is_set() or not self.ws.connected:
+            raise _Dropped()
+        opts = self.state.options
+        limit = opts.get("ws_drop_after_messages")
+        if limit and self.frames_sent >= int(limit):
+            self.abort()
+            raise _Dropped()
+        seconds = opts.get("ws_drop_after_seconds")
+        if seconds and time.monotonic() - self.opened >= float(seconds):
+            self.abort()
+            raise _Dropped()
+        stall = opts.get("ws_stall")
+        if stall and not self.stalled:
+            after = 0 if stall is True else int(stall)
+            if (stall is True and self.key is not None) or (stall is not True and self.frames_sent >= after):
+                self.stalled = True
+                self.ws.sock = _MutedSocket(self.ws.sock)  # also silences simple-websocket's pongs
+
+    def abort(self) -> None:
+        """Drop the TCP connection without a close frame (what a network failure looks like)."""
+        sock = self.ws.sock
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        try:
+            self.ws.close()
+        except (ConnectionClosed, OSError):
+            pass
+
+    # -- protocol -----------------------------------------------------------------------------------
+    def run(self) -> None:
+        self.send([CONNECTED])
+        if not self._authenticate():
+            return
+        try:
+            self._serve()
+        finally:
+            self.state.release_connection(self.key)
+
+    def _receive(self, timeout: float) -> Optional[str]:
+        try:
+            msg = self.ws.receive(timeout=timeout)
+        except ConnectionClosed:
+            raise _Dropped() from None
+        if msg is None and not self.ws.connected:
+            raise _Dropped()
+        return msg if isinstance(msg, str) or msg is None else msg.decode("utf-8", "replace")
+
+    def _authenticate(self) -> bool:
+        deadline = time.monotonic() + float(self.state.options.get("auth_timeout") or 10.0)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.send([AUTH_TIMEOUT])
+                self.close()
+                return False
+            msg = self._receive(min(left, 0.25))
+            if self.state.stopping.is_set():
+                raise _Dropped()
+            if msg is None:
+                continue
+            action, params = _parse(msg)
+            if action != "auth":
+                self.send([_status("error", "not authorized" if action else "invalid message")])
+                continue
+            if params != self.state.api_key:
+                self.send([AUTH_FAILED])
+                self.close()
+                return False
+            if not self.state.claim_connection(params):
+                self.send([MAX_CONNECTIONS])
+                self.close()
+                return False
+            self.send([AUTH_SUCCESS])
+            self.key = params
+            return True
+
+    def _handle(self, msg: str) -> None:
+        action, params = _parse(msg)
+        if action in ("subscribe", "unsubscribe"):
+            acks = []
+            for item in [p.strip() for p in (params or "").split(",") if p.strip()]:
+                channel, _, symbol = item.partition(".")
+                if channel not in CHANNELS or not symbol:
+                    acks.append(_status("error", "invalid subscription: %s" % item))
+                    continue
+                if action == "subscribe":
+                    self.subs.add((channel, symbol))
+                    acks.append(_status("success", "subscribed to: %s" % item))
+                else:
+                    self.subs.discard((channel, symbol))
+                    acks.append(_status("success", "unsubscribed to: %s" % item))
+            if acks:
+                self.send(acks)
+        elif action == "auth":
+            self.send([_status("auth_success", "authenticated")])
+        else:
+            self.send([_status("error", "invalid action")])
+
+    def _drain(self, timeout: float) -> None:
+        msg = self._receive(timeout)
+        while msg is not None:
+            self._handle(msg)
+            msg = self._receive(0)
+
+    def _serve(self) -> None:
+        rate_frames: Optional[List[str]] = None
+        rate_key = None
+        sent, per_frame = 0, 1
+        t0 = time.monotonic()
+        while True:
+            self._check_faults()
+            if self.stalled:
+                self._receive(0.2)  # keep reading (and discarding) until the peer gives up
+                self._check_faults()
+                continue
+            rate = self.state.options.get("stream_rate")
+            if not rate:
+                rate_frames = None
+                self._drain(_TICK)
+                self._emit_market()
+                continue
+            key = (frozenset(self.subs), float(rate))
+            if rate_frames is None or key != rate_key:
+                rate_frames, rate_key = self._firehose_frames(float(rate)), key
+                sent, t0 = 0, time.monotonic()
+                per_frame = rate_frames[0].count('"ev"') if rate_frames else 1
+            if not rate_frames:
+                self._drain(0.1)
+                continue
+            due = float(rate) * (time.monotonic() - t0) - sent
+            if due < per_frame:
+                self._drain(min(0.1, (per_frame - due) / float(rate)))
+                continue
+            self._drain(0)
+            now = str(self.state.clock.now_ms())
+            frame = rate_frames[(sent // per_frame) % len(rate_frames)]
+            self.send_text(frame.replace("\x01", now), per_frame)
+            sent += per_frame
+
+    # -- event production ---------------------------------------------------------------------------
+    def _symbols(self) -> Dict[str, Set[str]]:
+        """channel -> symbols (the universe for a ``*`` wildcard)."""
+        out: Dict[str, Set[str]] = {c: set() for c in CHANNELS}
+        universe = self.state.model.universe
+        for channel, symbol in self.subs:
+            if symbol == "*":
+                out[channel].update(universe.tickers)
+            else:
+                out[channel].add(symbol)
+        return out
+
+    def _emit_market(self) -> None:
+        now = self.state.clock.now_ms()
+        last, self._last_ms = self._last_ms, now
+        if last is None or now <= last or not self.subs:
+            return
+        last = max(last, now - 5 * MINUTE_MS)  # never backfill more than a few minutes
+        by_channel = self._symbols()
+        events: List[Dict[str, object]] = []
+        symbols = set().union(*by_channel.values())
+        for minute in range(last - last % MINUTE_MS, now + 1, MINUTE_MS):
+            for sym in sorted(symbols):
+                tape = self._tapes.minute(sym, minute)
+                if tape is None:
+                    continue
+                if sym in by_channel["Q"]:
+                    events.extend(quote_events(sym, tape, last, now))
+                if sym in by_channel["T"]:
+                    events.extend(trade_events(sym, tape, last, now))
+                if sym in by_channel["A"]:
+                    events.extend(second_aggregates(sym, tape, last, now))
+                if sym in by_channel["AM"] and last < minute + MINUTE_MS <= now:
+                    events.append(minute_aggregate(sym, tape))
+        if not events:
+            return
+        events.sort(key=lambda e: e.get("t", e.get("e", 0)))
+        for i in range(0, len(events), _FRAME_EVENTS):
+            chunk = events[i:i + _FRAME_EVENTS]
+            self.send(chunk, len(chunk))
+
+    def _firehose_frames(self, rate: float) -> List[str]:
+        """Pre-encoded frames (``\\x01`` marks the timestamp) cycling through real tape events."""
+        by_channel = self._symbols()
+        symbols = sorted(set().union(*by_channel.values()))[:100]
+        if not symbols:
+            return []
+        per_frame = int(max(1, min(1000, rate / 200.0)))
+        pool: List[str] = []
+        day_start = _session_anchor(self.state)
+        for offset in range(0, 390 * MINUTE_MS, MINUTE_MS):
+            for sym in symbols:
+                tape = self._tapes.minute(sym, day_start + offset)
+                if tape is None:
+                    continue
+                evs: List[Dict[str, object]] = []
+                lo, hi = tape.start - 1, tape.start + MINUTE_MS
+                if sym in by_channel["T"]:
+                    evs.extend(trade_events(sym, tape, lo, hi))
+                if sym in by_channel["Q"]:
+                    evs.extend(quote_events(sym, tape, lo, hi))
+                if sym in by_channel["A"]:
+                    evs.extend(second_aggregates(sym, tape, lo, hi))
+                if sym in by_channel["AM"]:
+                    evs.append(minute_aggregate(sym, tape))
+                for ev in evs:
+                    if "t" in ev:
+                        ev["t"] = 0
+                    pool.append(json.dumps(ev, separators=(",", ":")).replace('"t":0', '"t":\x01'))
+            if len(pool) >= 16 * per_frame:
+                break
+        if not pool:
+            return []
+        while len(pool) < per_frame:
+            pool.extend(pool)
+        frames = []
+        for i in range(0, len(pool) - per_frame + 1, per_frame):
+            frames.append("[" + ",".join(pool[i:i + per_frame]) + "]")
+        return frames[:16]
+
+
+def _session_anchor(state: SandboxState) -> int:
+    """Regular open (epoch ms) of the clock's replay day, or of the latest session."""
+    from polygon import sessions
+    from polygon.sandbox.market import et_date
+
+    clock = state.clock
+    if clock.bounds is not None:
+        day = clock.replay_day
+    else:
+        import datetime as _dt
+
+        today = et_date(clock.now_ms())
+        day = sessions.trading_days(today - _dt.timedelta(days=10), today)[-1]
+    return int(sessions.session_bounds(day, day)[0][0])
+
+
+def _parse(msg: str) -> Tuple[Optional[str], Optional[str]]:
+    try:
+        data = json.loads(msg)
+    except ValueError:
+        return None, None
+    if not isinstance(data, dict):
+        return None, None
+    params = data.get("params")
+    return data.get("action"), params if isinstance(params, str) else None
+
+
+_tape_lock = threading.Lock()
+
+
+def _tape_source(state: SandboxState) -> TapeSource:
+    with _tape_lock:
+        source = getattr(state, "_tape_source", None)
+        if source is None or source.model is not state.model:
+            source = TapeSource(state.model)
+            state._tape_source = source  # type: ignore[attr-defined]
+        return source
+
+
+def serve_stream(state: SandboxState, environ) -> None:
+    """Accept the WebSocket upgrade in ``environ`` and serve it until it closes."""
+    ws = Server.accept(environ)
+    session = StreamSession(state, ws)
+    with state.lock:
+        state.ws_sessions.add(session)
+    state.count_ws(connections=1)
+    try:
+        session.run()
+    except _Dropped:
+        pass
+    except Exception:
+        logger.exception("sandbox stream session failed")
+    finally:
+        with state.lock:
+            state.ws_sessions.discard(session)
+        if ws.connected:
+            session.close()
+        session.abort()
+        ws.thread.join(timeout=2.0)
+
+
+def close_all(state: SandboxState, wait: bool = False) -> None:
+    """Drop every open stream session of ``state`` (at shutdown)."""
+    with state.lock:
+        open_sessions = list(state.ws_sessions)
+    for session in open_sessions:
+        session.abort()
+    if wait:
+        for session in open_sessions:
+            session.ws.thread.join(timeout=2.0)
