@@ -703,6 +703,7 @@ class PolygonWebSocketClient:
             except queue.Full:
                 try:
                     self._queue.get_nowait()
+                    self._queue.task_done()
                 except queue.Empty:
                     pass
 
@@ -756,11 +757,15 @@ class PolygonWebSocketClient:
                 raise StreamConnectionError("%s: connection lost during %s: %s" % (self.url, stage, exc)) from None
             if not raw:
                 raise StreamConnectionError("%s: server closed the connection during %s" % (self.url, stage))
+            self._last_rx_wall = time.time()
             try:
                 msgs = json.loads(raw)
             except ValueError:
                 logger.warning("undecodable frame during %s ignored", stage)
                 continue
+            if self._recorder is not None:
+                self._recorder.write(self._last_rx_wall, raw)
+            self._message_count += len(msgs) if isinstance(msgs, list) else 1
             for msg in msgs if isinstance(msgs, list) else [msgs]:
                 if not isinstance(msg, dict) or msg.get("ev") != "status":
                     continue
@@ -917,16 +922,16 @@ class PolygonWebSocketClient:
             if not rest:
                 return
             msgs = rest
-        self._enqueue(msgs)
+        self._enqueue(msgs, replay)
 
-    def _enqueue(self, msgs: list) -> None:
+    def _enqueue(self, msgs: list, block: bool = False) -> None:
         q = self._queue
         try:
             q.put_nowait(msgs)
             return
         except queue.Full:
             pass
-        if self.overflow == "block":
+        if block or self.overflow == "block":
             while not self._stop.is_set():
                 try:
                     q.put(msgs, timeout=0.1)
@@ -998,6 +1003,8 @@ class PolygonWebSocketClient:
                 bars: Optional[list] = None
                 count = 0
                 for msg in frame:
+                    if stop.is_set():  # disconnect() from a callback: deliver nothing more
+                        break
                     try:
                         ev = msg["ev"]
                         norm = normalizers.get(ev)
@@ -1025,7 +1032,9 @@ class PolygonWebSocketClient:
                         n += 1
                         if target.loop is None:
                             try:
-                                target.fn(item)
+                                result = target.fn(item)
+                                if result is not None and inspect.isawaitable(result):
+                                    self._submit_awaitable(result)
                             except Exception:
                                 self._callback_error(target.fn)
                         else:
@@ -1056,6 +1065,17 @@ class PolygonWebSocketClient:
                 inflight.pop(loop, None)
                 self._callback_errors += len(items)
                 logger.warning("event loop of a coroutine callback is closed; %d events not delivered", len(items))
+
+    def _submit_awaitable(self, awaitable: Any) -> None:
+        """A plain callable returned an awaitable (e.g. a ``functools.partial`` of a coroutine function)."""
+
+        async def run() -> None:
+            try:
+                await awaitable
+            except Exception:
+                self._callback_error(awaitable)
+
+        asyncio.run_coroutine_threadsafe(run(), self._ensure_private_loop())
 
     def _callback_error(self, fn: Any) -> None:
         self._callback_errors += 1

@@ -1,45 +1,6 @@
-"""Helpers for the stream tests: private sandboxes and callbacks that signal when enough arrived."""
-
-import threading
-import time
+"""Fixtures of the stream tests: private sandboxes with a steady firehose."""
 
 import pytest
-
-
-class Collector:
-    """A plain callback recording events; ``reached`` is set once ``n`` arrived."""
-
-    def __init__(self, n=1, delay=0.0):
-        self.n = n
-        self.delay = delay
-        self.events = []
-        self.lock = threading.Lock()
-        self.reached = threading.Event()
-
-    def __call__(self, data):
-        if self.delay:
-            time.sleep(self.delay)  # a deliberately slow consumer, not synchronisation
-        with self.lock:
-            self.events.append(data)
-            if len(self.events) >= self.n:
-                self.reached.set()
-
-    def wait(self, timeout=10.0):
-        return self.reached.wait(timeout)
-
-    def count(self):
-        with self.lock:
-            return len(self.events)
-
-
-def wait_until(predicate, timeout=10.0, interval=0.01):
-    """Poll ``predicate`` until true or ``timeout``; returns its last value (bounded loop)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() >= deadline:
-            return value
-        time.sleep(interval)
 
 
 @pytest.fixture
@@ -55,3 +16,20 @@ def stream_env(stream_sandbox, monkeypatch, cache_dir):
     monkeypatch.setenv("POLYGON_BASE_URL", stream_sandbox.base_url)
     monkeypatch.setenv("POLYGON_WS_URL", stream_sandbox.ws_url)
     return stream_sandbox
+
+
+@pytest.fixture
+def make_client():
+    """Factory of stream clients that are always disconnected at teardown (even when a test fails)."""
+    from polygon.websocket import PolygonWebSocketClient
+
+    clients = []
+
+    def factory(*args, **kwargs):
+        client = PolygonWebSocketClient(*args, **kwargs)
+        clients.append(client)
+        return client
+
+    yield factory
+    for client in clients:
+        client.disconnect()

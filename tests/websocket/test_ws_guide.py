@@ -7,12 +7,11 @@ import sys
 import threading
 
 import pytest
+from ws_helpers import Collector, wait_until
 
 from polygon.config import get_config
 from polygon.exceptions import SubscriptionError
 from polygon.websocket import PolygonWebSocketClient
-
-from .conftest import Collector, wait_until
 
 GUIDE_STATUS_KEYS = {
     "connected",

@@ -3,17 +3,15 @@
 import time
 
 import pytest
+from ws_helpers import Collector, wait_until
 
 from polygon.exceptions import MaxConnectionsError, PolygonAuthenticationError, StreamConnectionError
-from polygon.websocket import PolygonWebSocketClient
-
-from .conftest import Collector, wait_until
 
 
-def test_auth_failure_raises_without_retrying(stream_sandbox):
+def test_auth_failure_raises_without_retrying(stream_sandbox, make_client):
     config = stream_sandbox.config(api_key="not-the-key-123")
     delays = []
-    client = PolygonWebSocketClient(config, sleep=delays.append)
+    client = make_client(config, sleep=delays.append)
     with pytest.raises(PolygonAuthenticationError) as info:
         client.connect()
     assert "not-the-key-123" not in str(info.value)
@@ -23,21 +21,21 @@ def test_auth_failure_raises_without_retrying(stream_sandbox):
     assert (status["connected"], status["running"], status["reconnect_attempts"]) == (False, False, 0)
 
 
-def test_missing_key_is_refused_before_io(stream_sandbox):
-    client = PolygonWebSocketClient(stream_sandbox.config().replace(api_key=None))
+def test_missing_key_is_refused_before_io(stream_sandbox, make_client):
+    client = make_client(stream_sandbox.config().replace(api_key=None))
     with pytest.raises(PolygonAuthenticationError, match="POLYGON_API_KEY"):
         client.connect()
     assert stream_sandbox.stats()["ws_connections"] == 0
 
 
-def test_max_connections_is_a_distinct_error_and_no_reconnect_loop(make_sandbox):
+def test_max_connections_is_a_distinct_error_and_no_reconnect_loop(make_sandbox, make_client):
     sandbox = make_sandbox(stream_rate=500, max_connections=1)
-    first = PolygonWebSocketClient(sandbox.config())
+    first = make_client(sandbox.config())
     first.connect()
     trades = Collector(n=5)
     first.subscribe(["AAPL"], ["T"], trades)
     delays = []
-    second = PolygonWebSocketClient(sandbox.config(), sleep=delays.append)
+    second = make_client(sandbox.config(), sleep=delays.append)
     with pytest.raises(MaxConnectionsError) as info:
         second.connect()
     assert "aximum" in str(info.value)  # the provider's own text
@@ -49,11 +47,11 @@ def test_max_connections_is_a_distinct_error_and_no_reconnect_loop(make_sandbox)
     assert sandbox.stats()["ws_connections"] == 2
 
 
-def test_drops_every_n_messages_reconnect_with_subscriptions_restored(make_sandbox, tmp_path):
+def test_drops_every_n_messages_reconnect_with_subscriptions_restored(make_sandbox, tmp_path, make_client):
     sandbox = make_sandbox(stream_rate=3000, max_connections=2, ws_drop_after_messages=25)
     delays = []
     record = str(tmp_path / "frames.jsonl")
-    client = PolygonWebSocketClient(sandbox.config(), sleep=delays.append, record=record)
+    client = make_client(sandbox.config(), sleep=delays.append, record=record)
     trades, quotes = Collector(), Collector()
     client.subscribe(["AAPL", "MSFT"], ["T"], trades, "t")
     client.subscribe(["AAPL"], ["Q"], quotes, "q")
@@ -85,10 +83,10 @@ def test_drops_every_n_messages_reconnect_with_subscriptions_restored(make_sandb
         assert sum(param in text for text in confirmations) >= status["reconnects"]
 
 
-def test_backoff_schedule_then_error_from_listen(make_sandbox):
+def test_backoff_schedule_then_error_from_listen(make_sandbox, make_client):
     sandbox = make_sandbox(stream_rate=200, max_connections=2)
     delays = []
-    client = PolygonWebSocketClient(
+    client = make_client(
         sandbox.config(), sleep=delays.append, connect_timeout=2, ping_interval=0.3, read_timeout=1.0
     )
     client.connect()
@@ -101,10 +99,10 @@ def test_backoff_schedule_then_error_from_listen(make_sandbox):
     assert client.get_status()["running"] is False
 
 
-def test_stalled_socket_is_detected_and_replaced(make_sandbox):
+def test_stalled_socket_is_detected_and_replaced(make_sandbox, make_client):
     sandbox = make_sandbox(stream_rate=500, max_connections=2, ws_stall=20)
     delays = []
-    client = PolygonWebSocketClient(sandbox.config(), sleep=delays.append, ping_interval=0.2, read_timeout=0.8)
+    client = make_client(sandbox.config(), sleep=delays.append, ping_interval=0.2, read_timeout=0.8)
     trades = Collector()
     client.subscribe(["AAPL"], ["T"], trades)
     client.connect()
@@ -116,10 +114,10 @@ def test_stalled_socket_is_detected_and_replaced(make_sandbox):
     assert delays and delays[0] == 1.0
 
 
-def test_slow_callback_never_stalls_the_socket(make_sandbox):
+def test_slow_callback_never_stalls_the_socket(make_sandbox, make_client):
     sandbox = make_sandbox(stream_rate=5000, max_connections=2)
     slow = Collector(n=10, delay=0.05)
-    client = PolygonWebSocketClient(sandbox.config(), queue_size=4, ping_interval=0.2, read_timeout=1.0)
+    client = make_client(sandbox.config(), queue_size=4, ping_interval=0.2, read_timeout=1.0)
     client.subscribe(["AAPL", "MSFT"], ["T", "Q"], slow)
     client.connect()
     assert slow.wait(20)
@@ -133,10 +131,10 @@ def test_slow_callback_never_stalls_the_socket(make_sandbox):
     assert status["dropped_messages"] > 0 and status["dropped_frames"] > 0
 
 
-def test_block_policy_backpressures_without_dropping(make_sandbox):
+def test_block_policy_backpressures_without_dropping(make_sandbox, make_client):
     sandbox = make_sandbox(stream_rate=2000, max_connections=2)
     slow = Collector(n=20, delay=0.01)
-    client = PolygonWebSocketClient(sandbox.config(), queue_size=2, overflow="block")
+    client = make_client(sandbox.config(), queue_size=2, overflow="block")
     client.subscribe(["AAPL"], ["T"], slow)
     client.connect()
     assert slow.wait(20)

@@ -3,16 +3,15 @@
 import json
 import os
 
+from ws_helpers import Collector
+
 from polygon.storage import StorageManager
-from polygon.websocket import PolygonWebSocketClient
-
-from .conftest import Collector
 
 
-def test_aggregates_are_appended_to_the_cache(stream_sandbox, cache_dir):
+def test_aggregates_are_appended_to_the_cache(stream_sandbox, cache_dir, make_client):
     storage = StorageManager(str(cache_dir))
     seconds, minutes = Collector(n=5), Collector(n=1)
-    client = PolygonWebSocketClient(stream_sandbox.config(), storage=storage, journal=True)
+    client = make_client(stream_sandbox.config(), storage=storage, journal=True)
     client.subscribe(["AAPL"], ["A"], seconds)
     client.subscribe(["AAPL"], ["AM"], minutes)
     client.subscribe(["MSFT"], ["T"], Collector())
@@ -36,10 +35,10 @@ def test_aggregates_are_appended_to_the_cache(stream_sandbox, cache_dir):
         assert json.loads(fh.readline())["event_type"] == "trade"
 
 
-def test_record_then_replay_into_a_client(stream_sandbox, tmp_path):
+def test_record_then_replay_into_a_client(stream_sandbox, tmp_path, make_client):
     path = str(tmp_path / "session.jsonl")
     live = Collector(n=100)
-    client = PolygonWebSocketClient(stream_sandbox.config(), record=path)
+    client = make_client(stream_sandbox.config(), record=path)
     client.subscribe(["AAPL", "MSFT"], ["T", "Q"], live)
     client.connect()
     assert live.wait(20)
@@ -49,13 +48,13 @@ def test_record_then_replay_into_a_client(stream_sandbox, tmp_path):
     assert set(first) == {"t", "frame"} and first["frame"][0]["ev"] == "status"
 
     replayed = Collector()
-    offline = PolygonWebSocketClient(stream_sandbox.config())
+    offline = make_client(stream_sandbox.config())
     offline.subscribe(["AAPL", "MSFT"], ["T", "Q"], replayed)
     frames = offline.replay(path, speed=None)
     assert frames >= 3
     assert replayed.events == live.events  # same events, same order, same dicts
     only_msft = Collector()
-    again = PolygonWebSocketClient(stream_sandbox.config())
+    again = make_client(stream_sandbox.config())
     again.subscribe(["MSFT"], ["T"], only_msft)
     again.replay(path, speed=50.0)
     expected = [e for e in live.events if e["symbol"] == "MSFT" and e["event_type"] == "trade"]
