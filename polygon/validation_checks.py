@@ -111,6 +111,8 @@ class Context(NamedTuple):
     outlier_threshold: float = 10.0
     stale_min_bars: Optional[int] = None
     min_long_gap_bars: int = 3
+    start_ms: Optional[int] = None  # instants (epoch ms) bounding the expected intraday bars, when known
+    end_ms: Optional[int] = None
 
     @property
     def bar_ms(self) -> Optional[int]:
@@ -646,6 +648,10 @@ def analyse_gaps(bars: Bars, ctx: Context) -> GapAnalysis:
         slot_t = slots[keep] * bar_ms + phase
         slot_day = minute_day[keep]
         finished = slot_t + bar_ms <= ctx.now_ms
+        if ctx.start_ms is not None:
+            finished &= slot_t + bar_ms > ctx.start_ms
+        if ctx.end_ms is not None:
+            finished &= slot_t <= ctx.end_ms
         slot_t, slot_day = slot_t[finished], slot_day[finished]
         t_unique = np.unique(bars.t)
         pos = np.searchsorted(slot_t, t_unique)

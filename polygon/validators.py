@@ -21,7 +21,7 @@ import difflib
 import logging
 import math
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import pandas as pd
@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 QUALITY_LEVELS = (("excellent", 95.0), ("good", 80.0), ("fair", 60.0), ("poor", 0.0))
 #: Penalty weight of one finding by severity (see :func:`score_findings`).
 SEVERITY_WEIGHTS = {"low": 8.0, "medium": 12.0, "high": 30.0, "critical": 60.0}
+_EXCHANGE_TZ = "America/New_York"
 #: Findings at or above this severity are failures for ``strict=True``.
 STRICT_SEVERITIES = ("medium", "high", "critical")
 SCORING_RULE = (
@@ -113,19 +114,23 @@ def score_findings(findings: List[Dict[str, Any]], bar_count: int) -> float:
 # ---------------------------------------------------------------- reports
 
 
-def _as_date(value: Any) -> Optional[_dt.date]:
+def _as_bound(value: Any) -> Tuple[Optional[_dt.date], Optional[int]]:
+    """``(exchange-local date, epoch ms or None)``: dates and 'YYYY-MM-DD' are whole days, datetimes and
+    ISO datetime strings are instants (naive ones read in New York time). Unreadable -> ``(None, None)``."""
     if value is None:
-        return None
-    if isinstance(value, _dt.datetime):
-        return value.date()
-    if isinstance(value, _dt.date):
-        return value
-    if hasattr(value, "date") and callable(value.date):  # pandas.Timestamp
-        return value.date()
+        return None, None
+    if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
+        return value, None
     try:
-        return _dt.date.fromisoformat(str(value).strip()[:10])
-    except ValueError:
-        return None
+        if isinstance(value, str) and len(value.strip()) == 10:
+            return _dt.date.fromisoformat(value.strip()), None
+        stamp = pd.Timestamp(value)
+        if stamp is pd.NaT:
+            return None, None
+        stamp = stamp.tz_localize(_EXCHANGE_TZ) if stamp.tzinfo is None else stamp.tz_convert(_EXCHANGE_TZ)
+        return stamp.date(), int(round(stamp.timestamp() * 1000))
+    except (ValueError, TypeError, OverflowError):
+        return None, None
 
 
 def _attr(df: Any, key: str) -> Any:
@@ -170,8 +175,10 @@ def generate_validation_summary(
         tz-aware DatetimeIndex of bar starts.
     :param symbol: the ticker (sets the market: crypto and fx are not held to exchange sessions).
     :param timeframe: e.g. ``'1min'``, ``'5min'``, ``'1day'``.
-    :param start: first day expected (default ``df.attrs['start']``, else the first bar's day).
-    :param end: last day expected, inclusive (default ``df.attrs['end']``, else the last bar's day).
+    :param start: first day expected (default ``df.attrs['start']``, else the first bar's day); a datetime
+        (or ISO datetime string) also drops the expected bars before that instant.
+    :param end: last day expected, inclusive (default ``df.attrs['end']``, else the last bar's day); a
+        datetime also drops the expected bars after it.
     :param extended_hours: expect 04:00-20:00 bars; default ``df.attrs['extended_hours']`` or ``False``.
     :param outlier_threshold: robust z-score above which a return is an outlier.
     :param stale_min_bars: identical closes in a row that make a stale run (default 30 intraday, 5 daily).
@@ -187,11 +194,11 @@ def generate_validation_summary(
     if extended_hours is None:
         attr = _attr(df, "extended_hours")
         extended_hours = attr if isinstance(attr, bool) else False
-    first = _as_date(start if start is not None else _attr(df, "start"))
-    last = _as_date(end if end is not None else _attr(df, "end"))
+    first, start_ms = _as_bound(start if start is not None else _attr(df, "start"))
+    last, end_ms = _as_bound(end if end is not None else _attr(df, "end"))
     now_s = time.time() if now is None else float(now)
     ctx = vc.Context(str(symbol), market, tf, bool(extended_hours), first, last, int(now_s * 1000),
-                     float(outlier_threshold), stale_min_bars)
+                     float(outlier_threshold), stale_min_bars, start_ms=start_ms, end_ms=end_ms)
 
     with np.errstate(all="ignore"):
         bars, results = vc.prepare_bars(df, tf)
@@ -354,7 +361,7 @@ def _suggest(client: Any, symbol: str, limit: int = 5) -> List[Dict[str, Any]]:
                 seen.setdefault(ticker, item)
         if len(seen) >= 50:
             break
-    close = difflib.get_close_matches(symbol, list(seen), n=limit, cutoff=0.5)
+    close = difflib.get_close_matches(symbol, list(seen), n=limit, cutoff=0.6)
     if len(close) < limit:  # e.g. a company name typed instead of its ticker
         names = {str(v.get("name") or "").upper(): k for k, v in seen.items() if v.get("name")}
         for name in difflib.get_close_matches(core, list(names), n=limit, cutoff=0.6):

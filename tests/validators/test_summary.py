@@ -153,6 +153,17 @@ def test_unfinished_sessions_are_not_expected(make_bars):
     assert report["expected_bar_count"] == 150 and report["completeness"] == 100.0
 
 
+def test_instant_bounds_clip_the_expected_bars(make_bars):
+    df = make_bars("2024-03-04", "2024-03-06")
+    df = df[(df.index >= "2024-03-04 14:00") & (df.index <= "2024-03-06 11:00")]
+    df.attrs.update(start="2024-03-04T14:00:00-05:00", end="2024-03-06T11:00:59.999-05:00")  # as the manager sets
+    report = generate_validation_summary(df, "AAPL", "1min", now=NOW)
+    assert report["completeness"] == 100.0 and report["expected_bar_count"] == len(df) == 120 + 390 + 91
+    report = generate_validation_summary(df, "AAPL", "1min", start="2024-03-04", end="2024-03-06", now=NOW)
+    assert report["missing_ranges"][0] == {"start": "2024-03-04T09:30:00-05:00", "end": "2024-03-04T14:00:00-05:00",
+                                           "bars": 270, "kind": "long_gap", "severity": "high"}
+
+
 def test_format_report_table(make_bars):
     df = make_bars()
     df = df[(df.index < "2024-03-05 10:00") | (df.index >= "2024-03-05 11:00")]
