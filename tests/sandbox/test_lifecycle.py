@@ -53,3 +53,26 @@ def test_hundred_start_stop_cycles_leak_nothing():
     assert threading.active_count() <= threads_before
     assert proc.num_fds() <= fds_before + 2
     assert not [c for c in proc.net_connections(kind="tcp") if c.status == psutil.CONN_LISTEN]
+
+
+def test_stop_with_open_websockets_leaks_nothing():
+    import json
+
+    import websocket
+
+    threads_before = threading.active_count()
+    for _ in range(5):
+        sb = Sandbox(port=0, clock="2023-03-01", speed=60, max_connections=3)
+        sb.start()
+        clients = []
+        for _ in range(3):
+            ws = websocket.create_connection(sb.ws_url + "/stocks", timeout=5)
+            ws.recv()
+            ws.send(json.dumps({"action": "auth", "params": sb.api_key}))
+            ws.recv()
+            ws.send(json.dumps({"action": "subscribe", "params": "T.*"}))
+            clients.append(ws)
+        sb.stop()
+        for ws in clients:
+            ws.close()
+    assert threading.active_count() <= threads_before
