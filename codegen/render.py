@@ -47,7 +47,7 @@ def py_literal(value, indent=0, width=100):
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value)
+        return _string(value)
     if isinstance(value, tuple):
         inner = ", ".join(py_literal(v) for v in value)
         return "(%s,)" % inner if len(value) == 1 else "(%s)" % inner
@@ -70,6 +70,25 @@ def py_literal(value, indent=0, width=100):
     raise TypeError("no literal for %r" % (value,))
 
 
+def _string(value):
+    # JSON escapes quotes, backslashes and control characters the way python does; other non-printable
+    # characters (U+2028, U+0085, ...) are escaped too so the one formatting pass never splits a literal.
+    text = json.dumps(value, ensure_ascii=False)
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch.isprintable() else ("\\u%04x" % ord(ch) if ord(ch) < 0x10000 else "\\U%08x" % ord(ch))
+        for ch in text
+    )
+
+
+def doc_text(value):
+    """Text made safe inside a triple-quoted docstring: backslashes and quotes escaped, one line."""
+    text = "".join(ch if ch.isprintable() else " " for ch in str(value))
+    text = " ".join(text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').split())
+    return text[:-1] + '\\"' if text.endswith('"') else text
+
+
 def make_environment(template_dir=TEMPLATE_DIR):
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(template_dir),
@@ -80,6 +99,7 @@ def make_environment(template_dir=TEMPLATE_DIR):
         autoescape=False,
     )
     env.filters["py"] = py_literal
+    env.filters["doc"] = doc_text
     return env
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from codegen.loader import _Documents
 from polygon._generated import stream
-from polygon._generated.endpoints import ENDPOINTS, parse_response
+from polygon._generated.endpoints import ENDPOINTS, build_request, parse_response
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REFERENCE = os.path.join(os.path.dirname(ROOT), "shared", "reference", "provider-openapi")
@@ -92,6 +92,22 @@ def test_parameters_match_provider(rest, name):
             if bound in schema:
                 assert getattr(param, bound) == schema[bound], (wire, bound)
         assert param.required == bool(theirs.get("required")) or param.location == "path"
+
+
+@pytest.mark.parametrize("name", sorted(ENDPOINTS))
+def test_provider_parameter_examples_build_requests(rest, name):
+    """The provider's own example values pass our validation and fill the path template."""
+    operation = _operation(rest, name)
+    by_wire = {p.wire_name: p.name for p in ENDPOINTS[name].params}
+    params = {by_wire[p["name"]]: p["example"] for p in operation.get("parameters", []) if "example" in p}
+    required = [p for p in ENDPOINTS[name].params if p.required]
+    for spec in required:
+        assert spec.name in params, "rest.json gives no example for required %s.%s" % (name, spec.wire_name)
+    request = build_request(name, **params)
+    assert "{" not in request.path
+    for wire, value in request.query.items():
+        assert value == (str(params[by_wire[wire]]).lower() if isinstance(params[by_wire[wire]], bool)
+                         else str(params[by_wire[wire]]))
 
 
 def test_model_fields_match_provider_fields(rest):

@@ -13,6 +13,8 @@ import sys
 
 import jinja2
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from codegen.__main__ import generate
 from codegen.loader import SchemaError, load
@@ -21,6 +23,7 @@ from codegen.render import (
     OUTPUT_FILES,
     TEMPLATE_DIR,
     Renderer,
+    doc_text,
     format_source,
     import_lines,
     make_environment,
@@ -70,6 +73,7 @@ def test_golden_package_works():
     assert endpoints.ENDPOINTS["get_bars"].paginated is True
     assert endpoints.ENDPOINTS["list_days"].response_is_list is True
     assert [d.is_open for d in endpoints.parse_response("list_days", [{"date": "x", "isOpen": True}])] == [True]
+    assert "is_open: Optional[bool]" in open(os.path.join(EXPECTED, "models.py")).read()  # x-override
 
     body = {"results": [{"o": 1.5, "t": 7, "zz": 1}], "queryCount": 1, "meta": {"tags": ["a"], "extra": {"k": 1}}}
     resp = models.BarsResponse.from_wire(body)
@@ -139,6 +143,24 @@ def test_environment_is_strict():
 def test_py_literal(value, text):
     assert py_literal(value) == text
     assert eval(text) == value  # noqa: S307 - literal round trip
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_json)
+def test_py_literal_round_trips_json_data(value):
+    assert eval(py_literal(value)) == value  # noqa: S307
+
+
+@given(st.text(max_size=30))
+def test_doc_text_is_safe_in_a_docstring(text):
+    source = '"""%s"""' % doc_text(text)
+    assert eval(source) == " ".join("".join(c if c.isprintable() else " " for c in text).split())  # noqa: S307
 
 
 def test_py_literal_long_dict_is_multiline_and_evaluates():
