@@ -810,10 +810,12 @@ class StorageManager:
         :param bars: one dict or a list of dicts with ``timestamp`` (epoch ms, bar start), ``open``,
             ``high``, ``low``, ``close`` and optionally ``volume``, ``vwap``, ``transactions``
             (the stream client's aggregate dicts), or a bars DataFrame.
-        :returns: the number of bars accepted.
+        :returns: the number of bars accepted (0 when the cache is not writable).
         :raises InvalidSymbolError: (a ``ValueError``) for an invalid symbol.
         """
         key = self._key(symbol, timeframe)
+        if not self.writable:
+            return 0
         if isinstance(bars, pd.DataFrame):
             arrays = frame_to_arrays(bars, self.tz)
         else:
@@ -854,8 +856,7 @@ class StorageManager:
             merged = empty_arrays()
             for chunk in chunks:
                 merged = merge_arrays(merged, chunk)
-            self._write_arrays(key, merged, [], self._stored_tz(key))
-            return count
+            return count if self._write_arrays(key, merged, [], self._stored_tz(key)) else 0
 
     def _stored_tz(self, key: _Key) -> str:
         files = self._partition_files(key)

@@ -160,8 +160,8 @@ def test_uncreatable_cache_dir_degrades_with_one_warning(tmp_path, make_bars, ca
             assert store.write("AAPL", "1min", make_bars(count=5), covered=(T0, T0 + 5 * MINUTE_MS)) is False
             assert len(store.read("AAPL", "1min")) == 0
         assert store.missing("AAPL", "1min", T0, T0 + MINUTE_MS) == [(T0, T0 + MINUTE_MS)]
-        store.append_bars("AAPL", "1min", make_bars(count=2))
-        assert store.flush() == 2
+        assert store.append_bars("AAPL", "1min", make_bars(count=2)) == 0
+        assert store.flush() == 0
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warnings) == 1 and "not usable" in warnings[0].getMessage()
     assert store.writable is False and store.list_cached() == [] and store.size_on_disk() == 0
@@ -323,3 +323,16 @@ def test_partitions_for_second_and_daily_bars(store, make_bars):
     assert names == ["all.pkb"]
     assert len(store.read("AAPL", "1day", start="2023-06-01", end="2023-07-01")) == 30
     assert np.all(np.diff(store.read("AAPL", "1sec").index.asi8) == 1_000_000_000)
+
+
+def test_coverage_across_partitions_is_split_and_recombined(store):
+    # second bars: one file per month; a covered range spanning three months is stored in three files
+    start, end = 1_675_123_200_000, 1_680_307_200_000  # 2023-01-31 .. 2023-04-01 UTC
+    assert store.write("AAPL", "1sec", None, covered=(start, end))
+    names = sorted(n for n in os.listdir(store.path_for("AAPL", "1sec")) if not n.startswith("."))
+    assert names == ["2023-01.pkb", "2023-02.pkb", "2023-03.pkb"]
+    assert store.coverage("AAPL", "1sec") == [(start, end)]
+    # daily bars: one file whatever the span
+    assert store.write("AAPL", "1day", None, covered=[(0, DAY_MS), (DAY_MS * 10, DAY_MS * 20000)])
+    assert store.coverage("AAPL", "1day") == [(0, DAY_MS), (DAY_MS * 10, DAY_MS * 20000)]
+    assert store.missing("AAPL", "1day", 0, DAY_MS * 11) == [(DAY_MS, DAY_MS * 10)]
