@@ -86,7 +86,7 @@ def doc_text(value):
     """Text made safe inside a triple-quoted docstring: backslashes and quotes escaped, one line."""
     text = "".join(ch if ch.isprintable() else " " for ch in str(value))
     text = " ".join(text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').split())
-    return text[:-1] + '\\"' if text.endswith('"') else text
+    return text + " " if text.endswith('"') else text  # a quote right before the closing quotes
 
 
 def make_environment(template_dir=TEMPLATE_DIR):
