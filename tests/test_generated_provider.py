@@ -10,11 +10,11 @@ Reads ../shared/reference/provider-openapi/{rest,websocket}.json relative to the
 
 import json
 import os
+import sys
 
 import jsonschema
 import pytest
 
-from codegen.loader import _Documents
 from polygon._generated import stream
 from polygon._generated.endpoints import ENDPOINTS, build_request, parse_response
 
@@ -69,6 +69,10 @@ def _examples(operation):
 
 
 def _ours(name):
+    if ROOT not in sys.path:  # codegen/ is a dev tool at the repository root, not an installed package
+        sys.path.insert(0, ROOT)
+    from codegen.loader import _Documents
+
     docs = _Documents(SCHEMA)
     path = os.path.join(SCHEMA, "rest", name + ".json")
     return docs, path, docs.load(path)
