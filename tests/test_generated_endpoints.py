@@ -128,3 +128,13 @@ def test_parse_response_list_and_object():
     assert parse_response("get_market_holidays", None) == []
     status = parse_response("get_market_status", {"market": "open", "exchanges": {"nyse": "open"}})
     assert status.market == "open" and status.exchanges.nyse == "open" and status.currencies is None
+
+
+def test_numpy_scalars_are_accepted():
+    np = pytest.importorskip("numpy")
+    req = build_request(
+        "get_aggs", ticker="A", multiplier=np.int64(5), timespan="day", from_=np.int64(1700000000000),
+        to="2024-01-01", limit=np.int32(10),
+    )
+    assert req.path == "/v2/aggs/ticker/A/range/5/day/1700000000000/2024-01-01"
+    assert req.query == {"limit": "10"}
