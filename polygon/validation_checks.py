@@ -17,7 +17,7 @@ Severities, weakest first: ``low``, ``medium``, ``high``, ``critical``.
 
 import logging
 import math
-from typing import Any, Dict, List, NamedTuple, Optional
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 import pandas as pd
@@ -166,12 +166,6 @@ def finding(check: str, severity: str, count: int, ms: np.ndarray, tz: str, expl
     return out
 
 
-def _result(name: str, findings: List[Dict[str, Any]], ok_text: str) -> CheckResult:
-    if findings:
-        return CheckResult(name, "failed", "; ".join(f["explanation"] for f in findings), findings)
-    return CheckResult(name, "passed", ok_text, [])
-
-
 def skipped(name: str, reason: str) -> CheckResult:
     """A check that could not run (missing columns, no timestamps, not applicable)."""
     return CheckResult(name, "skipped", reason, [])
@@ -212,10 +206,7 @@ def _epoch_ms(values: Any) -> Optional[np.ndarray]:
 
 def local_day(t: np.ndarray) -> np.ndarray:
     """Exchange-local (New York) calendar day of each epoch-ms value, as datetime64[D]."""
-    if not len(t):
-        return np.empty(0, dtype="datetime64[D]")
-    local = pd.DatetimeIndex(pd.to_datetime(t, unit="ms", utc=True)).tz_convert(_EXCHANGE_TZ).tz_localize(None)
-    return np.asarray(local.values.astype("datetime64[D]"))
+    return (_local_ms(t) // _DAY_MS).astype("datetime64[D]")
 
 
 def bar_day(t: np.ndarray) -> np.ndarray:
@@ -263,7 +254,7 @@ def date_range_of(bars: Bars, ctx: Context):
 # ---------------------------------------------------------------- structure
 
 
-def prepare_bars(df: Any, timeframe: Timeframe) -> "tuple":
+def prepare_bars(df: Any, timeframe: Timeframe) -> Tuple[Bars, List[CheckResult]]:
     """Read ``df`` into :class:`Bars` plus the structural check results (columns, dtypes, index).
 
     Nothing is written to ``df``: every array is a fresh copy.
@@ -362,42 +353,6 @@ def prepare_bars(df: Any, timeframe: Timeframe) -> "tuple":
     return bars, results
 
 
-def check_duplicates(bars: Bars, ctx: Context) -> CheckResult:
-    """Bars sharing a timestamp."""
-    if not bars.has_time:
-        return skipped("duplicates", "no usable timestamps")
-    dup = np.flatnonzero(np.diff(bars.t) == 0) + 1 if len(bars.t) > 1 else np.empty(0, dtype=np.int64)
-    found = []
-    if len(dup):
-        found.append(finding("duplicates", "medium", len(dup), bars.t[dup], bars.tz,
-                             "%d bars repeat an earlier bar's timestamp" % len(dup), len(dup) / len(bars.t)))
-    return _result("duplicates", found, "every timestamp is unique")
-
-
-def check_alignment(bars: Bars, ctx: Context) -> CheckResult:
-    """Bar start times on the timeframe's grid (intraday: UTC multiples; daily+: midnight)."""
-    if not bars.has_time:
-        return skipped("alignment", "no usable timestamps")
-    tf = ctx.timeframe
-    if tf.is_intraday:
-        unit = _UNIT_MS[tf.timespan]
-        divides = (tf.timespan in ("second", "minute") and 60 % tf.multiplier == 0) or tf.multiplier == 1
-        grid = unit * tf.multiplier if divides else unit
-        bad = np.flatnonzero(bars.t % grid != 0)
-        what = "not on a %s boundary" % ("%d-%s" % (grid // unit, tf.timespan))
-    else:
-        bad = np.flatnonzero((_local_ms(bars.t) % _DAY_MS != 0) & (bars.t % _DAY_MS != 0))
-        what = "not at midnight (New York or UTC)"
-    found = []
-    if len(bad):
-        found.append(finding("alignment", "medium", len(bad), bars.t[bad], bars.tz,
-                             "%d bars start %s for %s bars" % (len(bad), what, tf.name), len(bad) / len(bars.t)))
-    return _result("alignment", found, "every bar starts on the %s grid" % tf.name)
-
-
-# ---------------------------------------------------------------- values
-
-
 def _needs_prices(name: str, bars: Bars) -> Optional[CheckResult]:
     if not bars.has_prices:
         return skipped(name, "required columns are missing")
@@ -406,102 +361,104 @@ def _needs_prices(name: str, bars: Bars) -> Optional[CheckResult]:
     return None
 
 
-def check_missing_values(bars: Bars, ctx: Context) -> CheckResult:
-    """NaN or infinite open/high/low/close/volume."""
-    skip = _needs_prices("missing_values", bars)
+def _bar_check(name: str, severity: str, bars: Bars, mask: Callable[[], np.ndarray], what: str,
+               ok_text: str, needs_prices: bool = True) -> CheckResult:
+    """A check that flags the bars where ``mask()`` is True; ``what`` completes "N bars ..."."""
+    skip = _needs_prices(name, bars) if needs_prices else (
+        None if bars.has_time else skipped(name, "no usable timestamps"))
     if skip:
         return skip
-    bad_mask = ~(np.isfinite(bars.open) & np.isfinite(bars.high) & np.isfinite(bars.low)
-                 & np.isfinite(bars.close) & np.isfinite(bars.volume))
-    bad = np.flatnonzero(bad_mask)
-    found = []
-    if len(bad):
-        found.append(finding("missing_values", "high", len(bad), bars.t[bad], bars.tz,
-                             "%d bars with a missing or non-finite open/high/low/close/volume" % len(bad),
-                             len(bad) / len(bars.t)))
-    return _result("missing_values", found, "no missing prices or volumes")
+    with np.errstate(invalid="ignore", over="ignore"):
+        bad = np.flatnonzero(mask())
+    if not len(bad):
+        return CheckResult(name, "passed", ok_text, [])
+    text = "%d bars %s" % (len(bad), what)
+    return CheckResult(name, "failed", text,
+                       [finding(name, severity, len(bad), bars.t[bad], bars.tz, text, len(bad) / len(bars.t))])
+
+
+def check_duplicates(bars: Bars, ctx: Context) -> CheckResult:
+    """Bars sharing a timestamp (every repeat after the first is flagged)."""
+    return _bar_check("duplicates", "medium", bars,
+                      lambda: np.concatenate(([False], np.diff(bars.t) == 0))[:len(bars.t)],
+                      "repeat an earlier bar's timestamp", "every timestamp is unique", needs_prices=False)
+
+
+def check_alignment(bars: Bars, ctx: Context) -> CheckResult:
+    """Bar start times on the timeframe's grid (intraday: UTC multiples; daily+: midnight)."""
+    tf = ctx.timeframe
+    if tf.is_intraday:
+        unit = _UNIT_MS[tf.timespan]
+        divides = (tf.timespan in ("second", "minute") and 60 % tf.multiplier == 0) or tf.multiplier == 1
+        grid = unit * tf.multiplier if divides else unit
+        return _bar_check("alignment", "medium", bars, lambda: bars.t % grid != 0,
+                          "start off the %d-%s grid of %s bars" % (grid // unit, tf.timespan, tf.name),
+                          "every bar starts on the %s grid" % tf.name, needs_prices=False)
+    return _bar_check("alignment", "medium", bars,
+                      lambda: (_local_ms(bars.t) % _DAY_MS != 0) & (bars.t % _DAY_MS != 0),
+                      "of %s start neither at New York nor at UTC midnight" % tf.name,
+                      "every bar starts at midnight", needs_prices=False)
+
+
+# ---------------------------------------------------------------- values
+
+
+def check_missing_values(bars: Bars, ctx: Context) -> CheckResult:
+    """NaN or infinite open/high/low/close/volume."""
+    return _bar_check("missing_values", "high", bars, lambda: ~(
+        np.isfinite(bars.open) & np.isfinite(bars.high) & np.isfinite(bars.low) & np.isfinite(bars.close)
+        & np.isfinite(bars.volume)), "with a missing or non-finite open/high/low/close/volume",
+        "no missing prices or volumes")
 
 
 def check_ohlc_consistency(bars: Bars, ctx: Context) -> CheckResult:
-    """high >= max(open, close), low <= min(open, close), high >= low."""
-    skip = _needs_prices("ohlc_consistency", bars)
-    if skip:
-        return skip
+    """high >= max(open, close), low <= min(open, close), high >= low (relative tolerance 1e-9)."""
     o, h, lo, c = bars.open, bars.high, bars.low, bars.close
-    tol = 1e-9 * np.maximum(np.abs(h), 1.0)
-    with np.errstate(invalid="ignore"):
-        bad_mask = (h + tol < np.maximum(o, c)) | (lo - tol > np.minimum(o, c)) | (h + tol < lo)
-    bad = np.flatnonzero(bad_mask)
-    found = []
-    if len(bad):
-        found.append(finding("ohlc_consistency", "high", len(bad), bars.t[bad], bars.tz,
-                             "%d bars where high < max(open, close), low > min(open, close) or high < low"
-                             % len(bad), len(bad) / len(bars.t)))
-    return _result("ohlc_consistency", found, "high/low bound open and close on every bar")
+
+    def mask() -> np.ndarray:
+        tol = 1e-9 * np.maximum(np.abs(h), 1.0)
+        return (h + tol < np.maximum(o, c)) | (lo - tol > np.minimum(o, c)) | (h + tol < lo)
+
+    return _bar_check("ohlc_consistency", "high", bars, mask,
+                      "where high < max(open, close), low > min(open, close) or high < low",
+                      "high/low bound open and close on every bar")
 
 
 def check_non_positive_prices(bars: Bars, ctx: Context) -> CheckResult:
     """Any open/high/low/close <= 0."""
-    skip = _needs_prices("non_positive_prices", bars)
-    if skip:
-        return skip
-    with np.errstate(invalid="ignore"):
-        bad_mask = (bars.open <= 0) | (bars.high <= 0) | (bars.low <= 0) | (bars.close <= 0)
-    bad = np.flatnonzero(bad_mask)
-    found = []
-    if len(bad):
-        found.append(finding("non_positive_prices", "high", len(bad), bars.t[bad], bars.tz,
-                             "%d bars with a zero or negative price" % len(bad), len(bad) / len(bars.t)))
-    return _result("non_positive_prices", found, "all prices are positive")
+    return _bar_check("non_positive_prices", "high", bars,
+                      lambda: (bars.open <= 0) | (bars.high <= 0) | (bars.low <= 0) | (bars.close <= 0),
+                      "with a zero or negative price", "all prices are positive")
 
 
 def check_negative_volume(bars: Bars, ctx: Context) -> CheckResult:
     """volume < 0."""
-    skip = _needs_prices("negative_volume", bars)
-    if skip:
-        return skip
-    with np.errstate(invalid="ignore"):
-        bad = np.flatnonzero(bars.volume < 0)
-    found = []
-    if len(bad):
-        found.append(finding("negative_volume", "high", len(bad), bars.t[bad], bars.tz,
-                             "%d bars with negative volume" % len(bad), len(bad) / len(bars.t)))
-    return _result("negative_volume", found, "no negative volume")
+    return _bar_check("negative_volume", "high", bars, lambda: bars.volume < 0, "with negative volume",
+                      "no negative volume")
 
 
 def check_vwap_range(bars: Bars, ctx: Context) -> CheckResult:
-    """vwap within [low, high] (tolerance 1e-4 for the provider's 4-decimal rounding)."""
-    skip = _needs_prices("vwap_range", bars)
-    if skip:
-        return skip
-    if bars.vwap is None:
+    """vwap within [low, high] (tolerance 1e-4 for the provider's 4-decimal rounding); NaN vwap is not checked."""
+    if bars.vwap is None and bars.has_prices and bars.has_time:
         return skipped("vwap_range", "no vwap column")
     vw = bars.vwap
-    tol = 1e-4 + 1e-7 * np.abs(bars.high)
-    with np.errstate(invalid="ignore"):
-        bad_mask = np.isfinite(vw) & ((vw < bars.low - tol) | (vw > bars.high + tol))
-    bad = np.flatnonzero(bad_mask)
-    found = []
-    if len(bad):
-        found.append(finding("vwap_range", "medium", len(bad), bars.t[bad], bars.tz,
-                             "%d bars whose vwap lies outside [low, high]" % len(bad), len(bad) / len(bars.t)))
-    return _result("vwap_range", found, "vwap within [low, high] wherever present")
+
+    def mask() -> np.ndarray:
+        tol = 1e-4 + 1e-7 * np.abs(bars.high)
+        return np.isfinite(vw) & ((vw < bars.low - tol) | (vw > bars.high + tol))
+
+    return _bar_check("vwap_range", "medium", bars, mask, "whose vwap lies outside [low, high]",
+                      "vwap within [low, high] wherever present")
 
 
 def check_zero_volume_price_change(bars: Bars, ctx: Context) -> CheckResult:
     """volume == 0 while the bar's prices move (high != low or open != close)."""
-    skip = _needs_prices("zero_volume_price_change", bars)
-    if skip:
-        return skip
-    with np.errstate(invalid="ignore"):
-        bad_mask = (bars.volume == 0) & ((bars.high != bars.low) | (bars.open != bars.close))
-    bad_mask &= np.isfinite(bars.high) & np.isfinite(bars.low) & np.isfinite(bars.open) & np.isfinite(bars.close)
-    bad = np.flatnonzero(bad_mask)
-    found = []
-    if len(bad):
-        found.append(finding("zero_volume_price_change", "medium", len(bad), bars.t[bad], bars.tz,
-                             "%d bars with zero volume whose prices still move" % len(bad), len(bad) / len(bars.t)))
-    return _result("zero_volume_price_change", found, "no zero-volume bar moves the price")
+    def mask() -> np.ndarray:
+        finite = np.isfinite(bars.high) & np.isfinite(bars.low) & np.isfinite(bars.open) & np.isfinite(bars.close)
+        return finite & (bars.volume == 0) & ((bars.high != bars.low) | (bars.open != bars.close))
+
+    return _bar_check("zero_volume_price_change", "medium", bars, mask, "with zero volume whose prices still move",
+                      "no zero-volume bar moves the price")
 
 
 # ---------------------------------------------------------------- sessions and gaps
