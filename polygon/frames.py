@@ -201,9 +201,14 @@ def _transactions(values: Any, n: int):
         return np.zeros(n, np.int64), np.ones(n, np.bool_)
     if isinstance(values, (pd.Series, pd.Index)):
         values = values.array
-    if isinstance(values, pd.arrays.IntegerArray) or (
+    if isinstance(values, pd.arrays.IntegerArray):
+        if len(values) != n:
+            raise InvalidInputError("column 'transactions' has %d values, expected %d" % (len(values), n))
+        return (np.asarray(values.to_numpy(dtype=np.int64, na_value=0), dtype=np.int64),
+                np.asarray(values.isna(), dtype=np.bool_))
+    if (
         isinstance(values, pd.api.extensions.ExtensionArray) and values.dtype.kind in "iuf"
-    ):
+    ):  # other nullable ints, floats
         mask = np.asarray(pd.isna(values), dtype=np.bool_)
         filled = np.asarray(values.to_numpy(dtype=np.float64, na_value=0.0))
     else:
