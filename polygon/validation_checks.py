@@ -480,11 +480,13 @@ def check_outside_session(bars: Bars, ctx: Context) -> CheckResult:
         return skip
     if not len(bars.t):
         return CheckResult(name, "passed", "no bars", [])
+    tf = ctx.timeframe
+    if not tf.is_intraday and tf.timespan != "day":
+        return skipped(name, "%s bars start on calendar boundaries, not sessions" % tf.name)
     span = date_range_of(bars, ctx._replace(start=None, end=None))
     if span is None:
         return skipped(name, "timestamps span more than %d days" % MAX_CALENDAR_SPAN_DAYS)
     first, last = span
-    tf = ctx.timeframe
     if tf.is_intraday:
         bar_ms = ctx.bar_ms
         opens, closes = sessions.session_bounds(first, last, extended=ctx.extended_hours)

@@ -349,24 +349,27 @@ def _search_tickers(client: Any, term: str) -> List[Dict[str, Any]]:
 
 
 def _suggest(client: Any, symbol: str, limit: int = 5) -> List[Dict[str, Any]]:
-    """Near misses for ``symbol`` from the provider's ticker search (difflib over tickers and names)."""
+    """Near misses for ``symbol`` from the provider's ticker search (difflib over tickers and names).
+
+    Searches for the symbol, then without its last character, then its first two characters, and
+    stops at the first search that yields a close match (at most three requests: rate limits).
+    """
     core = symbol.split(":", 1)[-1]
     seen: Dict[str, Dict[str, Any]] = {}
-    for term in dict.fromkeys([core, core[:-1], core[:2]]):
-        if not term:
-            continue
+    close: List[str] = []
+    for term in dict.fromkeys(t for t in (core, core[:-1], core[:2]) if t):
         for item in _search_tickers(client, term):
             ticker = item.get("ticker")
             if isinstance(ticker, str) and ticker != symbol:
                 seen.setdefault(ticker, item)
-        if len(seen) >= 50:
+        close = difflib.get_close_matches(symbol, list(seen), n=limit, cutoff=0.6)
+        if len(close) < limit:  # e.g. a company name typed instead of its ticker
+            names = {str(v.get("name") or "").upper(): k for k, v in seen.items() if v.get("name")}
+            for name in difflib.get_close_matches(core, list(names), n=limit, cutoff=0.6):
+                if names[name] not in close:
+                    close.append(names[name])
+        if close:
             break
-    close = difflib.get_close_matches(symbol, list(seen), n=limit, cutoff=0.6)
-    if len(close) < limit:  # e.g. a company name typed instead of its ticker
-        names = {str(v.get("name") or "").upper(): k for k, v in seen.items() if v.get("name")}
-        for name in difflib.get_close_matches(core, list(names), n=limit, cutoff=0.6):
-            if names[name] not in close:
-                close.append(names[name])
     return [{"ticker": t, "name": seen[t].get("name"), "active": seen[t].get("active")} for t in close[:limit]]
 
 

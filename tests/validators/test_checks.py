@@ -240,6 +240,16 @@ def test_stale_run(make_bars):
     assert f["count"] == 1 and f["longest"] == 45 and f["timestamps"] == [df.index[100].isoformat()]
 
 
+def test_weekly_bars_are_not_outside_sessions():
+    index = pd.date_range("2024-01-07", periods=8, freq="W-SUN", tz="America/New_York", name="timestamp")
+    close = np.linspace(180, 190, len(index))
+    df = pd.DataFrame({"open": close, "high": close + 2, "low": close - 2, "close": close, "volume": 5e7,
+                       "vwap": close}, index=index)
+    report = summary(df, timeframe="1week")
+    assert report["checks"]["outside_session"]["status"] == "skipped"
+    assert report["checks"]["alignment"]["status"] == "passed" and report["overall_quality"] == "excellent"
+
+
 def test_crypto_is_not_held_to_exchange_sessions():
     index = pd.date_range("2024-03-02", periods=2000, freq="1min", tz="UTC", name="timestamp")  # a weekend
     rng = np.random.default_rng(3)
