@@ -40,7 +40,8 @@ def test_bars_request_schema(message, ok):
     "key, message, ok",
     [
         ("ws_subscribe", {"action": "subscribe", "symbols": ["AAPL"], "channels": ["T", "Q"]}, True),
-        ("ws_subscribe", {"action": "subscribe", "symbols": ["AAPL"]}, True),
+        ("ws_subscribe", {"action": "subscribe", "symbols": ["AAPL"]}, False),  # channels required here
+        ("ws_unsubscribe", {"action": "unsubscribe", "symbols": ["AAPL"], "channels": ["Q"]}, True),
         ("ws_subscribe", {"action": "subscribe", "symbols": []}, False),
         ("ws_subscribe", {"action": "subscribe", "symbols": ["AAPL"], "channels": ["X"]}, False),
         ("ws_unsubscribe", {"action": "unsubscribe", "symbols": ["AAPL"]}, True),
