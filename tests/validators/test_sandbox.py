@@ -111,3 +111,14 @@ def test_guide_fetch_with_validation(sandbox_env):
     assert report["overall_quality"] == attached["overall_quality"] == "excellent", report["issues"]
     assert report["completeness"] == 100.0
     json.dumps(attached)
+
+
+def test_cli_validate_table_and_json(sandbox_env, capsys):
+    from polygon.cli import main
+
+    assert main(["validate", "AAPL", "1day", "--start", "2024-03-01", "--end", "2024-03-28"]) == 0
+    text = capsys.readouterr().out
+    assert "AAPL 1day  quality: EXCELLENT" in text and "missing_sessions" in text
+    assert main(["validate", "MSFT", "1hour", "--start", "2024-03-04", "--end", "2024-03-05", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["symbol"] == "MSFT" and report["timeframe"] == "1hour" and report["expected_bar_count"] == 14
