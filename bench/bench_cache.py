@@ -11,6 +11,7 @@ Run: ``python bench/bench_cache.py [--repeat 30] [--no-refetch]``. Prints figure
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -57,11 +58,20 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--no-refetch", action="store_true", help="skip the sandbox refetch comparison")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
     args = parser.parse_args(argv)
+    work = tempfile.mkdtemp(prefix="polygon-bench-cache-")
+    try:
+        return run(args, work)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def run(args, work):
 
     df = synth_year()
     arrays = frame_to_arrays(df)
-    work = tempfile.mkdtemp(prefix="polygon-bench-cache-")
     print("bars: %d (one year of 1-minute bars), data dir: %s" % (len(df), work))
 
     results = {}
