@@ -32,11 +32,11 @@ budget :class:`~polygon.exceptions.StreamConnectionError` is raised from :meth:`
 """
 
 import asyncio
+import collections
 import concurrent.futures
 import inspect
 import json
 import logging
-import queue
 import threading
 import time
 from datetime import datetime, timezone
@@ -94,12 +94,13 @@ def backoff_delays(initial: float = 1.0, cap: float = 30.0, attempts: int = 5) -
 class _Routes:
     """Immutable snapshot: (channel, symbol) -> tuple of targets, resolved lazily and cached."""
 
-    __slots__ = ("cache", "_exact", "_wild")
+    __slots__ = ("cache", "plans", "_exact", "_wild")
 
     def __init__(self, exact: Dict[Tuple[str, str], list], wild: Dict[str, list]) -> None:
         self._exact = exact
         self._wild = wild
         self.cache: Dict[Tuple[str, str], tuple] = {}
+        self.plans: Dict[Tuple[str, str], Any] = {}  # free for the owner's per-snapshot derived data
 
     def resolve(self, key: Tuple[str, str]) -> tuple:
         found = list(self._exact.get(key, ()))
@@ -301,6 +302,67 @@ class SubscriptionBook:
 
 
 # --------------------------------------------------------------------------------------------------------------
+# Reader -> dispatcher hand-off
+
+
+class _FrameQueue:
+    """FIFO of frames bounded by the number of *events* they hold (memory stays bounded whatever the
+    frame size). ``put`` drops the oldest frames or waits, as the overflow policy says."""
+
+    def __init__(self, max_events: int) -> None:
+        self.max_events = max_events
+        self.events = 0
+        self.unfinished = 0
+        self.dropped_events = 0
+        self.dropped_frames = 0
+        self._frames: "collections.deque[Any]" = collections.deque()
+        self._cond = threading.Condition(threading.Lock())
+
+    def put(self, frame: list, block: bool, stop: threading.Event) -> int:
+        """Append ``frame``; returns the number of events dropped to make room."""
+        size = len(frame)
+        dropped = 0
+        with self._cond:
+            while self.events and self.events + size > self.max_events:
+                if block:
+                    if stop.is_set():
+                        return 0
+                    self._cond.wait(0.1)
+                    continue
+                old = self._frames.popleft()
+                self.events -= len(old)
+                self.unfinished -= 1
+                dropped += len(old)
+                self.dropped_frames += 1
+            self.dropped_events += dropped
+            self._frames.append(frame)
+            self.events += size
+            self.unfinished += 1
+            self._cond.notify_all()
+        return dropped
+
+    def put_stop(self) -> None:
+        with self._cond:
+            self._frames.append(_STOP)
+            self.unfinished += 1
+            self._cond.notify_all()
+
+    def get(self) -> Any:
+        with self._cond:
+            while not self._frames:
+                self._cond.wait()
+            frame = self._frames.popleft()
+            if frame is not _STOP:
+                self.events -= len(frame)
+            self._cond.notify_all()
+            return frame
+
+    def done(self) -> None:
+        with self._cond:
+            self.unfinished -= 1
+
+
+# --------------------------------------------------------------------------------------------------------------
 # Client
 
 
@@ -339,7 +401,8 @@ class PolygonWebSocketClient:
         The URL is ``config.ws_url + '/' + market``.
     :param storage: optional storage manager: A/AM bars are appended to its cache off the reader thread.
     :param market: stream path, ``'stocks'``.
-    :param queue_size: frames (lists of events) buffered between the reader and the dispatcher.
+    :param queue_size: events buffered between the reader and the dispatcher (whole frames are queued; the
+        bound is on the events they hold, so memory stays bounded whatever the frame size).
     :param overflow: ``'drop_oldest'`` (default; drops are counted and logged) or ``'block'``.
     :param record: path of a file receiving every raw frame with its receive time (JSON lines).
     :param journal: with ``storage``, also append trades/quotes to an append-only journal.
@@ -359,7 +422,7 @@ class PolygonWebSocketClient:
         storage: Any = None,
         *,
         market: str = "stocks",
-        queue_size: int = 1024,
+        queue_size: int = 50_000,
         overflow: str = "drop_oldest",
         record: Optional[str] = None,
         journal: bool = False,
@@ -401,7 +464,7 @@ class PolygonWebSocketClient:
         self._stop = threading.Event()
         self._done = threading.Event()
         self._done.set()
-        self._queue: "queue.Queue[Any]" = queue.Queue(queue_size)
+        self._queue = _FrameQueue(queue_size)
         self._ws: Optional[_wsc.WebSocket] = None
         self._reader: Optional[threading.Thread] = None
         self._dispatcher: Optional[threading.Thread] = None
@@ -416,8 +479,8 @@ class PolygonWebSocketClient:
         self._stopped_at: Optional[float] = None
         self._message_count = 0
         self._events_dispatched = 0
-        self._dropped_events = 0
-        self._dropped_frames = 0
+        self._dropped_before = 0
+        self._dropped_frames_before = 0
         self._last_drop_log = 0.0
         self._callback_errors = 0
         self._reconnect_attempts = 0
@@ -620,9 +683,9 @@ class PolygonWebSocketClient:
             "reconnect_attempts": self._reconnect_attempts,
             "url": self.url,
             "market": self.market,
-            "dropped_messages": self._dropped_events,
-            "dropped_frames": self._dropped_frames,
-            "queue_depth": self._queue.qsize(),
+            "dropped_messages": self._queue.dropped_events + self._dropped_before,
+            "dropped_frames": self._queue.dropped_frames + self._dropped_frames_before,
+            "queue_depth": self._queue.events,
             "queue_size": self.queue_size,
             "overflow": self.overflow,
             "events_dispatched": self._events_dispatched,
@@ -643,7 +706,10 @@ class PolygonWebSocketClient:
         self._started_at = self._clock()
         self._stopped_at = None
         self._reconnect_attempts = 0
-        self._queue = queue.Queue(self.queue_size)
+        self._dropped_before += self._queue.dropped_events
+        self._dropped_frames_before += self._queue.dropped_frames
+        self._queue = _FrameQueue(self.queue_size)
+        self._book.routes.plans.clear()  # plans depend on the session's sink
         if self.record:
             from polygon.stream_journal import FrameRecorder
 
@@ -696,20 +762,11 @@ class PolygonWebSocketClient:
         threading.Thread(target=self._end_session, name="polygon-ws-stop", daemon=True).start()
 
     def _put_stop(self) -> None:
-        while True:
-            try:
-                self._queue.put_nowait(_STOP)
-                return
-            except queue.Full:
-                try:
-                    self._queue.get_nowait()
-                    self._queue.task_done()
-                except queue.Empty:
-                    pass
+        self._queue.put_stop()
 
     def _drain(self, timeout: float = 30.0) -> None:
         deadline = self._clock() + timeout
-        while self._queue.unfinished_tasks and self._clock() < deadline and not self._stop.is_set():
+        while self._queue.unfinished > 0 and self._clock() < deadline and not self._stop.is_set():
             time.sleep(0.005)
 
     def _ensure_private_loop(self) -> asyncio.AbstractEventLoop:
@@ -925,44 +982,15 @@ class PolygonWebSocketClient:
         self._enqueue(msgs, replay)
 
     def _enqueue(self, msgs: list, block: bool = False) -> None:
-        q = self._queue
-        try:
-            q.put_nowait(msgs)
-            return
-        except queue.Full:
-            pass
-        if block or self.overflow == "block":
-            while not self._stop.is_set():
-                try:
-                    q.put(msgs, timeout=0.1)
-                    return
-                except queue.Full:
-                    continue
-            return
-        while True:
-            try:
-                old = q.get_nowait()
-                q.task_done()
-                if old is _STOP:  # never drop the stop marker
-                    q.put_nowait(old)
-                    return
-                self._dropped_frames += 1
-                self._dropped_events += len(old)
-            except queue.Empty:
-                pass
-            try:
-                q.put_nowait(msgs)
-                break
-            except queue.Full:
-                continue
-        now = self._clock()
-        if now - self._last_drop_log >= 5.0:
-            self._last_drop_log = now
-            logger.warning(
-                "slow consumer: dispatch queue full (%d frames); %d events dropped so far (oldest first)",
-                self.queue_size,
-                self._dropped_events,
-            )
+        if self._queue.put(msgs, block or self.overflow == "block", self._stop):
+            now = self._clock()
+            if now - self._last_drop_log >= 5.0:
+                self._last_drop_log = now
+                logger.warning(
+                    "slow consumer: dispatch queue full (%d events); %d events dropped so far (oldest first)",
+                    self.queue_size,
+                    self._queue.dropped_events,
+                )
 
     def _on_status(self, msg: dict) -> None:
         status, text = msg.get("status"), str(msg.get("message", ""))
@@ -984,71 +1012,91 @@ class PolygonWebSocketClient:
         }
 
     # ---------------------------------------------------------------------------------------------- dispatcher
+    def _plan(self, routes: _Routes, key: Tuple[str, str]) -> Any:
+        """What to do with events of ``key``: ``(normalise, single_fn, fns, coroutine_targets, to_sink)`` or
+        ``None`` when nobody wants them; cached per routes snapshot."""
+        norm = self._normalizers.get(key[0])
+        targets = routes.cache.get(key)
+        if targets is None:
+            targets = routes.resolve(key)
+        fns = tuple(t.fn for t in targets if t.loop is None)
+        coros = tuple(t for t in targets if t.loop is not None)
+        to_sink = self._sink is not None
+        plan = None
+        if norm is not None and (targets or to_sink):
+            single = fns[0] if len(fns) == 1 else None
+            plan = (norm, single, fns if single is None else (), coros, to_sink)
+        routes.plans[key] = plan if plan is not None else False
+        return plan
+
     def _dispatch_loop(self) -> None:
         q = self._queue
-        stop = self._stop
-        normalizers = self._normalizers
+        stopped = self._stop.is_set
         book = self._book
+        isawaitable = inspect.isawaitable
         inflight: Dict[asyncio.AbstractEventLoop, concurrent.futures.Future] = {}
-        sink = self._sink
         while True:
             frame = q.get()
             try:
-                if frame is _STOP or stop.is_set():
+                if frame is _STOP or stopped():
                     return
                 routes = book.routes
-                cache = routes.cache
-                resolve = routes.resolve
+                plans = routes.plans
                 batches: Optional[Dict[Any, list]] = None
                 bars: Optional[list] = None
                 count = 0
                 for msg in frame:
-                    if stop.is_set():  # disconnect() from a callback: deliver nothing more
+                    if stopped():  # disconnect() from a callback: deliver nothing more
                         break
                     try:
-                        ev = msg["ev"]
-                        norm = normalizers.get(ev)
-                        if norm is None:
-                            if ev == "status":
-                                self._on_status(msg)
+                        key = (msg["ev"], msg["sym"])
+                        plan = plans.get(key)
+                        if plan is None:
+                            plan = self._plan(routes, key)
+                        if not plan:
                             continue
-                        key = (ev, msg["sym"])
-                        targets = cache.get(key)
-                        if targets is None:
-                            targets = resolve(key)
-                        if not targets and sink is None:
-                            continue
+                        norm, single, fns, coros, to_sink = plan
                         data = norm(msg)
                     except (KeyError, TypeError, ValueError, AttributeError):
-                        logger.debug("malformed event skipped: %r", msg)
+                        if type(msg) is dict and msg.get("ev") == "status":
+                            self._on_status(msg)
+                        else:
+                            logger.debug("malformed event skipped: %r", msg)
                         continue
-                    if sink is not None:
-                        if bars is None:
-                            bars = []
-                        bars.append((ev, data))
-                    n = 0
-                    for target in targets:
-                        item = data if n == 0 else dict(data)
-                        n += 1
-                        if target.loop is None:
+                    count += 1
+                    if single is not None:
+                        try:
+                            result = single(data)
+                            if result is not None and isawaitable(result):
+                                self._submit_awaitable(result)
+                        except Exception:
+                            self._callback_error(single)
+                    elif fns:
+                        item = data
+                        for fn in fns:
                             try:
-                                result = target.fn(item)
-                                if result is not None and inspect.isawaitable(result):
+                                result = fn(item)
+                                if result is not None and isawaitable(result):
                                     self._submit_awaitable(result)
                             except Exception:
-                                self._callback_error(target.fn)
-                        else:
-                            if batches is None:
-                                batches = {}
-                            batches.setdefault(target.loop, []).append((target.fn, item))
-                    count += 1
+                                self._callback_error(fn)
+                            item = dict(data)
+                    if coros:
+                        if batches is None:
+                            batches = {}
+                        for target in coros:
+                            batches.setdefault(target.loop, []).append((target.fn, dict(data) if fns else data))
+                    if to_sink:
+                        if bars is None:
+                            bars = []
+                        bars.append((key[0], data))
                 self._events_dispatched += count
-                if bars:
-                    sink.add(bars)
+                if bars and self._sink is not None:
+                    self._sink.add(bars)
                 if batches:
                     self._submit_coroutines(batches, inflight)
             finally:
-                q.task_done()
+                q.done()
 
     def _submit_coroutines(self, batches: Dict[Any, list], inflight: Dict[Any, Any]) -> None:
         for loop, items in batches.items():
