@@ -3,9 +3,10 @@
 Threads: a *reader* only receives frames, decodes them (``json.loads``), handles the provider's status
 messages and puts whole frames (lists of events) on a bounded queue; a *dispatcher* normalises each event
 into the guide's dict (``event_type`` 'trade' / 'quote' / 'aggregate', ``symbol``, ``timestamp`` in ms ...)
-and calls the callbacks. User code never runs on the reader, so a slow callback cannot stall the socket:
-when the queue is full the oldest frame is dropped (``overflow='drop_oldest'``, counted in
-``get_status()['dropped_messages']`` and logged) or the reader waits (``overflow='block'``).
+and calls the callbacks. User code never runs on the reader, so a slow callback cannot stall the socket.
+The queue is bounded by the number of events it holds (``queue_size``); when full, the oldest frames are
+dropped (``overflow='drop_oldest'``, counted in ``get_status()['dropped_messages']`` and logged) or the
+reader waits (``overflow='block'``, which lets the provider see a slow consumer instead).
 
 **The sync/async rule.** ``connect``, ``disconnect``, ``subscribe``, ``unsubscribe``, ``listen`` and
 ``replay`` are plain blocking methods. Called while an asyncio event loop is running in the current thread
@@ -50,6 +51,7 @@ from polygon.exceptions import (
     InvalidSymbolError,
     MaxConnectionsError,
     PolygonAuthenticationError,
+    PolygonConfigError,
     StreamConnectionError,
     SubscriptionError,
 )
@@ -436,11 +438,11 @@ class PolygonWebSocketClient:
         sleep: Optional[Callable[[float], Any]] = None,
     ) -> None:
         if overflow not in ("drop_oldest", "block"):
-            raise ValueError("overflow must be 'drop_oldest' or 'block', got %r" % (overflow,))
+            raise PolygonConfigError("overflow must be 'drop_oldest' or 'block', got %r" % (overflow,))
         if queue_size < 1:
-            raise ValueError("queue_size must be >= 1")
+            raise PolygonConfigError("queue_size must be >= 1 (events)")
         if ping_interval <= 0 or read_timeout <= 0:
-            raise ValueError("ping_interval and read_timeout must be positive seconds")
+            raise PolygonConfigError("ping_interval and read_timeout must be positive seconds")
         self.config = config if config is not None else get_config()
         self.market = market
         self.url = "%s/%s" % (self.config.ws_url, market)

@@ -295,3 +295,30 @@ def test_complete_example_runs_as_written(stream_env):
     last = [line for line in out.splitlines() if line.startswith("Final prices: ")]
     assert last and "'AAPL'" in last[0]
     assert wait_until(lambda: stream_env.stats()["ws_active"] == 0, 10)
+
+
+def test_integration_guide_trading_system_pattern(stream_env):
+    """Integration guide, pattern 2: the client built in __init__, a bound coroutine method as callback."""
+
+    class TradingSystem:
+        def __init__(self):
+            self.ws_client = PolygonWebSocketClient()
+            self.positions = {}
+            self.seen = 0
+
+        async def on_trade(self, data):
+            symbol = data["symbol"]
+            price = data["price"]
+            self.positions[symbol] = price
+            self.seen += 1
+            if self.seen == 25:
+                await self.ws_client.disconnect()  # bounded run
+
+        async def start(self):
+            await self.ws_client.connect()
+            await self.ws_client.subscribe(["AAPL", "MSFT"], ["T"], self.on_trade)
+            await self.ws_client.listen()
+
+    system = TradingSystem()
+    asyncio.run(asyncio.wait_for(system.start(), 30))
+    assert system.seen >= 25 and set(system.positions) <= {"AAPL", "MSFT"} and system.positions

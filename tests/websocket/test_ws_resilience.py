@@ -6,6 +6,7 @@ import pytest
 from ws_helpers import Collector, wait_until
 
 from polygon.exceptions import MaxConnectionsError, PolygonAuthenticationError, StreamConnectionError
+from polygon.websocket import PolygonWebSocketClient
 
 
 def test_auth_failure_raises_without_retrying(stream_sandbox, make_client):
@@ -141,3 +142,28 @@ def test_block_policy_backpressures_without_dropping(make_sandbox, make_client):
     status = client.get_status()
     client.disconnect()
     assert status["dropped_messages"] == 0 and status["overflow"] == "block"
+
+
+def test_provider_error_status_is_logged_and_kept(stream_sandbox, make_client, caplog):
+    """The guide: 'Invalid Subscriptions: Returns error in status message'. Our client refuses bad ones
+    locally, so a refused item is pushed straight onto the socket to see what a provider refusal does."""
+    import json
+
+    client = make_client(stream_sandbox.config())
+    trades = Collector(n=3)
+    client.subscribe(["AAPL"], ["T"], trades)
+    client.connect()
+    client._ws.send(json.dumps({"action": "subscribe", "params": "XX.AAPL"}))
+    assert wait_until(lambda: client.get_status()["last_error"] is not None, 10)
+    error = client.get_status()["last_error"]
+    assert error["status"] == "error" and "XX.AAPL" in error["message"]
+    assert any("XX.AAPL" in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    assert trades.wait(10) and client.get_status()["connected"] is True
+
+
+def test_constructor_rejects_bad_options():
+    from polygon.exceptions import PolygonConfigError
+
+    for kwargs in ({"overflow": "newest"}, {"queue_size": 0}, {"ping_interval": 0}):
+        with pytest.raises(PolygonConfigError):
+            PolygonWebSocketClient(**kwargs)
