@@ -1,0 +1,121 @@
+"""Every guide example in examples/ runs as written against the sandbox (subprocesses, bounded in time)."""
+
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture
+def example_env(sandbox, tmp_path):
+    env = dict(os.environ)
+    env.update({
+        "POLYGON_API_KEY": sandbox.api_key,
+        "POLYGON_BASE_URL": sandbox.base_url,
+        "POLYGON_WS_URL": sandbox.ws_url,
+        "POLYGON_CACHE_DIR": str(tmp_path / "cache"),
+        "POLYGON_CONFIG_FILE": os.devnull,
+        "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+        "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+def _run(name, env, *args, timeout=120):
+    out = subprocess.run([sys.executable, str(EXAMPLES / name)] + list(args), env=env, cwd=str(ROOT),
+                         capture_output=True, text=True, timeout=timeout)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-4000:]
+    return out.stdout
+
+
+def _stream_lines(name, env, want, pattern, timeout=30.0):
+    """Run a never-ending streaming example until ``want`` lines contain ``pattern``, then stop it."""
+    proc = subprocess.Popen([sys.executable, str(EXAMPLES / name)], env=env, cwd=str(ROOT),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True)
+    reader.start()
+    found = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(found) < want and time.monotonic() < deadline and (proc.poll() is None or not lines.empty()):
+            try:
+                line = lines.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if pattern in line:
+                found.append(line.strip())
+    finally:
+        proc.terminate()
+        try:
+            _, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, err = proc.communicate()
+    assert len(found) >= want, "only %d matching lines; stderr: %s" % (len(found), err[-3000:])
+    return found
+
+
+def test_integration_1_simple_fetch(example_env):
+    out = _run("integration_1_simple_fetch.py", example_env)
+    assert "2023-01-03 09:30:00-05:00" in out and "bars" in out
+
+
+def test_integration_2_multiple_symbols(example_env):
+    out = _run("integration_2_multiple_symbols.py", example_env)
+    assert "'AAPL': 250" in out and "'AMZN': 250" in out
+
+
+def test_integration_3_streaming(example_env):
+    lines = _stream_lines("integration_3_streaming.py", example_env, want=5, pattern=": $")
+    assert all(line.split(":")[0] in ("AAPL", "TSLA") for line in lines)
+
+
+def test_integration_4_validation(example_env):
+    out = _run("integration_4_validation.py", example_env)
+    assert any(q in out for q in ("Data quality: excellent", "Data quality: good"))
+
+
+def test_pattern_1_daily_update(example_env):
+    pytest.importorskip("schedule")
+    out = _run("pattern_1_daily_update.py", example_env, "--once")
+    assert out.splitlines()[-3:] == ["Updated AAPL", "Updated GOOGL", "Updated MSFT"]
+
+
+def test_pattern_2_live_trading(example_env):
+    lines = _stream_lines("pattern_2_live_trading.py", example_env, want=3, pattern=" @ ", timeout=60)
+    assert all(line.split()[0] in ("buy", "sell") for line in lines)
+
+
+def test_pattern_3_backtest_universe(example_env):
+    out = _run("pattern_3_backtest_universe.py", example_env, timeout=180)
+    assert out.startswith("(") and ", 28)" in out
+
+
+def test_troubleshooting(example_env):
+    out = _run("troubleshooting.py", example_env)
+    assert "API Key set: True" in out and "Authentication successful" in out
+    assert "Minute: " in out and "Daily: " in out
+    assert "Cache coverage: 0.0%" in out
+    assert "'valid': False" in out or "'is_valid': False" in out
+
+
+def test_troubleshooting_reports_bad_key(example_env):
+    example_env["POLYGON_API_KEY"] = "wrong-key-123"
+    out = _run("troubleshooting.py", example_env)
+    assert "Authentication failed" in out and "wrong-key-123" not in out
+
+
+def test_websocket_guide_complete_example(example_env):
+    example_env["STREAM_SECONDS"] = "3"
+    out = _run("websocket_guide.py", example_env, timeout=60)
+    assert "Connected to Polygon WebSocket" in out and "Final prices:" in out
+    assert " Quote: Bid $" in out and "(size: " in out
