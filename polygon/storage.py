@@ -14,23 +14,13 @@ Coverage is the set of requested ``[start, end)`` intervals (UTC epoch ms) that 
 completely; it is never inferred from the bars present, so weekends, holidays and quiet minutes
 inside a fetched range are not "missing" (see :mod:`polygon.coverage`).
 
-Native format (``.pkb``, dependency-free, no pickle)::
+File formats (native ``.pkb``: a JSON header plus contiguous little-endian arrays with checksums, no
+pickle; or Parquet with pyarrow) are described in :mod:`polygon.cache_files`. A file whose length or
+checksums do not match is logged, renamed aside (``<name>.corrupt-<ns>``) and treated as a miss.
 
-    b"PKBARS\\x00\\x01"  uint32 header_len  uint32 crc32(header)  header (JSON, UTF-8)  zero padding
-    payload at header["data_offset"] (64-byte aligned), little-endian, each array 8-byte aligned:
-      values (float64, shape (6, rows): open, high, low, close, volume, vwap), t_ns (int64, UTC epoch ns),
-      transactions (int64), tx_mask (uint8, 1 = missing) padded to 8 bytes.
-
-The header records symbol, timeframe, timezone, rows, coverage, array offsets, the payload length
-and a ``sum64`` checksum of the payload (sum of its little-endian uint64 words modulo 2**64, which
-costs a tenth of a CRC-32 and still catches truncation, zeroed pages and changed words). A file
-whose length, header CRC or checksum does not match is logged, renamed aside
-(``<name>.corrupt-<ns>``) and treated as a miss.
-
-``format='parquet'`` (needs pyarrow) writes the same partitions as Parquet files with the header in
-the schema metadata. :meth:`StorageManager.export` writes a hive-partitioned dataset
-(``symbol=AAPL/timeframe=1min/year=2023/part-0.parquet``) that DuckDB, Spark, Dask and
-``pyarrow.dataset`` read directly.
+``format='parquet'`` (needs pyarrow) writes the partitions as Parquet files. :meth:`StorageManager.export`
+writes a hive-partitioned dataset (``symbol=AAPL/timeframe=1min/year=2023/part-0.parquet``) that DuckDB,
+Spark, Dask and ``pyarrow.dataset`` read directly.
 
 Writes take a per-key thread lock and an OS file lock (``fcntl.flock``; ``msvcrt`` on Windows), write a
 temporary file in the same directory, ``fsync`` it and ``os.replace`` it over the old one. A read-only,
@@ -40,20 +30,38 @@ missing-and-uncreatable or failing cache directory degrades to uncached operatio
 import atexit
 import datetime as _dt
 import errno
-import json
 import logging
 import os
-import struct
 import threading
 import time
 import weakref
-import zlib
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pandas as pd
 
 from polygon import coverage as cov
+from polygon.cache_files import (
+    EXTENSIONS,
+    FAR_MS,
+    FORMATS,
+    KeyLock,
+    PartFile,
+    arrow_table,
+    fsync_dir,
+    label_bounds_ms,
+    label_name,
+    labels_of_interval,
+    labels_of_ns,
+    native_encode,
+    parquet_available,
+    parquet_write,
+    parse_label,
+    partition_kind,
+    read_part,
+    require_pyarrow,
+    thread_lock,
+)
 from polygon.exceptions import CacheError, InvalidParameterError, InvalidSymbolError
 from polygon.frames import (
     DEFAULT_TZ,
@@ -73,16 +81,6 @@ __all__ = ["FORMATS", "StorageManager", "get_storage_manager"]
 
 logger = logging.getLogger(__name__)
 
-#: Partition file formats: ``native`` (default, no dependency) and ``parquet`` (pyarrow).
-FORMATS = ("native", "parquet")
-_EXT = {"native": ".pkb", "parquet": ".parquet"}
-_MAGIC = b"PKBARS\x00\x01"
-_PREFIX = struct.Struct("<II")
-_ALIGN = 64
-_HEADER_PROBE = 16384
-_FAR = 2 ** 62  # "unbounded" in epoch ms for the single 'all' partition
-_PARQUET_META_KEY = b"polygon_kit"
-
 Interval = Tuple[int, int]
 TimeLike = Any
 
@@ -94,345 +92,6 @@ class _Key(NamedTuple):
     path: str
     kind: str  # 'month' | 'year' | 'all'
 
-
-class _Part(NamedTuple):
-    header: Dict[str, Any]
-    arrays: Optional[BarArrays]
-    path: str
-    stat: Tuple[int, int]
-
-
-class _CorruptFile(Exception):
-    """Internal: a partition failed verification."""
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# partitions (pure)
-
-def _partition_kind(tf: Timeframe) -> str:
-    if tf.timespan == "second":
-        return "month"
-    if tf.timespan in ("minute", "hour"):
-        return "year"
-    return "all"
-
-
-def _labels_of_ns(t_ns: np.ndarray, kind: str) -> np.ndarray:
-    if kind == "all":
-        return np.zeros(t_ns.shape[0], np.int64)
-    unit = "M" if kind == "month" else "Y"
-    labels = t_ns.view("datetime64[ns]").astype("datetime64[%s]" % unit).astype(np.int64)
-    return labels + 1970 if kind == "year" else labels
-
-
-def _label_of_ms(ms: int, kind: str) -> int:
-    return int(_labels_of_ns(np.array([ms * 1_000_000], np.int64), kind)[0])
-
-
-def _label_name(label: int, kind: str) -> str:
-    if kind == "all":
-        return "all"
-    if kind == "year":
-        return "%04d" % label
-    return "%04d-%02d" % (1970 + label // 12, label % 12 + 1)
-
-
-def _parse_label(name: str, kind: str) -> Optional[int]:
-    try:
-        if kind == "all":
-            return 0 if name == "all" else None
-        if kind == "year":
-            return int(name) if len(name) == 4 and name.isdigit() else None
-        year, month = name.split("-")
-        if len(year) != 4 or len(month) != 2 or not (1 <= int(month) <= 12):
-            return None
-        return (int(year) - 1970) * 12 + int(month) - 1
-    except ValueError:
-        return None
-
-
-def _label_bounds_ms(label: int, kind: str) -> Interval:
-    if kind == "all":
-        return (-_FAR, _FAR)
-    if kind == "year":
-        start = np.datetime64("%04d-01-01" % label, "ms").astype(np.int64)
-        end = np.datetime64("%04d-01-01" % (label + 1), "ms").astype(np.int64)
-    else:
-        start = np.datetime64(_label_name(label, kind), "ms").astype(np.int64)
-        end = np.datetime64(_label_name(label + 1, kind), "ms").astype(np.int64)
-    return int(start), int(end)
-
-
-def _labels_of_interval(start_ms: int, end_ms: int, kind: str) -> range:
-    if kind == "all":
-        return range(0, 1)
-    lo = _label_of_ms(max(start_ms, -(2 ** 62) // 1_000_000 + 1), kind)
-    hi = _label_of_ms(min(end_ms - 1, 2 ** 62 // 1_000_000), kind)
-    return range(lo, hi + 1)
-
-
-def _sum64(parts: Iterable[np.ndarray]) -> int:
-    total = 0
-    for part in parts:
-        raw = np.ascontiguousarray(part).reshape(-1).view(np.uint8)
-        if raw.size % 8:
-            raw = np.concatenate([raw, np.zeros(8 - raw.size % 8, np.uint8)])
-        total += int(raw.view("<u8").sum(dtype=np.uint64))
-    return total % (1 << 64)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# native format
-
-def _native_encode(arrays: BarArrays, meta: Dict[str, Any]) -> List[Any]:
-    n = arrays.rows
-    values = np.ascontiguousarray(arrays.values, dtype="<f8")
-    t_ns = np.ascontiguousarray(arrays.t_ns, dtype="<i8")
-    tx = np.ascontiguousarray(arrays.transactions, dtype="<i8")
-    mask = np.zeros(n + (-n) % 8, np.uint8)
-    mask[:n] = arrays.tx_mask
-    payload = [values, t_ns, tx, mask]
-    layout, offset = [], 0
-    for name, arr, dtype, shape in (("values", values, "<f8", [6, n]), ("t_ns", t_ns, "<i8", [n]),
-                                     ("transactions", tx, "<i8", [n]), ("tx_mask", mask, "|u1", [n])):
-        layout.append({"name": name, "dtype": dtype, "shape": shape, "offset": offset})
-        offset += arr.nbytes
-    header = dict(meta)
-    header.update({"format": "polygon-kit-bars", "version": 1, "rows": n, "arrays": layout,
-                   "payload_bytes": offset, "checksum": "sum64:%016x" % _sum64(payload)})
-    # data_offset depends on the header length, which depends on data_offset: iterate to a fixed point
-    data_offset = _ALIGN
-    while True:
-        header["data_offset"] = data_offset
-        raw = json.dumps(header, separators=(",", ":"), sort_keys=True).encode("utf-8")
-        need = len(_MAGIC) + _PREFIX.size + len(raw)
-        if need <= data_offset:
-            break
-        data_offset = need + (-need) % _ALIGN
-    prefix = _MAGIC + _PREFIX.pack(len(raw), zlib.crc32(raw)) + raw
-    return [prefix + b"\x00" * (data_offset - len(prefix))] + payload
-
-
-def _native_read(path: str, header_only: bool) -> _Part:
-    with open(path, "rb", buffering=0) as fh:
-        st = os.fstat(fh.fileno())
-        head = fh.read(_HEADER_PROBE)
-        if len(head) < len(_MAGIC) + _PREFIX.size or head[: len(_MAGIC)] != _MAGIC:
-            raise _CorruptFile("bad magic or too short")
-        hlen, hcrc = _PREFIX.unpack_from(head, len(_MAGIC))
-        start = len(_MAGIC) + _PREFIX.size
-        raw = head[start:start + hlen]
-        if len(raw) < hlen:
-            raw += fh.read(hlen - len(raw))
-        if len(raw) != hlen or zlib.crc32(raw) != hcrc:
-            raise _CorruptFile("header checksum mismatch")
-        try:
-            header = json.loads(raw.decode("utf-8"))
-            data_offset = int(header["data_offset"])
-            payload_bytes = int(header["payload_bytes"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise _CorruptFile("unreadable header: %s" % exc) from None
-        if st.st_size != data_offset + payload_bytes:
-            raise _CorruptFile("length %d, expected %d (truncated?)" % (st.st_size, data_offset + payload_bytes))
-        stat = (st.st_ino, st.st_mtime_ns)
-        if header_only:
-            return _Part(header, None, path, stat)
-        buf = np.empty(payload_bytes, np.uint8)
-        have = len(head) - data_offset
-        if have > 0:
-            take = min(have, payload_bytes)
-            buf[:take] = np.frombuffer(head, np.uint8, take, data_offset)
-        else:
-            take = 0
-            fh.seek(data_offset)
-        view = memoryview(buf)[take:]
-        while take < payload_bytes:
-            got = fh.readinto(view)
-            if not got:
-                raise _CorruptFile("short read")
-            take += got
-            view = view[got:]
-    try:
-        expected = header["checksum"]
-        if expected != "sum64:%016x" % _sum64([buf]):
-            raise _CorruptFile("payload checksum mismatch")
-        arrays = {}
-        for spec in header["arrays"]:
-            dtype = np.dtype(spec["dtype"])
-            count = 1
-            for dim in spec["shape"]:
-                count *= int(dim)
-            arr = buf[spec["offset"]:spec["offset"] + count * dtype.itemsize].view(dtype).reshape(spec["shape"])
-            arrays[spec["name"]] = arr if dtype.isnative else arr.astype(dtype.newbyteorder("="))
-        n = int(header["rows"])
-        bars = BarArrays(arrays["t_ns"], arrays["values"], arrays["transactions"],
-                         arrays["tx_mask"][:n].view(np.bool_))
-    except (KeyError, ValueError, TypeError) as exc:
-        raise _CorruptFile("inconsistent layout: %s" % exc) from None
-    return _Part(header, bars, path, stat)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# parquet format
-
-def _require_pyarrow():
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise CacheError("format 'parquet' needs pyarrow: pip install 'polygon-kit[parquet]'") from None
-    return pa, pq
-
-
-def _arrow_table(arrays: BarArrays, tz: str, metadata: Optional[Dict[bytes, bytes]] = None):
-    pa, _ = _require_pyarrow()
-    cols = {"timestamp": pa.array(arrays.t_ns, type=pa.int64()).cast(pa.timestamp("ns", tz=tz))}
-    for i, name in enumerate(("open", "high", "low", "close", "volume", "vwap")):
-        cols[name] = pa.array(arrays.values[i], type=pa.float64())
-    cols["transactions"] = pa.array(arrays.transactions, type=pa.int64(), mask=np.asarray(arrays.tx_mask, bool))
-    table = pa.table(cols)
-    return table.replace_schema_metadata(metadata) if metadata else table
-
-
-def _parquet_write(path: str, arrays: BarArrays, meta: Dict[str, Any]) -> None:
-    _, pq = _require_pyarrow()
-    header = dict(meta, format="polygon-kit-bars", version=1, rows=arrays.rows)
-    table = _arrow_table(arrays, "UTC", {_PARQUET_META_KEY: json.dumps(header, sort_keys=True).encode("utf-8")})
-    pq.write_table(table, path)
-
-
-def _parquet_read(path: str, header_only: bool) -> _Part:
-    pa, pq = _require_pyarrow()
-    st = os.stat(path)
-    try:
-        if header_only:
-            schema = pq.read_schema(path)
-            table = None
-        else:
-            table = pq.read_table(path)
-            schema = table.schema
-        header = json.loads((schema.metadata or {})[_PARQUET_META_KEY].decode("utf-8"))
-    except (pa.ArrowException, OSError, KeyError, ValueError) as exc:
-        raise _CorruptFile("unreadable parquet file: %s" % exc) from None
-    bars = None
-    if table is not None:
-        if table.num_rows != int(header.get("rows", -1)):
-            raise _CorruptFile("row count does not match the header")
-        t_ns = table.column("timestamp").cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64()).to_numpy()
-        values = np.empty((6, table.num_rows), np.float64)
-        for i, name in enumerate(("open", "high", "low", "close", "volume", "vwap")):
-            values[i] = table.column(name).to_numpy()
-        tx_col = table.column("transactions")
-        mask = np.asarray(tx_col.is_null().to_numpy(zero_copy_only=False), dtype=np.bool_)
-        tx = np.asarray(tx_col.fill_null(0).to_numpy(), dtype=np.int64)
-        bars = BarArrays(np.asarray(t_ns, np.int64), values, tx, mask)
-    return _Part(header, bars, path, (st.st_ino, st.st_mtime_ns))
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# locks
-
-_KEY_LOCKS: Dict[str, threading.RLock] = {}
-_KEY_LOCKS_GUARD = threading.Lock()
-
-
-def _thread_lock(path: str) -> threading.RLock:
-    with _KEY_LOCKS_GUARD:
-        lock = _KEY_LOCKS.get(path)
-        if lock is None:
-            lock = _KEY_LOCKS[path] = threading.RLock()
-        return lock
-
-
-class _KeyLock:
-    """Thread lock + OS file lock on ``<key dir>/.lock``, re-entrant within a thread (no OS lock where
-    neither fcntl nor msvcrt exists)."""
-
-    _held: Dict[str, List[Any]] = {}  # path -> [depth, file handle]; only touched by the RLock's owner
-
-    def __init__(self, directory: str) -> None:
-        self.directory = directory
-        self.thread_lock = _thread_lock(directory)
-
-    def __enter__(self) -> "_KeyLock":
-        self.thread_lock.acquire()
-        state = self._held.get(self.directory)
-        if state is not None:
-            state[0] += 1
-            return self
-        fh = None
-        try:
-            os.makedirs(self.directory, exist_ok=True)
-            fh = open(os.path.join(self.directory, ".lock"), "a+b")
-            _os_lock(fh)
-        except OSError as exc:
-            logger.debug("cache: no file lock in %s: %s", self.directory, exc)
-            if fh is not None:
-                fh.close()
-                fh = None
-        self._held[self.directory] = [1, fh]
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        try:
-            state = self._held[self.directory]
-            state[0] -= 1
-            if state[0] == 0:
-                del self._held[self.directory]
-                if state[1] is not None:
-                    try:
-                        _os_unlock(state[1])
-                    finally:
-                        state[1].close()
-        finally:
-            self.thread_lock.release()
-
-
-try:
-    import fcntl
-
-    def _os_lock(fh: Any) -> None:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-
-    def _os_unlock(fh: Any) -> None:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-
-except ImportError:  # pragma: no cover - Windows or exotic platforms
-    try:
-        import msvcrt
-
-        def _os_lock(fh: Any) -> None:
-            fh.seek(0)
-            msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK, 1)
-
-        def _os_unlock(fh: Any) -> None:
-            fh.seek(0)
-            msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
-
-    except ImportError:
-        def _os_lock(fh: Any) -> None:
-            return None
-
-        def _os_unlock(fh: Any) -> None:
-            return None
-
-
-def _fsync_dir(directory: str) -> None:
-    if not hasattr(os, "O_DIRECTORY"):
-        return
-    try:
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-# ---------------------------------------------------------------------------------------------------------------
 
 _MANAGERS: "weakref.WeakSet[StorageManager]" = weakref.WeakSet()
 
@@ -472,7 +131,7 @@ class StorageManager:
         if format not in FORMATS:
             raise InvalidParameterError("unknown cache format %r; allowed: %s" % (format, ", ".join(FORMATS)))
         if format == "parquet":
-            _require_pyarrow()
+            require_pyarrow()
         if cache_dir is None or tz is None:
             from polygon.config import get_config
 
@@ -525,7 +184,7 @@ class StorageManager:
         root = os.path.join(self.cache_dir, "")
         if not os.path.abspath(path).startswith(root):
             raise InvalidSymbolError("invalid symbol %r: it would leave the cache directory" % (symbol,))
-        return _Key(sym, tf, market, path, _partition_kind(tf))
+        return _Key(sym, tf, market, path, partition_kind(tf))
 
     def path_for(self, symbol: str, timeframe: Any) -> str:
         """Return the directory holding ``symbol``/``timeframe`` (it may not exist).
@@ -547,7 +206,7 @@ class StorageManager:
             stem, ext = os.path.splitext(name)
             if name.startswith(".") or ext not in (".pkb", ".parquet"):
                 continue
-            label = _parse_label(stem, key.kind)
+            label = parse_label(stem, key.kind)
             if label is None:
                 continue
             try:
@@ -560,14 +219,15 @@ class StorageManager:
 
     # -- low level reads --------------------------------------------------------------------------------
 
-    def _load(self, key: _Key, path: str, header_only: bool = False) -> Optional[_Part]:
+    def _load(self, key: _Key, path: str, header_only: bool = False) -> Optional[PartFile]:
+        if path.endswith(EXTENSIONS["parquet"]) and not parquet_available():
+            logger.debug("cache: skipping %s: reading parquet needs pyarrow", path)
+            return None
         try:
-            if path.endswith(".parquet"):
-                return _parquet_read(path, header_only)
-            return _native_read(path, header_only)
+            return read_part(path, header_only)
         except FileNotFoundError:
             return None
-        except _CorruptFile as exc:
+        except CacheError as exc:
             self._quarantine(key, path, str(exc))
             return None
         except OSError as exc:
@@ -579,25 +239,22 @@ class StorageManager:
         if not self.writable:
             return
         try:
-            with _KeyLock(key.path):
+            with KeyLock(key.path):
                 # a writer may have replaced the file since it was read: only move it if it is still bad
                 try:
-                    if path.endswith(".parquet"):
-                        _parquet_read(path, False)
-                    else:
-                        _native_read(path, False)
+                    read_part(path, False)
                     return
-                except _CorruptFile:
+                except CacheError:
                     pass
                 os.replace(path, "%s.corrupt-%d" % (path, time.time_ns()))
         except OSError as exc:
             logger.debug("cache: could not quarantine %s: %s", path, exc)
 
     def _read_parts(self, key: _Key, start_ms: Optional[int], end_ms: Optional[int],
-                    header_only: bool = False) -> List[_Part]:
+                    header_only: bool = False) -> List[PartFile]:
         parts = []
         for label, path in self._partition_files(key).items():
-            lo, hi = _label_bounds_ms(label, key.kind)
+            lo, hi = label_bounds_ms(label, key.kind)
             if (end_ms is not None and lo >= end_ms) or (start_ms is not None and hi <= start_ms):
                 continue
             part = self._load(key, path, header_only)
@@ -606,7 +263,7 @@ class StorageManager:
         return parts
 
     @staticmethod
-    def _part_coverage(part: _Part) -> List[Interval]:
+    def _part_coverage(part: PartFile) -> List[Interval]:
         try:
             return cov.from_json(part.header.get("coverage", []))
         except ValueError:
@@ -641,7 +298,7 @@ class StorageManager:
                                      None if e_ms is None else e_ms * 1_000_000)
         covered = cov.add(*[self._part_coverage(p) for p in parts]) if parts else []
         if s_ms is not None or e_ms is not None:
-            covered = cov.clip(covered, -_FAR if s_ms is None else s_ms, _FAR if e_ms is None else e_ms)
+            covered = cov.clip(covered, -FAR_MS if s_ms is None else s_ms, FAR_MS if e_ms is None else e_ms)
         out_tz = tz or (parts[-1].header.get("tz") if parts else None) or self.tz
         frame = arrays_to_frame(arrays, out_tz)
         frame.attrs.update({"symbol": key.symbol, "timeframe": key.timeframe.name, "source": "cache"})
@@ -719,22 +376,22 @@ class StorageManager:
     def _write_arrays(self, key: _Key, arrays: BarArrays, covered: List[Interval], tz: str) -> bool:
         if not self.writable:
             return False
-        labels = _labels_of_ns(arrays.t_ns, key.kind)
+        labels = labels_of_ns(arrays.t_ns, key.kind)
         uniq, first = np.unique(labels, return_index=True)
         bounds = list(first) + [arrays.rows]
         new_parts = {int(lbl): arrays.take(np.arange(bounds[i], bounds[i + 1])) for i, lbl in enumerate(uniq)}
         wanted = set(new_parts)
         for s_ms, e_ms in covered:
-            wanted.update(_labels_of_interval(s_ms, e_ms, key.kind))
+            wanted.update(labels_of_interval(s_ms, e_ms, key.kind))
         if not wanted:
             return True
         try:
-            with _KeyLock(key.path):
+            with KeyLock(key.path):
                 self._remove_stale_temps(key.path)
                 existing = self._partition_files(key)
                 for label in sorted(wanted):
                     self._write_partition(key, label, existing.get(label), new_parts.get(label), covered, tz)
-                _fsync_dir(key.path)
+                fsync_dir(key.path)
         except OSError as exc:
             self._degrade("cache write to %s failed (%s)" % (key.path, exc.strerror or exc))
             return False
@@ -742,7 +399,7 @@ class StorageManager:
 
     def _write_partition(self, key: _Key, label: int, old_path: Optional[str], bars: Optional[BarArrays],
                          covered: List[Interval], tz: str) -> None:
-        lo, hi = _label_bounds_ms(label, key.kind)
+        lo, hi = label_bounds_ms(label, key.kind)
         part_cov = cov.clip(covered, lo, hi)
         old = self._load(key, old_path) if old_path else None
         old_arrays = old.arrays if old is not None and old.arrays is not None else empty_arrays()
@@ -752,23 +409,23 @@ class StorageManager:
             return
         merged = merge_arrays(old_arrays, bars if bars is not None else empty_arrays())
         meta = {
-            "symbol": key.symbol, "timeframe": key.timeframe.name, "partition": _label_name(label, key.kind),
+            "symbol": key.symbol, "timeframe": key.timeframe.name, "partition": label_name(label, key.kind),
             "tz": tz, "coverage": cov.to_json(merged_cov),
             "first_ns": int(merged.t_ns[0]) if merged.rows else None,
             "last_ns": int(merged.t_ns[-1]) if merged.rows else None,
             "written_at": _dt.datetime.now(_dt.timezone.utc).isoformat(),
         }
-        name = _label_name(label, key.kind) + _EXT[self.format]
+        name = label_name(label, key.kind) + EXTENSIONS[self.format]
         final = os.path.join(key.path, name)
         tmp = os.path.join(key.path, ".%s.tmp-%d-%d" % (name, os.getpid(), threading.get_ident()))
         try:
             if self.format == "parquet":
-                _parquet_write(tmp, merged, meta)
+                parquet_write(tmp, merged, meta)
                 with open(tmp, "rb+") as fh:
                     os.fsync(fh.fileno())
             else:
                 with open(tmp, "wb") as fh:
-                    for chunk in _native_encode(merged, meta):
+                    for chunk in native_encode(merged, meta):
                         data = chunk if isinstance(chunk, bytes) else chunk.reshape(-1).view(np.uint8)
                         if len(data):
                             fh.write(data)
@@ -847,7 +504,7 @@ class StorageManager:
     def _flush_key(self, path: str) -> int:
         if not self._pending:
             return 0
-        with _thread_lock(path):  # keeps flush order == append order per key
+        with thread_lock(path):  # keeps flush order == append order per key
             with self._pending_lock:
                 entry = self._pending.pop(path, None)
             if entry is None:
@@ -998,7 +655,7 @@ class StorageManager:
         for key in keys:
             if not os.path.isdir(key.path):
                 continue
-            with _KeyLock(key.path):
+            with KeyLock(key.path):
                 for entry in self._files(key):
                     if entry.name == ".lock":
                         continue
@@ -1043,7 +700,7 @@ class StorageManager:
         """
         if format not in ("parquet", "feather", "csv"):
             raise InvalidParameterError("unknown export format %r; allowed: parquet, feather, csv" % (format,))
-        pa, _ = _require_pyarrow()
+        pa, _ = require_pyarrow()
         import pyarrow.dataset as ds
 
         if isinstance(symbols, str):
@@ -1061,7 +718,7 @@ class StorageManager:
                 continue
             out_tz = tz_name(frame.index.tz)
             arrays = frame_to_arrays(frame)
-            table = _arrow_table(arrays, out_tz)
+            table = arrow_table(arrays, out_tz)
             table = table.append_column("symbol", pa.array([key.symbol] * arrays.rows, pa.string()))
             table = table.append_column("timeframe", pa.array([tf.name] * arrays.rows, pa.string()))
             table = table.append_column("year", pa.array(frame.index.year.to_numpy(np.int32), pa.int32()))

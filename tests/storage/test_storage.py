@@ -7,13 +7,15 @@ import threading
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import DAY_MS, MINUTE_MS, T0
 
 from polygon.exceptions import InvalidParameterError, InvalidSymbolError
 from polygon.frames import BAR_COLUMNS, empty_bars_frame
 from polygon.storage import StorageManager, get_storage_manager
 
 NY = "America/New_York"
+MINUTE_MS = 60_000
+DAY_MS = 86_400_000
+T0 = 1_672_756_200_000  # Tue 2023-01-03 14:30 UTC = 09:30 New York (the make_bars default start)
 
 
 @pytest.fixture
