@@ -1,0 +1,70 @@
+"""The ``polygon`` console script against the sandbox (subprocesses)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def cli(sandbox, tmp_path):
+    env = dict(os.environ)
+    env.update({
+        "POLYGON_API_KEY": sandbox.api_key, "POLYGON_BASE_URL": sandbox.base_url, "POLYGON_WS_URL": sandbox.ws_url,
+        "POLYGON_CACHE_DIR": str(tmp_path / "cache"), "POLYGON_CONFIG_FILE": os.devnull,
+        "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+    })
+
+    def run(*args, code=0):
+        out = subprocess.run([sys.executable, "-m", "polygon"] + list(args), env=env, cwd=str(tmp_path),
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == code, out.stdout[-2000:] + out.stderr[-3000:]
+        return out
+
+    return run
+
+
+def test_endpoints_table(cli):
+    out = cli("endpoints").stdout
+    assert "get_aggs" in out and "/v2/aggs/ticker/{stocksTicker}/range/{multiplier}/{timespan}/{from}/{to}" in out
+    assert len(out.strip().splitlines()) >= 11
+
+
+def test_fetch_then_cache_list_size_clear(cli):
+    out = cli("fetch", "AAPL", "1day", "--start", "2023-01-01", "--end", "2023-01-31").stdout
+    assert "20 bars, source=api" in out
+    out = cli("fetch", "AAPL", "1day", "--start", "2023-01-01", "--end", "2023-01-31").stdout
+    assert "20 bars, source=cache" in out
+    listing = json.loads(cli("cache", "list", "--json").stdout)
+    assert any(e.get("symbol") == "AAPL" and e.get("timeframe") == "1day" for e in listing)
+    assert "MiB" in cli("cache", "size").stdout
+    cli("cache", "clear", "--symbol", "AAPL")
+    assert json.loads(cli("cache", "list", "--json").stdout) == []
+
+
+def test_fetch_csv(cli, tmp_path):
+    target = tmp_path / "bars.csv"
+    cli("fetch", "MSFT", "1hour", "--start", "2023-01-03", "--end", "2023-01-03", "--csv", str(target))
+    lines = target.read_text().splitlines()
+    assert lines[0].startswith("timestamp,open,high,low,close,volume,vwap,transactions")
+    assert len(lines) > 5
+
+
+def test_validate_table_and_json(cli):
+    out = cli("validate", "AAPL", "5min", "--start", "2023-01-03", "--end", "2023-01-06").stdout
+    assert "AAPL" in out and "excellent" in out.lower()
+    report = json.loads(cli("validate", "AAPL", "5min", "--start", "2023-01-03", "--end", "2023-01-06",
+                            "--json").stdout)
+    assert report["overall_quality"] == "excellent" and report["bar_count"] == 4 * 78
+
+
+def test_bad_input_is_one_line_error(cli):
+    err = cli("fetch", "../etc", "1day", code=2).stderr
+    assert err.startswith("error: invalid symbol") and "Traceback" not in err
+    err = cli("fetch", "AAPL", "1day", "--start", "2023-02-01", "--end", "2023-01-01", code=2).stderr
+    assert "start" in err and "Traceback" not in err
