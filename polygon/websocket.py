@@ -605,14 +605,15 @@ class PolygonWebSocketClient:
     def listen(self, timeout: Optional[float] = None) -> None:
         """Block until :meth:`disconnect` (from anywhere, a callback included) or a fatal error.
 
-        Connects first if needed. In async code ``await client.listen()`` can be cancelled.
+        Connects first if :meth:`connect` was never called; returns at once after :meth:`disconnect`.
+        In async code ``await client.listen()`` can be cancelled.
 
         :param timeout: return after this many seconds even if still connected (bounded runs).
         :raises StreamConnectionError: the stream dropped and the reconnect budget was spent.
         :raises PolygonAuthenticationError: the key was refused on reconnect.
         :raises MaxConnectionsError: the provider refused the connection.
         """
-        if not self._running and self._fatal is None:
+        if self._started_at is None:
             self.connect()
         wait_event(self._done, timeout)
         if self._fatal is not None:

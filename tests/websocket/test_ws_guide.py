@@ -322,3 +322,22 @@ def test_integration_guide_trading_system_pattern(stream_env):
     system = TradingSystem()
     asyncio.run(asyncio.wait_for(system.start(), 30))
     assert system.seen >= 25 and set(system.positions) <= {"AAPL", "MSFT"} and system.positions
+
+
+def test_coroutine_callback_from_plain_code_and_listen_after_disconnect(stream_env):
+    got = Collector(n=10)
+    threads = set()
+
+    async def on_trade(data):
+        threads.add(threading.current_thread().name)
+        got(data)
+
+    client = PolygonWebSocketClient()
+    client.subscribe(["AAPL"], ["T"], on_trade)  # no loop here: runs on the client's own loop thread
+    client.listen(timeout=0.5)  # never connected: listen() connects
+    assert got.wait(15)
+    client.disconnect()
+    assert threads == {"polygon-ws-callbacks"}
+    connections = stream_env.stats()["ws_connections"]
+    client.listen()  # after disconnect: returns at once, no new connection
+    assert stream_env.stats()["ws_connections"] == connections
