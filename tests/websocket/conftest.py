@@ -5,8 +5,9 @@ import pytest
 
 @pytest.fixture
 def stream_sandbox(make_sandbox):
-    """A private sandbox with a steady firehose (so tests never depend on market hours)."""
-    return make_sandbox(stream_rate=2000, max_connections=5)
+    """A private sandbox replaying a past session 30x faster: a market-paced stream of trades, quotes,
+    second and minute bars for any subscribed symbol, whatever the hour the tests run."""
+    return make_sandbox(clock="2024-03-14", speed=30, max_connections=5)
 
 
 @pytest.fixture

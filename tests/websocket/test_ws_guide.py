@@ -178,7 +178,7 @@ def test_multiple_callbacks_per_symbol(stream_env):
 
 
 def test_each_callback_gets_each_event_once(stream_env):
-    seen = Collector(n=200)
+    seen = Collector(n=60)
     with PolygonWebSocketClient() as client:
         client.subscribe(["AAPL"], ["T"], seen, "one")
         client.subscribe(["AAPL", "MSFT"], ["T"], seen, "two")  # same callback, overlapping pair
@@ -341,3 +341,28 @@ def test_coroutine_callback_from_plain_code_and_listen_after_disconnect(stream_e
     connections = stream_env.stats()["ws_connections"]
     client.listen()  # after disconnect: returns at once, no new connection
     assert stream_env.stats()["ws_connections"] == connections
+
+
+def _load_example(name):
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "examples", name)
+    spec = importlib.util.spec_from_file_location(name[:-3], path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_sync_example(stream_env, capsys):
+    status = _load_example("websocket_sync.py").main(1.0)
+    out = capsys.readouterr().out
+    assert "AAPL bid" in out and "latest trades: {" in out
+    assert status["message_count"] > 0 and status["connected"] is True  # status taken inside the with block
+
+
+def test_storage_example_as_in_the_guide(stream_env, capsys):
+    asyncio.run(_load_example("websocket_storage.py").main(2.5))
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if "one-second bars in the cache" in line]
+    assert len(lines) == 2
+    assert all(int(line.split(": ")[1].split()[0]) > 0 for line in lines)
