@@ -615,7 +615,8 @@ class PolygonWebSocketClient:
         """
         if self._started_at is None:
             self.connect()
-        wait_event(self._done, timeout)
+        done = self._done
+        wait_event(done, timeout)
         if self._fatal is not None:
             raise self._fatal
 
@@ -702,8 +703,8 @@ class PolygonWebSocketClient:
     # ---------------------------------------------------------------------------------------------- session
     def _start_session(self) -> None:
         """Reset per-session state and start the dispatcher (lock held)."""
-        self._stop.clear()
-        self._done.clear()
+        self._stop = threading.Event()  # per session: a late stop of an old session never hits this one
+        self._done = threading.Event()
         self._fatal = None
         self._running = True
         self._started_at = self._clock()
@@ -713,6 +714,10 @@ class PolygonWebSocketClient:
         self._dropped_frames_before += self._queue.dropped_frames
         self._queue = _FrameQueue(self.queue_size)
         self._book.routes.plans.clear()  # plans depend on the session's sink
+        for leftover in (self._recorder, self._sink):
+            if leftover is not None:
+                leftover.close()
+        self._recorder = self._sink = None
         if self.record:
             from polygon.stream_journal import FrameRecorder
 
@@ -725,32 +730,36 @@ class PolygonWebSocketClient:
         self._dispatcher.start()
 
     def _end_session(self) -> None:
-        """Stop threads, flush sinks, wake :meth:`listen`. Never joins the calling thread."""
-        self._stop.set()
+        """Stop this session's threads, flush its sinks, wake :meth:`listen`. Never joins the calling thread."""
+        with self._lock:
+            stop, done, q = self._stop, self._done, self._queue
+            reader, dispatcher = self._reader, self._dispatcher
+        stop.set()
         me = threading.current_thread()
-        reader, dispatcher = self._reader, self._dispatcher
         if reader is not None and reader is not me:
             reader.join(self.connect_timeout + 5)
-        self._put_stop()
+        q.put_stop()
         if dispatcher is not None and dispatcher is not me:
             dispatcher.join(10)
             if dispatcher.is_alive():
                 logger.warning("dispatcher still busy in a callback after 10 s; leaving it behind")
+        recorder = sink = None
         with self._lock:
-            self._reader = self._dispatcher = None
-            self._running = False
-            self._connected = self._authenticated = False
-            if self._stopped_at is None:
-                self._stopped_at = self._clock()
-            recorder, self._recorder = self._recorder, None
-            sink, self._sink = self._sink, None
+            if self._stop is stop:  # still the current session (no connect() since)
+                self._reader = self._dispatcher = None
+                self._running = False
+                self._connected = self._authenticated = False
+                if self._stopped_at is None:
+                    self._stopped_at = self._clock()
+                recorder, self._recorder = self._recorder, None
+                sink, self._sink = self._sink, None
         for closable in (recorder, sink):
             if closable is not None:
                 try:
                     closable.close()
                 except Exception:
                     logger.exception("closing %r failed", closable)
-        self._done.set()
+        done.set()
 
     def _fail(self, exc: BaseException) -> None:
         logger.error("stream stopped: %s", exc)
@@ -763,9 +772,6 @@ class PolygonWebSocketClient:
         if ws is not None:
             _abort(ws)
         threading.Thread(target=self._end_session, name="polygon-ws-stop", daemon=True).start()
-
-    def _put_stop(self) -> None:
-        self._queue.put_stop()
 
     def _drain(self, timeout: float = 30.0) -> None:
         deadline = self._clock() + timeout
@@ -864,14 +870,14 @@ class PolygonWebSocketClient:
             # the reader sees the drop; the reconnect restores the book
             logger.info("subscription change not sent (%s); it will be restored on reconnect", exc)
 
-    def _reconnect(self, reason: str) -> bool:
+    def _reconnect(self, reason: str, stop: threading.Event) -> bool:
         """Reconnect with the guide's backoff. ``True`` when the stream is back."""
         with self._lock:
             old, self._ws = self._ws, None
             self._connected = self._authenticated = False
         if old is not None:
             _abort(old)
-        if self._stop.is_set():
+        if stop.is_set():
             return False
         logger.warning("stream dropped (%s); reconnecting", reason)
         last: Optional[BaseException] = None
@@ -881,8 +887,8 @@ class PolygonWebSocketClient:
             if self._sleep is not None:
                 self._sleep(delay)
             else:
-                self._stop.wait(delay)
-            if self._stop.is_set():
+                stop.wait(delay)
+            if stop.is_set():
                 return False
             try:
                 ws = self._open()
@@ -894,7 +900,7 @@ class PolygonWebSocketClient:
                 logger.warning("reconnect attempt %d failed: %s", attempt, exc)
                 continue
             with self._lock:
-                if self._stop.is_set():
+                if stop.is_set():
                     _abort(ws)
                     return False
                 try:
@@ -949,7 +955,7 @@ class PolygonWebSocketClient:
                 if opcode != 8:  # ping / pong keep the link alive
                     continue
                 reason = "server closed the connection"
-            if stop.is_set() or not self._reconnect(reason):
+            if stop.is_set() or not self._reconnect(reason, stop):
                 return
             ws = self._ws
             last_rx = last_ping = clock()
@@ -1097,15 +1103,17 @@ class PolygonWebSocketClient:
                 if bars and self._sink is not None:
                     self._sink.add(bars)
                 if batches:
-                    self._submit_coroutines(batches, inflight)
+                    self._submit_coroutines(batches, inflight, stopped)
             finally:
                 q.done()
 
-    def _submit_coroutines(self, batches: Dict[Any, list], inflight: Dict[Any, Any]) -> None:
+    def _submit_coroutines(
+        self, batches: Dict[Any, list], inflight: Dict[Any, Any], stopped: Callable[[], bool]
+    ) -> None:
         for loop, items in batches.items():
             prev = inflight.get(loop)
             while prev is not None and not prev.done():
-                if self._stop.is_set() or loop.is_closed():
+                if stopped() or loop.is_closed():
                     return
                 concurrent.futures.wait([prev], timeout=0.1)
             coro = _run_batch(items, self._callback_error)

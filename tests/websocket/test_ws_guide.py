@@ -281,11 +281,11 @@ def test_bad_subscriptions_are_refused_locally(stream_env):
 
 
 def test_complete_example_runs_as_written(stream_env):
-    example = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "websocket_guide.py")
-    env = dict(os.environ, STREAM_SECONDS="2", PYTHONPATH=os.getcwd())
-    proc = subprocess.run(
-        [sys.executable, example], env=env, capture_output=True, text=True, timeout=60, cwd=os.getcwd()
-    )
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    example = os.path.join(root, "examples", "websocket_guide.py")
+    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+    env = dict(os.environ, STREAM_SECONDS="2", PYTHONPATH=path)
+    proc = subprocess.run([sys.executable, example], env=env, capture_output=True, text=True, timeout=60, cwd=root)
     out = proc.stdout
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "Connected to Polygon WebSocket" in out

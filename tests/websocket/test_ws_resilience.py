@@ -167,3 +167,18 @@ def test_constructor_rejects_bad_options():
     for kwargs in ({"overflow": "newest"}, {"queue_size": 0}, {"ping_interval": 0}):
         with pytest.raises(PolygonConfigError):
             PolygonWebSocketClient(**kwargs)
+
+
+def test_reconnect_by_hand_after_disconnect_keeps_subscriptions(stream_sandbox, make_client):
+    client = make_client(stream_sandbox.config())
+    trades = Collector(n=3)
+    client.subscribe(["AAPL"], ["T"], trades)
+    for _cycle in range(3):
+        client.connect()
+        assert trades.wait(10)
+        client.disconnect()
+        trades.reached.clear()
+        trades.n = trades.count() + 3
+    status = client.get_status()
+    assert status["subscriptions"] == {"AAPL": ["T"]} and status["running"] is False
+    assert stream_sandbox.stats()["ws_connections"] == 3
