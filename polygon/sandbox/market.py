@@ -11,9 +11,11 @@ close of the last, max high, min low, summed volume and transactions, and vwap f
 price x volume (kept unrounded as ``pv`` so every level agrees).
 """
 
+import collections
 import datetime as _dt
 import functools
 import math
+import threading
 from typing import Dict, NamedTuple, Optional, Tuple
 
 import numpy as np
@@ -105,47 +107,61 @@ class _Day(NamedTuple):
     present: np.ndarray  # bool: the minute had trades
 
 
-def _anchor_log(sec: Security, day_number: float) -> float:
-    """Smooth, random-access log-price level of ``sec`` on day ``day_number`` (days since epoch)."""
+def _anchor_log(sec: Security, day_number: np.ndarray) -> np.ndarray:
+    """Smooth, random-access log-price level of ``sec`` on days ``day_number`` (days since epoch)."""
     seed = stable_seed("anchor", sec.ticker)
     phases = [((seed >> (16 * k)) & 0xFFFF) / 65536.0 * 2 * math.pi for k in range(3)]
-    x = float(day_number)
+    x = np.asarray(day_number, dtype=np.float64)
     return (
         math.log(sec.base_price)
-        + 0.22 * math.sin(2 * math.pi * x / 730.0 + phases[0])
-        + 0.08 * math.sin(2 * math.pi * x / 97.0 + phases[1])
-        + 0.03 * math.sin(2 * math.pi * x / 19.0 + phases[2])
+        + 0.22 * np.sin(2 * math.pi * x / 730.0 + phases[0])
+        + 0.08 * np.sin(2 * math.pi * x / 97.0 + phases[1])
+        + 0.03 * np.sin(2 * math.pi * x / 19.0 + phases[2])
     )
 
 
-def generate_day(sec: Security, day: _dt.date, open_ms: int, close_ms: int, illiquid: bool) -> _Day:
-    """Generate the minute bars of one symbol-day (deterministic; pure function of its inputs)."""
-    regular_n = int((close_ms - open_ms) // MINUTE_MS)
-    total = _PRE_MINUTES + regular_n + _POST_MINUTES
-    rng = np.random.default_rng(stable_seed("day", sec.ticker, day.isoformat()))
-    # Fixed draw order: never reorder or make a draw conditional, or every symbol-day changes.
-    gap, drift_noise = rng.standard_normal(2)
-    steps = rng.standard_normal(total)
-    wicks = np.abs(rng.standard_normal((2, total)))
-    vol_noise = rng.lognormal(0.0, 0.45, total)
-    presence = rng.random(total)
-    size_noise = rng.random()
+def generate_days(sec: Security, days, open_ms: np.ndarray, close_ms: np.ndarray, illiquid: bool):
+    """Generate the minute bars of several symbol-days at once (a list of :class:`_Day`).
 
-    day_number = (day - _dt.date(1970, 1, 1)).days
+    Each day is a row of a 2-D array and uses only its own seeded draws and row-wise operations,
+    so a day's numbers do not depend on which other days share the batch.
+    """
+    k = len(days)
+    regular_n = ((np.asarray(close_ms) - np.asarray(open_ms)) // MINUTE_MS).astype(np.int64)
+    totals = _PRE_MINUTES + regular_n + _POST_MINUTES
+    width = int(totals.max())
+    steps = np.zeros((k, width))
+    wick_hi, wick_lo = np.zeros((k, width)), np.zeros((k, width))
+    vol_noise, presence = np.ones((k, width)), np.ones((k, width))
+    gap, drift_noise, size_noise = np.empty(k), np.empty(k), np.empty(k)
+    for j, day in enumerate(days):
+        total = int(totals[j])
+        rng = np.random.default_rng(stable_seed("day", sec.ticker, day.isoformat()))
+        # Fixed draw order: never reorder or make a draw conditional, or every symbol-day changes.
+        gap[j], drift_noise[j] = rng.standard_normal(2)
+        steps[j, :total] = rng.standard_normal(total)
+        wicks = np.abs(rng.standard_normal((2, total)))
+        wick_hi[j, :total], wick_lo[j, :total] = wicks[0], wicks[1]
+        vol_noise[j, :total] = rng.lognormal(0.0, 0.45, total)
+        presence[j, :total] = rng.random(total)
+        size_noise[j] = rng.random()
+
+    day_number = np.array([(d - _dt.date(1970, 1, 1)).days for d in days], dtype=np.float64)
     log_open = _anchor_log(sec, day_number) + 0.004 * gap
     log_close = _anchor_log(sec, day_number + 1) + 0.011 * drift_noise
 
-    regular = np.zeros(total, dtype=bool)
-    regular[_PRE_MINUTES:_PRE_MINUTES + regular_n] = True
+    pos = np.arange(width)[None, :]
+    regular = (pos >= _PRE_MINUTES) & (pos < (_PRE_MINUTES + regular_n)[:, None])
     sigma = np.where(regular, 0.012 / math.sqrt(390.0), 0.0015 / math.sqrt(60.0))
-    walk = np.cumsum(steps * sigma)
-    walk -= np.arange(1, total + 1) / float(total) * (walk[-1] - (log_close - log_open))
-    close_log = log_open + walk
-    open_log = np.empty(total)
-    open_log[0] = log_open
-    open_log[1:] = close_log[:-1]
-    high_log = np.maximum(open_log, close_log) + wicks[0] * sigma * 0.6
-    low_log = np.minimum(open_log, close_log) - wicks[1] * sigma * 0.6
+    walk = np.cumsum(steps * sigma, axis=1)
+    last = walk[np.arange(k), totals - 1]
+    walk -= (pos + 1) / totals[:, None].astype(np.float64) * (last - (log_close - log_open))[:, None]
+    close_log = log_open[:, None] + walk
+    open_log = np.empty((k, width))
+    open_log[:, 0] = log_open
+    open_log[:, 1:] = close_log[:, :-1]
+    high_log = np.maximum(open_log, close_log) + wick_hi * sigma * 0.6
+    low_log = np.minimum(open_log, close_log) - wick_lo * sigma * 0.6
 
     dec = _decimals(sec.base_price)
     o = _round_prices(np.exp(open_log), dec)
@@ -155,10 +171,10 @@ def generate_day(sec: Security, day: _dt.date, open_ms: int, close_ms: int, illi
     vw = np.clip(np.round((o + h + low + c) / 4.0, 4), low, h)
 
     # U-shaped intraday volume profile; extended hours trade a few percent of that
-    x = (np.arange(total) - _PRE_MINUTES) / max(regular_n - 1, 1)
+    x = (pos - _PRE_MINUTES) / np.maximum(regular_n - 1, 1)[:, None].astype(np.float64)
     profile = np.where(regular, 0.6 + 2.4 * (x - 0.5) ** 2, 0.04)
     v = np.maximum(1, np.round(sec.base_volume / 390.0 * profile * vol_noise)).astype(np.int64)
-    avg_size = 60.0 + 200.0 * size_noise
+    avg_size = (60.0 + 200.0 * size_noise)[:, None]
     n = np.maximum(1, np.round(v / avg_size)).astype(np.int64)
 
     if illiquid:
@@ -167,8 +183,18 @@ def generate_day(sec: Security, day: _dt.date, open_ms: int, close_ms: int, illi
         n = np.maximum(1, n // 50)
     else:
         present = regular | (presence < 0.55)
-    t = (open_ms - _PRE_MINUTES * MINUTE_MS) + np.arange(total, dtype=np.int64) * MINUTE_MS
-    return _Day(t, o, h, low, c, v, vw, n, regular, present)
+    t = (np.asarray(open_ms, dtype=np.int64) - _PRE_MINUTES * MINUTE_MS)[:, None] + pos * MINUTE_MS
+    out = []
+    for j in range(k):
+        m = int(totals[j])
+        out.append(_Day(t[j, :m], o[j, :m], h[j, :m], low[j, :m], c[j, :m], v[j, :m], vw[j, :m], n[j, :m],
+                        regular[j, :m], present[j, :m]))
+    return out
+
+
+def generate_day(sec: Security, day: _dt.date, open_ms: int, close_ms: int, illiquid: bool) -> _Day:
+    """Generate the minute bars of one symbol-day (deterministic; pure function of its inputs)."""
+    return generate_days(sec, [day], np.array([open_ms]), np.array([close_ms]), illiquid)[0]
 
 
 class MarketModel:
@@ -181,15 +207,42 @@ class MarketModel:
     def __init__(self, universe: Universe, extended_hours: bool = False) -> None:
         self.universe = universe
         self.extended_hours = bool(extended_hours)
-        self._day_cache = functools.lru_cache(maxsize=4096)(self._generate)
+        self._days: "collections.OrderedDict[Tuple[str, _dt.date, bool], _Day]" = collections.OrderedDict()
+        self._days_lock = threading.Lock()
         self._rows_cache = functools.lru_cache(maxsize=1024)(self._encode_day)
         self._summary_cache: Dict[Tuple[str, _dt.date, bool, bool, float], Bars] = {}
 
     # -- minute level -----------------------------------------------------------------------
-    def _generate(self, ticker: str, day: _dt.date, illiquid: bool) -> _Day:
-        open_ms, close_ms = sessions.session_bounds(day, day)
+    _MAX_DAYS = 8192
+
+    def _day_cache(self, ticker: str, day: _dt.date, illiquid: bool) -> _Day:
+        key = (ticker, day, illiquid)
+        with self._days_lock:
+            raw = self._days.get(key)
+            if raw is not None:
+                self._days.move_to_end(key)
+                return raw
+        self.prefetch(ticker, [day])
+        with self._days_lock:
+            return self._days[key]
+
+    def prefetch(self, ticker: str, days) -> None:
+        """Generate (in one vectorised batch) the days of ``ticker`` not cached yet."""
+        illiquid = self.universe.is_illiquid(ticker)
+        with self._days_lock:
+            missing = [d for d in days if (ticker, d, illiquid) not in self._days]
+        if not missing:
+            return
         sec = self.universe.get(ticker)
-        return generate_day(sec, day, int(open_ms[0]), int(close_ms[0]), illiquid)
+        for i in range(0, len(missing), 256):
+            chunk = missing[i:i + 256]
+            opens, closes = zip(*[(int(a[0]), int(b[0])) for a, b in (sessions.session_bounds(d, d) for d in chunk)])
+            generated = generate_days(sec, chunk, np.array(opens), np.array(closes), illiquid)
+            with self._days_lock:
+                for day, raw in zip(chunk, generated):
+                    self._days[(ticker, day, illiquid)] = raw
+                while len(self._days) > self._MAX_DAYS:
+                    self._days.popitem(last=False)
 
     def day_minutes(self, ticker: str, day: _dt.date, adjusted: bool = True) -> Bars:
         """Minute bars of one trading day (regular or extended hours per the model's setting)."""
@@ -224,7 +277,9 @@ class MarketModel:
         """Minute bars of every trading day from ``first`` to ``last`` inclusive."""
         if ticker not in self.universe:
             return empty_bars()
-        return concat([self.day_minutes(ticker, d, adjusted) for d in sessions.trading_days(first, last)])
+        days = sessions.trading_days(first, last)
+        self.prefetch(ticker, days)
+        return concat([self.day_minutes(ticker, d, adjusted) for d in days])
 
     # -- day level ---------------------------------------------------------------------------
     def day_bar(self, ticker: str, day: _dt.date, adjusted: bool = True, until_ms: Optional[int] = None) -> Bars:
@@ -250,9 +305,10 @@ class MarketModel:
         if ticker not in self.universe:
             return empty_bars()
         out = []
-        for day in sessions.trading_days(first, last):
-            if until_ms is not None and midnight_ms(day) > until_ms:
-                break
+        days = [d for d in sessions.trading_days(first, last) if until_ms is None or midnight_ms(d) <= until_ms]
+        self.prefetch(ticker, [d for d in days if (ticker, d, adjusted, self.extended_hours,
+                                                   self.universe.illiquid_fraction) not in self._summary_cache])
+        for day in days:
             out.append(self.day_bar(ticker, day, adjusted, until_ms))
         return concat(out)
 

@@ -21,6 +21,7 @@ from typing import Dict, List, Optional, Set, Tuple
 
 from simple_websocket import ConnectionClosed, Server
 from wsproto.events import TextMessage
+from wsproto.utilities import LocalProtocolError
 
 from polygon.sandbox.market import MINUTE_MS
 from polygon.sandbox.state import SandboxState
@@ -42,6 +43,27 @@ _FRAME_EVENTS = 500  # events per frame in market-paced mode
 
 def _status(status: str, message: str) -> Dict[str, str]:
     return {"ev": "status", "status": status, "message": message}
+
+
+class _LockedSocket:
+    """Socket wrapper serialising writes: simple-websocket's reader thread answers pings and close
+    frames on the same socket our session thread streams frames to, and frames must not interleave."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self.write_lock = threading.RLock()
+
+    def send(self, data: bytes) -> int:
+        with self.write_lock:
+            self._sock.sendall(data)
+        return len(data)
+
+    def sendall(self, data: bytes) -> None:
+        with self.write_lock:
+            self._sock.sendall(data)
+
+    def __getattr__(self, name: str):
+        return getattr(self._sock, name)
 
 
 class _MutedSocket:
@@ -70,6 +92,8 @@ class StreamSession:
     def __init__(self, state: SandboxState, ws: Server) -> None:
         self.state = state
         self.ws = ws
+        self._locked = _LockedSocket(ws.sock)
+        ws.sock = self._locked
         self.subs: Set[Tuple[str, str]] = set()
         self.key: Optional[str] = None
         self.frames_sent = 0
@@ -86,11 +110,12 @@ class StreamSession:
         self._check_faults()
         if self.stalled:
             return
-        data = self.ws.ws.send(TextMessage(data=text))
-        try:
-            self.ws.sock.sendall(data)
-        except OSError:
-            raise _Dropped() from None
+        with self._locked.write_lock:  # build and write under one lock: frames never interleave
+            try:
+                data = self.ws.ws.send(TextMessage(data=text))
+                self.ws.sock.sendall(data)
+            except (OSError, LocalProtocolError):  # peer gone, or the close handshake already ran
+                raise _Dropped() from None
         self.frames_sent += 1
         self.state.count_ws(messages=1, events=counted_events)
         self._check_faults()
@@ -377,6 +402,9 @@ def serve_stream(state: SandboxState, environ) -> None:
             state.ws_sessions.discard(session)
         if ws.connected:
             session.close()
+        # let simple-websocket's reader finish the close handshake (it sends the reply to a
+        # client's close frame) before the socket is cut
+        ws.thread.join(timeout=1.0)
         session.abort()
         ws.thread.join(timeout=2.0)
 

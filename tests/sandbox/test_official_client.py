@@ -62,7 +62,7 @@ def test_websocket_client_receives_trades_and_minute_aggs(make_sandbox):
     thread = threading.Thread(target=run)
     thread.start()
     thread.join(30)
-    assert not thread.is_alive() and not errors and done.is_set()
+    assert not thread.is_alive() and not errors and done.is_set(), (errors, [type(m).__name__ for m in received][:5])
     trades = [m for m in received if type(m).__name__ == "EquityTrade"]
     aggs = [m for m in received if type(m).__name__ == "EquityAgg"]
     assert trades[0].symbol == "AAPL" and trades[0].price > 0 and trades[0].size > 0

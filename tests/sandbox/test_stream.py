@@ -170,3 +170,22 @@ def test_stream_rate_firehose(make_sandbox):
     elapsed = time.monotonic() - start
     assert 5000 <= len(events) <= 20000 * elapsed * 1.5 + 2000
     assert {e["ev"] for e in events} <= {"T", "Q"} and all(e["t"] > 1.6e12 for e in events)
+
+
+def test_client_close_gets_a_close_frame_even_mid_stream(make_sandbox):
+    # regression: the session used to cut the socket before simple-websocket sent the close reply,
+    # which the official client took for an abnormal closure (and reconnected)
+    sb = make_sandbox(stream_rate=200000, max_connections=5, **REPLAY)
+    for _ in range(5):
+        ws = connect(sb)
+        subscribe(ws, "T.*")
+        ws.recv()
+        ws.send_close()
+        opcode = None
+        for _ in range(10000):
+            frame = ws.recv_data_frame(control_frame=True)[1]
+            if frame.opcode == websocket.ABNF.OPCODE_CLOSE:
+                opcode = frame.opcode
+                break
+        assert opcode == websocket.ABNF.OPCODE_CLOSE
+        ws.shutdown()
