@@ -142,7 +142,10 @@ def _xnys_year(year: int) -> _Year:
         naive = values.dt.tz_convert("UTC").dt.tz_localize(None)
         return np.asarray(naive.values.astype("datetime64[ms]").astype(np.int64))
 
-    open_ms, close_ms = to_ms("open"), to_ms("close")
+    # exchange-calendars >= 4 names the columns open/close; 3.x used market_open/market_close
+    open_col = "open" if "open" in sched.columns else "market_open"
+    close_col = "close" if "close" in sched.columns else "market_close"
+    open_ms, close_ms = to_ms(open_col), to_ms(close_col)
     weekdays = _weekday_year(year).days
     holiday_days = np.setdiff1d(weekdays, days)
     return _Year(days, open_ms, close_ms, [d for d in holiday_days.tolist()])
