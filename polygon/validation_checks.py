@@ -607,10 +607,11 @@ def analyse_gaps(bars: Bars, ctx: Context) -> GapAnalysis:
         slot_t = slots[keep] * bar_ms + phase
         slot_day = minute_day[keep]
         finished = slot_t + bar_ms <= ctx.now_ms
+        # with instant bounds, only bars wholly inside [start, end] are expected
         if ctx.start_ms is not None:
-            finished &= slot_t + bar_ms > ctx.start_ms
+            finished &= slot_t >= ctx.start_ms
         if ctx.end_ms is not None:
-            finished &= slot_t <= ctx.end_ms
+            finished &= slot_t + bar_ms <= ctx.end_ms + 1
         slot_t, slot_day = slot_t[finished], slot_day[finished]
         t_unique = np.unique(bars.t)
         pos = np.searchsorted(slot_t, t_unique)
