@@ -271,3 +271,16 @@ def test_empty_frame_with_range_reports_the_missing_sessions(make_bars):
     report = summary(make_bars().iloc[:0], start="2024-03-04", end="2024-03-05")
     assert report["expected_bar_count"] == 780 and report["completeness"] == 0.0
     assert finding(report, "missing_sessions")["count"] == 2
+
+
+def test_volume_context_decides_short_gaps(make_bars):
+    df = make_bars("2024-03-04", "2024-03-08")
+    gap = (df.index >= "2024-03-05 11:00") & (df.index < "2024-03-05 11:05")  # 5 bars, plausible run is 3
+    busy = summary(df[~gap])
+    assert finding(busy, "long_gaps")["bars"] == 5 and busy["checks"]["illiquid_gaps"]["status"] == "passed"
+    thin = df.copy()
+    near = (thin.index >= "2024-03-05 10:55") & (thin.index < "2024-03-05 11:10")
+    thin.loc[near, "volume"] = 1.0  # thin trading on both sides: a 5-minute pause is plausible
+    report = summary(thin[~gap])
+    assert report["checks"]["long_gaps"]["status"] == "passed"
+    assert finding(report, "illiquid_gaps")["bars"] == 5 and report["overall_quality"] == "excellent"
