@@ -7,7 +7,9 @@ the two times (the provider counts a request when it *arrives*, which is somewhe
 That makes a free-tier user (5 requests/minute) paginating a long range never see a 429.
 
 Usage is shared per process: :func:`get_shared_limiter` returns one limiter per
-(API key hash, base URL), so counts survive across clients. :func:`get_rate_limit_status`
+(API key hash, base URL), so counts survive across clients.
+A request still in flight keeps its slot until answered, so concurrent threads cannot slip a
+request into a window the provider has not closed yet. :func:`get_rate_limit_status`
 reports the limiter of the default configuration::
 
     {'minute': {'used': 3, 'limit': 5, 'remaining': 2, 'reset_in': 41.2},
@@ -35,33 +37,43 @@ logger = logging.getLogger(__name__)
 MINUTE = 60.0
 DAY = 86400.0
 _LOG_WAIT_OVER = 1.0
+_IN_FLIGHT_POLL = 1.0
 
 
 class _SlidingLog:
     """Exact sliding window: at most ``limit`` slots whose time is within the last ``window`` s.
 
-    A slot's time starts at acquisition and moves to the release time, so the list is not
-    sorted; it never holds more than ``limit`` entries, so scans are cheap.
+    A slot is ``[time, answered]``. While the request is in flight the provider may count it at
+    any moment, so the slot cannot expire; once answered, its time is the answer time. After
+    ``max_in_flight`` seconds an unanswered slot (a caller that never released) is taken as
+    answered then, so a lost token cannot block forever. At most ``limit`` slots are kept.
     """
 
-    def __init__(self, limit: int, window: float) -> None:
+    def __init__(self, limit: int, window: float, max_in_flight: float) -> None:
         self.limit = limit
         self.window = window
-        self.slots: List[List[float]] = []
+        self.max_in_flight = max_in_flight
+        self.slots: List[List[Any]] = []
+
+    def _expiry(self, slot: List[Any]) -> float:
+        return (slot[0] if slot[1] else slot[0] + self.max_in_flight) + self.window
 
     def prune(self, now: float) -> None:
-        horizon = now - self.window
-        if any(slot[0] <= horizon for slot in self.slots):
-            self.slots = [slot for slot in self.slots if slot[0] > horizon]
+        if any(self._expiry(slot) <= now for slot in self.slots):
+            self.slots = [slot for slot in self.slots if self._expiry(slot) > now]
 
-    def wait_time(self, now: float) -> float:
+    def wait_time(self, now: float) -> Tuple[float, bool]:
+        """``(seconds, in_flight)``: how long until a slot frees; ``in_flight`` when that depends on
+        a request still in flight (its answer, signalled by release, may free it sooner)."""
         self.prune(now)
         if len(self.slots) < self.limit:
-            return 0.0
-        return min(slot[0] for slot in self.slots) + self.window - now
+            return 0.0, False
+        first = min(self.slots, key=self._expiry)
+        in_flight = not first[1] and now < first[0] + self.max_in_flight
+        return self._expiry(first) - now, in_flight
 
-    def add(self, now: float) -> List[float]:
-        slot = [now]
+    def add(self, now: float) -> List[Any]:
+        slot = [now, False]
         self.slots.append(slot)
         return slot
 
@@ -73,7 +85,8 @@ class _SlidingLog:
         self.prune(now)
         if not self.slots:
             return 0.0
-        return max(0.0, min(slot[0] for slot in self.slots) + self.window - now)
+        # an unanswered request counts as if answered now
+        return max(0.0, min(slot[0] if slot[1] else now for slot in self.slots) + self.window - now)
 
 
 class _BucketWindow:
@@ -126,8 +139,8 @@ class RateLimiter:
     :param per_second: optional cap per rolling second (paid plans).
     :param clock: monotonic clock (injectable for tests).
     :param sleep: sleep function (injectable for tests).
-    :param minute_window: length of the "minute" window in seconds (tests against a sandbox with a
-        short window shorten it; 60 otherwise).
+    :param minute_window: length of the "minute" window in seconds (60; shorter for tests).
+    :param max_in_flight: seconds after which a request never released counts as answered.
     """
 
     def __init__(
@@ -138,6 +151,7 @@ class RateLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         minute_window: float = MINUTE,
+        max_in_flight: float = 300.0,
     ) -> None:
         if minute_window <= 0:
             raise ValueError("minute_window must be positive seconds")
@@ -145,6 +159,8 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._max_in_flight = float(max_in_flight)
         self._blocked_until = 0.0
         self.configure(per_minute, per_day, per_second)
 
@@ -162,7 +178,10 @@ class RateLimiter:
             minute_limit = int(per_minute) if per_minute else None
             # the minute window is exact when limited; counting buckets otherwise (only for status)
             span = self._minute_window
-            minute: Any = _SlidingLog(minute_limit, span) if minute_limit else _BucketWindow(None, span, 60)
+            if minute_limit:
+                minute: Any = _SlidingLog(minute_limit, span, self._max_in_flight)
+            else:
+                minute = _BucketWindow(None, span, 60)
             if isinstance(old_minute, _SlidingLog) and isinstance(minute, _SlidingLog):
                 old_minute.prune(now)
                 minute.slots = old_minute.slots[-minute.limit:]
@@ -179,20 +198,22 @@ class RateLimiter:
             if per_second:
                 # a fractional rate (0.5/s) becomes 1 request per 2 s
                 count, window = (int(per_second), 1.0) if per_second >= 1 else (1, 1.0 / per_second)
-                self._second: Optional[_SlidingLog] = _SlidingLog(count, window)
+                self._second: Optional[_SlidingLog] = _SlidingLog(count, window, self._max_in_flight)
             else:
                 self._second = None
             self.per_minute = minute_limit
             self.per_day = day.limit
             self.per_second = per_second or None
 
-    def _wait_locked(self, now: float) -> Tuple[float, str]:
-        waits = [(self._blocked_until - now, "the provider's Retry-After")]
+    def _wait_locked(self, now: float) -> Tuple[float, str, bool]:
+        waits = [(self._blocked_until - now, "the provider's Retry-After", False)]
         if isinstance(self._minute, _SlidingLog):
-            waits.append((self._minute.wait_time(now), "the per-minute limit (%d/min)" % self._minute.limit))
-        waits.append((self._day.wait_time(now), "the per-day limit (%s/day)" % self._day.limit))
+            wait, in_flight = self._minute.wait_time(now)
+            waits.append((wait, "the per-minute limit (%d/min)" % self._minute.limit, in_flight))
+        waits.append((self._day.wait_time(now), "the per-day limit (%s/day)" % self._day.limit, False))
         if self._second is not None:
-            waits.append((self._second.wait_time(now), "the per-second limit (%s/s)" % self.per_second))
+            wait, in_flight = self._second.wait_time(now)
+            waits.append((wait, "the per-second limit (%s/s)" % self.per_second, in_flight))
         return max(waits)
 
     def acquire(self, timeout: Optional[float] = None) -> Any:
@@ -203,16 +224,29 @@ class RateLimiter:
         :raises PolygonRateLimitError: when the wait would exceed ``timeout`` (nothing is counted).
         """
         start = self._clock()
+        real_deadline = None if timeout is None else time.monotonic() + timeout
         logged = False
-        for _ in range(1000000):  # bounded: every pass sleeps until a window moves on
-            with self._lock:
+        for _ in range(1000000):  # bounded: every pass waits for a window to move on or a release
+            with self._cond:
                 now = self._clock()
-                wait, reason = self._wait_locked(now)
+                wait, reason, in_flight = self._wait_locked(now)
                 if wait <= 0:
                     minute_slot = self._minute.add(now)
                     second_slot = self._second.add(now) if self._second is not None else None
                     self._day.add(now)
                     return (minute_slot, second_slot)
+                if in_flight:
+                    # every slot of the window belongs to a request still in flight: wait for an
+                    # answer (release() notifies), in real time
+                    if real_deadline is not None and time.monotonic() >= real_deadline:
+                        raise PolygonRateLimitError(
+                            "local rate limit: %s is used by requests still in flight after the %.1fs timeout"
+                            % (reason, timeout)
+                        )
+                    pause = _IN_FLIGHT_POLL if real_deadline is None else min(
+                        _IN_FLIGHT_POLL, max(0.0, real_deadline - time.monotonic()))
+                    self._cond.wait(pause)
+                    continue
             if timeout is not None and (now - start) + wait > timeout:
                 raise PolygonRateLimitError(
                     "local rate limit: waiting for %s would take %.1fs, over the %.1fs timeout"
@@ -229,11 +263,13 @@ class RateLimiter:
         """Mark the request of ``token`` as answered: its slots count from now."""
         if not token:
             return
-        with self._lock:
+        with self._cond:
             now = self._clock()
             for slot in token:
-                if slot is not None and slot[0] < now:
-                    slot[0] = now
+                if slot is not None and not slot[1]:
+                    slot[0] = max(slot[0], now)
+                    slot[1] = True
+            self._cond.notify_all()
 
     def block_for(self, seconds: float) -> None:
         """Hold every caller for ``seconds`` (the provider answered 429 with ``Retry-After``)."""

@@ -402,3 +402,17 @@ def test_tls_failure_is_not_retried(sandbox, fake_clock):
         client.get_market_status()
     assert fake_clock.sleeps == [] and info.value.attempts == 1
     assert sandbox.api_key not in str(info.value)
+
+
+def test_sixteen_threads_on_free_tier_see_no_429(make_sandbox, sandbox_on_fake_clock):
+    clock = sandbox_on_fake_clock
+    sb = make_sandbox(rate_limit_per_minute=5)
+    limiter = RateLimiter(per_minute=5, clock=clock, sleep=clock.sleep)
+    with PolygonClient(config=sb.config(max_retries=0, max_workers=16), rate_limiter=limiter,
+                       sleep=clock.sleep) as client:
+        with ThreadPoolExecutor(16) as pool:
+            results = list(pool.map(lambda _: client.get_previous_close("MSFT"), range(16)))
+    assert len(results) == 16 and all(r.results for r in results)
+    counts = sb.stats()["status_counts"]
+    assert counts.get(429, counts.get("429", 0)) == 0
+    assert sb.stats()["requests_total"] == 16

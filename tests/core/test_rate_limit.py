@@ -2,6 +2,8 @@ import logging
 import threading
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from polygon.config import PolygonConfig
 from polygon.exceptions import PolygonRateLimitError
@@ -10,6 +12,11 @@ from polygon.rate_limit import RateLimiter, get_rate_limit_status, get_shared_li
 
 def make(clock, **kw):
     return RateLimiter(clock=clock, sleep=clock.sleep, **kw), clock
+
+
+def take(limiter):
+    """One request answered at once."""
+    limiter.release(limiter.acquire())
 
 
 def test_free_tier_five_per_minute_never_six_in_a_window(fake_clock):
@@ -30,14 +37,14 @@ def test_slot_counts_from_release_time(fake_clock):
     token = limiter.acquire()
     clock.advance(10)  # slow response: the provider may have counted it late
     limiter.release(token)
-    limiter.acquire()
+    take(limiter)
     assert clock.now == pytest.approx(1000.0 + 10 + 60)
 
 
 def test_timeout_raises_without_counting(fake_clock):
     limiter, clock = make(fake_clock, per_minute=2)
-    limiter.acquire()
-    limiter.acquire()
+    take(limiter)
+    take(limiter)
     with pytest.raises(PolygonRateLimitError) as info:
         limiter.acquire(timeout=5)
     assert info.value.retry_after == pytest.approx(60.0)
@@ -48,7 +55,7 @@ def test_timeout_raises_without_counting(fake_clock):
 def test_status_shape_and_values(fake_clock):
     limiter, clock = make(fake_clock, per_minute=5, per_day=100)
     for _ in range(3):
-        limiter.acquire()
+        take(limiter)
     clock.advance(20)
     status = limiter.status()
     assert set(status) == {"minute", "daily"}
@@ -64,7 +71,7 @@ def test_status_shape_and_values(fake_clock):
 def test_unlimited_reports_none_but_counts(fake_clock):
     limiter, _ = make(fake_clock)
     for _ in range(4):
-        limiter.acquire()
+        take(limiter)
     status = limiter.status()
     assert status["minute"]["limit"] is None and status["minute"]["remaining"] is None
     assert status["minute"]["used"] == 4 and status["daily"]["used"] == 4
@@ -73,42 +80,42 @@ def test_unlimited_reports_none_but_counts(fake_clock):
 def test_daily_window_blocks_until_a_day_has_passed(fake_clock):
     limiter, clock = make(fake_clock, per_day=3)
     for _ in range(3):
-        limiter.acquire()
-    limiter.acquire()
+        take(limiter)
+    take(limiter)
     assert 86400 <= clock.now - 1000.0 <= 86400 + 61
 
 
 def test_per_second_cap(fake_clock):
     limiter, clock = make(fake_clock, per_second=2)
     for _ in range(6):
-        limiter.acquire()
+        take(limiter)
     assert clock.now - 1000.0 == pytest.approx(2.0)
     start = clock.now
     slow, _ = make(fake_clock, per_second=0.5)
-    slow.acquire()
-    slow.acquire()
+    take(slow)
+    take(slow)
     assert clock.now - start == pytest.approx(2.0)
 
 
 def test_block_for_holds_everyone(fake_clock):
     limiter, clock = make(fake_clock)
     limiter.block_for(7)
-    limiter.acquire()
+    take(limiter)
     assert clock.now - 1000.0 == pytest.approx(7.0)
 
 
 def test_logs_at_info_when_waiting_over_a_second(fake_clock, caplog):
     limiter, _ = make(fake_clock, per_minute=1)
-    limiter.acquire()
+    take(limiter)
     with caplog.at_level(logging.INFO, logger="polygon.rate_limit"):
-        limiter.acquire()
+        take(limiter)
     assert any("per-minute" in r.getMessage() for r in caplog.records)
 
 
 def test_reconfigure_keeps_usage(fake_clock):
     limiter, _ = make(fake_clock, per_minute=5)
-    limiter.acquire()
-    limiter.acquire()
+    take(limiter)
+    take(limiter)
     limiter.configure(per_minute=10)
     assert limiter.status()["minute"] == {"used": 2, "limit": 10, "remaining": 8, "reset_in": 60.0}
 
@@ -140,7 +147,7 @@ def test_shared_registry_survives_across_clients():
     reset_shared_limiters()
     cfg = PolygonConfig(api_key="k1", base_url="http://127.0.0.1:9", rate_limit_per_minute=5)
     a = get_shared_limiter(cfg)
-    a.acquire()
+    take(a)
     assert get_shared_limiter(cfg.replace()) is a
     assert get_shared_limiter(cfg.replace(api_key="k2")) is not a
     assert get_rate_limit_status(cfg)["minute"]["used"] == 1
@@ -154,3 +161,59 @@ def test_module_status_for_default_config(monkeypatch):
     assert status["minute"] == {"used": 0, "limit": 5, "remaining": 5, "reset_in": 0.0}
     assert status["daily"]["limit"] is None
     reset_shared_limiters()
+
+
+@given(
+    limit=st.integers(1, 6),
+    steps=st.lists(st.tuples(st.floats(0, 90), st.floats(0, 5)), min_size=1, max_size=40),
+)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_property_never_more_than_limit_in_any_window(fake_clock, limit, steps):
+    clock = type(fake_clock)()  # a fresh clock per example
+    limiter = RateLimiter(per_minute=limit, clock=clock, sleep=clock.sleep)
+    sent = []  # (acquired, released)
+    for gap, duration in steps:
+        clock.advance(gap)
+        token = limiter.acquire()
+        start = clock()
+        clock.advance(duration)
+        limiter.release(token)
+        sent.append((start, clock()))
+    # the provider counts a request somewhere in [acquired, released]: even in the worst case
+    # (earliest arrival for the later request, latest for the earlier) no window holds limit + 1
+    for i in range(len(sent) - limit):
+        assert sent[i + limit][0] - sent[i][1] >= 60.0 - 1e-9
+
+
+def test_in_flight_request_keeps_its_slot(fake_clock):
+    limiter, clock = make(fake_clock, per_minute=1)
+    token = limiter.acquire()  # in flight: the provider may count it at any moment
+    clock.advance(100)  # time passes, still no answer
+    got = threading.Event()
+
+    def second():
+        limiter.release(limiter.acquire())
+        got.set()
+
+    worker = threading.Thread(target=second)
+    worker.start()
+    assert not got.wait(0.2)  # blocked although a (fake) minute has passed
+    limiter.release(token)  # answered at t=1100: the slot runs to 1160
+    assert got.wait(5)
+    worker.join(5)
+    assert clock.now == pytest.approx(1160.0)
+
+
+def test_lost_token_does_not_block_forever(fake_clock):
+    limiter, clock = make(fake_clock, per_minute=1, max_in_flight=30)
+    limiter.acquire()  # never released
+    clock.advance(30)  # past max_in_flight: taken as answered at t=1030, so free at 1090
+    take(limiter)
+    assert clock.now == pytest.approx(1000.0 + 30 + 60)
+
+
+def test_in_flight_wait_honours_timeout(fake_clock):
+    limiter, _ = make(fake_clock, per_minute=1)
+    limiter.acquire()
+    with pytest.raises(PolygonRateLimitError, match="in flight"):
+        limiter.acquire(timeout=0.05)
