@@ -144,10 +144,15 @@ def columns_from_pages(pages: Any) -> Dict[str, np.ndarray]:
 
 
 def _merge_pages(pages: List[Any]) -> Any:
-    """One response body from several pages: results concatenated, counts updated, no next_url."""
+    """One response body from several pages: results concatenated, counts updated, no next_url.
+
+    ``results`` is always a list (empty when the provider sent none).
+    """
     first = pages[0]
-    if len(pages) == 1 or not isinstance(first, dict):
+    if not isinstance(first, dict):
         return first
+    if len(pages) == 1:
+        return first if first.get("results") is not None else dict(first, results=[])
     merged = dict(first)
     results: List[Any] = []
     for page in pages:

@@ -416,3 +416,12 @@ def test_sixteen_threads_on_free_tier_see_no_429(make_sandbox, sandbox_on_fake_c
     counts = sb.stats()["status_counts"]
     assert counts.get(429, counts.get("429", 0)) == 0
     assert sb.stats()["requests_total"] == 16
+
+
+def test_empty_range_gives_empty_results_not_none(sandbox, client_for):
+    client = client_for(sandbox)
+    weekend = client.get_aggs("AAPL", 1, "minute", "2024-03-09", "2024-03-10")
+    assert weekend.results == []
+    cols = client.get_bars_columns("AAPL", "1min", "2024-03-09", "2024-03-10")
+    assert all(len(v) == 0 for v in cols.values()) and cols["t"].dtype == np.int64
+    assert client.get_bars("AAPL", "1min", "2024-03-09", "2024-03-10").empty
