@@ -7,8 +7,9 @@ Subcommands::
     polygon sandbox [--port 8765 ...]       run the offline emulator of the provider
     polygon demo [--no-stream]              the main job, against an embedded sandbox
     polygon fetch SYMBOL TIMEFRAME [--start D --end D] [--csv PATH]
-    polygon cache list|size|clear [--symbol S] [--timeframe TF]
-    polygon validate SYMBOL TIMEFRAME [--start D --end D] [--json]
+    polygon cache list|size|info|export|clear [--symbol S] [--timeframe TF] [--path P --format F]
+    polygon validate SYMBOL TIMEFRAME [--start D --end D] [--extended-hours] [--json]
+    polygon validate-symbol SYMBOL [--json]
 
 Errors from the library are shown as one line on stderr with exit code 2 (bad input) or 1.
 """
@@ -83,8 +84,18 @@ def _cmd_cache(args: argparse.Namespace) -> int:
             for entry in entries:
                 print("  ".join("%s=%s" % (k, v) for k, v in entry.items()))
     elif args.action == "size":
-        size = storage.size_on_disk()
+        size = storage.size_on_disk(symbol=args.symbol, timeframe=args.timeframe)
         print("%s: %.1f MiB (%d bytes)" % (storage.cache_dir, size / 2**20, size))
+    elif args.action == "info":
+        if not (args.symbol and args.timeframe):
+            raise InvalidInputError("cache info needs --symbol and --timeframe")
+        print(json.dumps(storage.info(args.symbol, args.timeframe), indent=2, default=str))
+    elif args.action == "export":
+        if not (args.symbol and args.timeframe and args.path):
+            raise InvalidInputError("cache export needs --symbol (comma list), --timeframe and --path")
+        result = storage.export(args.symbol.split(","), args.timeframe, args.path, format=args.format,
+                                start=args.start, end=args.end)
+        print("exported %s to %s" % (result["rows"], result["path"]))
     else:
         removed = storage.clear(symbol=args.symbol, timeframe=args.timeframe)
         print("removed %s" % (removed,))
@@ -95,9 +106,18 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from polygon.validators import format_report, generate_validation_summary
 
     df = _manager().fetch_data(args.symbol, args.timeframe, args.start, args.end)
-    report = generate_validation_summary(df, args.symbol, args.timeframe)
+    extended = True if args.extended_hours else None
+    report = generate_validation_summary(df, args.symbol, args.timeframe, extended_hours=extended)
     print(json.dumps(report, indent=2, default=str) if args.json else format_report(report))
     return 0
+
+
+def _cmd_validate_symbol(args: argparse.Namespace) -> int:
+    from polygon.validators import format_report, validate_symbol_detailed
+
+    report = validate_symbol_detailed(args.symbol)
+    print(json.dumps(report, indent=2, default=str) if args.json else format_report(report))
+    return 0 if report.get("valid") else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -132,10 +152,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_fetch)
 
     p = sub.add_parser("cache", help="inspect or clear the file cache")
-    p.add_argument("action", choices=["list", "size", "clear"])
-    p.add_argument("--symbol")
+    p.add_argument("action", choices=["list", "size", "info", "export", "clear"])
+    p.add_argument("--symbol", help="ticker (export: comma-separated list)")
     p.add_argument("--timeframe")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--path", help="export: dataset root directory")
+    p.add_argument("--format", default="parquet", choices=["parquet", "feather", "csv"])
+    p.add_argument("--start")
+    p.add_argument("--end")
     p.set_defaults(func=_cmd_cache)
 
     p = sub.add_parser("validate", help="data-quality report for cached/fetched bars")
@@ -143,8 +167,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("timeframe")
     p.add_argument("--start")
     p.add_argument("--end")
+    p.add_argument("--extended-hours", action="store_true", help="expect 04:00-20:00 bars")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("validate-symbol", help="is this a ticker the provider knows? (with suggestions)")
+    p.add_argument("symbol")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_validate_symbol)
     return parser
 
 

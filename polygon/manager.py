@@ -45,6 +45,16 @@ _DAY_MS = 86_400_000
 _SESSION_MARKETS = ("stocks", "options", "indices")
 
 
+def _has_extended_bars(df: pd.DataFrame, tf: Timeframe) -> bool:
+    """``True`` when intraday bars reach outside 09:30-16:00 New York time (the provider sends pre- and
+    post-market bars for stocks; the sandbox only with its ``extended_hours`` option)."""
+    if not tf.is_intraday or not len(df):
+        return False
+    local = df.index.tz_convert("America/New_York")
+    minutes = local.hour * 60 + local.minute
+    return bool(((minutes < 9 * 60 + 30) | (minutes >= 16 * 60)).any())
+
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -239,7 +249,8 @@ class PolygonDataManager:
         if validate:
             from polygon.validators import validate_bars
 
-            df.attrs["validation"] = validate_bars(df, sym, tf.name, strict=strict)
+            df.attrs["validation"] = validate_bars(df, sym, tf.name, extended_hours=_has_extended_bars(df, tf),
+                                                   strict=strict)
         return df
 
     def _annotate(self, df: pd.DataFrame, sym: str, tf: Timeframe, start_ms: int, end_ms: int, source: str,

@@ -35,7 +35,7 @@ def test_endpoints_table(cli):
     assert len(out.strip().splitlines()) >= 11
 
 
-def test_fetch_then_cache_list_size_clear(cli):
+def test_fetch_then_cache_list_size_info_export_clear(cli, tmp_path):
     out = cli("fetch", "AAPL", "1day", "--start", "2023-01-01", "--end", "2023-01-31").stdout
     assert "20 bars, source=api" in out
     out = cli("fetch", "AAPL", "1day", "--start", "2023-01-01", "--end", "2023-01-31").stdout
@@ -43,6 +43,13 @@ def test_fetch_then_cache_list_size_clear(cli):
     listing = json.loads(cli("cache", "list", "--json").stdout)
     assert any(e.get("symbol") == "AAPL" and e.get("timeframe") == "1day" for e in listing)
     assert "MiB" in cli("cache", "size").stdout
+    info = json.loads(cli("cache", "info", "--symbol", "AAPL", "--timeframe", "1day").stdout)
+    assert info["bars"] == 20 and info["symbol"] == "AAPL"
+    export = tmp_path / "dataset"
+    assert "exported" in cli("cache", "export", "--symbol", "AAPL", "--timeframe", "1day", "--path", str(export)).stdout
+    pyarrow_dataset = pytest.importorskip("pyarrow.dataset")
+    table = pyarrow_dataset.dataset(str(export), partitioning="hive").to_table()
+    assert table.num_rows == 20
     cli("cache", "clear", "--symbol", "AAPL")
     assert json.loads(cli("cache", "list", "--json").stdout) == []
 
@@ -68,3 +75,10 @@ def test_bad_input_is_one_line_error(cli):
     assert err.startswith("error: invalid symbol") and "Traceback" not in err
     err = cli("fetch", "AAPL", "1day", "--start", "2023-02-01", "--end", "2023-01-01", code=2).stderr
     assert "start" in err and "Traceback" not in err
+
+
+def test_validate_symbol(cli):
+    out = cli("validate-symbol", "AAPL", "--json").stdout
+    assert json.loads(out)["valid"] is True
+    report = json.loads(cli("validate-symbol", "APPL", "--json", code=1).stdout)
+    assert report["valid"] is False and report["suggestions"][0]["ticker"] == "AAPL"
