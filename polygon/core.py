@@ -103,9 +103,12 @@ def _column(results: List[dict], key: str, dtype: Any) -> np.ndarray:
     try:
         return np.fromiter(map(itemgetter(key), results), dtype=dtype, count=count)
     except (KeyError, TypeError, ValueError):
-        # a field missing (or null) on some bars: slow path, missing -> NaN
-        values = [row.get(key) for row in results]
-        return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+        pass
+    # a field missing (or null) on some bars: slow path, missing -> NaN
+    try:
+        return np.array([np.nan if v is None else v for v in (row.get(key) for row in results)], dtype=np.float64)
+    except (AttributeError, TypeError, ValueError):
+        raise PolygonResponseError("aggregates page has a malformed bar (field %r)" % key) from None
 
 
 def columns_from_pages(pages: Any) -> Dict[str, np.ndarray]:

@@ -148,6 +148,8 @@ def test_404_is_not_found(sandbox, client_for):
     with pytest.raises(PolygonNotFoundError) as info:
         client.get_ticker_details("ZZZZNOPE")
     assert info.value.status_code == 404
+    assert info.value.request_id and info.value.request_id in str(info.value)
+    assert "/v3/reference/tickers/ZZZZNOPE" in info.value.url
 
 
 def test_unknown_key_is_auth_error_without_the_key(sandbox, fake_clock, caplog):

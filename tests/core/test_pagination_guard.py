@@ -111,3 +111,10 @@ def test_retry_after_http_date_is_honoured(scripted_server, client_on, fake_cloc
     assert "slow down" in str(info.value)
     # every retry waited the server's time (through the limiter's block), not a short backoff
     assert all(25 <= s <= 31 for s in fake_clock.sleeps) and len(fake_clock.sleeps) >= 1
+
+
+@pytest.mark.parametrize("bad_bar", [["not", "a", "dict"], dict(BAR, c="high")])
+def test_malformed_bars_are_errors(scripted_server, client_on, bad_bar):
+    scripted_server.routes[AGGS] = page(None, [BAR, bad_bar])
+    with pytest.raises(PolygonResponseError, match="malformed"):
+        client_on(scripted_server).get_bars_columns("AAPL", "1day", "2024-03-04", "2024-03-08")
