@@ -1,12 +1,13 @@
 """Real-time stream client: :class:`PolygonWebSocketClient` (threaded, sync-first, awaitable).
 
-Threads: a *reader* only receives frames, decodes them (``json.loads``), handles the provider's status
-messages and puts whole frames (lists of events) on a bounded queue; a *dispatcher* normalises each event
-into the guide's dict (``event_type`` 'trade' / 'quote' / 'aggregate', ``symbol``, ``timestamp`` in ms ...)
-and calls the callbacks. User code never runs on the reader, so a slow callback cannot stall the socket.
-The queue is bounded by the number of events it holds (``queue_size``); when full, the oldest frames are
-dropped (``overflow='drop_oldest'``, counted in ``get_status()['dropped_messages']`` and logged) or the
-reader waits (``overflow='block'``, which lets the provider see a slow consumer instead).
+Threads: a *reader* only receives frames, acts on the provider's status messages (the frames that carry
+them are decoded there) and puts whole event frames, still encoded, on a bounded queue; a *dispatcher*
+decodes them (``json.loads``), normalises each event into the guide's dict (``event_type`` 'trade' /
+'quote' / 'aggregate', ``symbol``, ``timestamp`` in ms ...) and calls the callbacks. User code never runs
+on the reader, so a slow callback cannot stall the socket. The queue is bounded by the number of events it
+holds (``queue_size``); when full, the oldest frames are dropped (``overflow='drop_oldest'``, counted in
+``get_status()['dropped_messages']`` and logged) or the reader waits (``overflow='block'``, which lets the
+provider see a slow consumer instead).
 
 **The sync/async rule.** ``connect``, ``disconnect``, ``subscribe``, ``unsubscribe``, ``listen`` and
 ``replay`` are plain blocking methods. Called while an asyncio event loop is running in the current thread
