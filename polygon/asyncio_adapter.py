@@ -21,6 +21,9 @@ _CALLER_LOOP: "contextvars.ContextVar[Optional[asyncio.AbstractEventLoop]]" = co
 _CANCEL: "contextvars.ContextVar[Optional[threading.Event]]" = contextvars.ContextVar("polygon_cancel", default=None)
 
 
+_NEVER = threading.Event()
+
+
 def running_loop() -> Optional[asyncio.AbstractEventLoop]:
     """Return the event loop running in this thread, or ``None``."""
     try:
@@ -45,10 +48,9 @@ def wait_event(event: threading.Event, timeout: Optional[float] = None, poll: fl
 
     :returns: ``True`` if the event is set.
     """
-    cancel = _CANCEL.get()
-    if cancel is None:
-        return event.wait(timeout)
+    cancel = _CANCEL.get() or _NEVER
     remaining = timeout
+    # in slices: a cancelled task frees its thread, and Ctrl+C reaches a waiting main thread promptly
     while not event.is_set() and not cancel.is_set():
         step = poll if remaining is None else min(poll, remaining)
         if step <= 0 or event.wait(step):

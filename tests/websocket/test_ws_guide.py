@@ -366,3 +366,27 @@ def test_storage_example_as_in_the_guide(stream_env, capsys):
     lines = [line for line in out.splitlines() if "one-second bars in the cache" in line]
     assert len(lines) == 2
     assert all(int(line.split(": ")[1].split()[0]) > 0 for line in lines)
+
+
+@pytest.mark.skipif(sys.platform.startswith("win"), reason="POSIX signals")
+def test_ctrl_c_ends_a_plain_listen(stream_env):
+    script = (
+        "import os, signal, threading\n"
+        "from polygon.websocket import PolygonWebSocketClient\n"
+        "client = PolygonWebSocketClient()\n"
+        "client.subscribe(['AAPL'], ['T'], lambda data: None)\n"
+        "client.connect()\n"
+        "threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()\n"
+        "try:\n"
+        "    client.listen()\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted')\n"
+        "finally:\n"
+        "    client.disconnect()\n"
+        "print('running', client.get_status()['running'])\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == ["interrupted", "running", "False"]
