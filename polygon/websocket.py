@@ -403,7 +403,8 @@ class PolygonWebSocketClient:
     :param storage: optional storage manager: A/AM bars are appended to its cache off the reader thread.
     :param market: stream path, ``'stocks'``.
     :param queue_size: events buffered between the reader and the dispatcher (whole frames are queued; the
-        bound is on the events they hold, so memory stays bounded whatever the frame size).
+        bound is on the events they hold, so memory stays bounded whatever the frame size). Under a slow
+        consumer, delivered events are about ``queue_size / arrival rate`` seconds old: smaller is fresher.
     :param overflow: ``'drop_oldest'`` (default; drops are counted and logged) or ``'block'``.
     :param record: path of a file receiving every raw frame with its receive time (JSON lines).
     :param journal: with ``storage``, also append trades/quotes to an append-only journal.
