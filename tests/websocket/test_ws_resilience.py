@@ -182,3 +182,53 @@ def test_reconnect_by_hand_after_disconnect_keeps_subscriptions(stream_sandbox, 
     status = client.get_status()
     assert status["subscriptions"] == {"AAPL": ["T"]} and status["running"] is False
     assert stream_sandbox.stats()["ws_connections"] == 3
+
+
+def test_subscribing_while_reconnecting_is_restored(make_sandbox, make_client):
+    sandbox = make_sandbox(clock="2024-03-14", speed=30, max_connections=2, ws_drop_after_messages=15)
+    msft = Collector(n=5)
+    holder = {}
+
+    def sleep(delay):  # runs on the reader between the drop and the reconnect: the socket is down
+        if "sub" not in holder:
+            holder["sub"] = holder["client"].subscribe(["MSFT"], ["T"], msft)
+            holder["status"] = holder["client"].get_status()
+
+    client = holder["client"] = make_client(sandbox.config(), sleep=sleep)
+    client.subscribe(["AAPL"], ["T"], Collector())
+    client.connect()
+    assert msft.wait(20)
+    assert holder["status"]["connected"] is False  # it really was subscribed while disconnected
+    assert client.get_status()["provider_subscriptions"] == ["T.AAPL", "T.MSFT"]
+
+
+def test_overlapping_named_subscriptions_reach_the_provider_once(stream_sandbox, make_client, tmp_path):
+    import json
+
+    from polygon.stream_journal import iter_recording
+
+    path = str(tmp_path / "frames.jsonl")
+    client = make_client(stream_sandbox.config(), record=path)
+    first, second = Collector(n=5), Collector(n=5)
+    client.subscribe(["AAPL"], ["T"], first, "first")
+    client.connect()
+    client.subscribe(["AAPL", "MSFT"], ["T"], second, "second")
+    assert first.wait(10) and second.wait(10)
+    assert client.unsubscribe(["AAPL"], subscription_id="first") == []  # 'second' still needs T.AAPL
+    before = second.count()
+    assert wait_until(lambda: any(e["symbol"] == "AAPL" for e in second.events[before:]), 10)
+    assert client.unsubscribe(["AAPL"], subscription_id="second") == ["T.AAPL"]
+    msft_before = sum(e["symbol"] == "MSFT" for e in second.events)
+    assert wait_until(lambda: sum(e["symbol"] == "MSFT" for e in second.events) > msft_before + 5, 10)
+    client.disconnect()
+    acks, after_unsub = [], []
+    for _t, raw in iter_recording(path):
+        for msg in json.loads(raw):
+            if msg.get("ev") == "status":
+                acks.append(msg.get("message"))
+            elif acks and acks[-1] == "unsubscribed to: T.AAPL":
+                after_unsub.append(msg)
+    assert acks.count("subscribed to: T.AAPL") == 1  # the second subscription sent only T.MSFT
+    assert acks.count("subscribed to: T.MSFT") == 1
+    assert acks.count("unsubscribed to: T.AAPL") == 1  # only when the last holder left
+    assert after_unsub and not [m for m in after_unsub if m.get("ev") == "T" and m.get("sym") == "AAPL"]
