@@ -10,20 +10,29 @@ class FakeClock:
         self.now = start
         self.sleeps = []
         self._lock = threading.Lock()
+        self._seen = threading.local()
 
     def __call__(self):
         with self._lock:
+            self._seen.now = self.now
             return self.now
 
     def sleep(self, seconds):
+        """Advance to (this thread's last clock reading + seconds), never backwards.
+
+        Threads that read the clock together and then sleep overlap, as in real time, instead
+        of adding their sleeps up.
+        """
         assert seconds >= 0
         with self._lock:
             self.sleeps.append(seconds)
-            self.now += seconds
+            start = getattr(self._seen, "now", self.now)
+            self.now = max(self.now, start + seconds)
 
     def advance(self, seconds):
         with self._lock:
             self.now += seconds
+            self._seen.now = self.now
 
 
 @pytest.fixture
