@@ -16,8 +16,9 @@ Options (all faults off by default), settable at start and later with :meth:`San
 ``latency``, ``rate_limit_per_minute``, ``error_rate``, ``error_burst``, ``error_status``,
 ``truncate_rate``, ``truncate_next``, ``fault_seed``, ``ws_drop_after_messages``,
 ``ws_drop_after_seconds``, ``ws_stall``, ``max_connections`` (default 1), ``auth_timeout``,
-``illiquid_fraction``, ``extended_hours``, ``stream_rate``, ``clock`` (``'realtime'`` or a replay
-date) and ``speed``.
+``illiquid_fraction``, ``extended_hours``, ``stream_rate``, ``clock`` (``'auto'``, the default:
+real time while the market is open and a replay of the last session otherwise, so the stream flows
+at any hour; ``'realtime'``; or a replay date ``'YYYY-MM-DD'``) and ``speed``.
 """
 
 import logging

@@ -42,7 +42,8 @@ def build_parser(prog: str = "python -m polygon.sandbox") -> argparse.ArgumentPa
     p.add_argument("--illiquid-fraction", type=float, help="share of synthetic symbols that rarely trade")
     p.add_argument("--extended-hours", action="store_true", default=None, help="serve 04:00-20:00 bars")
     p.add_argument("--rate", dest="stream_rate", type=float, help="stream this many events per second")
-    p.add_argument("--clock", help="'realtime' (default) or a date YYYY-MM-DD whose session is replayed")
+    p.add_argument("--clock", help="'auto' (default: real time while the market is open, else a replay of the "
+                   "last session), 'realtime', or a date YYYY-MM-DD whose session is replayed")
     p.add_argument("--speed", type=float, help="replay speed factor (default 1)")
     p.add_argument("-v", "--verbose", action="store_true", help="log every request")
     return p

@@ -139,7 +139,7 @@ class SandboxApp:
         return request.host_url.rstrip("/")
 
     def _now(self) -> int:
-        return self.state.clock.now_ms()
+        return self.state.clock.rest_now_ms()
 
     # -- endpoints ----------------------------------------------------------------------------------
     def on_aggs(self, request, rid, ticker, multiplier, timespan, from_, to):

@@ -31,7 +31,7 @@ DEFAULT_OPTIONS: Dict[str, Any] = {
     "illiquid_fraction": 0.1,  # share of synthetic symbols with mostly empty minutes
     "extended_hours": False,  # bars and stream cover 04:00-20:00
     "stream_rate": None,  # events/s firehose instead of the market-paced stream
-    "clock": "realtime",  # or a replay date 'YYYY-MM-DD'
+    "clock": "auto",  # 'realtime', 'auto' (replay the last session while closed) or 'YYYY-MM-DD'
     "speed": 1.0,  # replay speed factor
 }
 _MODEL_OPTIONS = ("illiquid_fraction", "extended_hours")

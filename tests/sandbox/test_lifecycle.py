@@ -33,12 +33,26 @@ def test_custom_key_refuses_the_default_one():
                             timeout=10).status_code == 401
 
 
+_SERVER_THREADS = ("process_request_thread", "polygon-sandbox", "simple_websocket")
+
+
+def server_threads(exclude=()):
+    """Live threads belonging to sandbox servers (other tests' background threads are ignored)."""
+    return [t for t in threading.enumerate()
+            if t not in exclude and any(mark in t.name for mark in _SERVER_THREADS)]
+
+
+def listening(proc):
+    return {c.laddr for c in proc.net_connections(kind="tcp") if c.status == psutil.CONN_LISTEN}
+
+
 def test_hundred_start_stop_cycles_leak_nothing():
     proc = psutil.Process()
     with Sandbox(port=0) as warm:  # first use loads the calendar and the model
         requests.get(warm.base_url + "/v1/marketstatus/now", timeout=10)
-    threads_before = threading.active_count()
+    before = set(threading.enumerate())
     fds_before = proc.num_fds()
+    listening_before = listening(proc)
     for i in range(100):
         sb = Sandbox(port=0)
         sb.start()
@@ -50,9 +64,9 @@ def test_hundred_start_stop_cycles_leak_nothing():
         sb.stop()
         if i % 10 == 0:
             session.close()
-    assert threading.active_count() <= threads_before
+    assert server_threads(exclude=before) == []
     assert proc.num_fds() <= fds_before + 2
-    assert not [c for c in proc.net_connections(kind="tcp") if c.status == psutil.CONN_LISTEN]
+    assert listening(proc) <= listening_before
 
 
 def test_stop_with_open_websockets_leaks_nothing():
@@ -60,7 +74,7 @@ def test_stop_with_open_websockets_leaks_nothing():
 
     import websocket
 
-    threads_before = threading.active_count()
+    before = set(threading.enumerate())
     for _ in range(5):
         sb = Sandbox(port=0, clock="2023-03-01", speed=60, max_connections=3)
         sb.start()
@@ -75,4 +89,4 @@ def test_stop_with_open_websockets_leaks_nothing():
         sb.stop()
         for ws in clients:
             ws.close()
-    assert threading.active_count() <= threads_before
+    assert server_threads(exclude=before) == []
