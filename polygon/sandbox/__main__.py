@@ -49,11 +49,15 @@ def build_parser(prog: str = "python -m polygon.sandbox") -> argparse.ArgumentPa
     return p
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    """Run the sandbox until Ctrl-C; returns the exit status."""
+def main(argv: Optional[List[str]] = None, prog: str = "python -m polygon.sandbox") -> int:
+    """Run the sandbox until Ctrl-C; returns the exit status.
+
+    :param argv: arguments without the program name (default ``sys.argv[1:]``).
+    :param prog: program name shown in ``--help`` (``polygon sandbox`` from the CLI).
+    """
     from polygon.sandbox import DEFAULT_OPTIONS, Sandbox
 
-    args = build_parser().parse_args(argv)
+    args = build_parser(prog).parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     options = {name: value for name, value in vars(args).items() if name in DEFAULT_OPTIONS and value is not None}
