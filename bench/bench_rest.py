@@ -4,7 +4,8 @@
 2. raw baseline: ``requests.get`` + ``json.loads`` of the same pages, nothing else;
 3. the official client: ``massive.RESTClient(...).list_aggs(...)`` + ``pandas.DataFrame``.
 
-Run: ``python bench/bench_rest.py [--repeat 5] [--bars 250000]``. Prints seconds per run and the
+Run: ``python bench/bench_rest.py [--repeat 5] [--bars 250000] [--in-process]``; by default the
+sandbox runs in a child process, as a remote provider would. Prints seconds per run and the
 ratios; targets are ours <= 1.15x raw and official >= 3x ours.
 """
 
@@ -26,6 +27,39 @@ SYMBOL = "AAPL"
 START = "2019-01-02"
 FAR_END = "2025-12-31"
 PAGE = 50000
+
+
+class _Remote:
+    """A sandbox in a child process (the server off this process's GIL, like a remote provider)."""
+
+    def __init__(self):
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        self._parent, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_serve_in_child, args=(child,), daemon=True)
+
+    def __enter__(self):
+        self._proc.start()
+        if not self._parent.poll(60):
+            raise SystemExit("sandbox child did not start")
+        self.base_url, self.api_key = self._parent.recv()
+        return self
+
+    def config(self, **overrides):
+        from polygon.config import PolygonConfig
+
+        return PolygonConfig(api_key=self.api_key, base_url=self.base_url, **overrides)
+
+    def __exit__(self, *exc):
+        self._parent.send("stop")
+        self._proc.join(10)
+
+
+def _serve_in_child(conn):
+    with Sandbox(port=0) as sb:
+        conn.send((sb.base_url, sb.api_key))
+        conn.recv()
 
 
 def raw_pages(base_url, key, from_, to, max_pages):
@@ -100,10 +134,12 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--bars", type=int, default=250000)
     parser.add_argument("--skip-official", action="store_true")
+    parser.add_argument("--in-process", action="store_true",
+                        help="run the sandbox in this process (server threads share the client's GIL)")
     args = parser.parse_args(argv)
     pages_needed = -(-args.bars // PAGE)
 
-    with Sandbox(port=0) as sb:
+    with (Sandbox(port=0) if args.in_process else _Remote()) as sb:
         # find the end timestamp of the first `bars` bars so every method gets the same pages
         pages = raw_pages(sb.base_url, sb.api_key, START, FAR_END, pages_needed)
         bars = [b for p in pages for b in p["results"]][: args.bars]
@@ -127,8 +163,8 @@ def main(argv=None):
         client.close()
         cpu_loads, cpu_ours = client_side_cpu(sb, end_ms, args.repeat)
 
-    print("%d one-minute bars, %d pages of %d, best/median of %d runs" % (
-        args.bars, pages_needed, PAGE, args.repeat))
+    print("%d one-minute bars, %d pages of %d, best/median of %d runs, sandbox %s" % (
+        args.bars, pages_needed, PAGE, args.repeat, "in this process" if args.in_process else "in a child process"))
     for name, (best, median, count) in results.items():
         print("  %-9s best %6.3fs  median %6.3fs  rows %d" % (name, best, median, count))
     print("client-side CPU on the same bytes: json.loads %.3fs, ours (loads + columns + frame) %.3fs = %.3fx" % (
