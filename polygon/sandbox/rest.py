@@ -20,7 +20,7 @@ from polygon.sandbox.faults import RATE_LIMIT_MESSAGE
 from polygon.sandbox.state import SandboxState
 from polygon.sandbox.wire import WireError, error_body, request_id
 
-__all__ = ["SandboxApp", "create_app"]
+__all__ = ["PATH_TEMPLATES", "SandboxApp", "create_app"]
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +39,21 @@ URL_MAP = Map([
     Rule("/stocks", endpoint="stocks_stream", websocket=True),
 ], strict_slashes=False)
 
+#: endpoint -> the provider's path template (the keys of ``stats()['requests']``)
+PATH_TEMPLATES = {
+    "aggs": "/v2/aggs/ticker/{stocksTicker}/range/{multiplier}/{timespan}/{from}/{to}",
+    "previous_close": "/v2/aggs/ticker/{stocksTicker}/prev",
+    "grouped_daily": "/v2/aggs/grouped/locale/us/market/stocks/{date}",
+    "daily_open_close": "/v1/open-close/{stocksTicker}/{date}",
+    "market_status": "/v1/marketstatus/now",
+    "market_holidays": "/v1/marketstatus/upcoming",
+    "tickers": "/v3/reference/tickers",
+    "ticker_details": "/v3/reference/tickers/{ticker}",
+    "last_trade": "/v2/last/trade/{stocksTicker}",
+    "last_quote": "/v2/last/nbbo/{stocksTicker}",
+    "snapshot_ticker": "/v2/snapshot/locale/us/markets/stocks/tickers/{stocksTicker}",
+    "stocks_stream": "/stocks",
+}
 _JSON = "application/json; charset=utf-8"
 
 
@@ -75,7 +90,7 @@ class SandboxApp:
         if rule.endpoint == "stocks_stream":
             return self._stream(request)
         status, body, headers = self._serve(request, rule.endpoint, values, rid)
-        self.state.count_request(rule.rule, status)
+        self.state.count_request(PATH_TEMPLATES[rule.endpoint], status)
         response = Response(body, status=status, content_type=_JSON)
         response.headers["X-Sandbox-Calendar"] = sessions.calendar_source()
         response.headers["X-Request-Id"] = rid

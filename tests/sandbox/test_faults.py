@@ -81,7 +81,7 @@ def test_stats_count_requests_per_path(make_sandbox):
     get(sb)
     get(sb, STATUS)
     stats = sb.stats()
-    assert stats["requests"]["/v2/aggs/ticker/<ticker>/range/<multiplier>/<timespan>/<from_>/<to>"] == 2
+    assert stats["requests"]["/v2/aggs/ticker/{stocksTicker}/range/{multiplier}/{timespan}/{from}/{to}"] == 2
     assert stats["requests"]["/v1/marketstatus/now"] == 1
     assert stats["requests_total"] == 3 and stats["status_counts"] == {200: 3}
     sb.reset_stats()

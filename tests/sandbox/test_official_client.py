@@ -8,12 +8,14 @@ import pytest
 massive = pytest.importorskip("massive")
 from massive import RESTClient, WebSocketClient  # noqa: E402
 
+AGGS_TEMPLATE = "/v2/aggs/ticker/{stocksTicker}/range/{multiplier}/{timespan}/{from}/{to}"
+
 
 def test_rest_client_pages_aggs_and_reads_reference(sandbox):
     client = RESTClient(api_key=sandbox.api_key, base=sandbox.base_url, retries=0)
-    before = sandbox.stats()["requests"].get("/v2/aggs/ticker/<ticker>/range/<multiplier>/<timespan>/<from_>/<to>", 0)
+    before = sandbox.stats()["requests"].get(AGGS_TEMPLATE, 0)
     bars = list(client.list_aggs("AAPL", 1, "day", "2023-01-01", "2023-03-31", limit=10))
-    after = sandbox.stats()["requests"]["/v2/aggs/ticker/<ticker>/range/<multiplier>/<timespan>/<from_>/<to>"]
+    after = sandbox.stats()["requests"][AGGS_TEMPLATE]
     assert len(bars) == 62  # Q1 2023 trading days
     assert after - before == 7  # six full pages and a last one
     stamps = [b.timestamp for b in bars]
