@@ -13,6 +13,7 @@ Against the sandbox:  python -m polygon.sandbox  (prints its URLs), then
 # ruff: noqa: I001  (the guide's code block is kept verbatim, imports included)
 import _thread
 import os
+import signal
 import threading
 
 # ---- the guide's code, unchanged ----------------------------------------------------------------------------
@@ -71,6 +72,8 @@ async def main():
 
 if __name__ == "__main__":
     seconds = float(os.environ.get("STREAM_SECONDS", "5"))
+    # Ctrl+C must work even when started with SIGINT ignored (background jobs, some CI runners).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     # The bounded run: after `seconds`, interrupt the main thread exactly like Ctrl+C would.
     timer = threading.Timer(seconds, _thread.interrupt_main)
     timer.daemon = True

@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -285,7 +286,12 @@ def test_complete_example_runs_as_written(stream_env):
     example = os.path.join(root, "examples", "websocket_guide.py")
     path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
     env = dict(os.environ, STREAM_SECONDS="2", PYTHONPATH=path)
-    proc = subprocess.run([sys.executable, example], env=env, capture_output=True, text=True, timeout=60, cwd=root)
+    # started with SIGINT ignored (as background jobs and some CI runners are): Ctrl+C must still end it
+    ignore_sigint = None if sys.platform.startswith("win") else (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    proc = subprocess.run(
+        [sys.executable, example], env=env, capture_output=True, text=True, timeout=60, cwd=root,
+        preexec_fn=ignore_sigint,
+    )
     out = proc.stdout
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "Connected to Polygon WebSocket" in out
@@ -372,6 +378,7 @@ def test_storage_example_as_in_the_guide(stream_env, capsys):
 def test_ctrl_c_ends_a_plain_listen(stream_env):
     script = (
         "import os, signal, threading\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "from polygon.websocket import PolygonWebSocketClient\n"
         "client = PolygonWebSocketClient()\n"
         "client.subscribe(['AAPL'], ['T'], lambda data: None)\n"
