@@ -85,6 +85,11 @@ def test_bad_query_values_give_400(sandbox, params):
     assert aggs(sandbox, "AAPL", 1, "day", "2023-01-03", "2023-01-06", **params).status_code == 400
 
 
+def test_stream_path_without_upgrade_is_400(sandbox):
+    resp = get(sandbox, "/stocks")
+    assert resp.status_code == 400 and resp.json()["status"] == "ERROR"
+
+
 def test_unknown_path_is_404(sandbox):
     resp = get(sandbox, "/v9/nothing")
     assert resp.status_code == 404 and resp.json()["status"] == "NOT_FOUND"
@@ -220,8 +225,9 @@ def test_bodies_are_byte_identical_across_processes():
     paths = [AGGS % ("AAPL", 1, "minute", "2023-03-01", "2023-03-03") + "?limit=500",
              AGGS % ("ZAB", 1, "day", "2021-01-01", "2021-12-31"),
              "/v3/reference/tickers/TSLA"]
-    outs = [subprocess.run([sys.executable, "-c", _SCRIPT] + paths, capture_output=True, timeout=120, check=True).stdout
-            for _ in range(2)]
+    procs = [subprocess.Popen([sys.executable, "-c", _SCRIPT] + paths, stdout=subprocess.PIPE) for _ in range(2)]
+    outs = [proc.communicate(timeout=120)[0] for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0]
     assert outs[0] == outs[1]
     first = json.loads(outs[0].splitlines()[0])
     assert first["resultsCount"] == 500 and "next_url" in first
