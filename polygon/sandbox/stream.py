@@ -255,6 +255,8 @@ class StreamSession:
                 self._drain(0.1)
                 continue
             due = float(rate) * (time.monotonic() - t0) - sent
+            if due > float(rate) + per_frame:  # a slow reader: drop the backlog instead of bursting later
+                t0, sent, due = time.monotonic() - per_frame / float(rate), 0, per_frame
             if due < per_frame:
                 self._drain(min(0.1, (per_frame - due) / float(rate)))
                 continue
