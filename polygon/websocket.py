@@ -525,12 +525,16 @@ class PolygonWebSocketClient:
             if self._running:
                 return
             self._start_session()
+            stop = self._stop
         try:
             ws = self._open()
         except BaseException:
             self._end_session()
             raise
         with self._lock:
+            if stop.is_set():  # disconnect() while the handshake ran (e.g. a cancelled ``await connect()``)
+                _abort(ws)
+                return
             self._install(ws)
             self._reader = threading.Thread(target=self._read_loop, name="polygon-ws-reader", daemon=True)
             self._reader.start()

@@ -232,3 +232,32 @@ def test_overlapping_named_subscriptions_reach_the_provider_once(stream_sandbox,
     assert acks.count("subscribed to: T.MSFT") == 1
     assert acks.count("unsubscribed to: T.AAPL") == 1  # only when the last holder left
     assert after_unsub and not [m for m in after_unsub if m.get("ev") == "T" and m.get("sym") == "AAPL"]
+
+
+def test_disconnect_during_the_handshake_leaves_no_socket(make_sandbox, make_client):
+    sandbox = make_sandbox(clock="2024-03-14", speed=30, max_connections=1)
+    client = make_client(sandbox.config())
+    import threading
+
+    original = client._await_status
+    in_handshake = threading.Event()
+    release = threading.Event()
+
+    def slow_status(ws, wanted, stage):  # hold the handshake open until disconnect() has run
+        if stage == "auth":
+            in_handshake.set()
+            release.wait(10)
+        return original(ws, wanted, stage)
+
+    client._await_status = slow_status
+    worker = threading.Thread(target=client.connect)
+    worker.start()
+    assert in_handshake.wait(10)
+    client.disconnect()
+    release.set()
+    worker.join(10)
+    assert client.get_status()["running"] is False and client.get_status()["connected"] is False
+    assert wait_until(lambda: sandbox.stats()["ws_active"] == 0, 10)  # the late socket was closed
+    other = make_client(sandbox.config())
+    other.connect()  # the single allowed connection is free again
+    assert other.get_status()["connected"] is True
