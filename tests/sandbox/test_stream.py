@@ -165,10 +165,11 @@ def test_stream_rate_firehose(make_sandbox):
     ws = connect(sb)
     subscribe(ws, "T.*,Q.*")
     start = time.monotonic()
-    events = collect(ws, lambda evs: time.monotonic() - start >= 1.0, seconds=5)
+    events = collect(ws, lambda evs: len(evs) >= 10000, seconds=10)
     ws.close()
     elapsed = time.monotonic() - start
-    assert 5000 <= len(events) <= 20000 * elapsed * 1.5 + 2000
+    assert len(events) >= 10000
+    assert len(events) <= 20000 * elapsed * 1.2 + 2000  # paced, not unthrottled
     assert {e["ev"] for e in events} <= {"T", "Q"} and all(e["t"] > 1.6e12 for e in events)
 
 
