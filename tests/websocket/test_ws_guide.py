@@ -397,3 +397,9 @@ def test_ctrl_c_ends_a_plain_listen(stream_env):
     proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=30)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.split() == ["interrupted", "running", "False"]
+
+
+def test_record_replay_example(stream_env, tmp_path, capsys):
+    live, replayed = _load_example("websocket_record_replay.py").main(1.0, str(tmp_path / "s.jsonl"))
+    assert live and replayed == live
+    assert "replayed: {" in capsys.readouterr().out
