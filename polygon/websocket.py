@@ -583,7 +583,8 @@ class PolygonWebSocketClient:
         with self._lock:
             sub_id, add, remove = self._book.add(symbols, channels, _Target(callback, loop), subscription_id)
             self._send_changes(add, remove)
-        logger.debug("subscription %s: %s", sub_id, self._book.subscriptions().get(sub_id))
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("subscription %s: %s", sub_id, self._book.subscriptions().get(sub_id))
         return sub_id
 
     @sync_or_async
@@ -929,6 +930,13 @@ class PolygonWebSocketClient:
 
     # ---------------------------------------------------------------------------------------------- reader
     def _read_loop(self) -> None:
+        try:
+            self._read_frames()
+        except Exception as exc:  # a bug must end listen() loudly, never leave it waiting forever
+            logger.exception("stream reader failed")
+            self._fail(StreamConnectionError("stream reader failed: %s: %s" % (type(exc).__name__, exc)))
+
+    def _read_frames(self) -> None:
         clock = self._clock
         stop = self._stop
         ws = self._ws
@@ -976,7 +984,11 @@ class PolygonWebSocketClient:
         if type(raw) is str:
             raw = raw.encode("utf-8")
         if self._recorder is not None and not replay:
-            self._recorder.write(now, raw)
+            try:
+                self._recorder.write(now, raw)
+            except OSError:  # e.g. a full disk: stop recording, keep streaming
+                logger.exception("recording to %s failed; recording stopped", self.record)
+                self._recorder = None
         count = raw.count(b'"ev":')
         if count and b'"status"' not in raw:
             self._message_count += count
@@ -1123,6 +1135,8 @@ class PolygonWebSocketClient:
                     self._sink.add(bars)
                 if batches:
                     self._submit_coroutines(batches, inflight, stopped)
+            except Exception:  # a bug here must not kill the dispatcher (and silently stop every callback)
+                logger.exception("dispatching a frame failed; frame skipped")
             finally:
                 q.done()
 
