@@ -427,12 +427,3 @@ def test_empty_range_gives_empty_results_not_none(sandbox, client_for):
     cols = client.get_bars_columns("AAPL", "1min", "2024-03-09", "2024-03-10")
     assert all(len(v) == 0 for v in cols.values()) and cols["t"].dtype == np.int64
     assert client.get_bars("AAPL", "1min", "2024-03-09", "2024-03-10").empty
-
-
-def test_connections_are_reused(sandbox, client_for):
-    client = client_for(sandbox)
-    for _ in range(6):
-        client.get_aggs("AAPL", 1, "minute", DAY1, DAY1)
-    pools = client._session.get_adapter(sandbox.base_url).poolmanager.pools
-    counts = [(pools[key].num_connections, pools[key].num_requests) for key in pools.keys()]
-    assert counts == [(1, 6)]  # one keep-alive connection served every page

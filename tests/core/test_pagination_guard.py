@@ -118,3 +118,13 @@ def test_malformed_bars_are_errors(scripted_server, client_on, bad_bar):
     scripted_server.routes[AGGS] = page(None, [BAR, bad_bar])
     with pytest.raises(PolygonResponseError, match="malformed"):
         client_on(scripted_server).get_bars_columns("AAPL", "1day", "2024-03-04", "2024-03-08")
+
+
+def test_connections_are_reused(scripted_server, client_on):
+    scripted_server.routes[AGGS] = page()
+    client = client_on(scripted_server)
+    for _ in range(6):
+        client.get_aggs("AAPL", 1, "day", "2024-03-04", "2024-03-08")
+    pools = client._session.get_adapter(scripted_server.url).poolmanager.pools
+    counts = [(pools[key].num_connections, pools[key].num_requests) for key in pools.keys()]
+    assert counts == [(1, 6)]  # one keep-alive connection served every request
