@@ -209,11 +209,11 @@ class MarketModel:
         self.extended_hours = bool(extended_hours)
         self._days: "collections.OrderedDict[Tuple[str, _dt.date, bool], _Day]" = collections.OrderedDict()
         self._days_lock = threading.Lock()
-        self._rows_cache = functools.lru_cache(maxsize=1024)(self._encode_day)
+        self._rows_cache = functools.lru_cache(maxsize=512)(self._encode_day)
         self._summary_cache: Dict[Tuple[str, _dt.date, bool, bool, float], Bars] = {}
 
     # -- minute level -----------------------------------------------------------------------
-    _MAX_DAYS = 8192
+    _MAX_DAYS = 1536  # about 60 KB each: bounded memory for long-lived test sessions
 
     def _day_cache(self, ticker: str, day: _dt.date, illiquid: bool) -> _Day:
         key = (ticker, day, illiquid)
@@ -294,7 +294,7 @@ class MarketModel:
         if bar is None:
             bar = aggregate_groups(minutes, np.zeros(len(minutes), dtype=np.int64),
                                    np.array([midnight_ms(day)], dtype=np.int64))
-            if len(self._summary_cache) > 200_000:
+            if len(self._summary_cache) > 20_000:
                 self._summary_cache.clear()
             self._summary_cache[key] = bar
         return bar

@@ -88,8 +88,8 @@ class TapeSource:
 
     def __init__(self, model: MarketModel) -> None:
         self.model = model
-        self._minute = functools.lru_cache(maxsize=32768)(self._build)
-        self._day = functools.lru_cache(maxsize=2048)(self._day_context)
+        self._minute = functools.lru_cache(maxsize=8192)(self._build)
+        self._day = functools.lru_cache(maxsize=256)(self._day_context)
 
     def _day_context(self, ticker: str, day: _dt.date):
         bars = self.model.day_minutes(ticker, day, adjusted=False)
