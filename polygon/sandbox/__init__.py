@@ -12,13 +12,22 @@ market, so clients, tests, demos and benchmarks run without network access or a 
 From a shell: ``python -m polygon.sandbox --port 8765``. The built-in server is meant for local use,
 not for exposure on a network.
 
-Options (all faults off by default), settable at start and later with :meth:`Sandbox.configure`:
-``latency``, ``rate_limit_per_minute``, ``error_rate``, ``error_burst``, ``error_status``,
-``truncate_rate``, ``truncate_next``, ``fault_seed``, ``ws_drop_after_messages``,
-``ws_drop_after_seconds``, ``ws_stall``, ``max_connections`` (default 1), ``auth_timeout``,
-``illiquid_fraction``, ``extended_hours``, ``stream_rate``, ``clock`` (``'auto'``, the default:
-real time while the market is open and a replay of the last session otherwise, so the stream flows
-at any hour; ``'realtime'``; or a replay date ``'YYYY-MM-DD'``) and ``speed``.
+Options (faults and limits off by default), settable at start and later with :meth:`Sandbox.configure`:
+
+- REST faults: ``latency`` (seconds per request), ``rate_limit_per_minute`` (429 with the provider's
+  body and ``Retry-After``; ``rate_limit_window`` shortens the 60 s window for tests), ``error_rate``
+  (seeded by ``fault_seed``), ``error_burst`` (the next N requests), ``error_status`` (default 500),
+  ``truncate_rate`` / ``truncate_next`` (bodies cut mid-JSON).
+- Stream: ``max_connections`` per key (default 1), ``auth_timeout`` (default 10 s),
+  ``ws_drop_after_messages``, ``ws_drop_after_seconds``, ``ws_stall`` (``True``: silent after auth,
+  no frames and no pongs; ``N``: after N frames), ``stream_rate`` (events/s firehose).
+- Market: ``illiquid_fraction`` (default 0.1), ``extended_hours`` (04:00-20:00 bars), ``clock``
+  (``'auto'``, the default: real time while the market is open, a replay of the last session
+  otherwise, so streams flow at any hour; ``'realtime'``; or a date ``'YYYY-MM-DD'`` to replay) and
+  ``speed`` (replay factor).
+
+Limitations: stocks only (``/stocks`` stream, US equities universe of about 300 tickers); no
+``second`` aggregates; ``limit`` counts result bars (the provider counts base minute bars).
 """
 
 import logging

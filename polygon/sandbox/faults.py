@@ -42,13 +42,14 @@ class FaultState:
         limit = self._options.get("rate_limit_per_minute")
         if not limit:
             return None
+        window = float(self._options.get("rate_limit_window") or 60.0)
         now = time.monotonic() if now is None else now
         with self._lock:
             hits = self._hits[key]
-            while hits and now - hits[0] >= 60.0:
+            while hits and now - hits[0] >= window:
                 hits.popleft()
             if len(hits) >= int(limit):
-                return max(1, int(math.ceil(60.0 - (now - hits[0]))))
+                return max(1, int(math.ceil(window - (now - hits[0]))))
             hits.append(now)
         return None
 

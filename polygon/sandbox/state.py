@@ -17,6 +17,7 @@ __all__ = ["DEFAULT_OPTIONS", "SandboxState"]
 DEFAULT_OPTIONS: Dict[str, Any] = {
     "latency": 0.0,  # seconds added to every REST request
     "rate_limit_per_minute": None,  # e.g. 5 for the free tier -> 429 + Retry-After
+    "rate_limit_window": 60.0,  # seconds of the rate-limit window (shorten it in tests)
     "error_rate": 0.0,  # share of REST requests answered with a 5xx (seeded by fault_seed)
     "error_burst": 0,  # the next N REST requests get a 5xx
     "error_status": 500,  # the status used for injected server errors
@@ -62,7 +63,7 @@ class SandboxState:
             raise PolygonConfigError(
                 "unknown sandbox option(s) %s; known: %s" % (", ".join(unknown), ", ".join(sorted(DEFAULT_OPTIONS)))
             )
-        for name in ("latency", "error_rate", "truncate_rate"):
+        for name in ("latency", "error_rate", "truncate_rate", "rate_limit_window"):
             if name in options and (options[name] is None or float(options[name]) < 0):
                 raise PolygonConfigError("%s must be a number >= 0" % name)
         if "speed" in options and float(options["speed"]) <= 0:

@@ -36,6 +36,13 @@ def test_rate_limit_gives_429_with_retry_after(make_sandbox):
     assert get(sb, STATUS).status_code == 200
 
 
+def test_short_rate_limit_window_for_fast_tests(make_sandbox):
+    sb = make_sandbox(rate_limit_per_minute=2, rate_limit_window=1.0)
+    assert [get(sb, STATUS).status_code for _ in range(3)] == [200, 200, 429]
+    resp = get(sb, STATUS)
+    assert resp.status_code == 429 and resp.headers["Retry-After"] == "1"
+
+
 def test_error_burst_then_recovery(make_sandbox):
     sb = make_sandbox(error_burst=2)
     assert [get(sb).status_code for _ in range(3)] == [500, 500, 200]
