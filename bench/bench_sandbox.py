@@ -90,6 +90,7 @@ def bench_stream(sb, seconds: float, params: str = "T.*,Q.*", parse: bool = True
     ws.recv()
     ws.send(json.dumps({"action": "subscribe", "params": params}))
     ws.recv()
+    ws.recv()  # the first event frame: the sandbox has built its firehose, measure from here
     events = 0
     start = time.perf_counter()
     while time.perf_counter() - start < seconds:
