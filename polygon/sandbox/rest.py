@@ -163,7 +163,7 @@ class SandboxApp:
         return body
 
     def on_previous_close(self, request, rid, ticker):
-        return reference.previous_close(self.state.model, ticker, request.args, rid, _wall_now_ms())
+        return reference.previous_close(self.state.model, ticker, request.args, rid, self._now())
 
     def on_grouped_daily(self, request, rid, date):
         return reference.grouped_daily(self.state.model, date, request.args, rid, _wall_now_ms())

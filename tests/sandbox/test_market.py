@@ -60,9 +60,15 @@ def test_replay_clock_drives_market_status_and_last_trade(make_sandbox):
     open_ms = int(sessions.session_bounds("2023-03-01", "2023-03-01")[0][0])
     # the last complete minute: just after the open of the replayed day, or the day before's close
     assert open_ms - 86_400_000 < trade["t"] // 1_000_000 < open_ms + 10 * 60_000
+    prev = get(sb, "/v2/aggs/ticker/AAPL/prev").json()["results"][0]
+    assert prev["t"] == bounds_close("2023-02-28")  # the session before the replayed day
     assert sb.stats()["clock"] == "replay 2023-03-01 x60"
     sb.configure(clock="realtime")
     assert sb.stats()["clock"] == "realtime"
+
+
+def bounds_close(day):
+    return int(sessions.session_bounds(day, day)[1][0])
 
 
 @pytest.fixture
