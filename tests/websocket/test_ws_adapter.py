@@ -3,6 +3,9 @@
 import asyncio
 import threading
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from polygon import asyncio_adapter
 from polygon.asyncio_adapter import caller_loop, sync_or_async, wait_event
 from polygon.stream_journal import FrameRecorder, iter_recording
@@ -84,3 +87,28 @@ def test_recorder_round_trip(tmp_path):
     assert [t for t, _ in frames] == [1.5, 2.25]
     assert frames[0][1] == b'[{"ev":"T","sym":"AAPL"}]'
     assert frames[1][1] == b'[{"ev":"Q", "sym":"MSFT"}]'
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.dictionaries(st.text(max_size=5), _json_values, max_size=4), max_size=4), max_size=5),
+       st.sampled_from([None, 1, 2]))
+def test_recording_round_trips_any_json_frame(frames, indent):
+    import json
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = tmp + "/r.jsonl"
+        rec = FrameRecorder(path)
+        for i, frame in enumerate(frames):
+            rec.write(float(i), json.dumps(frame, indent=indent, ensure_ascii=bool(i % 2)))
+        rec.close()
+        back = list(iter_recording(path))
+    assert [t for t, _ in back] == [float(i) for i in range(len(frames))]
+    assert [json.loads(raw) for _, raw in back] == frames
