@@ -2,7 +2,6 @@
 
 import asyncio
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -286,11 +285,13 @@ def test_complete_example_runs_as_written(stream_env):
     example = os.path.join(root, "examples", "websocket_guide.py")
     path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
     env = dict(os.environ, STREAM_SECONDS="2", PYTHONPATH=path)
-    # started with SIGINT ignored (as background jobs and some CI runners are): Ctrl+C must still end it
-    ignore_sigint = None if sys.platform.startswith("win") else (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    # run with SIGINT ignored (as background jobs and some CI runners start it): Ctrl+C must still end it
+    launcher = (
+        "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+        "sys.argv = [sys.argv[1]]; runpy.run_path(sys.argv[0], run_name='__main__')"
+    )
     proc = subprocess.run(
-        [sys.executable, example], env=env, capture_output=True, text=True, timeout=60, cwd=root,
-        preexec_fn=ignore_sigint,
+        [sys.executable, "-c", launcher, example], env=env, capture_output=True, text=True, timeout=60, cwd=root
     )
     out = proc.stdout
     assert proc.returncode == 0, proc.stderr[-2000:]
