@@ -36,12 +36,6 @@ def _cmd_endpoints(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_sandbox(args: argparse.Namespace) -> int:
-    from polygon.sandbox.__main__ import main as sandbox_main
-
-    return sandbox_main(args.rest) or 0
-
-
 def _cmd_demo(args: argparse.Namespace) -> int:
     from polygon.demo import run_demo
 
@@ -130,9 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("endpoints", help="list the provider endpoints this client knows")
     p.set_defaults(func=_cmd_endpoints)
 
-    p = sub.add_parser("sandbox", help="run the offline provider emulator", add_help=False)
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=_cmd_sandbox)
+    sub.add_parser("sandbox", help="run the offline provider emulator (options: polygon sandbox --help)")
 
     p = sub.add_parser("demo", help="fetch, cache and stream against an embedded sandbox")
     p.add_argument("--symbols", nargs="+", default=["AAPL", "MSFT", "SPY"])
@@ -180,6 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Run the ``polygon`` command; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["sandbox"]:  # the sandbox parses its own options (argparse REMAINDER drops leading ones)
+        from polygon.sandbox.__main__ import main as sandbox_main
+
+        return sandbox_main(argv[1:], prog="polygon sandbox") or 0
     parser = build_parser()
     args = parser.parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)

@@ -728,7 +728,7 @@ class StorageManager:
             ds.write_dataset(
                 table, root, format=format, partitioning=partitioning,
                 basename_template="part-{i}." + ("arrow" if format == "feather" else format),
-                existing_data_behavior="delete_matching",
+                existing_data_behavior="delete_matching", use_threads=False,  # no arrow threads left at exit
                 file_visitor=lambda written: files.append(written.path))
         return {"path": root, "rows": rows, "files": sorted(files)}
 

@@ -82,3 +82,30 @@ def test_validate_symbol(cli):
     assert json.loads(out)["valid"] is True
     report = json.loads(cli("validate-symbol", "APPL", "--json", code=1).stdout)
     assert report["valid"] is False and report["suggestions"][0]["ticker"] == "AAPL"
+
+
+def test_sandbox_subcommand_serves_until_interrupted(tmp_path):
+    import signal
+
+    proc = subprocess.Popen([sys.executable, "-m", "polygon", "sandbox", "--port", "0"], cwd=str(tmp_path),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    try:
+        line = proc.stdout.readline()
+        assert "http://127.0.0.1:" in line and "ws://127.0.0.1:" in line
+        base = line.split("http://", 1)[1].split()[0].rstrip(",;")
+        import requests
+
+        from polygon.config import SANDBOX_API_KEY
+
+        resp = requests.get("http://%s/v1/marketstatus/now" % base,
+                            headers={"Authorization": "Bearer " + SANDBOX_API_KEY}, timeout=10)
+        assert resp.status_code == 200 and "market" in resp.json()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode in (0, 130, -signal.SIGINT)

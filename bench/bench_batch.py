@@ -1,0 +1,112 @@
+"""Benchmark: 100 symbols through ``fetch_multiple_symbols`` with 50 ms of sandbox latency per request.
+
+Compares, in one run against the same sandbox (in a child process, like a remote provider):
+
+1. ours: ``PolygonDataManager.fetch_multiple_symbols`` (bounded thread pool, shared client and limiter),
+   on a fresh cache each repetition so every symbol costs one real request;
+2. the ideal: ``N x latency / workers`` (perfect overlap, zero overhead);
+3. the official client looping sequentially: ``RESTClient.list_aggs`` + ``pandas.DataFrame`` per symbol.
+
+Run: ``python bench/bench_batch.py [--symbols 100] [--latency 0.05] [--workers 8] [--repeat 3]``.
+Target: ideal / ours >= 0.8.
+"""
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from polygon.manager import PolygonDataManager  # noqa: E402
+from polygon.sandbox import Sandbox  # noqa: E402
+from polygon.sandbox.universe import Universe  # noqa: E402
+from polygon.storage import StorageManager  # noqa: E402
+
+START, END = "2023-03-06", "2023-03-10"  # small pages: the sandbox must not be the bottleneck
+
+
+def _serve_in_child(conn, latency):
+    with Sandbox(port=0, latency=latency, max_connections=100) as sb:
+        conn.send((sb.base_url, sb.api_key))
+        conn.recv()
+
+
+class _Remote:
+    def __init__(self, latency):
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        self._parent, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_serve_in_child, args=(child, latency), daemon=True)
+
+    def __enter__(self):
+        self._proc.start()
+        if not self._parent.poll(60):
+            raise SystemExit("sandbox child did not start")
+        self.base_url, self.api_key = self._parent.recv()
+        return self
+
+    def __exit__(self, *exc):
+        self._parent.send("stop")
+        self._proc.join(10)
+
+
+def run_ours(remote, symbols, workers):
+    from polygon.config import get_config
+
+    with tempfile.TemporaryDirectory() as cache:
+        config = get_config(api_key=remote.api_key, base_url=remote.base_url, cache_dir=cache, max_workers=workers)
+        with PolygonDataManager(config=config, storage=StorageManager(cache), progress=False) as manager:
+            started = time.perf_counter()
+            result = manager.fetch_multiple_symbols(symbols, "1day", START, END)
+            elapsed = time.perf_counter() - started
+    assert not result.errors, result.errors
+    assert len(result) == len(symbols)
+    return elapsed
+
+
+def run_official(remote, symbols):
+    import pandas as pd
+    from massive import RESTClient
+
+    client = RESTClient(api_key=remote.api_key, base=remote.base_url)
+    started = time.perf_counter()
+    for sym in symbols:
+        aggs = list(client.list_aggs(sym, 1, "day", START, END, limit=50000))
+        pd.DataFrame([a.__dict__ for a in aggs])
+    return time.perf_counter() - started
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--symbols", type=int, default=100)
+    parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+
+    universe = Universe()
+    symbols = [t for t in universe.tickers if ":" not in t][: args.symbols]
+    ideal = len(symbols) * args.latency / args.workers
+    with _Remote(args.latency) as remote:
+        ours = [run_ours(remote, symbols, args.workers) for _ in range(args.repeat)]
+        try:
+            official = run_official(remote, symbols)
+        except ImportError:
+            official = None
+    best = min(ours)
+    print("symbols=%d latency=%.0f ms workers=%d" % (len(symbols), args.latency * 1000, args.workers))
+    print("ideal (N x latency / workers): %.3f s" % ideal)
+    print("ours  fetch_multiple_symbols : best %.3f s, median %.3f s  -> efficiency ideal/ours = %.2f (target >= 0.8)"
+          % (best, statistics.median(ours), ideal / best))
+    if official is not None:
+        print("official client, sequential : %.3f s  -> ours is %.1fx faster" % (official, official / best))
+    else:
+        print("official client not installed (pip install massive): skipped")
+
+
+if __name__ == "__main__":
+    main()
