@@ -1,4 +1,8 @@
-"""Real-time stream client: :class:`PolygonWebSocketClient` (threaded, sync-first, awaitable).
+"""Real-time stream client: :class:`PolygonWebSocketClient` (threaded, sync-first, awaitable): connection,
+authentication, the reader thread, reconnection and the public API. The subscription book and the reconnect
+schedule live in :mod:`polygon.subscriptions`, the frame queue and the dispatcher loop in
+:mod:`polygon.stream_dispatch`; ``CHANNEL_NAMES``, ``SubscriptionBook`` and ``backoff_delays`` are
+re-exported here.
 
 Threads: a *reader* only receives frames, acts on the provider's status messages (the frames that carry
 them are decoded there) and puts whole event frames, still encoded, on a bounded queue; a *dispatcher*
@@ -34,29 +38,27 @@ budget :class:`~polygon.exceptions.StreamConnectionError` is raised from :meth:`
 """
 
 import asyncio
-import collections
-import concurrent.futures
-import inspect
 import json
 import logging
 import threading
 import time
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import websocket as _wsc
 
 from polygon.asyncio_adapter import caller_loop, sync_or_async, wait_event
 from polygon.config import PolygonConfig, get_config
 from polygon.exceptions import (
-    InvalidSymbolError,
     MaxConnectionsError,
     PolygonAuthenticationError,
     PolygonConfigError,
     StreamConnectionError,
     SubscriptionError,
 )
-from polygon.symbols import market_of, validate_symbol
+from polygon.stream_dispatch import _FrameDispatcher, _FrameQueue, _is_coroutine_function, _Target
+from polygon.subscriptions import CHANNEL_NAMES, SubscriptionBook, backoff_delays
+from polygon.subscriptions import WILDCARD as WILDCARD  # re-export: public here before the split
 
 __all__ = [
     "CHANNEL_NAMES",
@@ -67,10 +69,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Channels of the stocks stream and what they carry.
-CHANNEL_NAMES = {"T": "trades", "Q": "quotes", "A": "second aggregates", "AM": "minute aggregates"}
-WILDCARD = "*"
-_STOP = object()
 _OK_STATUSES = frozenset(("connected", "success", "auth_success"))
 _FATAL_STATUSES = frozenset(("max_connections", "auth_failed"))
 
@@ -81,321 +79,7 @@ def _stream() -> Any:
     return stream
 
 
-def backoff_delays(initial: float = 1.0, cap: float = 30.0, attempts: int = 5) -> List[float]:
-    """Reconnect delays of the guide: ``initial * 2 ** (attempt - 1)`` capped at ``cap``.
-
-    >>> backoff_delays()
-    [1.0, 2.0, 4.0, 8.0, 16.0]
-    """
-    return [float(min(cap, initial * 2 ** (n - 1))) for n in range(1, attempts + 1)]
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Subscription bookkeeping (pure: no I/O, no threads; callers serialise access)
-
-
-class _Routes:
-    """Immutable snapshot: (channel, symbol) -> tuple of targets, resolved lazily and cached."""
-
-    __slots__ = ("cache", "plans", "_exact", "_wild")
-
-    def __init__(self, exact: Dict[Tuple[str, str], list], wild: Dict[str, list]) -> None:
-        self._exact = exact
-        self._wild = wild
-        self.cache: Dict[Tuple[str, str], tuple] = {}
-        self.plans: Dict[Tuple[str, str], Any] = {}  # free for the owner's per-snapshot derived data
-
-    def resolve(self, key: Tuple[str, str]) -> tuple:
-        found = list(self._exact.get(key, ()))
-        for target in self._wild.get(key[0], ()):
-            if target not in found:
-                found.append(target)
-        result = tuple(found)
-        self.cache[key] = result
-        return result
-
-
-class SubscriptionBook:
-    """Reference-counted ``(channel, symbol)`` subscriptions shared by named subscribers.
-
-    Each named subscription holds a target (a callback, a relay client...) and a set of pairs. The
-    provider needs a pair while at least one subscription holds it; ``'*'`` covers every symbol of a
-    channel (individual symbols of that channel are then not sent to the provider). :meth:`add` and
-    :meth:`remove` return the provider changes as ``(subscribe_params, unsubscribe_params)`` such as
-    ``['T.AAPL', 'Q.AAPL']``. Targets are compared with ``==``: a target held by two subscriptions
-    receives each event once. Not thread-safe: the owner locks.
-
-    :param channels: the allowed channels.
-    :param market: symbols of other markets (``X:BTCUSD`` on stocks) are refused.
-    """
-
-    def __init__(self, channels: Sequence[str] = tuple(CHANNEL_NAMES), market: str = "stocks") -> None:
-        self.channels = tuple(channels)
-        self.market = market
-        self._subs: Dict[str, Tuple[Any, set]] = {}
-        self._counts: Dict[Tuple[str, str], int] = {}
-        self._serial = 0
-        self.routes = _Routes({}, {})
-
-    # -- validation
-    def normalise_channels(self, channels: Union[str, Iterable[str], None]) -> List[str]:
-        allowed = ", ".join("%s (%s)" % (c, CHANNEL_NAMES.get(c, c)) for c in self.channels)
-        if isinstance(channels, str):
-            channels = [channels]
-        out: List[str] = []
-        for ch in channels or ():
-            norm = ch.strip().upper() if isinstance(ch, str) else ch
-            if norm not in self.channels:
-                raise SubscriptionError("unknown channel %r; allowed: %s" % (ch, allowed))
-            if norm not in out:
-                out.append(norm)
-        if not out:
-            raise SubscriptionError("no channels given; allowed: %s" % allowed)
-        return out
-
-    def normalise_symbols(self, symbols: Union[str, Iterable[str], None]) -> List[str]:
-        if isinstance(symbols, str):
-            symbols = [symbols]
-        out: List[str] = []
-        for sym in symbols or ():
-            if isinstance(sym, str) and sym.strip() == WILDCARD:
-                norm = WILDCARD
-            else:
-                try:
-                    norm = validate_symbol(sym)
-                except InvalidSymbolError as exc:
-                    raise SubscriptionError("%s, or '*' for every symbol" % exc) from None
-                if market_of(norm) != self.market:
-                    raise SubscriptionError(
-                        "symbol %r belongs to the %s market, this stream is %s" % (norm, market_of(norm), self.market)
-                    )
-            if norm not in out:
-                out.append(norm)
-        if not out:
-            raise SubscriptionError("no symbols given: pass a list of tickers such as ['AAPL'] or ['*']")
-        return out
-
-    # -- changes
-    def provider_params(self) -> List[str]:
-        """The provider subscriptions the current book needs, sorted (``['Q.AAPL', 'T.*']``)."""
-        wild = {ch for (ch, sym) in self._counts if sym == WILDCARD}
-        return sorted("%s.%s" % (ch, sym) for (ch, sym) in self._counts if sym == WILDCARD or ch not in wild)
-
-    def _apply(self, mutate: Callable[[], Any]) -> Tuple[Any, List[str], List[str]]:
-        before = set(self.provider_params())
-        result = mutate()
-        after = set(self.provider_params())
-        self._rebuild()
-        return result, sorted(after - before), sorted(before - after)
-
-    def add(
-        self,
-        symbols: Union[str, Iterable[str]],
-        channels: Union[str, Iterable[str]],
-        target: Any,
-        subscription_id: Optional[str] = None,
-    ) -> Tuple[str, List[str], List[str]]:
-        """Add pairs to a (new or existing) named subscription.
-
-        :returns: ``(subscription_id, subscribe_params, unsubscribe_params)``.
-        :raises SubscriptionError: bad symbols or channels.
-        """
-        chans = self.normalise_channels(channels)
-        syms = self.normalise_symbols(symbols)
-        if subscription_id is not None and not isinstance(subscription_id, str):
-            raise SubscriptionError("subscription_id must be a string, got %r" % (subscription_id,))
-
-        def mutate() -> str:
-            sub_id = subscription_id
-            if sub_id is None:
-                self._serial += 1
-                sub_id = "sub_%d" % self._serial
-                while sub_id in self._subs:
-                    self._serial += 1
-                    sub_id = "sub_%d" % self._serial
-            pairs = self._subs[sub_id][1] if sub_id in self._subs else set()
-            for ch in chans:
-                for sym in syms:
-                    if (ch, sym) not in pairs:
-                        pairs.add((ch, sym))
-                        self._counts[(ch, sym)] = self._counts.get((ch, sym), 0) + 1
-            self._subs[sub_id] = (target, pairs)
-            return sub_id
-
-        return self._apply(mutate)
-
-    def remove(
-        self,
-        symbols: Union[str, Iterable[str], None],
-        channels: Union[str, Iterable[str], None] = None,
-        subscription_id: Optional[str] = None,
-    ) -> Tuple[List[Tuple[str, str]], List[str], List[str]]:
-        """Remove pairs: ``symbols`` (``None`` = all) x ``channels`` (``None`` = all), from one named
-        subscription or (``subscription_id=None``) from all. Empty subscriptions are dropped.
-
-        :returns: ``(removed_pairs, subscribe_params, unsubscribe_params)``.
-        :raises SubscriptionError: unknown ``subscription_id`` or bad symbols/channels.
-        """
-        syms = None if symbols is None else set(self.normalise_symbols(symbols))
-        chans = None if channels is None else set(self.normalise_channels(channels))
-        if subscription_id is not None and subscription_id not in self._subs:
-            known = ", ".join(sorted(self._subs)) or "none"
-            raise SubscriptionError("unknown subscription_id %r; active: %s" % (subscription_id, known))
-
-        def mutate() -> List[Tuple[str, str]]:
-            removed = []
-            ids = [subscription_id] if subscription_id is not None else list(self._subs)
-            for sub_id in ids:
-                target, pairs = self._subs[sub_id]
-                for pair in sorted(pairs):
-                    if (syms is None or pair[1] in syms) and (chans is None or pair[0] in chans):
-                        pairs.discard(pair)
-                        removed.append(pair)
-                        left = self._counts[pair] - 1
-                        if left:
-                            self._counts[pair] = left
-                        else:
-                            del self._counts[pair]
-                if not pairs:
-                    del self._subs[sub_id]
-            return removed
-
-        return self._apply(mutate)
-
-    def _rebuild(self) -> None:
-        exact: Dict[Tuple[str, str], list] = {}
-        wild: Dict[str, list] = {}
-        for target, pairs in self._subs.values():
-            for ch, sym in sorted(pairs):
-                bucket = wild.setdefault(ch, []) if sym == WILDCARD else exact.setdefault((ch, sym), [])
-                if target not in bucket:
-                    bucket.append(target)
-        self.routes = _Routes(exact, wild)
-
-    # -- views
-    def targets_for(self, channel: str, symbol: str) -> tuple:
-        """Targets that receive an event of ``channel`` for ``symbol`` (each once)."""
-        routes = self.routes
-        found = routes.cache.get((channel, symbol))
-        return found if found is not None else routes.resolve((channel, symbol))
-
-    def symbols_map(self) -> Dict[str, List[str]]:
-        """``{symbol: [channels]}`` of everything subscribed (channels in stream order)."""
-        out: Dict[str, List[str]] = {}
-        for ch, sym in self._counts:
-            out.setdefault(sym, []).append(ch)
-        order = {c: i for i, c in enumerate(self.channels)}
-        return {sym: sorted(chs, key=order.get) for sym, chs in sorted(out.items())}
-
-    def subscriptions(self) -> Dict[str, Dict[str, List[str]]]:
-        """``{subscription_id: {symbol: [channels]}}``."""
-        out = {}
-        for sub_id, (_target, pairs) in self._subs.items():
-            view: Dict[str, List[str]] = {}
-            for ch, sym in sorted(pairs):
-                view.setdefault(sym, []).append(ch)
-            out[sub_id] = view
-        return out
-
-    def refcount(self, channel: str, symbol: str) -> int:
-        return self._counts.get((channel, symbol), 0)
-
-    def __len__(self) -> int:
-        return len(self._subs)
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Reader -> dispatcher hand-off
-
-
-class _FrameQueue:
-    """FIFO of frames bounded by the number of *events* they hold (memory stays bounded whatever the
-    frame size). ``put`` drops the oldest frames or waits, as the overflow policy says."""
-
-    def __init__(self, max_events: int) -> None:
-        self.max_events = max_events
-        self.events = 0
-        self.unfinished = 0
-        self.dropped_events = 0
-        self.dropped_frames = 0
-        self._frames: "collections.deque[Any]" = collections.deque()
-        self._cond = threading.Condition(threading.Lock())
-
-    def put(self, frame: Any, size: int, block: bool, stop: threading.Event) -> int:
-        """Append ``frame`` holding ``size`` events; returns the number of events dropped to make room."""
-        dropped = 0
-        with self._cond:
-            while self.events and self.events + size > self.max_events:
-                if block:
-                    if stop.is_set():
-                        return 0
-                    self._cond.wait(0.1)
-                    continue
-                old_size, _old = self._frames.popleft()
-                self.events -= old_size
-                self.unfinished -= 1
-                dropped += old_size
-                self.dropped_frames += 1
-            self.dropped_events += dropped
-            self._frames.append((size, frame))
-            self.events += size
-            self.unfinished += 1
-            self._cond.notify_all()
-        return dropped
-
-    def put_stop(self) -> None:
-        with self._cond:
-            self._frames.append((0, _STOP))
-            self.unfinished += 1
-            self._cond.notify_all()
-
-    def get(self) -> Any:
-        with self._cond:
-            while not self._frames:
-                self._cond.wait()
-            size, frame = self._frames.popleft()
-            self.events -= size
-            self._cond.notify_all()
-            return frame
-
-    def done(self) -> None:
-        with self._cond:
-            self.unfinished -= 1
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Client
-
-
-class _Target:
-    """A callback and, for coroutine functions, the loop it runs on. Equal when both are."""
-
-    __slots__ = ("fn", "loop")
-
-    def __init__(self, fn: Callable[[dict], Any], loop: Optional[asyncio.AbstractEventLoop]) -> None:
-        self.fn = fn
-        self.loop = loop
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Target) and self.fn == other.fn and self.loop is other.loop
-
-    def __hash__(self) -> int:
-        return hash((self.fn, id(self.loop)))
-
-
-def _is_coroutine_function(fn: Any) -> bool:
-    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(type(fn).__call__)
-
-
-async def _run_batch(items: List[Tuple[Callable, dict]], on_error: Callable[[Any], None]) -> None:
-    for fn, data in items:
-        try:
-            await fn(data)
-        except Exception:  # user code: log, count, keep going
-            on_error(fn)
-
-
-class PolygonWebSocketClient:
+class PolygonWebSocketClient(_FrameDispatcher):
     """Stream trades, quotes and aggregates from the provider (or the sandbox).
 
     :param config: a :class:`~polygon.config.PolygonConfig`; default :func:`~polygon.config.get_config`.
@@ -1041,137 +725,6 @@ class PolygonWebSocketClient:
             "message": text,
             "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
-
-    # ---------------------------------------------------------------------------------------------- dispatcher
-    def _plan(self, routes: _Routes, key: Tuple[str, str]) -> Any:
-        """What to do with events of ``key``: ``(normalise, single_fn, fns, coroutine_targets, to_sink)`` or
-        ``None`` when nobody wants them; cached per routes snapshot."""
-        norm = self._normalizers.get(key[0])
-        targets = routes.cache.get(key)
-        if targets is None:
-            targets = routes.resolve(key)
-        fns = tuple(t.fn for t in targets if t.loop is None)
-        coros = tuple(t for t in targets if t.loop is not None)
-        to_sink = self._sink is not None
-        plan = None
-        if norm is not None and (targets or to_sink):
-            single = fns[0] if len(fns) == 1 else None
-            plan = (norm, single, fns if single is None else (), coros, to_sink)
-        routes.plans[key] = plan if plan is not None else False
-        return plan
-
-    def _dispatch_loop(self) -> None:
-        q = self._queue
-        stopped = self._stop.is_set
-        book = self._book
-        isawaitable = inspect.isawaitable
-        loads = json.loads
-        inflight: Dict[asyncio.AbstractEventLoop, concurrent.futures.Future] = {}
-        while True:
-            frame = q.get()
-            try:
-                if frame is _STOP or stopped():
-                    return
-                if type(frame) is bytes:
-                    try:
-                        frame = loads(frame)
-                    except ValueError:
-                        logger.warning("undecodable frame of %d bytes dropped", len(frame))
-                        continue
-                    if type(frame) is not list:
-                        frame = [frame]
-                routes = book.routes
-                plans = routes.plans
-                batches: Optional[Dict[Any, list]] = None
-                bars: Optional[list] = None
-                count = 0
-                for msg in frame:
-                    if stopped():  # disconnect() from a callback: deliver nothing more
-                        break
-                    try:
-                        key = (msg["ev"], msg["sym"])
-                        plan = plans.get(key)
-                        if plan is None:
-                            plan = self._plan(routes, key)
-                        if not plan:
-                            continue
-                        norm, single, fns, coros, to_sink = plan
-                        data = norm(msg)
-                    except (KeyError, TypeError, ValueError, AttributeError):
-                        if type(msg) is dict and msg.get("ev") == "status":
-                            self._on_status(msg)
-                        else:
-                            logger.debug("malformed event skipped: %r", msg)
-                        continue
-                    count += 1
-                    if single is not None:
-                        try:
-                            result = single(data)
-                            if result is not None and isawaitable(result):
-                                self._submit_awaitable(result)
-                        except Exception:
-                            self._callback_error(single)
-                    elif fns:
-                        item = data
-                        for fn in fns:
-                            try:
-                                result = fn(item)
-                                if result is not None and isawaitable(result):
-                                    self._submit_awaitable(result)
-                            except Exception:
-                                self._callback_error(fn)
-                            item = dict(data)
-                    if coros:
-                        if batches is None:
-                            batches = {}
-                        for target in coros:
-                            batches.setdefault(target.loop, []).append((target.fn, dict(data) if fns else data))
-                    if to_sink:
-                        if bars is None:
-                            bars = []
-                        bars.append((key[0], data))
-                self._events_dispatched += count
-                if bars and self._sink is not None:
-                    self._sink.add(bars)
-                if batches:
-                    self._submit_coroutines(batches, inflight, stopped)
-            except Exception:  # a bug here must not kill the dispatcher (and silently stop every callback)
-                logger.exception("dispatching a frame failed; frame skipped")
-            finally:
-                q.done()
-
-    def _submit_coroutines(
-        self, batches: Dict[Any, list], inflight: Dict[Any, Any], stopped: Callable[[], bool]
-    ) -> None:
-        for loop, items in batches.items():
-            prev = inflight.get(loop)
-            while prev is not None and not prev.done():
-                if stopped() or loop.is_closed():
-                    return
-                concurrent.futures.wait([prev], timeout=0.1)
-            coro = _run_batch(items, self._callback_error)
-            try:
-                inflight[loop] = asyncio.run_coroutine_threadsafe(coro, loop)
-            except RuntimeError:  # the loop is closed
-                coro.close()
-                inflight.pop(loop, None)
-                self._callback_errors += len(items)
-                logger.warning("event loop of a coroutine callback is closed; %d events not delivered", len(items))
-
-    def _submit_awaitable(self, awaitable: Any) -> None:
-        """A plain callable returned an awaitable (e.g. a ``functools.partial`` of a coroutine function)."""
-
-        async def run() -> None:
-            try:
-                await awaitable
-            except Exception:
-                self._callback_error(awaitable)
-
-        asyncio.run_coroutine_threadsafe(run(), self._ensure_private_loop())
-
-    def _callback_error(self, fn: Any) -> None:
-        self._callback_errors += 1
-        logger.exception("callback %r raised", fn)
 
 
 def _abort(ws: "_wsc.WebSocket") -> None:
