@@ -29,7 +29,7 @@ from polygon.batch import BatchFetcher, BatchResult
 from polygon.config import PolygonConfig, get_config
 from polygon.dates import to_epoch_ms
 from polygon.exceptions import InvalidDateRangeError, InvalidParameterError
-from polygon.frames import arrays_to_frame, bars_frame_from_columns, empty_bars_frame, frame_to_arrays, merge_arrays
+from polygon.frames import arrays_from_columns, arrays_to_frame, empty_bars_frame, frame_to_arrays, merge_arrays
 from polygon.symbols import market_of, validate_symbol
 from polygon.timeframes import Timeframe, parse_timeframe
 
@@ -161,13 +161,11 @@ class PolygonDataManager:
         tz = self.config.timezone
         first = pd.Timestamp(start_ms - _DAY_MS, unit="ms", tz="UTC").tz_convert(tz).date()
         last = pd.Timestamp(end_ms + _DAY_MS, unit="ms", tz="UTC").tz_convert(tz).date()
+        opens, closes = sessions.session_bounds(first, last, extended=True)
         if tf.is_intraday:
-            opens, closes = sessions.session_bounds(first, last, extended=True)
             pairs = zip(opens.tolist(), closes.tolist())
-        else:
-            days = sessions.trading_days(first, last)
-            starts = [int(pd.Timestamp(d).tz_localize("America/New_York").value // 1_000_000) for d in days]
-            pairs = [(s, s + _DAY_MS) for s in starts]
+        else:  # whole New York days: the extended session opens at 04:00, four hours after local midnight
+            pairs = [(o - 4 * 3_600_000, o - 4 * 3_600_000 + _DAY_MS) for o in opens.tolist()]
         return cov.intersect(pairs, [(start_ms, end_ms)])
 
     def _to_fetch(self, symbol: str, tf: Timeframe, start_ms: int, end_ms: int,
@@ -183,10 +181,8 @@ class PolygonDataManager:
 
     def _fetch_interval(self, symbol: str, tf: Timeframe, start_ms: int, end_ms: int, adjusted: bool):
         cols = self.client.get_bars_columns(symbol, tf, start_ms, end_ms - 1, adjusted=adjusted)
-        return bars_frame_from_columns(
-            cols["t"], cols["o"], cols["h"], cols["l"], cols["c"], cols["v"], cols["vw"], cols["n"],
-            self.config.timezone,
-        )
+        return arrays_from_columns(cols["t"], cols["o"], cols["h"], cols["l"], cols["c"], cols["v"], cols["vw"],
+                                   cols["n"])
 
     def fetch_data(
         self,
@@ -223,24 +219,22 @@ class PolygonDataManager:
         cacheable = adjusted and self.storage.writable
         source = "api"
         if use_cache and adjusted:
-            cached, covered = self.storage.read_with_coverage(sym, tf, start_ms, end_ms)
+            arrays, covered, _ = self.storage.read_arrays_with_coverage(sym, tf, start_ms, end_ms)
             todo = self._to_fetch(sym, tf, start_ms, end_ms, covered)
         else:
-            cached, covered, todo = None, [], [(start_ms, end_ms)]
+            arrays, covered, todo = None, [], [(start_ms, end_ms)]
         if not todo:
             source = "cache"
-            arrays = frame_to_arrays(cached)
         else:
             tail = self.changing_from(tf)
-            arrays = frame_to_arrays(cached) if cached is not None else None
             for lo, hi in todo:
                 logger.debug("fetch %s %s [%d, %d)", sym, tf.name, lo, hi)
                 fresh = self._fetch_interval(sym, tf, lo, hi, adjusted)
                 if cacheable:
                     done = (lo, min(hi, tail))
-                    self.storage.write(sym, tf, fresh, covered=done if done[0] < done[1] else None)
-                fresh_arrays = frame_to_arrays(fresh)
-                arrays = fresh_arrays if arrays is None else merge_arrays(arrays, fresh_arrays)
+                    self.storage.write_arrays(sym, tf, fresh, covered=done if done[0] < done[1] else None,
+                                              tz=self.config.timezone)
+                arrays = fresh if arrays is None else merge_arrays(arrays, fresh)
             if covered:
                 source = "mixed"
         arrays = arrays.slice_ns(start_ms * 1_000_000, end_ms * 1_000_000)

@@ -272,6 +272,28 @@ class StorageManager:
 
     # -- public reads -----------------------------------------------------------------------------------
 
+    def read_arrays_with_coverage(
+        self, symbol: str, timeframe: Any, start: TimeLike = None, end: TimeLike = None
+    ) -> Tuple[BarArrays, List[Interval], Optional[str]]:
+        """Like :meth:`read_with_coverage` but return :class:`~polygon.frames.BarArrays` (no DataFrame).
+
+        :returns: ``(arrays, coverage, stored_tz)``; ``stored_tz`` is ``None`` when nothing was read.
+        """
+        key = self._key(symbol, timeframe)
+        self._flush_key(key.path)
+        s_ms = None if start is None else cov.to_ms(start, self.tz)
+        e_ms = None if end is None else cov.to_ms(end, self.tz)
+        parts = self._read_parts(key, s_ms, e_ms)
+        arrays = concat_arrays([p.arrays for p in parts if p.arrays is not None])
+        if s_ms is not None or e_ms is not None:
+            arrays = arrays.slice_ns(None if s_ms is None else s_ms * 1_000_000,
+                                     None if e_ms is None else e_ms * 1_000_000)
+        covered = cov.add(*[self._part_coverage(p) for p in parts]) if parts else []
+        if s_ms is not None or e_ms is not None:
+            covered = cov.clip(covered, -FAR_MS if s_ms is None else s_ms, FAR_MS if e_ms is None else e_ms)
+        stored_tz = parts[-1].header.get("tz") if parts else None
+        return arrays, covered, stored_tz
+
     def read_with_coverage(
         self, symbol: str, timeframe: Any, start: TimeLike = None, end: TimeLike = None, tz: Optional[str] = None
     ) -> Tuple[pd.DataFrame, List[Interval]]:
@@ -287,21 +309,10 @@ class StorageManager:
         :returns: ``(frame, coverage)``; coverage is clipped to ``[start, end)`` when given.
         :raises InvalidSymbolError: (a ``ValueError``) for an invalid symbol.
         """
-        key = self._key(symbol, timeframe)
-        self._flush_key(key.path)
-        s_ms = None if start is None else cov.to_ms(start, self.tz)
-        e_ms = None if end is None else cov.to_ms(end, self.tz)
-        parts = self._read_parts(key, s_ms, e_ms)
-        arrays = concat_arrays([p.arrays for p in parts if p.arrays is not None])
-        if s_ms is not None or e_ms is not None:
-            arrays = arrays.slice_ns(None if s_ms is None else s_ms * 1_000_000,
-                                     None if e_ms is None else e_ms * 1_000_000)
-        covered = cov.add(*[self._part_coverage(p) for p in parts]) if parts else []
-        if s_ms is not None or e_ms is not None:
-            covered = cov.clip(covered, -FAR_MS if s_ms is None else s_ms, FAR_MS if e_ms is None else e_ms)
-        out_tz = tz or (parts[-1].header.get("tz") if parts else None) or self.tz
-        frame = arrays_to_frame(arrays, out_tz)
-        frame.attrs.update({"symbol": key.symbol, "timeframe": key.timeframe.name, "source": "cache"})
+        arrays, covered, stored_tz = self.read_arrays_with_coverage(symbol, timeframe, start, end)
+        frame = arrays_to_frame(arrays, tz or stored_tz or self.tz)
+        frame.attrs.update({"symbol": validate_symbol(symbol), "timeframe": parse_timeframe(timeframe).name,
+                            "source": "cache"})
         return frame, covered
 
     def read(
@@ -365,6 +376,15 @@ class StorageManager:
             tz = tz_name(df.index.tz)
         arrays = frame_to_arrays(df, tz) if df is not None else empty_arrays()
         return self._write_arrays(key, arrays, self._covered_list(covered), tz)
+
+    def write_arrays(self, symbol: str, timeframe: Any, arrays: BarArrays, covered: Any = None,
+                     tz: Optional[str] = None) -> bool:
+        """:meth:`write` for sorted, unique :class:`~polygon.frames.BarArrays` (no DataFrame round trip).
+
+        :param tz: timezone recorded with the data (default the manager's).
+        """
+        key = self._key(symbol, timeframe)
+        return self._write_arrays(key, arrays, self._covered_list(covered), tz or self.tz)
 
     def _covered_list(self, covered: Any) -> List[Interval]:
         if covered is None:
