@@ -9,6 +9,7 @@
 Output goes through the ``out`` callable (``print`` from the CLI), so the library itself never prints.
 """
 
+import datetime
 import os
 import threading
 import time
@@ -52,7 +53,9 @@ def _stream(sandbox, config, seconds: float, out: Callable[..., None]) -> int:
         with lock:
             received.append(data)
             if len(received) <= 5:
-                out("  trade %s %s x %s @ %s" % (data["symbol"], data["timestamp"], data["size"], data["price"]))
+                when = datetime.datetime.fromtimestamp(data["timestamp"] / 1000, datetime.timezone.utc)
+                out("  trade %-5s %s  %6s @ %.2f" % (data["symbol"], when.isoformat(timespec="milliseconds"),
+                                                     data["size"], data["price"]))
 
     client = PolygonWebSocketClient(config)
     client.connect()
@@ -93,7 +96,8 @@ def run_demo(
     symbols = symbols or ["AAPL", "MSFT", "SPY"]
     cache_dir = os.path.abspath(cache_dir or ".polygon-demo-cache")
     out("polygon-kit %s demo (offline sandbox, cache in %s)" % (__version__, cache_dir))
-    with Sandbox(port=0) as sandbox:
+    # the stream replays a session 30x faster than real time, so there is something to see at any hour
+    with Sandbox(port=0, speed=30) as sandbox:
         config = sandbox.config(cache_dir=cache_dir)
         out("sandbox: %s  ws: %s  calendar: %s" % (sandbox.base_url, sandbox.ws_url, sandbox.stats()["calendar"]))
         manager = PolygonDataManager(config=config, storage=StorageManager(cache_dir), progress=False)

@@ -109,3 +109,19 @@ def test_sandbox_subcommand_serves_until_interrupted(tmp_path):
             proc.kill()
             proc.wait()
     assert proc.returncode in (0, 130, -signal.SIGINT)
+
+
+def test_demo_runs_twice_second_pass_from_cache(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), POLYGON_CONFIG_FILE=os.devnull)
+    env.pop("POLYGON_API_KEY", None)
+    cmd = [sys.executable, "-m", "polygon", "demo", "--stream-seconds", "1.5"]
+    first = subprocess.run(cmd, cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=180)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "pass 1: 3 symbols" in first.stdout and "3 HTTP requests" in first.stdout
+    assert "pass 2 (cache): 3 symbols" in first.stdout and "0 HTTP requests" in first.stdout
+    assert "streamed" in first.stdout and "  trade " in first.stdout
+    second = subprocess.run(cmd[:-2] + ["--no-stream"], cwd=str(tmp_path), env=env, capture_output=True, text=True,
+                            timeout=180)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "pass 1: 3 symbols" in second.stdout and ", 0 HTTP requests" in second.stdout  # served from the cache
+    assert (tmp_path / ".polygon-demo-cache").is_dir()
