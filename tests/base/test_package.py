@@ -44,7 +44,18 @@ def test_python39_syntax_everywhere():
     if not vermin.exists():
         pytest.skip("vermin not installed")
     out = subprocess.run(
-        [str(vermin), "--target=3.9-", "--no-tips", "--violations", "--eval-annotations", "polygon", "codegen"],
+        [str(vermin), "--target=3.9-", "--no-tips", "--violations", "--eval-annotations", "polygon", "codegen",
+         "bench", "examples", "tests", "dev.py"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_ruff_clean_everywhere():
+    import pytest
+
+    ruff = Path(sys.executable).with_name("ruff")
+    if not ruff.exists():
+        pytest.skip("ruff not installed")
+    out = subprocess.run([str(ruff), "check", "--no-cache", "."], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
