@@ -59,3 +59,10 @@ def test_ruff_clean_everywhere():
         pytest.skip("ruff not installed")
     out = subprocess.run([str(ruff), "check", "--no-cache", "."], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+
+
+def test_every_public_name_resolves():
+    import polygon
+
+    for name in polygon.__all__:
+        assert getattr(polygon, name) is not None, name

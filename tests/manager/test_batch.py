@@ -62,3 +62,22 @@ def test_universe_with_illiquid_symbol_has_nan_not_ffill(manager, sandbox):
 def test_unaligned_returns_dict(manager):
     result = manager.batch_fetcher.fetch_universe(["SPY", "QQQ"], "1day", "2023-01-01", "2023-01-31", aligned=False)
     assert isinstance(result, BatchResult) and isinstance(result["SPY"], pd.DataFrame)
+
+
+def test_progress_bar_when_asked_and_silent_when_off(manager, capsys, caplog):
+    pytest.importorskip("tqdm")
+    manager.batch_fetcher.progress = True
+    manager.fetch_multiple_symbols(["AAPL", "MSFT", "SPY"], "1day", "2023-01-01", "2023-01-31")
+    assert "fetch 1day" in capsys.readouterr().err  # tqdm draws on stderr
+    manager.batch_fetcher.progress = False
+    with caplog.at_level("INFO", logger="polygon.batch"):
+        manager.fetch_multiple_symbols(["AAPL", "MSFT", "SPY"], "1day", "2023-02-01", "2023-02-28")
+    assert "fetch 1day" not in capsys.readouterr().err
+    assert not [r for r in caplog.records if r.name == "polygon.batch"]
+
+
+def test_progress_falls_back_to_log_lines(manager, caplog):
+    manager.batch_fetcher.progress = None  # not a terminal under pytest: plain INFO lines
+    with caplog.at_level("INFO", logger="polygon.batch"):
+        manager.fetch_multiple_symbols(["AAPL", "MSFT", "SPY"], "1day", "2023-03-01", "2023-03-31")
+    assert any("3/3 symbols" in r.getMessage() for r in caplog.records if r.name == "polygon.batch")
