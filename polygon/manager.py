@@ -17,7 +17,9 @@ low, close, volume, vwap, transactions. ``df.attrs`` holds ``symbol``, ``timefra
 ``validation``.
 """
 
+import datetime
 import logging
+import re
 import threading
 import time
 from typing import Any, Dict, List, Optional, Tuple
@@ -27,13 +29,20 @@ import pandas as pd
 from polygon import coverage as cov
 from polygon.batch import BatchFetcher, BatchResult
 from polygon.config import PolygonConfig, get_config
-from polygon.dates import to_epoch_ms
+from polygon.dates import get_zone, to_epoch_ms
 from polygon.exceptions import InvalidDateRangeError, InvalidParameterError
 from polygon.frames import arrays_from_columns, arrays_to_frame, empty_bars_frame, frame_to_arrays, merge_arrays
 from polygon.symbols import market_of, validate_symbol
 from polygon.timeframes import Timeframe, parse_timeframe
 
-__all__ = ["DEFAULT_LOOKBACK_DAYS", "REVISION_WINDOW_MS", "PolygonDataManager", "fetch_data", "get_default_manager"]
+__all__ = [
+    "DEFAULT_LOOKBACK_DAYS",
+    "EXCHANGE_TZ",
+    "REVISION_WINDOW_MS",
+    "PolygonDataManager",
+    "fetch_data",
+    "get_default_manager",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +52,17 @@ DEFAULT_LOOKBACK_DAYS = 30
 REVISION_WINDOW_MS = 15 * 60 * 1000
 _DAY_MS = 86_400_000
 _SESSION_MARKETS = ("stocks", "options", "indices")
+#: Daily and coarser bars start at midnight in the exchange's timezone.
+EXCHANGE_TZ = "America/New_York"
+_MAX_PERIOD_DAYS = {"month": 32, "quarter": 93, "year": 367}
+_DATE_RE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
+
+
+def _is_calendar_day(value: Any) -> bool:
+    """``True`` for a whole day: a :class:`datetime.date` (not a datetime) or a ``'YYYY-MM-DD'`` string."""
+    if isinstance(value, str):
+        return bool(_DATE_RE.match(value))
+    return isinstance(value, datetime.date) and not isinstance(value, datetime.datetime)
 
 
 def _has_extended_bars(df: pd.DataFrame, tf: Timeframe) -> bool:
@@ -50,7 +70,7 @@ def _has_extended_bars(df: pd.DataFrame, tf: Timeframe) -> bool:
     post-market bars for stocks; the sandbox only with its ``extended_hours`` option)."""
     if not tf.is_intraday or not len(df):
         return False
-    local = df.index.tz_convert("America/New_York")
+    local = df.index.tz_convert(EXCHANGE_TZ)
     minutes = local.hour * 60 + local.minute
     return bool(((minutes < 9 * 60 + 30) | (minutes >= 16 * 60)).any())
 
@@ -124,15 +144,28 @@ class PolygonDataManager:
 
     # -- range arithmetic (pure) ----------------------------------------------------------------------------
 
-    def resolve_range(self, start: Any = None, end: Any = None) -> Tuple[int, int]:
+    def resolve_range(self, start: Any = None, end: Any = None, tf: Optional[Timeframe] = None) -> Tuple[int, int]:
         """Return the half-open ``[start_ms, end_ms)`` of a request (defaults: the last 30 days to now).
 
+        Calendar days (``'YYYY-MM-DD'`` or :class:`datetime.date`) are days of the configured timezone for
+        intraday bars, and exchange (New York) days for daily and coarser bars, whose bars start at New York
+        midnight whatever timezone they are shown in.
+
+        :param tf: the timeframe the range is for (selects the day convention above).
         :raises InvalidDateRangeError: for an unparsable bound or ``start >= end``.
         """
         tz = self.config.timezone
+        day_tz = tz if tf is None or tf.is_intraday else EXCHANGE_TZ
+
+        def zone(value: Any) -> str:
+            return day_tz if _is_calendar_day(value) else tz
+
         now = self._clock()
-        end_ms = now if end is None else to_epoch_ms(end, tz, end=True, name="end") + 1
-        start_ms = end_ms - DEFAULT_LOOKBACK_DAYS * _DAY_MS if start is None else to_epoch_ms(start, tz, name="start")
+        end_ms = now if end is None else to_epoch_ms(end, zone(end), end=True, name="end") + 1
+        if start is None:
+            start_ms = end_ms - DEFAULT_LOOKBACK_DAYS * _DAY_MS
+        else:
+            start_ms = to_epoch_ms(start, zone(start), name="start")
         if start_ms >= end_ms:
             raise InvalidDateRangeError(
                 "invalid date range: start %r is not before end %r; pass start <= end (end day is inclusive)"
@@ -146,10 +179,18 @@ class PolygonDataManager:
         if tf.is_intraday:
             step = tf.seconds * 1000
             return ((now - REVISION_WINDOW_MS) // step) * step
-        stamp = pd.Timestamp(now, unit="ms", tz="UTC").tz_convert(self.config.timezone).normalize()
+        stamp = pd.Timestamp(now, unit="ms", tz="UTC").tz_convert(EXCHANGE_TZ).normalize()
         if tf.timespan != "day":
             stamp = stamp - tf.offset if not tf.offset.is_on_offset(stamp) else stamp
         return int(stamp.value // 1_000_000)
+
+    @staticmethod
+    def fetch_margin(tf: Timeframe) -> int:
+        """How far (ms) each fetch is widened on both sides so that every bar starting inside the wanted
+        interval is complete: the provider builds an edge bar only from the part of it inside the request."""
+        if tf.seconds is not None:
+            return tf.seconds * 1000 + (_DAY_MS if tf.timespan in ("day", "week") else 0)  # + a DST-proof day
+        return _MAX_PERIOD_DAYS[tf.timespan] * tf.multiplier * _DAY_MS
 
     def trading_intervals(self, symbol: str, tf: Timeframe, start_ms: int, end_ms: int) -> List[Tuple[int, int]]:
         """Parts of ``[start_ms, end_ms)`` in which bars can exist (extended sessions; whole trading days for
@@ -180,9 +221,12 @@ class PolygonDataManager:
     # -- fetching -------------------------------------------------------------------------------------------
 
     def _fetch_interval(self, symbol: str, tf: Timeframe, start_ms: int, end_ms: int, adjusted: bool):
-        cols = self.client.get_bars_columns(symbol, tf, start_ms, end_ms - 1, adjusted=adjusted)
-        return arrays_from_columns(cols["t"], cols["o"], cols["h"], cols["l"], cols["c"], cols["v"], cols["vw"],
-                                   cols["n"])
+        """Complete bars starting in ``[start_ms, end_ms)`` (fetched with a margin, then sliced)."""
+        margin = self.fetch_margin(tf)
+        cols = self.client.get_bars_columns(symbol, tf, start_ms - margin, end_ms + margin - 1, adjusted=adjusted)
+        arrays = arrays_from_columns(cols["t"], cols["o"], cols["h"], cols["l"], cols["c"], cols["v"], cols["vw"],
+                                     cols["n"])
+        return arrays.slice_ns(start_ms * 1_000_000, end_ms * 1_000_000)
 
     def fetch_data(
         self,
@@ -214,8 +258,9 @@ class PolygonDataManager:
         """
         sym = validate_symbol(symbol)
         tf = parse_timeframe(timeframe)
-        start_ms, end_ms = self.resolve_range(start, end)
+        start_ms, end_ms = self.resolve_range(start, end, tf)
         out_tz = tz or self.config.timezone
+        get_zone(out_tz)  # an unknown timezone is a typed error before any I/O
         cacheable = adjusted and self.storage.writable
         source = "api"
         if use_cache and adjusted:
@@ -323,7 +368,7 @@ class PolygonDataManager:
         """
         sym = validate_symbol(symbol)
         tf = parse_timeframe(timeframe)
-        start_ms, end_ms = self.resolve_range(start, end)
+        start_ms, end_ms = self.resolve_range(start, end, tf)
         df, covered = self.storage.read_with_coverage(sym, tf, start_ms, end_ms)
         trading = self.trading_intervals(sym, tf, start_ms, end_ms)
         need = cov.covered_ms(trading)

@@ -181,3 +181,46 @@ def test_update_cache_extends_to_now(sandbox, tmp_path, requests_sent):
     assert second["added"] == 5  # Mon..Fri of the next week
     assert m.storage.coverage("MSFT", "1day")[0][0] == m.storage.coverage("MSFT", "1day")[0][0]
     m.close()
+
+
+def test_edge_bars_are_complete_and_never_overwrite_complete_ones(manager):
+    # regression: a range starting/ending mid-bar used to cache partial edge bars that later replaced complete ones
+    import datetime as dt
+
+    truth = manager.fetch_data("AAPL", "1hour", "2023-01-03", "2023-01-03", use_cache=False)
+    bar = pd.Timestamp("2023-01-03 10:00", tz="America/New_York")
+    manager.fetch_data("AAPL", "1hour", dt.datetime(2023, 1, 3, 9), dt.datetime(2023, 1, 3, 10, 30))
+    manager.fetch_data("AAPL", "1hour", dt.datetime(2023, 1, 3, 9), dt.datetime(2023, 1, 3, 16))
+    cached = manager.fetch_data("AAPL", "1hour", "2023-01-03", "2023-01-03")
+    assert cached.loc[bar].tolist() == truth.loc[bar].tolist()
+    pd.testing.assert_frame_equal(cached, truth, check_freq=False)
+
+
+def test_week_bars_from_mid_week_do_not_damage_the_cache(manager):
+    truth = manager.fetch_data("AAPL", "1week", "2023-01-01", "2023-01-31", use_cache=False)
+    first = manager.fetch_data("AAPL", "1week", "2023-01-04", "2023-01-31")
+    assert first.index[0] > pd.Timestamp("2023-01-04", tz="America/New_York")  # the cut week is not returned
+    cached = manager.fetch_data("AAPL", "1week", "2023-01-01", "2023-01-31")
+    pd.testing.assert_frame_equal(cached, truth, check_freq=False)
+
+
+def test_daily_bars_use_exchange_days_in_any_display_timezone(sandbox, tmp_path):
+    # regression: with a timezone west of New York, '2023-01-03' used to select the 4th..6th sessions
+    cache = str(tmp_path / "c")
+    ny = PolygonDataManager(config=sandbox.config(cache_dir=cache + "1"), progress=False)
+    la = PolygonDataManager(config=sandbox.config(cache_dir=cache + "2", timezone="America/Los_Angeles"),
+                            progress=False)
+    a = ny.fetch_data("AAPL", "1day", "2023-01-03", "2023-01-05")
+    b = la.fetch_data("AAPL", "1day", "2023-01-03", "2023-01-05")
+    assert len(a) == len(b) == 3
+    assert a["close"].tolist() == b["close"].tolist()
+    assert str(b.index.tz) == "America/Los_Angeles"
+    assert la.get_data_summary("AAPL", "1day", "2023-01-03", "2023-01-05")["cache_coverage"]["percentage"] == 100.0
+    ny.close()
+    la.close()
+
+
+def test_unknown_output_timezone_is_rejected_before_io(manager, requests_sent):
+    with pytest.raises(InvalidDateRangeError, match="unknown timezone"):
+        manager.fetch_data("AAPL", "1day", "2023-01-03", "2023-01-05", tz="Mars/Olympus")
+    assert requests_sent() == 0 and manager.storage.list_cached() == []
