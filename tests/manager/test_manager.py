@@ -187,20 +187,20 @@ def test_edge_bars_are_complete_and_never_overwrite_complete_ones(manager):
     # regression: a range starting/ending mid-bar used to cache partial edge bars that later replaced complete ones
     import datetime as dt
 
-    truth = manager.fetch_data("AAPL", "1hour", "2023-01-03", "2023-01-03", use_cache=False)
     bar = pd.Timestamp("2023-01-03 10:00", tz="America/New_York")
     manager.fetch_data("AAPL", "1hour", dt.datetime(2023, 1, 3, 9), dt.datetime(2023, 1, 3, 10, 30))
     manager.fetch_data("AAPL", "1hour", dt.datetime(2023, 1, 3, 9), dt.datetime(2023, 1, 3, 16))
     cached = manager.fetch_data("AAPL", "1hour", "2023-01-03", "2023-01-03")
+    truth = manager.fetch_data("AAPL", "1hour", "2023-01-03", "2023-01-03", use_cache=False)
     assert cached.loc[bar].tolist() == truth.loc[bar].tolist()
     pd.testing.assert_frame_equal(cached, truth, check_freq=False)
 
 
 def test_week_bars_from_mid_week_do_not_damage_the_cache(manager):
-    truth = manager.fetch_data("AAPL", "1week", "2023-01-01", "2023-01-31", use_cache=False)
     first = manager.fetch_data("AAPL", "1week", "2023-01-04", "2023-01-31")
     assert first.index[0] > pd.Timestamp("2023-01-04", tz="America/New_York")  # the cut week is not returned
     cached = manager.fetch_data("AAPL", "1week", "2023-01-01", "2023-01-31")
+    truth = manager.fetch_data("AAPL", "1week", "2023-01-01", "2023-01-31", use_cache=False)
     pd.testing.assert_frame_equal(cached, truth, check_freq=False)
 
 
