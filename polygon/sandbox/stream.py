@@ -96,6 +96,7 @@ class StreamSession:
         ws.sock = self._locked
         self.subs: Set[Tuple[str, str]] = set()
         self.key: Optional[str] = None
+        self._claimed: Optional[str] = None  # key holding a max_connections slot, until released
         self.frames_sent = 0
         self.opened = time.monotonic()
         self.stalled = False
@@ -156,12 +157,15 @@ class StreamSession:
     # -- protocol -----------------------------------------------------------------------------------
     def run(self) -> None:
         self.send([CONNECTED])
-        if not self._authenticate():
-            return
         try:
-            self._serve()
+            if self._authenticate():
+                self._serve()
         finally:
-            self.state.release_connection(self.key)
+            # the slot is claimed inside _authenticate: release it however the session ends,
+            # even when the socket dies while auth_success is being sent
+            if self._claimed is not None:
+                self.state.release_connection(self._claimed)
+                self._claimed = None
 
     def _receive(self, timeout: float) -> Optional[str]:
         try:
@@ -197,8 +201,9 @@ class StreamSession:
                 self.send([MAX_CONNECTIONS])
                 self.close()
                 return False
+            self._claimed = params  # recorded before any send can fail, so run() releases the slot
             self.send([AUTH_SUCCESS])
-            self.key = params
+            self.key = params  # authenticated (``ws_stall=True`` mutes the session from here on)
             return True
 
     def _handle(self, msg: str) -> None:

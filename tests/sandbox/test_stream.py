@@ -190,3 +190,43 @@ def test_client_close_gets_a_close_frame_even_mid_stream(make_sandbox):
                 break
         assert opcode == websocket.ABNF.OPCODE_CLOSE
         ws.shutdown()
+
+
+def _auth_until_closed(sb, close_at_once=False):
+    """Authenticate a raw socket; read until the server drops it (bounded), or close at once."""
+    ws = connect(sb, auth=False)
+    ws.send(json.dumps({"action": "auth", "params": sb.api_key}))
+    if close_at_once:
+        ws.close()
+        return []
+    statuses = []
+    try:
+        for _ in range(20):
+            frame = ws.recv()
+            if not frame:
+                break
+            statuses.extend(e["status"] for e in json.loads(frame))
+    except (websocket.WebSocketException, ConnectionError):
+        pass
+    ws.close()
+    return statuses
+
+
+def test_socket_dying_during_auth_releases_its_slot(make_sandbox):
+    # regression: the max_connections slot was claimed during auth and never released when the
+    # socket died while auth_success was being sent, so the key was locked out for good
+    sb = make_sandbox(ws_drop_after_messages=2)  # frame 2 is auth_success: dropped right after it
+    for _ in range(3):
+        assert "max_connections" not in _auth_until_closed(sb)
+    assert _wait_active(sb, 0)
+    sb.configure(ws_drop_after_messages=None)
+    connect(sb).close()  # raises (max_connections) if a slot leaked
+
+
+def test_clients_closing_right_after_auth_release_their_slots(make_sandbox):
+    sb = make_sandbox()
+    for _ in range(15):
+        _auth_until_closed(sb, close_at_once=True)
+    assert _wait_active(sb, 0)
+    ws = connect(sb)  # raises (max_connections) if a slot leaked
+    ws.close()
