@@ -24,7 +24,10 @@ Spark, Dask and ``pyarrow.dataset`` read directly.
 
 Writes take a per-key thread lock and an OS file lock (``fcntl.flock``; ``msvcrt`` on Windows), write a
 temporary file in the same directory, ``fsync`` it and ``os.replace`` it over the old one. A read-only,
-missing-and-uncreatable or failing cache directory degrades to uncached operation with one warning.
+missing-and-uncreatable or failing cache directory degrades to uncached operation with one warning; a
+single failed write in a usable directory only skips that write. A write never replaces a partition it
+cannot read (I/O error, Parquet without pyarrow): it is skipped and the old file kept. :meth:`clear`
+removes data files only; key directories and their ``.lock`` files stay (other writers may wait on them).
 """
 
 import atexit
@@ -155,6 +158,14 @@ class StorageManager:
     # -- availability -------------------------------------------------------------------------------------
 
     def _probe(self) -> bool:
+        problem = self._check_dir()
+        if problem is not None:
+            self._degrade("cache directory %s is not usable (%s)" % (self.cache_dir, problem.strerror or problem))
+            return False
+        return True
+
+    def _check_dir(self) -> Optional[OSError]:
+        """``None`` when the cache directory can be created and written, else the error."""
         try:
             os.makedirs(self.cache_dir, exist_ok=True)
             if not os.access(self.cache_dir, os.W_OK | os.X_OK):
@@ -163,10 +174,9 @@ class StorageManager:
             with open(probe, "wb") as fh:
                 fh.write(b"ok")
             os.remove(probe)
-            return True
+            return None
         except OSError as exc:
-            self._degrade("cache directory %s is not usable (%s)" % (self.cache_dir, exc.strerror or exc))
-            return False
+            return exc
 
     def _degrade(self, why: str) -> None:
         self.writable = False
@@ -219,8 +229,12 @@ class StorageManager:
 
     # -- low level reads --------------------------------------------------------------------------------
 
-    def _load(self, key: _Key, path: str, header_only: bool = False) -> Optional[PartFile]:
+    def _load(self, key: _Key, path: str, header_only: bool = False, strict: bool = False) -> Optional[PartFile]:
+        """``None`` for a miss (missing, or corrupt and moved aside). An existing file that cannot be read
+        now (I/O error, Parquet without pyarrow) is a miss too, or, when ``strict``, raises ``OSError``."""
         if path.endswith(EXTENSIONS["parquet"]) and not parquet_available():
+            if strict:
+                raise OSError(errno.ENOTSUP, "reading Parquet needs pyarrow")
             logger.debug("cache: skipping %s: reading parquet needs pyarrow", path)
             return None
         try:
@@ -231,6 +245,8 @@ class StorageManager:
             self._quarantine(key, path, str(exc))
             return None
         except OSError as exc:
+            if strict:
+                raise
             logger.warning("cache: cannot read %s: %s; treating it as a miss", path, exc)
             return None
 
@@ -366,7 +382,9 @@ class StorageManager:
         :param covered: the requested range(s) these bars complete: one ``(start, end)`` pair or a list of
             them (epoch ms or anything :func:`polygon.coverage.to_ms` accepts; end exclusive). ``None``
             records no coverage (e.g. streamed bars).
-        :returns: ``True`` when written, ``False`` when the cache is not writable.
+        :returns: ``True`` when written, ``False`` when the cache is not writable or (part of) the write
+            was skipped: an existing partition could not be read (I/O error, Parquet without pyarrow) and
+            is left untouched, with no coverage recorded for it, or the write failed.
         :raises InvalidSymbolError: (a ``ValueError``) for an invalid symbol.
         :raises InvalidInputError: when ``df`` cannot be conformed to the bars contract.
         """
@@ -405,28 +423,41 @@ class StorageManager:
             wanted.update(labels_of_interval(s_ms, e_ms, key.kind))
         if not wanted:
             return True
+        written = True
         try:
             with KeyLock(key.path):
+                os.makedirs(key.path, exist_ok=True)  # under the lock: a clear() may have removed it before
                 self._remove_stale_temps(key.path)
                 existing = self._partition_files(key)
                 for label in sorted(wanted):
-                    self._write_partition(key, label, existing.get(label), new_parts.get(label), covered, tz)
+                    if not self._write_partition(key, label, existing.get(label), new_parts.get(label), covered, tz):
+                        written = False
                 fsync_dir(key.path)
         except OSError as exc:
-            self._degrade("cache write to %s failed (%s)" % (key.path, exc.strerror or exc))
+            problem = self._check_dir()
+            if problem is not None:
+                self._degrade("cache write to %s failed (%s); cache directory not usable (%s)"
+                              % (key.path, exc.strerror or exc, problem.strerror or problem))
+            else:  # one failed write (a transient error, a file in the way): the cache stays in use
+                logger.warning("cache: write to %s failed: %s; not cached this time", key.path, exc.strerror or exc)
             return False
-        return True
+        return written
 
     def _write_partition(self, key: _Key, label: int, old_path: Optional[str], bars: Optional[BarArrays],
-                         covered: List[Interval], tz: str) -> None:
+                         covered: List[Interval], tz: str) -> bool:
+        """Merge into one partition; ``False`` (nothing written, no coverage) when the old file is unreadable."""
         lo, hi = label_bounds_ms(label, key.kind)
         part_cov = cov.clip(covered, lo, hi)
-        old = self._load(key, old_path) if old_path else None
+        try:
+            old = self._load(key, old_path, strict=True) if old_path else None
+        except OSError as exc:  # never replace what cannot be read now; no coverage for this partition
+            logger.warning("cache: cannot read %s (%s); left as it is, bars not cached", old_path, exc)
+            return False
         old_arrays = old.arrays if old is not None and old.arrays is not None else empty_arrays()
         old_cov = self._part_coverage(old) if old is not None else []
         merged_cov = cov.add(old_cov, part_cov)
         if (bars is None or bars.rows == 0) and old is not None and merged_cov == old_cov:
-            return
+            return True
         merged = merge_arrays(old_arrays, bars if bars is not None else empty_arrays())
         meta = {
             "symbol": key.symbol, "timeframe": key.timeframe.name, "partition": label_name(label, key.kind),
@@ -463,6 +494,7 @@ class StorageManager:
                 os.remove(old_path)
             except OSError:
                 pass
+        return True
 
     @staticmethod
     def _remove_stale_temps(directory: str) -> None:
@@ -675,6 +707,9 @@ class StorageManager:
         for key in keys:
             if not os.path.isdir(key.path):
                 continue
+            # Only data files go, under the key lock. The directory and its ``.lock`` stay: unlinking a
+            # lock file another thread or process waits on (or the directory a waiting writer is about to
+            # use) would break mutual exclusion and fail that write.
             with KeyLock(key.path):
                 for entry in self._files(key):
                     if entry.name == ".lock":
@@ -684,11 +719,6 @@ class StorageManager:
                         removed += 1
                     except OSError as exc:
                         logger.warning("cache: could not remove %s: %s", entry.path, exc)
-            for path in (os.path.join(key.path, ".lock"), key.path, os.path.dirname(key.path)):
-                try:
-                    os.remove(path) if path.endswith(".lock") else os.rmdir(path)
-                except OSError:
-                    pass
         return removed
 
     # -- export -----------------------------------------------------------------------------------------
