@@ -81,19 +81,25 @@ class _FrameQueue:
 
 
 class _Target:
-    """A callback and, for coroutine functions, the loop it runs on. Equal when both are."""
+    """A callback, whether it is a coroutine function, and the event loop of its subscriber (``None`` when
+    subscribed from plain code: coroutines then run on the client's private loop). Awaitables returned by a
+    plain callback also run on that loop. Plain callbacks are equal when their functions are (each receives
+    an event once); coroutine callbacks when their loops are too."""
 
-    __slots__ = ("fn", "loop")
+    __slots__ = ("fn", "loop", "coro")
 
     def __init__(self, fn: Callable[[dict], Any], loop: Optional[asyncio.AbstractEventLoop]) -> None:
         self.fn = fn
         self.loop = loop
+        self.coro = _is_coroutine_function(fn)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Target) and self.fn == other.fn and self.loop is other.loop
+        if not isinstance(other, _Target) or self.coro != other.coro or not self.fn == other.fn:
+            return False
+        return not self.coro or self.loop is other.loop
 
     def __hash__(self) -> int:
-        return hash((self.fn, id(self.loop)))
+        return hash(self.fn)
 
 
 def _is_coroutine_function(fn: Any) -> bool:
@@ -131,15 +137,17 @@ class _FrameDispatcher:
         raise NotImplementedError
 
     def _plan(self, routes: "_Routes", key: Tuple[str, str]) -> Any:
-        """What to do with events of ``key``: ``(normalise, single_fn, fns, coroutine_targets, to_sink)`` or
-        ``None`` when nobody wants them; cached per routes snapshot."""
+        """What to do with events of ``key``: ``(normalise, single, fns, coroutine_targets, to_sink)`` or
+        ``None`` when nobody wants them; cached per routes snapshot. ``single`` is the ``(fn, loop)`` of the
+        only plain callback, else ``fns`` holds them all; only what the sink keeps goes to it."""
         norm = self._normalizers.get(key[0])
         targets = routes.cache.get(key)
         if targets is None:
             targets = routes.resolve(key)
-        fns = tuple(t.fn for t in targets if t.loop is None)
-        coros = tuple(t for t in targets if t.loop is not None)
-        to_sink = self._sink is not None
+        fns = tuple((t.fn, t.loop) for t in targets if not t.coro)
+        coros = tuple(t for t in targets if t.coro)
+        sink = self._sink
+        to_sink = sink is not None and sink.wants(key[0])
         plan = None
         if norm is not None and (targets or to_sink):
             single = fns[0] if len(fns) == 1 else None
@@ -192,27 +200,29 @@ class _FrameDispatcher:
                         continue
                     count += 1
                     if single is not None:
+                        fn = single[0]
                         try:
-                            result = single(data)
+                            result = fn(data)
                             if result is not None and isawaitable(result):
-                                self._submit_awaitable(result)
+                                self._submit_awaitable(result, single[1])
                         except Exception:
-                            self._callback_error(single)
+                            self._callback_error(fn)
                     elif fns:
                         item = data
-                        for fn in fns:
+                        for fn, fn_loop in fns:
                             try:
                                 result = fn(item)
                                 if result is not None and isawaitable(result):
-                                    self._submit_awaitable(result)
+                                    self._submit_awaitable(result, fn_loop)
                             except Exception:
                                 self._callback_error(fn)
                             item = dict(data)
                     if coros:
                         if batches is None:
                             batches = {}
+                        copy = single is not None or bool(fns)
                         for target in coros:
-                            batches.setdefault(target.loop, []).append((target.fn, dict(data) if fns else data))
+                            batches.setdefault(target.loop, []).append((target.fn, dict(data) if copy else data))
                     if to_sink:
                         if bars is None:
                             bars = []
@@ -220,7 +230,7 @@ class _FrameDispatcher:
                 self._events_dispatched += count
                 if bars and self._sink is not None:
                     self._sink.add(bars)
-                if batches:
+                if batches and not stopped():
                     self._submit_coroutines(batches, inflight, stopped)
             except Exception:  # a bug here must not kill the dispatcher (and silently stop every callback)
                 logger.exception("dispatching a frame failed; frame skipped")
@@ -230,7 +240,8 @@ class _FrameDispatcher:
     def _submit_coroutines(
         self, batches: Dict[Any, list], inflight: Dict[Any, Any], stopped: Callable[[], bool]
     ) -> None:
-        for loop, items in batches.items():
+        for key, items in batches.items():
+            loop = key if key is not None else self._ensure_private_loop()
             prev = inflight.get(loop)
             while prev is not None and not prev.done():
                 if stopped() or loop.is_closed():
@@ -245,8 +256,9 @@ class _FrameDispatcher:
                 self._callback_errors += len(items)
                 logger.warning("event loop of a coroutine callback is closed; %d events not delivered", len(items))
 
-    def _submit_awaitable(self, awaitable: Any) -> None:
-        """A plain callable returned an awaitable (e.g. a ``functools.partial`` of a coroutine function)."""
+    def _submit_awaitable(self, awaitable: Any, loop: Optional[asyncio.AbstractEventLoop]) -> None:
+        """A plain callable returned an awaitable (e.g. ``lambda d: handler(d)``): run it on the subscriber's
+        ``loop``, or on the private loop when subscribed from plain code."""
 
         async def run() -> None:
             try:
@@ -254,7 +266,18 @@ class _FrameDispatcher:
             except Exception:
                 self._callback_error(awaitable)
 
-        asyncio.run_coroutine_threadsafe(run(), self._ensure_private_loop())
+        coro = run()
+        try:
+            if self._stop.is_set():  # disconnect() from that callback: the session's loops are going away
+                raise RuntimeError("session stopped")
+            asyncio.run_coroutine_threadsafe(coro, loop if loop is not None else self._ensure_private_loop())
+        except RuntimeError:  # the loop is closed
+            coro.close()
+            close = getattr(awaitable, "close", None)
+            if close is not None:
+                close()
+            self._callback_errors += 1
+            logger.warning("event loop of a callback is closed; its awaitable was not run")
 
     def _callback_error(self, fn: Any) -> None:
         self._callback_errors += 1

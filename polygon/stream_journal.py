@@ -9,10 +9,12 @@
   asked, trades and quotes to an append-only journal (``<cache_dir>/journal/<market>/<date>/<T|Q>.jsonl``).
 """
 
+import collections
 import json
 import logging
 import os
 import threading
+import time
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
@@ -80,32 +82,77 @@ class StorageSink:
     :param market: used in journal paths.
     :param journal: also journal trades and quotes (JSON lines) under ``<storage.cache_dir>/journal``.
     :param flush_interval: seconds between writes.
+    :param max_pending: events buffered for the writer at most; past it the oldest are dropped (counted in
+        :attr:`dropped`, logged), so a storage slower than the stream never grows memory without limit.
     """
 
-    def __init__(self, storage: Any, market: str = "stocks", journal: bool = False, flush_interval: float = 1.0):
+    def __init__(
+        self,
+        storage: Any,
+        market: str = "stocks",
+        journal: bool = False,
+        flush_interval: float = 1.0,
+        max_pending: int = 100_000,
+    ):
         self.storage = storage
         self.market = market
         self.journal = journal
         self.flush_interval = flush_interval
+        self.max_pending = max(1, int(max_pending))
         self.bars_written = 0
         self.journaled = 0
         self.errors = 0
-        self._pending: List[List[Tuple[str, Dict[str, Any]]]] = []
+        self.received = 0
+        self.dropped = 0
+        self.pending_events = 0
+        self._last_drop_log = 0.0
+        self._pending: "collections.deque[List[Tuple[str, Dict[str, Any]]]]" = collections.deque()
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="polygon-ws-storage", daemon=True)
         self._thread.start()
 
+    def wants(self, channel: str) -> bool:
+        """Whether events of ``channel`` are kept: A/AM bars, and T/Q when journaling."""
+        return channel in _TIMEFRAME or (self.journal and channel in ("T", "Q"))
+
     def add(self, events: List[Tuple[str, Dict[str, Any]]]) -> None:
-        """Queue ``(channel, event)`` pairs (called by the dispatcher; never blocks on I/O)."""
+        """Queue ``(channel, event)`` pairs (called by the dispatcher; never blocks on I/O). Beyond
+        ``max_pending`` queued events the oldest are dropped."""
+        dropped = 0
         with self._lock:
-            self._pending.append(events)
+            self.received += len(events)
+            pending = self._pending
+            pending.append(events)
+            self.pending_events += len(events)
+            while self.pending_events > self.max_pending:
+                excess = self.pending_events - self.max_pending
+                oldest = pending[0]
+                if len(oldest) <= excess:
+                    pending.popleft()
+                    cut = len(oldest)
+                else:
+                    pending[0] = oldest[excess:]
+                    cut = excess
+                self.pending_events -= cut
+                dropped += cut
+            self.dropped += dropped
+        if dropped:
+            now = time.monotonic()
+            if now - self._last_drop_log >= 5.0:
+                self._last_drop_log = now
+                logger.warning(
+                    "storage slower than the stream: %d events dropped so far (buffer of %d events full)",
+                    self.dropped,
+                    self.max_pending,
+                )
 
     def flush(self) -> None:
         """Write everything queued so far (on the calling thread)."""
         with self._lock:
-            batches, self._pending = self._pending, []
+            batches, self._pending = self._pending, collections.deque()
+            self.pending_events = 0
         if not batches:
             return
         bars: Dict[Tuple[str, str], List[Dict[str, Any]]] = {}

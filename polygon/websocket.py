@@ -26,12 +26,15 @@ these work::
 ``get_status()`` is always a plain call. Callbacks may be plain functions or coroutine functions: plain
 callbacks run on the dispatcher thread; coroutine callbacks run on the event loop the ``subscribe`` call was
 awaited from (in order, one frame's events at a time; when subscribed from plain code, on a private loop
-thread of the client). Each callback receives each matching event once, even if several subscriptions
-cover it. Do not mutate the event dict a callback receives.
+thread of the client, started on demand and stopped when the session ends). An awaitable returned by a plain
+callback (``lambda d: handler(d)``) runs on that same loop. Each callback receives each matching event once,
+even if several subscriptions cover it. Do not mutate the event dict a callback receives.
 
 Reconnection: on a drop (socket error, server close, or no bytes for ``read_timeout`` seconds although
 pings are sent every ``ping_interval``), the client waits 1 s, 2 s, 4 s ... (doubling, capped at 30 s), at
-most 5 consecutive attempts, re-authenticates and restores every subscription in one message. After the
+most 5 consecutive attempts, re-authenticates and restores every subscription in one message. A reconnected
+session renews the budget only once it delivers an event or stays up past ``read_timeout``: a server that
+accepts and then stalls or drops uses it up. After the
 budget :class:`~polygon.exceptions.StreamConnectionError` is raised from :meth:`listen`. A refused key
 (:class:`~polygon.exceptions.PolygonAuthenticationError`) and ``max_connections``
 (:class:`~polygon.exceptions.MaxConnectionsError`) are never retried.
@@ -56,7 +59,7 @@ from polygon.exceptions import (
     StreamConnectionError,
     SubscriptionError,
 )
-from polygon.stream_dispatch import _FrameDispatcher, _FrameQueue, _is_coroutine_function, _Target
+from polygon.stream_dispatch import _FrameDispatcher, _FrameQueue, _Target
 from polygon.subscriptions import CHANNEL_NAMES, SubscriptionBook, backoff_delays
 from polygon.subscriptions import WILDCARD as WILDCARD  # re-export: public here before the split
 
@@ -155,6 +158,7 @@ class PolygonWebSocketClient(_FrameDispatcher):
         self._reader: Optional[threading.Thread] = None
         self._dispatcher: Optional[threading.Thread] = None
         self._private_loop: Optional[asyncio.AbstractEventLoop] = None
+        self._private_thread: Optional[threading.Thread] = None
         self._recorder: Any = None
         self._sink: Any = None
         self._fatal: Optional[BaseException] = None
@@ -170,6 +174,8 @@ class PolygonWebSocketClient(_FrameDispatcher):
         self._last_drop_log = 0.0
         self._callback_errors = 0
         self._reconnect_attempts = 0
+        self._on_probation: Optional[float] = None  # reconnected at (clock); budget resets once healthy
+        self._storage_dropped_before = 0
         self._reconnects = 0
         self._last_rx_wall: Optional[float] = None
         self._last_error: Optional[Dict[str, Any]] = None
@@ -261,9 +267,7 @@ class PolygonWebSocketClient(_FrameDispatcher):
         """
         if not callable(callback):
             raise SubscriptionError("callback must be callable, got %r" % (callback,))
-        loop = None
-        if _is_coroutine_function(callback):
-            loop = caller_loop() or self._ensure_private_loop()
+        loop = caller_loop()  # coroutines (also those a plain callback returns) run there; None: private loop
         with self._lock:
             sub_id, add, remove = self._book.add(symbols, channels, _Target(callback, loop), subscription_id)
             self._send_changes(add, remove)
@@ -351,13 +355,15 @@ class PolygonWebSocketClient(_FrameDispatcher):
             message_count, last_message_time (ISO 8601, UTC), uptime_seconds, reconnect_attempts``, and beside
             them ``url, market, dropped_messages, dropped_frames, queue_depth, queue_size, overflow,
             events_dispatched, callback_errors, reconnects, last_error, subscription_ids,
-            provider_subscriptions``.
+            provider_subscriptions``, and with ``storage`` ``storage_pending`` / ``storage_dropped`` (events
+            waiting for the storage writer / dropped, oldest first, because it fell too far behind).
         """
         with self._lock:
             subs = self._book.symbols_map()
             named = self._book.subscriptions()
             provider = self._book.provider_params()
         last = self._last_rx_wall
+        sink = self._sink
         started = self._started_at
         if started is None:
             uptime = 0.0
@@ -387,6 +393,8 @@ class PolygonWebSocketClient(_FrameDispatcher):
             "last_error": None if self._last_error is None else dict(self._last_error),
             "subscription_ids": named,
             "provider_subscriptions": provider,
+            "storage_pending": 0 if sink is None else sink.pending_events,
+            "storage_dropped": self._storage_dropped_before + (0 if sink is None else sink.dropped),
         }
 
     # ---------------------------------------------------------------------------------------------- session
@@ -399,6 +407,7 @@ class PolygonWebSocketClient(_FrameDispatcher):
         self._started_at = self._clock()
         self._stopped_at = None
         self._reconnect_attempts = 0
+        self._on_probation = None
         self._dropped_before += self._queue.dropped_events
         self._dropped_frames_before += self._queue.dropped_frames
         self._queue = _FrameQueue(self.queue_size)
@@ -406,6 +415,8 @@ class PolygonWebSocketClient(_FrameDispatcher):
         for leftover in (self._recorder, self._sink):
             if leftover is not None:
                 leftover.close()
+        if self._sink is not None:
+            self._storage_dropped_before += self._sink.dropped
         self._recorder = self._sink = None
         if self.record:
             from polygon.stream_journal import FrameRecorder
@@ -442,6 +453,9 @@ class PolygonWebSocketClient(_FrameDispatcher):
                     self._stopped_at = self._clock()
                 recorder, self._recorder = self._recorder, None
                 sink, self._sink = self._sink, None
+                if sink is not None:
+                    self._storage_dropped_before += sink.dropped
+                self._stop_private_loop()
         for closable in (recorder, sink):
             if closable is not None:
                 try:
@@ -468,14 +482,45 @@ class PolygonWebSocketClient(_FrameDispatcher):
             time.sleep(0.005)
 
     def _ensure_private_loop(self) -> asyncio.AbstractEventLoop:
-        """The client's own loop thread for coroutine callbacks subscribed from plain code (lives as long as
-        the client)."""
+        """The client's own loop thread for coroutines of callbacks subscribed from plain code; started on
+        demand, stopped when the session ends (:meth:`_stop_private_loop`)."""
         with self._lock:
             if self._private_loop is None:
                 loop = asyncio.new_event_loop()
-                threading.Thread(target=loop.run_forever, name="polygon-ws-callbacks", daemon=True).start()
-                self._private_loop = loop
+                thread = threading.Thread(target=loop.run_forever, name="polygon-ws-callbacks", daemon=True)
+                thread.start()
+                self._private_loop, self._private_thread = loop, thread
             return self._private_loop
+
+    def _stop_private_loop(self) -> None:
+        """Stop the private loop: its thread ends, pending callback coroutines are cancelled, the loop is
+        closed (no thread or descriptors outlive the session)."""
+        with self._lock:
+            loop, thread = self._private_loop, self._private_thread
+            self._private_loop = self._private_thread = None
+        if loop is None or thread is None:
+            return
+        try:
+            loop.call_soon_threadsafe(loop.stop)
+        except RuntimeError:  # already closed
+            return
+        if thread is threading.current_thread():  # stopping from a callback on that loop: it ends by itself
+            return
+        thread.join(5)
+        if thread.is_alive():
+            logger.warning("a coroutine callback blocks the private event loop; leaving it behind")
+            return
+        try:
+            pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                gathered = asyncio.gather(*pending, return_exceptions=True)
+                loop.run_until_complete(asyncio.wait_for(gathered, 2))
+        except Exception:
+            logger.warning("cancelling coroutine callbacks at disconnect failed", exc_info=True)
+        finally:
+            loop.close()
 
     # ---------------------------------------------------------------------------------------------- connection
     def _open(self) -> "_wsc.WebSocket":
@@ -570,7 +615,12 @@ class PolygonWebSocketClient(_FrameDispatcher):
             return False
         logger.warning("stream dropped (%s); reconnecting", reason)
         last: Optional[BaseException] = None
-        for attempt, delay in enumerate(self.reconnect_delays, 1):
+        if self._on_probation is not None and self._reconnect_attempts:
+            # the previous reconnect never became healthy (no event, dropped within read_timeout): it counts
+            last = StreamConnectionError("the reconnected stream dropped before delivering any event")
+        first = self._reconnect_attempts if self._on_probation is not None else 0
+        self._on_probation = None
+        for attempt, delay in enumerate(self.reconnect_delays[first:], first + 1):
             self._reconnect_attempts = attempt
             logger.info("reconnect attempt %d/%d in %.1f s", attempt, len(self.reconnect_delays), delay)
             if self._sleep is not None:
@@ -601,7 +651,7 @@ class PolygonWebSocketClient(_FrameDispatcher):
                     _abort(ws)
                     continue
             self._reconnects += 1
-            self._reconnect_attempts = 0
+            self._on_probation = self._clock()  # _read_frames resets the budget once this session is healthy
             logger.info("stream reconnected to %s", self.url)
             return True
         self._fail(
@@ -646,9 +696,13 @@ class PolygonWebSocketClient(_FrameDispatcher):
             else:
                 last_rx = clock()
                 if opcode == 1 or opcode == 2:  # text, binary
-                    self._ingest(frame.data)
+                    events = self._ingest(frame.data)
+                    if self._on_probation is not None and (events or last_rx - self._on_probation > self.read_timeout):
+                        self._healthy()
                     continue
                 if opcode != 8:  # ping / pong keep the link alive
+                    if self._on_probation is not None and last_rx - self._on_probation > self.read_timeout:
+                        self._healthy()
                     continue
                 reason = "server closed the connection"
             if stop.is_set() or not self._reconnect(reason, stop):
@@ -656,8 +710,13 @@ class PolygonWebSocketClient(_FrameDispatcher):
             ws = self._ws
             last_rx = last_ping = clock()
 
-    def _ingest(self, raw: Union[bytes, str], replay: bool = False) -> None:
-        """Queue one raw frame for the dispatcher (reader thread).
+    def _healthy(self) -> None:
+        """The reconnected session delivered an event or stayed up past ``read_timeout``: a new budget."""
+        self._on_probation = None
+        self._reconnect_attempts = 0
+
+    def _ingest(self, raw: Union[bytes, str], replay: bool = False) -> bool:
+        """Queue one raw frame for the dispatcher (reader thread); ``True`` when it held events.
 
         Event frames cross threads undecoded: decoding where the events are used keeps a frame's objects on
         one core (measured markedly cheaper than handing over decoded dicts). Frames that may hold status
@@ -677,12 +736,12 @@ class PolygonWebSocketClient(_FrameDispatcher):
         if count and b'"status"' not in raw:
             self._message_count += count
             self._enqueue(raw, count, replay)
-            return
+            return True
         try:
             msgs = json.loads(raw)
         except ValueError:
             logger.warning("undecodable frame of %d bytes dropped", len(raw))
-            return
+            return False
         if type(msgs) is not list:
             msgs = [msgs]
         self._message_count += len(msgs)
@@ -695,6 +754,7 @@ class PolygonWebSocketClient(_FrameDispatcher):
                 rest.append(msg)
         if rest:
             self._enqueue(rest, len(rest), replay)
+        return bool(rest)
 
     def _enqueue(self, frame: Any, size: int, block: bool = False) -> None:
         if self._queue.put(frame, size, block or self.overflow == "block", self._stop):
