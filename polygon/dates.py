@@ -28,6 +28,7 @@ __all__ = [
 DateLike = Union[_dt.date, _dt.datetime, int, str]
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+_NAIVE_EPOCH = _dt.datetime(1970, 1, 1)
 _ONE_MS = _dt.timedelta(milliseconds=1)
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DIGITS_RE = re.compile(r"^\d{1,16}$")
@@ -68,8 +69,12 @@ def _normalise(value: Any, name: str) -> Union[_dt.date, _dt.datetime, int]:
         elif isinstance(value, np.datetime64):
             if np.isnat(value):
                 raise InvalidDateRangeError("invalid %s: NaT; %s" % (name, _ALLOWED))
-            ms = int(value.astype("datetime64[ms]").astype("int64"))
-            return _EPOCH + _dt.timedelta(milliseconds=ms)
+            # numpy datetimes carry no zone: a naive wall-clock time, read in the configured tz
+            us = int(value.astype("datetime64[us]").astype("int64"))
+            try:
+                return _NAIVE_EPOCH + _dt.timedelta(microseconds=us)
+            except OverflowError:
+                raise InvalidDateRangeError("invalid %s %r: out of range" % (name, value)) from None
         else:
             raise InvalidDateRangeError("invalid %s %r: %s" % (name, value, _ALLOWED))
     elif isinstance(value, str):

@@ -7,10 +7,11 @@ the two times (the provider counts a request when it *arrives*, which is somewhe
 That makes a free-tier user (5 requests/minute) paginating a long range never see a 429.
 
 Usage is shared per process: :func:`get_shared_limiter` returns one limiter per
-(API key hash, base URL), so counts survive across clients.
+(API key hash, base URL), so counts survive across clients; if clients ask for different
+limits, the strictest of each applies (a client without limits never loosens another's).
 A request still in flight keeps its slot until answered, so concurrent threads cannot slip a
 request into a window the provider has not closed yet. :func:`get_rate_limit_status`
-reports the limiter of the default configuration::
+reports (read-only) the limiter of the default configuration::
 
     {'minute': {'used': 3, 'limit': 5, 'remaining': 2, 'reset_in': 41.2},
      'daily':  {'used': 3, 'limit': None, 'remaining': None, 'reset_in': 86341.0}}
@@ -131,6 +132,30 @@ class _BucketWindow:
         return max(0.0, (self.counts[0][0] + 1) * self.width + self.window - now)
 
 
+def _carry_over(old: Any, new: Any, now: float) -> None:
+    """Move the recorded minute usage of window ``old`` into ``new`` (a limit changed).
+
+    Past requests keep their times, so nothing waits longer than one window for them: slots of
+    a sliding log are kept as they are (in-flight ones stay tied to their tokens); bucket counts
+    (an unlimited window keeps no in-flight state) become *answered* slots at their bucket's end.
+    """
+    old.prune(now)
+    if isinstance(old, _SlidingLog):
+        if isinstance(new, _SlidingLog):
+            new.slots = old.slots[-new.limit:] if new.limit else []
+        else:
+            for when in sorted(slot[0] if slot[1] else now for slot in old.slots):
+                new.add(when)
+        return
+    if isinstance(new, _SlidingLog):
+        slots = [
+            [min(now, (index + 1) * old.width), True] for index, count in old.counts for _ in range(count)
+        ]
+        new.slots = slots[-new.limit:] if new.limit else []
+    else:
+        new.counts, new.total = old.counts, old.total
+
+
 class RateLimiter:
     """Thread-safe limiter with per-minute, per-day and optional per-second windows.
 
@@ -182,14 +207,8 @@ class RateLimiter:
                 minute: Any = _SlidingLog(minute_limit, span, self._max_in_flight)
             else:
                 minute = _BucketWindow(None, span, 60)
-            if isinstance(old_minute, _SlidingLog) and isinstance(minute, _SlidingLog):
-                old_minute.prune(now)
-                minute.slots = old_minute.slots[-minute.limit:]
-            elif old_minute is not None:
-                for _ in range(old_minute.used(now)):
-                    if isinstance(minute, _SlidingLog) and len(minute.slots) >= minute.limit:
-                        break
-                    minute.add(now)
+            if old_minute is not None:
+                _carry_over(old_minute, minute, now)
             day = _BucketWindow(int(per_day) if per_day else None, DAY)
             if old_day is not None:
                 day.counts, day.total = old_day.counts, old_day.total
@@ -198,7 +217,11 @@ class RateLimiter:
             if per_second:
                 # a fractional rate (0.5/s) becomes 1 request per 2 s
                 count, window = (int(per_second), 1.0) if per_second >= 1 else (1, 1.0 / per_second)
-                self._second: Optional[_SlidingLog] = _SlidingLog(count, window, self._max_in_flight)
+                second = _SlidingLog(count, window, self._max_in_flight)
+                old_second = getattr(self, "_second", None)
+                if old_second is not None:
+                    _carry_over(old_second, second, now)
+                self._second: Optional[_SlidingLog] = second
             else:
                 self._second = None
             self.per_minute = minute_limit
@@ -310,20 +333,44 @@ def _registry_key(api_key: Optional[str], base_url: str) -> Tuple[str, str]:
     return digest, base_url.rstrip("/")
 
 
+def _limits(config: Any) -> Tuple[Optional[int], Optional[int], Optional[float]]:
+    return (
+        config.rate_limit_per_minute or None,
+        config.rate_limit_per_day or None,
+        config.rate_limit_per_second or None,
+    )
+
+
+def _stricter(current: Optional[Any], wanted: Optional[Any]) -> Optional[Any]:
+    """The stricter of two limits, ``None`` meaning unlimited."""
+    if current is None:
+        return wanted
+    if wanted is None:
+        return current
+    return min(current, wanted)
+
+
 def get_shared_limiter(config: Any) -> RateLimiter:
     """Return the process-wide limiter for ``config``'s key and base URL, created on first use.
 
-    The limits follow the latest config passed in; recorded usage is kept.
+    One limiter per (API key, base URL) keeps the usage counts shared by every client of the
+    process. When clients ask for different limits, the limiter enforces the *strictest* of
+    each (per minute, per day, per second): a config without limits (or with looser ones)
+    never loosens a limit another client set, since the provider counts the requests of all of
+    them. Recorded usage is kept when the limits tighten.
     """
     key = _registry_key(config.api_key, config.base_url)
-    limits = (config.rate_limit_per_minute, config.rate_limit_per_day, config.rate_limit_per_second)
+    limits = _limits(config)
     with _registry_lock:
         limiter = _registry.get(key)
         if limiter is None:
             limiter = _registry[key] = RateLimiter(*limits)
             return limiter
-    if (limiter.per_minute, limiter.per_day, limiter.per_second) != tuple(v or None for v in limits):
-        limiter.configure(*limits)
+        current = (limiter.per_minute, limiter.per_day, limiter.per_second)
+        merged = tuple(_stricter(have, want) for have, want in zip(current, limits))
+        if merged != current:
+            logger.debug("shared rate limiter %s tightened to %r", key[1], merged)
+            limiter.configure(*merged)
     return limiter
 
 
@@ -336,6 +383,9 @@ def reset_shared_limiters() -> None:
 def get_rate_limit_status(config: Any = None) -> Dict[str, Dict[str, Any]]:
     """Usage of the shared limiter of the default configuration (or of ``config``).
 
+    Read-only: the limits reported are those the shared limiter enforces; nothing is changed.
+    With no limiter yet for that key and base URL, the usage is zero under ``config``'s limits.
+
     :returns: ``{'minute': {'used', 'limit', 'remaining', 'reset_in'}, 'daily': {...}}``;
         ``limit`` and ``remaining`` are ``None`` when unlimited, ``reset_in`` is in seconds.
     """
@@ -343,4 +393,8 @@ def get_rate_limit_status(config: Any = None) -> Dict[str, Dict[str, Any]]:
         from polygon.config import get_config
 
         config = get_config()
-    return get_shared_limiter(config).status()
+    with _registry_lock:
+        limiter = _registry.get(_registry_key(config.api_key, config.base_url))
+    if limiter is None:
+        limiter = RateLimiter(*_limits(config))
+    return limiter.status()

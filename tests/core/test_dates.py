@@ -32,7 +32,17 @@ def test_ms_ints_and_numpy_values():
     assert to_epoch_ms(1704171600000, NY) == 1704171600000
     assert to_epoch_ms(np.int64(5), NY) == 5
     assert to_epoch_ms("1704171600000", NY) == 1704171600000
-    assert to_epoch_ms(np.datetime64("2024-01-02T05:00:00"), NY) == 1704171600000
+    # a numpy datetime is naive: 05:00 New York wall clock = 10:00 UTC
+    assert to_epoch_ms(np.datetime64("2024-01-02T05:00:00"), NY) == 1704189600000
+
+
+def test_naive_numpy_datetime64_is_read_in_the_configured_timezone():
+    naive = dt.datetime(2023, 1, 3, 9, 30)
+    for value in (np.datetime64("2023-01-03T09:30"), np.datetime64("2023-01-03T09:30:00.000000000")):
+        assert to_epoch_ms(value, NY) == to_epoch_ms(naive, NY) == to_epoch_ms(pd.Timestamp(naive), NY)
+        assert to_epoch_ms(value, "UTC") == to_epoch_ms(naive.replace(tzinfo=dt.timezone.utc), NY)
+        assert format_agg_bound(value, NY) == str(to_epoch_ms(naive, NY))
+    assert format_date(np.datetime64("2023-01-03T23:30")) == "2023-01-03"
 
 
 def test_format_agg_bound():

@@ -217,3 +217,67 @@ def test_in_flight_wait_honours_timeout(fake_clock):
     limiter.acquire()
     with pytest.raises(PolygonRateLimitError, match="in flight"):
         limiter.acquire(timeout=0.05)
+
+
+def test_unlimited_to_limited_carries_usage_as_answered_requests(fake_clock):
+    # regression: past requests became "in flight" slots that held the window ~6 minutes
+    limiter, clock = make(fake_clock)
+    for _ in range(5):
+        take(limiter)
+    clock.advance(1)
+    limiter.configure(per_minute=5)
+    status = limiter.status()["minute"]
+    assert status["used"] == 5 and status["remaining"] == 0
+    assert 0 < status["reset_in"] <= 60.0
+    start = clock.now
+    take(limiter)  # waits for the past requests to leave the window, never longer than it
+    assert 0 < clock.now - start <= 60.0
+    assert limiter.status()["minute"]["used"] == 1  # the old requests have left the window
+
+
+def test_limited_to_unlimited_and_back_keeps_request_times(fake_clock):
+    limiter, clock = make(fake_clock, per_minute=3, per_second=2)
+    take(limiter)
+    clock.advance(30)
+    take(limiter)
+    limiter.configure()
+    assert limiter.status()["minute"]["used"] == 2
+    limiter.configure(per_minute=2)
+    start = clock.now
+    take(limiter)  # the first request leaves the window 30 s from now
+    assert clock.now - start == pytest.approx(30.0, abs=1.0)
+
+
+def test_status_lookup_does_not_change_a_shared_limit():
+    # regression: get_rate_limit_status() reconfigured the shared limiter to its own config
+    reset_shared_limiters()
+    try:
+        limited = PolygonConfig(api_key="k1", base_url="http://127.0.0.1:9", rate_limit_per_minute=5)
+        limiter = get_shared_limiter(limited)
+        take(limiter)
+        status = get_rate_limit_status(limited.replace(rate_limit_per_minute=None))
+        assert status["minute"]["limit"] == 5 and status["minute"]["used"] == 1
+        assert limiter.per_minute == 5
+        # a status for a key nobody used is zero usage, and registers nothing
+        assert get_rate_limit_status(limited.replace(api_key="k9"))["minute"]["used"] == 0
+        assert get_shared_limiter(limited.replace(api_key="k9")).status()["minute"]["used"] == 0
+    finally:
+        reset_shared_limiters()
+
+
+def test_shared_limiter_keeps_the_strictest_limits():
+    reset_shared_limiters()
+    try:
+        cfg = PolygonConfig(api_key="k1", base_url="http://127.0.0.1:9", rate_limit_per_minute=5)
+        limiter = get_shared_limiter(cfg)
+        take(limiter)
+        # a client without limits, or with looser ones, shares the usage and the limit
+        assert get_shared_limiter(cfg.replace(rate_limit_per_minute=None)) is limiter
+        assert get_shared_limiter(cfg.replace(rate_limit_per_minute=100, rate_limit_per_day=50)) is limiter
+        assert (limiter.per_minute, limiter.per_day, limiter.per_second) == (5, 50, None)
+        # a stricter one tightens it, keeping the usage
+        get_shared_limiter(cfg.replace(rate_limit_per_minute=3, rate_limit_per_second=1))
+        assert (limiter.per_minute, limiter.per_day, limiter.per_second) == (3, 50, 1)
+        assert limiter.status()["minute"]["used"] == 1
+    finally:
+        reset_shared_limiters()
