@@ -13,27 +13,38 @@ from urllib.parse import quote
 from polygon.sandbox.market import MarketModel, empty_bars, midnight_ms
 from polygon.sandbox.wire import RESULTS, WireError, bars_json, decode_cursor, dumps_with_results, encode_cursor
 
-__all__ = ["MAX_LIMIT", "DEFAULT_LIMIT", "parse_bool", "parse_time", "aggs_body"]
+__all__ = ["MAX_LIMIT", "DEFAULT_LIMIT", "MAX_MULTIPLIER", "FIRST_DAY", "LAST_DAY", "parse_bool", "parse_time",
+           "aggs_body"]
 
 MAX_LIMIT = 50_000
 DEFAULT_LIMIT = 5_000
 TIMESPANS = ("second", "minute", "hour", "day", "week", "month", "quarter", "year")
 _DAY_MS = 86_400_000
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MAX_MULTIPLIER = 1_000_000
+FIRST_DAY = _dt.date(1970, 1, 1)  # the synthetic market's first and last days
+LAST_DAY = _dt.date(2199, 12, 31)
+_FIRST_MS = midnight_ms(FIRST_DAY)
+_LAST_MS = midnight_ms(LAST_DAY + _dt.timedelta(days=1)) - 1
 _BUCKET_MINUTES = {"minute": 1, "hour": 60, "day": 390, "week": 1950, "month": 8200, "quarter": 24600,
                    "year": 98300}
 
 
 def parse_time(value: str, name: str, end: bool) -> int:
-    """``YYYY-MM-DD`` (start of day, or its last ms when ``end``) or epoch ms, as epoch ms."""
+    """``YYYY-MM-DD`` (start of day, or its last ms when ``end``) or epoch ms, as epoch ms.
+
+    Values are clamped to the sandbox's market, :data:`FIRST_DAY` to :data:`LAST_DAY` (so far-off
+    dates such as ``9999-12-31`` mean "everything" instead of overflowing date arithmetic).
+    """
     if value.isdigit():
-        return int(value)
+        return max(_FIRST_MS, min(int(value), _LAST_MS))
     if _DATE.match(value):
         try:
             day = _dt.date.fromisoformat(value)
         except ValueError:
             day = None
         if day is not None:
+            day = max(FIRST_DAY, min(day, LAST_DAY))
             return midnight_ms(day + _dt.timedelta(days=1)) - 1 if end else midnight_ms(day)
     raise WireError(400, "Could not parse the time parameter: '%s'. Use YYYY-MM-DD or Unix MS Timestamps" % name)
 
@@ -102,6 +113,8 @@ def aggs_body(model: MarketModel, ticker: str, multiplier_text: str, timespan: s
         raise WireError(400, "Invalid value for 'multiplier': must be an integer.") from None
     if multiplier < 1:
         raise WireError(400, "Invalid value for 'multiplier': must be greater than 0.")
+    if multiplier > MAX_MULTIPLIER:
+        raise WireError(400, "Invalid value for 'multiplier': must be between 1 and %d." % MAX_MULTIPLIER)
     if timespan not in TIMESPANS:
         raise WireError(400, "Invalid value for 'timespan': must be one of %s." % ", ".join(TIMESPANS))
     if timespan == "second":

@@ -52,15 +52,16 @@ class _LockedSocket:
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
         self.write_lock = threading.RLock()
+        self.muted = False  # set under write_lock by a stall: nothing is written any more
 
     def send(self, data: bytes) -> int:
-        with self.write_lock:
-            self._sock.sendall(data)
+        self.sendall(data)
         return len(data)
 
     def sendall(self, data: bytes) -> None:
         with self.write_lock:
-            self._sock.sendall(data)
+            if not self.muted:
+                self._sock.sendall(data)
 
     def __getattr__(self, name: str):
         return getattr(self._sock, name)
@@ -138,6 +139,7 @@ class StreamSession:
             after = 0 if stall is True else int(stall)
             if (stall is True and self.key is not None) or (stall is not True and self.frames_sent >= after):
                 self.stalled = True
+                self._locked.muted = True
                 self.ws.sock = _MutedSocket(self.ws.sock)  # also silences simple-websocket's pongs
 
     def abort(self) -> None:
@@ -202,8 +204,10 @@ class StreamSession:
                 self.close()
                 return False
             self._claimed = params  # recorded before any send can fail, so run() releases the slot
-            self.send([AUTH_SUCCESS])
-            self.key = params  # authenticated (``ws_stall=True`` mutes the session from here on)
+            with self._locked.write_lock:  # no pong slips out between auth_success and a stall
+                self.send([AUTH_SUCCESS])
+                self.key = params  # authenticated (``ws_stall=True`` mutes the session from here on)
+                self._check_faults()
             return True
 
     def _handle(self, msg: str) -> None:

@@ -231,3 +231,28 @@ def test_bodies_are_byte_identical_across_processes():
     assert outs[0] == outs[1]
     first = json.loads(outs[0].splitlines()[0])
     assert first["resultsCount"] == 500 and "next_url" in first
+
+
+@pytest.mark.parametrize("mult", ["99999999999999999999", "1000001"])
+def test_out_of_range_multiplier_is_400_not_500(sandbox, mult):
+    # regression: a multiplier too large for int64 raised OverflowError in the model (a 500)
+    resp = get(sandbox, "/v2/aggs/ticker/AAPL/range/%s/day/2024-03-14/2024-03-14" % mult)
+    assert resp.status_code == 400
+    body = resp.json()
+    assert body["status"] == "ERROR" and len(body["request_id"]) == 32
+    assert "multiplier" in body["error"] and "1000000" in body["error"]
+    assert aggs(sandbox, "AAPL", 1000000, "day", "2024-03-14", "2024-03-14").status_code == 200
+
+
+@pytest.mark.parametrize("sort", ["asc", "desc"])
+def test_far_off_dates_are_clamped_not_500(sandbox, sort):
+    # regression: to=9999-12-31 overflowed the date arithmetic (a 500); far dates now mean "everything"
+    resp = aggs(sandbox, "AAPL", 1, "day", "1000-01-01", "9999-12-31", limit=3, sort=sort)
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["resultsCount"] == 3 and "next_url" in body
+    first = body["results"][0]["t"]
+    assert (first < 10 ** 9) if sort == "asc" else (first > 1.7e12)  # from 1970, or up to now
+    nxt = requests.get(body["next_url"], headers={"Authorization": "Bearer %s" % sandbox.api_key}, timeout=30)
+    assert nxt.status_code == 200 and nxt.json()["resultsCount"] == 3
+    assert aggs(sandbox, "AAPL", 1, "day", "2024-03-14", "2024-03-14").status_code == 200  # still serving
