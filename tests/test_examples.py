@@ -14,8 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 
 
-@pytest.fixture
-def example_env(sandbox, tmp_path):
+def _env_for(sandbox, tmp_path):
     env = dict(os.environ)
     env.update({
         "POLYGON_API_KEY": sandbox.api_key,
@@ -27,6 +26,17 @@ def example_env(sandbox, tmp_path):
         "PYTHONUNBUFFERED": "1",
     })
     return env
+
+
+@pytest.fixture
+def example_env(sandbox, tmp_path):
+    return _env_for(sandbox, tmp_path)
+
+
+@pytest.fixture
+def stream_env(make_sandbox, tmp_path):
+    """A private sandbox replaying a session 30x faster, so every symbol trades and quotes within seconds."""
+    return _env_for(make_sandbox(clock="2024-03-14", speed=30, max_connections=5), tmp_path)
 
 
 def _run(name, env, *args, timeout=120):
@@ -74,8 +84,8 @@ def test_integration_2_multiple_symbols(example_env):
     assert "'AAPL': 250" in out and "'AMZN': 250" in out
 
 
-def test_integration_3_streaming(example_env):
-    lines = _stream_lines("integration_3_streaming.py", example_env, want=5, pattern=": $")
+def test_integration_3_streaming(stream_env):
+    lines = _stream_lines("integration_3_streaming.py", stream_env, want=5, pattern=": $")
     assert all(line.split(":")[0] in ("AAPL", "TSLA") for line in lines)
 
 
@@ -90,8 +100,8 @@ def test_pattern_1_daily_update(example_env):
     assert out.splitlines()[-3:] == ["Updated AAPL", "Updated GOOGL", "Updated MSFT"]
 
 
-def test_pattern_2_live_trading(example_env):
-    lines = _stream_lines("pattern_2_live_trading.py", example_env, want=3, pattern=" @ ", timeout=60)
+def test_pattern_2_live_trading(stream_env):
+    lines = _stream_lines("pattern_2_live_trading.py", stream_env, want=3, pattern=" @ ", timeout=60)
     assert all(line.split()[0] in ("buy", "sell") for line in lines)
 
 
@@ -114,8 +124,8 @@ def test_troubleshooting_reports_bad_key(example_env):
     assert "Authentication failed" in out and "wrong-key-123" not in out
 
 
-def test_websocket_guide_complete_example(example_env):
-    example_env["STREAM_SECONDS"] = "3"
-    out = _run("websocket_guide.py", example_env, timeout=60)
+def test_websocket_guide_complete_example(stream_env):
+    stream_env["STREAM_SECONDS"] = "3"
+    out = _run("websocket_guide.py", stream_env, timeout=60)
     assert "Connected to Polygon WebSocket" in out and "Final prices:" in out
     assert " Quote: Bid $" in out and "(size: " in out
