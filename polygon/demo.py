@@ -19,6 +19,7 @@ __all__ = ["run_demo"]
 
 DEMO_START = "2024-03-01"
 DEMO_END = "2024-03-29"
+DEMO_REPLAY_DAY = "2024-03-28"
 
 
 def _fetch_pass(manager, symbols: List[str], sandbox, out: Callable[..., None], label: str) -> None:
@@ -96,8 +97,9 @@ def run_demo(
     symbols = symbols or ["AAPL", "MSFT", "SPY"]
     cache_dir = os.path.abspath(cache_dir or ".polygon-demo-cache")
     out("polygon-kit %s demo (offline sandbox, cache in %s)" % (__version__, cache_dir))
-    # the stream replays a session 30x faster than real time, so there is something to see at any hour
-    with Sandbox(port=0, speed=30) as sandbox:
+    # the stream replays the last session of the fetched month 30x faster than real time, so there is
+    # something to see at any hour and the trades continue the bars above
+    with Sandbox(port=0, clock=DEMO_REPLAY_DAY, speed=30) as sandbox:
         config = sandbox.config(cache_dir=cache_dir)
         out("sandbox: %s  ws: %s  calendar: %s" % (sandbox.base_url, sandbox.ws_url, sandbox.stats()["calendar"]))
         manager = PolygonDataManager(config=config, storage=StorageManager(cache_dir), progress=False)
