@@ -268,10 +268,10 @@ class PolygonDataManager:
             todo = self._to_fetch(sym, tf, start_ms, end_ms, covered)
         else:
             arrays, covered, todo = None, [], [(start_ms, end_ms)]
+        tail = self.changing_from(tf)
         if not todo:
             source = "cache"
         else:
-            tail = self.changing_from(tf)
             for lo, hi in todo:
                 logger.debug("fetch %s %s [%d, %d)", sym, tf.name, lo, hi)
                 fresh = self._fetch_interval(sym, tf, lo, hi, adjusted)
@@ -284,7 +284,7 @@ class PolygonDataManager:
                 source = "mixed"
         arrays = arrays.slice_ns(start_ms * 1_000_000, end_ms * 1_000_000)
         df = arrays_to_frame(arrays, out_tz) if len(arrays) else empty_bars_frame(out_tz)
-        self._annotate(df, sym, tf, start_ms, end_ms, source, out_tz)
+        self._annotate(df, sym, tf, start_ms, end_ms, source, out_tz, tail)
         if validate:
             from polygon.validators import validate_bars
 
@@ -293,15 +293,16 @@ class PolygonDataManager:
         return df
 
     def _annotate(self, df: pd.DataFrame, sym: str, tf: Timeframe, start_ms: int, end_ms: int, source: str,
-                  tz: str) -> None:
+                  tz: str, tail: int) -> None:
+        zone = get_zone(tz)
         last = int(df.index[-1].value // 1_000_000) if len(df) else None
         df.attrs.update({
             "symbol": sym,
             "timeframe": tf.name,
-            "start": pd.Timestamp(start_ms, unit="ms", tz="UTC").tz_convert(tz).isoformat(),
-            "end": pd.Timestamp(end_ms - 1, unit="ms", tz="UTC").tz_convert(tz).isoformat(),
+            "start": datetime.datetime.fromtimestamp(start_ms / 1000, zone).isoformat(),
+            "end": datetime.datetime.fromtimestamp((end_ms - 1) / 1000, zone).isoformat(),
             "source": source,
-            "may_change": last is not None and last >= self.changing_from(tf),
+            "may_change": last is not None and last >= tail,
         })
 
     def fetch_multiple_symbols(

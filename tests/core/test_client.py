@@ -343,9 +343,11 @@ def test_ssl_cert_file_used_when_requests_bundle_unset(sandbox, monkeypatch, tmp
     monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
     with PolygonClient(config=sandbox.config()) as client:
         assert client._verify == str(bundle)
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    other = tmp_path / "other.pem"
+    other.write_text("")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(other))
     with PolygonClient(config=sandbox.config()) as client:
-        assert client._verify is None  # requests applies REQUESTS_CA_BUNDLE itself
+        assert client._verify == str(other)  # requests' own variable wins; resolved once, at creation
 
 
 def test_timeouts_and_pool_come_from_config(sandbox):
