@@ -5,8 +5,8 @@
     from polygon.validators import generate_validation_summary, validate_symbol_detailed
 
     report = generate_validation_summary(df, 'AAPL', '5min')
-    print(report['overall_quality'], report['score'])
-    print(format_report(report))
+    report['overall_quality'], report['score']     # e.g. ('excellent', 100.0)
+    text = format_report(report)                   # a readable table
 
     validate_symbol_detailed('APPL')   # -> valid False, suggestions [{'ticker': 'AAPL', ...}, ...]
 

@@ -7,7 +7,7 @@ market, so clients, tests, demos and benchmarks run without network access or a 
     from polygon.sandbox import Sandbox
 
     with Sandbox(port=0) as sb:
-        print(sb.base_url, sb.ws_url, sb.api_key)
+        config = sb.config()          # a PolygonConfig with sb.base_url, sb.ws_url and sb.api_key
 
 From a shell: ``python -m polygon.sandbox --port 8765``. The built-in server is meant for local use,
 not for exposure on a network.
