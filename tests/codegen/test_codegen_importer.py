@@ -1,5 +1,7 @@
 """``python -m codegen import-openapi``: a tiny OpenAPI fixture, and the provider's document when present."""
 
+import importlib
+import importlib.util
 import json
 import os
 import shutil
@@ -60,9 +62,21 @@ def test_import_mini_document(tmp_path):
     }
 
     files = generate(str(tmp_path))
-    namespace = {}
-    exec(compile(files["models.py"], "models.py", "exec"), namespace)  # noqa: S102 - our own generated code
-    model = namespace["LastTradeResponse"].from_wire({"status": "OK", "results": {"T": "AAPL", "p": 1.5, "c": [1]}})
+    package = tmp_path / "mini_generated"
+    package.mkdir()
+    for name, source in files.items():
+        (package / name).write_text(source)
+    spec = importlib.util.spec_from_file_location("mini_generated", str(package / "__init__.py"),
+                                                  submodule_search_locations=[str(package)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["mini_generated"] = module
+    try:
+        spec.loader.exec_module(module)
+        models = importlib.import_module("mini_generated.models")
+    finally:
+        for name in [n for n in sys.modules if n == "mini_generated" or n.startswith("mini_generated.")]:
+            del sys.modules[name]
+    model = models.LastTradeResponse.from_wire({"status": "OK", "results": {"T": "AAPL", "p": 1.5, "c": [1]}})
     assert model.results.T == "AAPL" and model.results.c == [1]
 
 

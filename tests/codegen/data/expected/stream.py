@@ -6,33 +6,6 @@ from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Dict, Iterable, Optional, Tuple, Union
 
 
-def _model(cls: Any, value: Any) -> Any:
-    return None if value is None else cls.from_wire(value)
-
-
-def _models(cls: Any, value: Any) -> Any:
-    if value is None:
-        return None
-    from_wire = cls.from_wire
-    return [from_wire(item) for item in value]
-
-
-def _dict(value: Any) -> Any:
-    return None if value is None else value.to_dict()
-
-
-def _dicts(value: Any) -> Any:
-    return None if value is None else [item.to_dict() for item in value]
-
-
-def _wire(value: Any) -> Any:
-    return None if value is None else value.to_wire()
-
-
-def _wires(value: Any) -> Any:
-    return None if value is None else [item.to_wire() for item in value]
-
-
 @dataclass
 class Status:
     """Status
