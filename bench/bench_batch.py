@@ -22,39 +22,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from remote_sandbox import RemoteSandbox  # noqa: E402
+
 from polygon.manager import PolygonDataManager  # noqa: E402
-from polygon.sandbox import Sandbox  # noqa: E402
 from polygon.sandbox.universe import Universe  # noqa: E402
 from polygon.storage import StorageManager  # noqa: E402
 
 _CPU = {"ours": [], "raw": []}
 START, END = "2023-03-06", "2023-03-10"  # small pages: the sandbox must not be the bottleneck
-
-
-def _serve_in_child(conn, latency):
-    with Sandbox(port=0, latency=latency, max_connections=100) as sb:
-        conn.send((sb.base_url, sb.api_key))
-        conn.recv()
-
-
-class _Remote:
-    def __init__(self, latency):
-        import multiprocessing
-
-        ctx = multiprocessing.get_context("spawn")
-        self._parent, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_serve_in_child, args=(child, latency), daemon=True)
-
-    def __enter__(self):
-        self._proc.start()
-        if not self._parent.poll(60):
-            raise SystemExit("sandbox child did not start")
-        self.base_url, self.api_key = self._parent.recv()
-        return self
-
-    def __exit__(self, *exc):
-        self._parent.send("stop")
-        self._proc.join(10)
 
 
 def run_ours(remote, symbols, workers):
@@ -119,7 +94,7 @@ def main(argv=None):
     universe = Universe()
     symbols = [t for t in universe.tickers if ":" not in t][: args.symbols]
     ideal = len(symbols) * args.latency / args.workers
-    with _Remote(args.latency) as remote:
+    with RemoteSandbox(latency=args.latency, max_connections=100) as remote:
         run_ours(remote, symbols, args.workers)  # warm-up: imports, calendar, connection pool
         ours, raw = [], []
         for _ in range(args.repeat):

@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import requests  # noqa: E402
+from remote_sandbox import RemoteSandbox  # noqa: E402
 
 from polygon.core import PolygonClient  # noqa: E402
 from polygon.sandbox import Sandbox  # noqa: E402
@@ -27,39 +28,6 @@ SYMBOL = "AAPL"
 START = "2019-01-02"
 FAR_END = "2025-12-31"
 PAGE = 50000
-
-
-class _Remote:
-    """A sandbox in a child process (the server off this process's GIL, like a remote provider)."""
-
-    def __init__(self):
-        import multiprocessing
-
-        ctx = multiprocessing.get_context("spawn")
-        self._parent, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_serve_in_child, args=(child,), daemon=True)
-
-    def __enter__(self):
-        self._proc.start()
-        if not self._parent.poll(60):
-            raise SystemExit("sandbox child did not start")
-        self.base_url, self.api_key = self._parent.recv()
-        return self
-
-    def config(self, **overrides):
-        from polygon.config import PolygonConfig
-
-        return PolygonConfig(api_key=self.api_key, base_url=self.base_url, **overrides)
-
-    def __exit__(self, *exc):
-        self._parent.send("stop")
-        self._proc.join(10)
-
-
-def _serve_in_child(conn):
-    with Sandbox(port=0) as sb:
-        conn.send((sb.base_url, sb.api_key))
-        conn.recv()
 
 
 def raw_pages(base_url, key, from_, to, max_pages):
@@ -139,7 +107,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     pages_needed = -(-args.bars // PAGE)
 
-    with (Sandbox(port=0) if args.in_process else _Remote()) as sb:
+    with (Sandbox(port=0) if args.in_process else RemoteSandbox()) as sb:
         # find the end timestamp of the first `bars` bars so every method gets the same pages
         pages = raw_pages(sb.base_url, sb.api_key, START, FAR_END, pages_needed)
         bars = [b for p in pages for b in p["results"]][: args.bars]
