@@ -1,5 +1,7 @@
 """Helpers for the REST core tests: a fake clock (no real waiting) and a tiny forward proxy."""
 
+import http.client
+import http.server
 import threading
 
 import pytest
@@ -41,12 +43,29 @@ def fake_clock():
     return FakeClock()
 
 
-class ForwardProxy:
+class _LocalServer:
+    """A threading HTTP server on 127.0.0.1, port 0, run in a thread while the ``with`` block lasts."""
+
+    def _serve(self, handler):
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self.url = "http://127.0.0.1:%d" % self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+
+class ForwardProxy(_LocalServer):
     """A tiny HTTP forward proxy on 127.0.0.1 (plain http targets) that records request lines and headers."""
 
     def __init__(self):
-        import http.client
-        import http.server
         import urllib.parse
 
         self.requests = []
@@ -76,19 +95,7 @@ class ForwardProxy:
             def log_message(self, *args):
                 pass
 
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.url = "http://127.0.0.1:%d" % self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
+        self._serve(Handler)
 
 
 @pytest.fixture
@@ -97,7 +104,7 @@ def forward_proxy():
         yield proxy
 
 
-class ScriptedServer:
+class ScriptedServer(_LocalServer):
     """A loopback HTTP server answering from a script: ``routes[path] = (status, headers, body)``.
 
     ``path`` is matched with its query first, then without it.
@@ -107,7 +114,6 @@ class ScriptedServer:
     """
 
     def __init__(self):
-        import http.server
 
         self.routes = {}
         self.requests = []
@@ -137,19 +143,7 @@ class ScriptedServer:
             def log_message(self, *args):
                 pass
 
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.url = "http://127.0.0.1:%d" % self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
+        self._serve(Handler)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from polygon.frames import bars_frame_from_columns
+from polygon.storage import StorageManager
 
 MINUTE_MS = 60_000
 DAY_MS = 86_400_000
@@ -27,3 +28,9 @@ def synth_bars(start_ms=T0, count=390, step_ms=MINUTE_MS, seed=0, tz="America/Ne
 def make_bars():
     """Factory: ``make_bars(start_ms=..., count=..., step_ms=..., seed=..., tz=...)`` -> contract frame."""
     return synth_bars
+
+
+@pytest.fixture
+def store(cache_dir):
+    """A StorageManager on the test's empty cache directory, New York time."""
+    return StorageManager(cache_dir, tz="America/New_York")

@@ -18,10 +18,6 @@ DAY_MS = 86_400_000
 T0 = 1_672_756_200_000  # Tue 2023-01-03 14:30 UTC = 09:30 New York (the make_bars default start)
 
 
-@pytest.fixture
-def store(cache_dir):
-    return StorageManager(cache_dir, tz=NY)
-
 
 def test_round_trip_is_lossless_incl_tz_and_na(store, make_bars):
     df = make_bars(count=500)

@@ -16,10 +16,6 @@ DAY_MS = 86_400_000
 T0 = 1_672_756_200_000  # Tue 2023-01-03 14:30 UTC = 09:30 New York (the make_bars default start)
 
 
-@pytest.fixture
-def store(cache_dir):
-    return StorageManager(cache_dir, tz=NY)
-
 
 def _day(store, make_bars):
     assert store.write("AAPL", "1min", make_bars(count=390), covered=(T0, T0 + 390 * MINUTE_MS)) is True
