@@ -37,6 +37,7 @@ import logging
 import os
 import threading
 import time
+import urllib.parse
 import weakref
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
@@ -751,8 +752,7 @@ class StorageManager:
         if format not in ("parquet", "feather", "csv"):
             raise InvalidParameterError("unknown export format %r; allowed: parquet, feather, csv" % (format,))
         pa, _ = require_pyarrow()
-        import pyarrow.dataset as ds
-
+        writer = _export_writer(format)
         if isinstance(symbols, str):
             symbols = [symbols]
         root = os.path.abspath(os.fspath(path))
@@ -766,21 +766,35 @@ class StorageManager:
             rows[key.symbol] = len(frame)
             if frame.empty:
                 continue
-            out_tz = tz_name(frame.index.tz)
-            arrays = frame_to_arrays(frame)
-            table = arrow_table(arrays, out_tz)
-            table = table.append_column("symbol", pa.array([key.symbol] * arrays.rows, pa.string()))
-            table = table.append_column("timeframe", pa.array([tf.name] * arrays.rows, pa.string()))
-            table = table.append_column("year", pa.array(frame.index.year.to_numpy(np.int32), pa.int32()))
-            partitioning = ds.partitioning(
-                pa.schema([("symbol", pa.string()), ("timeframe", pa.string()), ("year", pa.int32())]),
-                flavor="hive")
-            ds.write_dataset(
-                table, root, format=format, partitioning=partitioning,
-                basename_template="part-{i}." + ("arrow" if format == "feather" else format),
-                existing_data_behavior="delete_matching", use_threads=False,  # no arrow threads left at exit
-                file_visitor=lambda written: files.append(written.path))
+            table = arrow_table(frame_to_arrays(frame), tz_name(frame.index.tz))
+            years = frame.index.year.to_numpy(np.int32)
+            for year in np.unique(years).tolist():
+                # hive layout written directly (pyarrow's dataset writer can abort the process at exit)
+                directory = os.path.join(root, "symbol=" + urllib.parse.quote(key.symbol, safe=""),
+                                         "timeframe=" + tf.name, "year=%d" % year)
+                os.makedirs(directory, exist_ok=True)
+                for old in os.listdir(directory):  # re-exporting replaces the partition
+                    if old.startswith("part-"):
+                        os.remove(os.path.join(directory, old))
+                target = os.path.join(directory, "part-0." + ("arrow" if format == "feather" else format))
+                writer(table.filter(pa.array(years == year)), target)
+                files.append(target)
         return {"path": root, "rows": rows, "files": sorted(files)}
+
+
+def _export_writer(format: str):
+    """The pyarrow function that writes one export partition file in ``format``."""
+    if format == "parquet":
+        import pyarrow.parquet as pq
+
+        return pq.write_table
+    if format == "feather":
+        import pyarrow.feather as feather
+
+        return feather.write_feather
+    import pyarrow.csv as pacsv
+
+    return pacsv.write_csv
 
 
 _DEFAULT: Dict[Tuple[str, str], StorageManager] = {}
