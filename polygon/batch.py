@@ -14,7 +14,7 @@ from typing import Any, Dict, Iterable, List, Optional
 
 import pandas as pd
 
-from polygon.exceptions import InvalidInputError, PolygonError
+from polygon.exceptions import InvalidInputError, InvalidParameterError, PolygonError
 from polygon.frames import BAR_COLUMNS
 from polygon.symbols import validate_symbol
 from polygon.timeframes import parse_timeframe
@@ -75,11 +75,24 @@ class _Progress:
             self._bar.close()
 
 
+_FETCH_OPTIONS = {"use_cache": True, "validate": False, "adjusted": True, "strict": False, "tz": None}
+
+
+def _split_options(kwargs: Dict[str, Any]) -> Dict[str, Any]:
+    """``fetch_data`` keyword arguments with their defaults; an unknown name is an error before any I/O."""
+    unknown = sorted(set(kwargs) - set(_FETCH_OPTIONS))
+    if unknown:
+        raise InvalidParameterError(
+            "unknown option(s) %s; allowed: %s" % (", ".join(unknown), ", ".join(_FETCH_OPTIONS)))
+    return dict(_FETCH_OPTIONS, **kwargs)
+
+
 class BatchFetcher:
     """Concurrent multi-symbol fetching for a :class:`polygon.manager.PolygonDataManager`.
 
     :param manager: the manager whose cache and client are used.
-    :param max_workers: thread pool size.
+    :param max_workers: requests in flight at once (the pool has up to twice as many threads, so that cache
+        writes and frames of finished symbols overlap the requests).
     :param progress: see :class:`polygon.manager.PolygonDataManager`.
     """
 
@@ -116,11 +129,16 @@ class BatchFetcher:
                 good.append(validate_symbol(sym))
             except InvalidInputError as exc:
                 result.errors[str(sym)] = exc
+        options = _split_options(kwargs)
+        slots = threading.BoundedSemaphore(self.max_workers)
         progress = _Progress(len(good), "fetch %s" % tf.name, self.progress)
         try:
-            with ThreadPoolExecutor(max_workers=min(self.max_workers, max(1, len(good))),
+            # up to twice as many threads as request slots: a thread that has its bars writes the cache and
+            # builds the frame after giving its slot to the next symbol, so file system latency (fsync) and
+            # CPU work overlap the requests instead of delaying them; at most ``max_workers`` requests fly
+            with ThreadPoolExecutor(max_workers=min(2 * self.max_workers, max(1, len(good))),
                                     thread_name_prefix="polygon-batch") as pool:
-                futures = {pool.submit(self.manager.fetch_data, sym, tf, start, end, **kwargs): sym for sym in good}
+                futures = {pool.submit(self._fetch_one, sym, tf, start, end, options, slots): sym for sym in good}
                 for future in as_completed(futures):
                     sym = futures[future]
                     try:
@@ -141,6 +159,15 @@ class BatchFetcher:
         ordered.errors = result.errors
         ordered.elapsed = time.perf_counter() - started
         return ordered
+
+    def _fetch_one(self, sym: str, tf: Any, start: Any, end: Any, options: Dict[str, Any], slots: Any) -> Any:
+        """``fetch_data`` of one symbol, holding a request slot for the download only."""
+        manager = self.manager
+        plan = manager._plan(sym, tf, start, end, options["use_cache"], options["adjusted"], options["tz"])
+        if plan.todo:
+            with slots:
+                manager._download(plan)
+        return manager._finish(plan, options["validate"], options["strict"])
 
     def fetch_universe(
         self,

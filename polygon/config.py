@@ -89,7 +89,7 @@ class PolygonConfig:
     :param read_timeout: seconds to wait for response bytes.
     :param max_retries: retries after the first attempt for 429/5xx/connection errors.
     :param retry_budget: total seconds all retries of one call may spend waiting.
-    :param max_workers: threads of the batch fetcher (and HTTP pool size).
+    :param max_workers: concurrent requests of the batch fetcher (and HTTP pool size).
     """
 
     api_key: Optional[str] = dataclasses.field(default=None, repr=False)

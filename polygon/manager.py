@@ -18,6 +18,7 @@ low, close, volume, vwap, transactions. ``df.attrs`` holds ``symbol``, ``timefra
 """
 
 import datetime
+import functools
 import logging
 import re
 import threading
@@ -79,6 +80,39 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+@functools.lru_cache(maxsize=256)
+def _session_intervals(tz: str, intraday: bool, start_ms: int, end_ms: int) -> Tuple[Tuple[int, int], ...]:
+    """:meth:`PolygonDataManager.trading_intervals` of a session market (cached: the symbols of a batch share
+    their range)."""
+    from polygon import sessions
+
+    first = pd.Timestamp(start_ms - _DAY_MS, unit="ms", tz="UTC").tz_convert(tz).date()
+    last = pd.Timestamp(end_ms + _DAY_MS, unit="ms", tz="UTC").tz_convert(tz).date()
+    opens, closes = sessions.session_bounds(first, last, extended=True)
+    if intraday:
+        pairs: Any = zip(opens.tolist(), closes.tolist())
+    else:  # whole New York days: the extended session opens at 04:00, four hours after local midnight
+        pairs = [(o - 4 * 3_600_000, o - 4 * 3_600_000 + _DAY_MS) for o in opens.tolist()]
+    return tuple(cov.intersect(pairs, [(start_ms, end_ms)]))
+
+
+class _Plan:
+    """One ``fetch_data`` call between its stages: what the cache holds and what must be fetched."""
+
+    __slots__ = ("symbol", "tf", "start_ms", "end_ms", "tz", "adjusted", "arrays", "covered", "todo", "fresh", "tail",
+                 "stored")
+
+    def __init__(self, symbol: str, tf: Timeframe, start_ms: int, end_ms: int, tz: str, adjusted: bool) -> None:
+        self.symbol, self.tf, self.start_ms, self.end_ms, self.tz, self.adjusted = (
+            symbol, tf, start_ms, end_ms, tz, adjusted)
+        self.arrays: Any = None
+        self.covered: List[Tuple[int, int]] = []
+        self.todo: List[Tuple[int, int]] = []
+        self.fresh: List[Tuple[int, int, Any]] = []
+        self.stored = 0  # how many of ``fresh`` are in the cache
+        self.tail = 0  # bars from here on may still change; taken before the download, never after
+
+
 class PolygonDataManager:
     """Fetches bars through the file cache.
 
@@ -86,7 +120,7 @@ class PolygonDataManager:
     :param client: a :class:`polygon.core.PolygonClient`; created on first network use, so cached data is
         readable without an API key.
     :param storage: a :class:`polygon.storage.StorageManager` (default: one on ``config.cache_dir``).
-    :param max_workers: threads for multi-symbol fetches (default ``config.max_workers``).
+    :param max_workers: concurrent requests of multi-symbol fetches (default ``config.max_workers``).
     :param progress: progress display for batch work: ``None`` = a tqdm bar on a terminal (plain log lines
         otherwise), ``False`` = off, ``True`` = always.
     :param clock: returns "now" in epoch ms (tests).
@@ -179,9 +213,11 @@ class PolygonDataManager:
         if tf.is_intraday:
             step = tf.seconds * 1000
             return ((now - REVISION_WINDOW_MS) // step) * step
+        if tf.timespan == "day":  # today's New York midnight (never a DST gap: New York switches at 2:00)
+            local = datetime.datetime.fromtimestamp(now / 1000, get_zone(EXCHANGE_TZ))
+            return int(local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()) * 1000
         stamp = pd.Timestamp(now, unit="ms", tz="UTC").tz_convert(EXCHANGE_TZ).normalize()
-        if tf.timespan != "day":
-            stamp = stamp - tf.offset if not tf.offset.is_on_offset(stamp) else stamp
+        stamp = stamp - tf.offset if not tf.offset.is_on_offset(stamp) else stamp
         return int(stamp.value // 1_000_000)
 
     @staticmethod
@@ -197,17 +233,7 @@ class PolygonDataManager:
         daily and coarser bars). 24/7 markets (crypto, fx) are always trading."""
         if market_of(symbol) not in _SESSION_MARKETS:
             return [(start_ms, end_ms)]
-        from polygon import sessions
-
-        tz = self.config.timezone
-        first = pd.Timestamp(start_ms - _DAY_MS, unit="ms", tz="UTC").tz_convert(tz).date()
-        last = pd.Timestamp(end_ms + _DAY_MS, unit="ms", tz="UTC").tz_convert(tz).date()
-        opens, closes = sessions.session_bounds(first, last, extended=True)
-        if tf.is_intraday:
-            pairs = zip(opens.tolist(), closes.tolist())
-        else:  # whole New York days: the extended session opens at 04:00, four hours after local midnight
-            pairs = [(o - 4 * 3_600_000, o - 4 * 3_600_000 + _DAY_MS) for o in opens.tolist()]
-        return cov.intersect(pairs, [(start_ms, end_ms)])
+        return list(_session_intervals(self.config.timezone, tf.is_intraday, start_ms, end_ms))
 
     def _to_fetch(self, symbol: str, tf: Timeframe, start_ms: int, end_ms: int,
                   covered: List[Tuple[int, int]]) -> List[Tuple[int, int]]:
@@ -256,35 +282,61 @@ class PolygonDataManager:
         :raises InvalidInputError: bad symbol, timeframe or range (before any I/O).
         :raises PolygonAPIError: the provider refused (after retries where they apply).
         """
+        plan = self._plan(symbol, timeframe, start, end, use_cache, adjusted, tz)
+        self._download(plan)
+        return self._finish(plan, validate, strict)
+
+    # -- the three stages of fetch_data (the batch fetcher runs the first two on its request threads) ----
+
+    def _plan(self, symbol: Any, timeframe: Any, start: Any, end: Any, use_cache: bool, adjusted: bool,
+              tz: Optional[str]) -> "_Plan":
+        """Validate the request (before any I/O), read the cache, and list the intervals to fetch."""
         sym = validate_symbol(symbol)
         tf = parse_timeframe(timeframe)
         start_ms, end_ms = self.resolve_range(start, end, tf)
         out_tz = tz or self.config.timezone
         get_zone(out_tz)  # an unknown timezone is a typed error before any I/O
-        cacheable = adjusted and self.storage.writable
-        source = "api"
+        plan = _Plan(sym, tf, start_ms, end_ms, out_tz, adjusted)
+        plan.tail = self.changing_from(tf)
         if use_cache and adjusted:
-            arrays, covered, _ = self.storage.read_arrays_with_coverage(sym, tf, start_ms, end_ms)
-            todo = self._to_fetch(sym, tf, start_ms, end_ms, covered)
+            plan.arrays, plan.covered, _ = self.storage.read_arrays_with_coverage(sym, tf, start_ms, end_ms)
+            plan.todo = self._to_fetch(sym, tf, start_ms, end_ms, plan.covered)
         else:
-            arrays, covered, todo = None, [], [(start_ms, end_ms)]
-        tail = self.changing_from(tf)
-        if not todo:
-            source = "cache"
-        else:
-            for lo, hi in todo:
-                logger.debug("fetch %s %s [%d, %d)", sym, tf.name, lo, hi)
-                fresh = self._fetch_interval(sym, tf, lo, hi, adjusted)
-                if cacheable:
-                    done = (lo, min(hi, tail))
-                    self.storage.write_arrays(sym, tf, fresh, covered=done if done[0] < done[1] else None,
-                                              tz=self.config.timezone)
-                arrays = fresh if arrays is None else merge_arrays(arrays, fresh)
-            if covered:
-                source = "mixed"
-        arrays = arrays.slice_ns(start_ms * 1_000_000, end_ms * 1_000_000)
-        df = arrays_to_frame(arrays, out_tz) if len(arrays) else empty_bars_frame(out_tz)
-        self._annotate(df, sym, tf, start_ms, end_ms, source, out_tz, tail)
+            plan.todo = [(start_ms, end_ms)]
+        return plan
+
+    def _download(self, plan: "_Plan") -> None:
+        """The network stage: fetch every interval of ``plan.todo``. Nothing is written here unless an
+        interval fails: then the intervals already fetched are stored before the error propagates."""
+        try:
+            for lo, hi in plan.todo:
+                logger.debug("fetch %s %s [%d, %d)", plan.symbol, plan.tf.name, lo, hi)
+                plan.fresh.append((lo, hi, self._fetch_interval(plan.symbol, plan.tf, lo, hi, plan.adjusted)))
+        except BaseException:
+            self._store(plan)
+            raise
+
+    def _store(self, plan: "_Plan") -> None:
+        """Write the fetched intervals to the cache (coverage only up to the still-changing tail), once."""
+        fresh, plan.stored = plan.fresh[plan.stored:], len(plan.fresh)
+        if not (plan.adjusted and self.storage.writable):
+            return
+        for lo, hi, bars in fresh:
+            done = (lo, min(hi, plan.tail))
+            self.storage.write_arrays(plan.symbol, plan.tf, bars, covered=done if done[0] < done[1] else None,
+                                      tz=self.config.timezone)
+
+    def _finish(self, plan: "_Plan", validate: bool = False, strict: bool = False) -> pd.DataFrame:
+        """Store the fetched bars, merge them with the cached ones, slice, and build the frame."""
+        sym, tf, tail = plan.symbol, plan.tf, plan.tail
+        source = "cache" if not plan.todo else ("mixed" if plan.covered else "api")
+        self._store(plan)
+        arrays = plan.arrays
+        for _, _, fresh in plan.fresh:
+            arrays = fresh if arrays is None else merge_arrays(arrays, fresh)
+        arrays = arrays.slice_ns(plan.start_ms * 1_000_000, plan.end_ms * 1_000_000)
+        df = arrays_to_frame(arrays, plan.tz) if len(arrays) else empty_bars_frame(plan.tz)
+        self._annotate(df, sym, tf, plan.start_ms, plan.end_ms, source, plan.tz, tail)
         if validate:
             from polygon.validators import validate_bars
 
@@ -308,7 +360,7 @@ class PolygonDataManager:
     def fetch_multiple_symbols(
         self, symbols: List[str], timeframe: Any, start: Any = None, end: Any = None, **kwargs: Any
     ) -> BatchResult:
-        """Fetch several symbols concurrently (bounded thread pool sharing the rate limiter).
+        """Fetch several symbols concurrently (at most ``max_workers`` requests at once, sharing the rate limiter).
 
         :returns: a :class:`polygon.batch.BatchResult`: a dict ``{symbol: DataFrame}`` of the successes
             whose ``errors`` attribute maps each failed symbol to its exception (nothing is dropped silently).

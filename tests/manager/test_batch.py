@@ -81,3 +81,51 @@ def test_progress_falls_back_to_log_lines(manager, caplog):
     with caplog.at_level("INFO", logger="polygon.batch"):
         manager.fetch_multiple_symbols(["AAPL", "MSFT", "SPY"], "1day", "2023-03-01", "2023-03-31")
     assert any("3/3 symbols" in r.getMessage() for r in caplog.records if r.name == "polygon.batch")
+
+
+def _private_manager(sb, tmp_path, **config):
+    from polygon.manager import PolygonDataManager
+    from polygon.storage import StorageManager
+
+    cache = str(tmp_path / "private-cache")
+    return PolygonDataManager(config=sb.config(cache_dir=cache, **config), storage=StorageManager(cache),
+                              progress=False)
+
+
+def test_requests_in_flight_never_exceed_max_workers(make_sandbox, tmp_path):
+    sb = make_sandbox(latency=0.05, max_connections=100)
+    symbols = sorted(ALWAYS_LIQUID)[:12]
+    with _private_manager(sb, tmp_path, max_workers=3) as m:
+        result = m.fetch_multiple_symbols(symbols, "1day", "2023-03-06", "2023-03-10")
+    assert result.ok and len(result) == 12
+    stats = sb.stats()
+    assert stats["requests_total"] == 12
+    # the pool has spare threads for cache writes and frames, but only max_workers requests fly at once
+    assert stats["rest_in_flight_peak"] == 3
+
+
+def test_batch_equals_single_fetches_and_repeats_from_cache(manager, requests_sent):
+    symbols = ["AAPL", "MSFT", "SPY"]
+    batch = manager.fetch_multiple_symbols(symbols, "1hour", "2023-03-06", "2023-03-10")
+    sent = requests_sent()
+    assert sent == 3 and all(df.attrs["source"] == "api" for df in batch.values())
+    again = manager.fetch_multiple_symbols(symbols, "1hour", "2023-03-06", "2023-03-10")
+    assert requests_sent() == sent, "the second batch must be served from the cache"
+    for sym in symbols:
+        assert again[sym].attrs["source"] == "cache"
+        single = manager.fetch_data(sym, "1hour", "2023-03-06", "2023-03-10", use_cache=False)
+        pd.testing.assert_frame_equal(batch[sym], single, check_freq=False)
+        pd.testing.assert_frame_equal(again[sym], single, check_freq=False)
+
+
+def test_batch_passes_fetch_options_and_rejects_unknown_ones(manager, requests_sent):
+    from polygon.exceptions import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="unknown option.*colour.*allowed: use_cache"):
+        manager.fetch_multiple_symbols(["AAPL"], "1day", "2023-03-06", "2023-03-10", colour="red")
+    assert requests_sent() == 0
+    result = manager.fetch_multiple_symbols(["AAPL", "MSFT"], "1day", "2023-03-06", "2023-03-10",
+                                            tz="UTC", validate=True)
+    for df in result.values():
+        assert str(df.index.tz) == "UTC"
+        assert df.attrs["validation"]["overall_quality"] in ("excellent", "good")

@@ -224,3 +224,28 @@ def test_unknown_output_timezone_is_rejected_before_io(manager, requests_sent):
     with pytest.raises(InvalidDateRangeError, match="unknown timezone"):
         manager.fetch_data("AAPL", "1day", "2023-01-03", "2023-01-05", tz="Mars/Olympus")
     assert requests_sent() == 0 and manager.storage.list_cached() == []
+
+
+def test_a_failed_second_interval_keeps_the_first_in_the_cache(make_sandbox, tmp_path):
+    """Two uncovered intervals: the first download is stored even when the second one fails."""
+    from polygon.exceptions import PolygonRateLimitError
+    from polygon.manager import PolygonDataManager
+    from polygon.storage import StorageManager
+
+    sb = make_sandbox()
+    cache = str(tmp_path / "c")
+    m = PolygonDataManager(config=sb.config(cache_dir=cache, max_retries=0), storage=StorageManager(cache),
+                           progress=False)
+    with m:
+        m.fetch_data("IWM", "1min", "2023-03-08", "2023-03-08")  # the middle day is cached
+        sb.configure(rate_limit_per_minute=1)  # the next request passes, the one after gets 429
+        sb.reset_stats()
+        with pytest.raises(PolygonRateLimitError):
+            m.fetch_data("IWM", "1min", "2023-03-06", "2023-03-10")  # missing: Mon-Tue and Thu-Fri
+        assert sb.stats()["status_counts"] == {200: 1, 429: 1}
+        assert m.storage.coverage("IWM", "1min") == [(_ms("2023-03-06"), _ms("2023-03-09"))]
+        sb.configure(rate_limit_per_minute=None)
+        sb.reset_stats()
+        df = m.fetch_data("IWM", "1min", "2023-03-06", "2023-03-10")
+        assert sb.stats()["requests_total"] == 1, "only the interval that failed is fetched again"
+        assert df.attrs["source"] == "mixed" and df.index[-1].date().isoformat() == "2023-03-10"
