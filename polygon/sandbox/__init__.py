@@ -139,7 +139,8 @@ class Sandbox:
 
     def stats(self) -> Dict[str, Any]:
         """Counters: ``requests`` per path template, ``requests_total``, ``status_counts``,
-        ``ws_connections``, ``ws_messages_sent``, ``ws_events_sent``, and the ``calendar`` in use."""
+        ``rest_in_flight_peak`` (most REST requests served at once), ``ws_connections``,
+        ``ws_messages_sent``, ``ws_events_sent``, and the ``calendar`` in use."""
         return self._state.stats()
 
     def reset_stats(self) -> None:

@@ -89,7 +89,11 @@ class SandboxApp:
             return self._error(WireError(exc.code or 400, exc.description or "bad request"), rid)
         if rule.endpoint == "stocks_stream":
             return self._stream(request)
-        status, body, headers = self._serve(request, rule.endpoint, values, rid)
+        self.state.rest_started()
+        try:
+            status, body, headers = self._serve(request, rule.endpoint, values, rid)
+        finally:
+            self.state.rest_finished()
         self.state.count_request(PATH_TEMPLATES[rule.endpoint], status)
         response = Response(body, status=status, content_type=_JSON)
         response.headers["X-Sandbox-Calendar"] = sessions.calendar_source()

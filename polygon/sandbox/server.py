@@ -19,6 +19,9 @@ logger = logging.getLogger(__name__)
 
 class _Handler(WSGIRequestHandler):
     protocol_version = "HTTP/1.1"
+    # headers and body leave in separate writes: with Nagle's algorithm on, the body can wait for the
+    # client's (delayed) ACK of the headers; the provider's servers do not add that delay either
+    disable_nagle_algorithm = True
 
     def log_request(self, code="-", size="-") -> None:  # werkzeug logs every request at INFO
         logger.debug("%s %s -> %s", self.command, self.path.split("?")[0], code)

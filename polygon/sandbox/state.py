@@ -97,11 +97,22 @@ class SandboxState:
             self.ws_connections = 0
             self.ws_messages_sent = 0
             self.ws_events_sent = 0
+            self.rest_in_flight_peak = self.rest_in_flight = getattr(self, "rest_in_flight", 0)
 
     def count_request(self, template: str, status: int) -> None:
         with self.lock:
             self.requests[template] += 1
             self.status_counts[status] += 1
+
+    def rest_started(self) -> None:
+        """A REST request is being served (counts towards ``rest_in_flight_peak``)."""
+        with self.lock:
+            self.rest_in_flight += 1
+            self.rest_in_flight_peak = max(self.rest_in_flight_peak, self.rest_in_flight)
+
+    def rest_finished(self) -> None:
+        with self.lock:
+            self.rest_in_flight -= 1
 
     def count_ws(self, messages: int = 0, events: int = 0, connections: int = 0) -> None:
         with self.lock:
@@ -115,6 +126,7 @@ class SandboxState:
                 "requests": dict(self.requests),
                 "requests_total": sum(self.requests.values()),
                 "status_counts": dict(self.status_counts),
+                "rest_in_flight_peak": self.rest_in_flight_peak,
                 "ws_connections": self.ws_connections,
                 "ws_active": len(self.ws_sessions),
                 "ws_messages_sent": self.ws_messages_sent,

@@ -93,3 +93,17 @@ def test_stats_count_requests_per_path(make_sandbox):
     assert stats["requests_total"] == 3 and stats["status_counts"] == {200: 3}
     sb.reset_stats()
     assert sb.stats()["requests_total"] == 0
+
+
+def test_stats_report_the_peak_of_concurrent_rest_requests(make_sandbox):
+    from concurrent.futures import ThreadPoolExecutor
+
+    sb = make_sandbox(latency=0.2, max_connections=10)
+    get(sb)
+    assert sb.stats()["rest_in_flight_peak"] == 1
+    sb.reset_stats()
+    assert sb.stats()["rest_in_flight_peak"] == 0
+    with ThreadPoolExecutor(4) as pool:
+        codes = [r.status_code for r in pool.map(lambda _: get(sb), range(4))]
+    assert codes == [200] * 4
+    assert sb.stats()["rest_in_flight_peak"] == 4  # 0.2 s latency each: all four overlap
