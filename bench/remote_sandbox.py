@@ -12,7 +12,15 @@ def _serve(conn, options):
 
     with Sandbox(port=0, **options) as sb:
         conn.send((sb.base_url, sb.api_key))
-        conn.recv()
+        for _ in range(1_000_000):  # bounded: one pass per message from the parent
+            message = conn.recv()
+            if message == "stats":
+                conn.send(sb.stats())
+            elif message == "reset":
+                sb.reset_stats()
+                conn.send(None)
+            else:  # "stop"
+                break
 
 
 class RemoteSandbox:
@@ -38,6 +46,15 @@ class RemoteSandbox:
         from polygon.config import PolygonConfig
 
         return PolygonConfig(api_key=self.api_key, base_url=self.base_url, **overrides)
+
+    def stats(self):
+        """The child sandbox's :meth:`~polygon.sandbox.Sandbox.stats`."""
+        self._parent.send("stats")
+        return self._parent.recv()
+
+    def reset_stats(self):
+        self._parent.send("reset")
+        self._parent.recv()
 
     def __exit__(self, *exc):
         self._parent.send("stop")
