@@ -67,13 +67,13 @@ class Sandbox:
         :raises PolygonError: when already running.
         """
         from polygon.sandbox.rest import create_app
-        from polygon.sandbox.server import SandboxServer
         from polygon.sandbox.stream import serve_stream
+        from polygon.serving import LocalServer
 
         if self._server is not None:
             raise PolygonError("sandbox already running at %s" % self.base_url)
         self._state.stopping.clear()
-        server = SandboxServer(self.host, self.port, create_app(self._state, serve_stream))
+        server = LocalServer(self.host, self.port, create_app(self._state, serve_stream), name="polygon-sandbox")
         self.port = server.server_port
         server.start()
         self._server = server

@@ -26,6 +26,7 @@ from wsproto.utilities import LocalProtocolError
 from polygon.sandbox.market import MINUTE_MS
 from polygon.sandbox.state import SandboxState
 from polygon.sandbox.tape import TapeSource, minute_aggregate, quote_events, second_aggregates, trade_events
+from polygon.serving import LockedSocket as _LockedSocket
 
 __all__ = ["CHANNELS", "StreamSession", "close_all", "serve_stream"]
 
@@ -43,28 +44,6 @@ _FRAME_EVENTS = 500  # events per frame in market-paced mode
 
 def _status(status: str, message: str) -> Dict[str, str]:
     return {"ev": "status", "status": status, "message": message}
-
-
-class _LockedSocket:
-    """Socket wrapper serialising writes: simple-websocket's reader thread answers pings and close
-    frames on the same socket our session thread streams frames to, and frames must not interleave."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self._sock = sock
-        self.write_lock = threading.RLock()
-        self.muted = False  # set under write_lock by a stall: nothing is written any more
-
-    def send(self, data: bytes) -> int:
-        self.sendall(data)
-        return len(data)
-
-    def sendall(self, data: bytes) -> None:
-        with self.write_lock:
-            if not self.muted:
-                self._sock.sendall(data)
-
-    def __getattr__(self, name: str):
-        return getattr(self._sock, name)
 
 
 class _MutedSocket:
