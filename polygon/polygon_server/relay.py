@@ -1,0 +1,283 @@
+"""StreamRelay: one upstream provider stream fanned out to many local WebSocket clients.
+
+The relay owns one :class:`polygon.websocket.PolygonWebSocketClient` (created and connected on the first
+subscription, disconnected when the last local client leaves). Every local client is one named subscription
+of that client (``relay:<client_id>``), so the stream client's :class:`~polygon.subscriptions.SubscriptionBook`
+does the reference counting: the provider is asked for ``T.AAPL`` once, however many local clients want it,
+and released when the last one unsubscribes or disconnects.
+
+Events reach a local client through its own bounded outbox (drop-oldest, counted) and sender thread, so a slow
+browser tab never slows the upstream reader or the other clients. The relay does no socket I/O itself: a
+client is attached with a ``send(text)`` callable (the server passes the WebSocket's send).
+"""
+
+import collections
+import json
+import logging
+import re
+import threading
+import time
+from typing import Any, Callable, Deque, Dict, List, Optional, Sequence
+
+from polygon.exceptions import InvalidInputError, PolygonError, SubscriptionError
+
+__all__ = ["CLIENT_ID_PATTERN", "RelayClient", "StreamRelay"]
+
+logger = logging.getLogger(__name__)
+
+#: Allowed ``client_id`` values of ``/ws/{client_id}``.
+CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+class RelayClient:
+    """One local WebSocket client: its outbox, sender thread and counters.
+
+    :param client_id: the id from the ``/ws/{client_id}`` path.
+    :param send: writes one text message to the client's socket (may raise when the socket is gone).
+    :param outbox_size: messages queued for a slow client before the oldest are dropped (at most this many
+        more are in the batch being written).
+    """
+
+    def __init__(self, client_id: str, send: Callable[[str], Any], outbox_size: int = 10_000) -> None:
+        self.client_id = client_id
+        self.subscription_id = "relay:" + client_id
+        self.connected_at = time.time()
+        self.sent = 0
+        self.dropped = 0
+        self._send = send
+        self._outbox: Deque[str] = collections.deque()
+        self._outbox_size = outbox_size
+        self._cond = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="polygon-relay-%s" % client_id, daemon=True)
+        self._thread.start()
+
+    def push(self, message: Dict[str, Any]) -> None:
+        """Queue one message (never blocks; the oldest queued message is dropped when the outbox is full)."""
+        text = json.dumps(message, separators=(",", ":"))
+        with self._cond:
+            if self._closed:
+                return
+            if len(self._outbox) >= self._outbox_size:
+                self._outbox.popleft()
+                self.dropped += 1
+            self._outbox.append(text)
+            self._cond.notify()
+
+    def push_event(self, event: Dict[str, Any]) -> None:
+        """The upstream callback: wrap a normalised stream event in the server's ``data`` message."""
+        self.push({"type": "data", "channel": event.get("channel"), "symbol": event.get("symbol"), "data": event})
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._outbox and not self._closed:
+                    self._cond.wait(1.0)
+                if self._closed:
+                    return
+                batch = list(self._outbox)
+                self._outbox.clear()
+            for text in batch:
+                try:
+                    self._send(text)
+                except Exception as exc:  # the socket is gone: the server's receive loop ends the session
+                    logger.debug("relay client %s: send failed: %s", self.client_id, exc)
+                    with self._cond:
+                        self._closed = True
+                    return
+                self.sent += 1
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Stop the sender thread (messages still queued are discarded)."""
+        with self._cond:
+            self._closed = True
+            self._outbox.clear()
+            self._cond.notify_all()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+
+    @property
+    def pending(self) -> int:
+        """Messages waiting in the outbox."""
+        return len(self._outbox)
+
+
+class StreamRelay:
+    """Fan one upstream stream out to local clients, with reference-counted provider subscriptions.
+
+    :param config: settings for the upstream client (default :func:`polygon.config.get_config`).
+    :param client_factory: ``callable() -> PolygonWebSocketClient``-like object (tests, other markets).
+    :param outbox_size: per-client outbox bound, see :class:`RelayClient`.
+    """
+
+    def __init__(self, config: Any = None, client_factory: Optional[Callable[[], Any]] = None,
+                 outbox_size: int = 10_000) -> None:
+        self.config = config
+        self._factory = client_factory
+        self.outbox_size = outbox_size
+        self._lock = threading.RLock()
+        self._clients: Dict[str, RelayClient] = {}
+        self._upstream: Any = None
+        self._watcher: Optional[threading.Thread] = None
+        self._upstream_error: Optional[str] = None
+        self._closed = False
+
+    # -- local clients ----------------------------------------------------------------------------
+    def attach(self, client_id: str, send: Callable[[str], Any]) -> RelayClient:
+        """Register a local client.
+
+        :raises InvalidInputError: malformed ``client_id``, or one already connected.
+        """
+        if not isinstance(client_id, str) or not CLIENT_ID_PATTERN.match(client_id):
+            raise InvalidInputError("invalid client_id %r: use 1-64 letters, digits, '_', '.' or '-'" % (client_id,))
+        with self._lock:
+            if self._closed:
+                raise InvalidInputError("the relay is shut down")
+            if client_id in self._clients:
+                raise InvalidInputError("client_id %r is already connected; pick another id" % client_id)
+            client = self._clients[client_id] = RelayClient(client_id, send, self.outbox_size)
+        logger.info("relay: client %s connected", client_id)
+        return client
+
+    def detach(self, client: RelayClient) -> None:
+        """Remove a local client and release the provider subscriptions only it needed."""
+        with self._lock:
+            if self._clients.get(client.client_id) is not client:
+                return
+            del self._clients[client.client_id]
+            upstream = self._upstream
+            if upstream is not None:
+                try:
+                    upstream.unsubscribe(None, None, subscription_id=client.subscription_id)
+                except SubscriptionError:
+                    pass  # it never subscribed
+            idle = not self._clients
+        client.close()
+        logger.info("relay: client %s disconnected (%d sent, %d dropped)", client.client_id, client.sent,
+                    client.dropped)
+        if idle:
+            self._stop_upstream()
+
+    def subscribe(self, client: RelayClient, symbols: Sequence[str], channels: Sequence[str]) -> Dict[str, Any]:
+        """Subscribe ``client`` to ``channels`` of ``symbols`` (connects upstream on first use).
+
+        :returns: the ``subscribed`` reply.
+        :raises SubscriptionError: bad symbols or channels.
+        :raises PolygonError: the upstream stream could not be connected.
+        """
+        with self._lock:
+            upstream = self._ensure_upstream()
+            upstream.subscribe(list(symbols), list(channels), client.push_event, client.subscription_id)
+        return {"type": "subscribed", "symbols": _upper(symbols), "channels": list(channels)}
+
+    def unsubscribe(self, client: RelayClient, symbols: Sequence[str],
+                    channels: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+        """Remove ``symbols`` (on ``channels``, default all) from ``client``'s subscription.
+
+        :returns: the ``unsubscribed`` reply.
+        :raises SubscriptionError: bad symbols or channels, or nothing subscribed yet.
+        """
+        with self._lock:
+            upstream = self._upstream
+            if upstream is None:
+                raise SubscriptionError("nothing is subscribed: subscribe first")
+            upstream.unsubscribe(list(symbols), None if channels is None else list(channels),
+                                 subscription_id=client.subscription_id)
+        reply: Dict[str, Any] = {"type": "unsubscribed", "symbols": _upper(symbols)}
+        if channels is not None:
+            reply["channels"] = list(channels)
+        return reply
+
+    # -- upstream -------------------------------------------------------------------------------------
+    def _ensure_upstream(self) -> Any:
+        if self._upstream is not None:
+            return self._upstream
+        if self._factory is not None:
+            upstream = self._factory()
+        else:
+            from polygon.websocket import PolygonWebSocketClient
+
+            upstream = PolygonWebSocketClient(config=self.config)
+        upstream.connect()  # raises PolygonAuthenticationError / MaxConnectionsError / StreamConnectionError
+        self._upstream, self._upstream_error = upstream, None
+        self._watcher = threading.Thread(target=self._watch, args=(upstream,), name="polygon-relay-upstream",
+                                         daemon=True)
+        self._watcher.start()
+        self._broadcast({"type": "status", "status": "upstream_connected", "message": "provider stream connected"})
+        return upstream
+
+    def _watch(self, upstream: Any) -> None:
+        """Wait for the upstream session to end; tell the clients when it ended on its own."""
+        error = None
+        try:
+            upstream.listen()
+        except PolygonError as exc:
+            error = str(exc)
+        with self._lock:
+            if self._upstream is not upstream:
+                return  # stopped on purpose
+            self._upstream = None
+            self._upstream_error = error or "provider stream closed"
+        logger.warning("relay: upstream stream ended: %s", self._upstream_error)
+        self._broadcast({"type": "status", "status": "upstream_disconnected",
+                         "message": "%s; subscribe again to reconnect" % self._upstream_error})
+
+    def _stop_upstream(self) -> None:
+        with self._lock:
+            upstream, self._upstream = self._upstream, None
+            watcher, self._watcher = self._watcher, None
+        if upstream is not None:
+            upstream.disconnect()
+        if watcher is not None and watcher is not threading.current_thread():
+            watcher.join(5.0)
+
+    def _broadcast(self, message: Dict[str, Any]) -> None:
+        with self._lock:
+            clients = list(self._clients.values())
+        for client in clients:
+            client.push(message)
+
+    # -- status / shutdown ----------------------------------------------------------------------------
+    def status(self) -> Dict[str, Any]:
+        """Clients, their subscriptions and counters, and the upstream's provider subscriptions."""
+        with self._lock:
+            clients = list(self._clients.values())
+            upstream = self._upstream
+            error = self._upstream_error
+        up = upstream.get_status() if upstream is not None else None
+        named = (up or {}).get("subscription_ids") or {}
+        return {
+            "clients": {
+                c.client_id: {
+                    "connected_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(c.connected_at)),
+                    "subscriptions": named.get(c.subscription_id, {}),
+                    "sent": c.sent,
+                    "dropped": c.dropped,
+                    "pending": c.pending,
+                }
+                for c in clients
+            },
+            "upstream": {
+                "connected": bool(up and up.get("connected")),
+                "url": (up or {}).get("url"),
+                "provider_subscriptions": (up or {}).get("provider_subscriptions", []),
+                "message_count": (up or {}).get("message_count", 0),
+                "reconnects": (up or {}).get("reconnects", 0),
+                "dropped_messages": (up or {}).get("dropped_messages", 0),
+                "last_error": error,
+            },
+        }
+
+    def close(self) -> None:
+        """Disconnect every client's sender and the upstream (idempotent)."""
+        with self._lock:
+            self._closed = True
+            clients = list(self._clients.values())
+            self._clients.clear()
+        for client in clients:
+            client.close()
+        self._stop_upstream()
+
+
+def _upper(symbols: Sequence[str]) -> List[str]:
+    return [s.strip().upper() if isinstance(s, str) else s for s in symbols]

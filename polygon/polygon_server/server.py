@@ -1,0 +1,418 @@
+"""The local polygon server (port 8200): bars over HTTP, a fan-out stream endpoint and a live dashboard.
+
+Run it with ``python -m polygon.polygon_server.server`` (``--sandbox`` serves the offline sandbox's market).
+It is for local use: it binds 127.0.0.1 by default, has no authentication of its own, and holds the provider
+key only to talk to the provider (the key is never part of a response).
+
+Routes::
+
+    GET  /                    the dashboard (polls /api/v1/status)
+    GET  /api/v1/health       {"status": "ok", "version": ...}
+    GET  /api/v1/status       server counters, stream relay clients and upstream, rate-limit usage
+    POST /api/v1/bars         {"symbol", "timeframe", "start_date"?, "end_date"?} -> bars through the cache
+    GET  /api/v1/cache        what the file cache holds
+    WS   /ws/{client_id}      subscribe / unsubscribe / ping (see :mod:`polygon.polygon_server.relay`)
+
+Errors are JSON ``{"error": {"code", "message"}}`` with status 400 for bad input (bad JSON, a body that does
+not match ``schema/server/bars_request.json``, invalid symbol, timeframe or dates), 404/405 for unknown
+routes, 429 when the provider's rate limit holds, 502/504 when the provider fails. The process keeps serving.
+"""
+
+import argparse
+import collections
+import functools
+import json
+import logging
+import math
+import signal
+import threading
+import time
+from importlib import resources
+from typing import Any, Dict, List, Optional, Tuple
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from polygon._version import __version__
+from polygon.exceptions import (
+    InvalidDateRangeError,
+    InvalidInputError,
+    InvalidSymbolError,
+    InvalidTimeframeError,
+    PolygonAPIError,
+    PolygonAuthenticationError,
+    PolygonConnectionError,
+    PolygonError,
+    PolygonNotFoundError,
+    PolygonRateLimitError,
+)
+from polygon.polygon_server.relay import StreamRelay
+from polygon.serving import ClosedResponse
+
+__all__ = ["DEFAULT_PORT", "PolygonServer", "ServerApp", "create_app", "main"]
+
+logger = logging.getLogger(__name__)
+
+#: The port of the guides (``http://localhost:8200``).
+DEFAULT_PORT = 8200
+#: Largest accepted request body / WebSocket message (bytes).
+MAX_BODY = 64 * 1024
+_JSON = "application/json; charset=utf-8"
+
+URL_MAP = Map([
+    Rule("/", endpoint="dashboard", methods=["GET"]),
+    Rule("/api/v1/health", endpoint="health", methods=["GET"]),
+    Rule("/api/v1/status", endpoint="status", methods=["GET"]),
+    Rule("/api/v1/bars", endpoint="bars", methods=["POST"]),
+    Rule("/api/v1/cache", endpoint="cache", methods=["GET"]),
+    Rule("/ws/<client_id>", endpoint="ws", websocket=True),
+], strict_slashes=False)
+
+
+class ApiError(Exception):
+    """An error answer: HTTP ``status``, a machine ``code`` and a message for people."""
+
+    def __init__(self, status: int, code: str, message: str, headers: Optional[Dict[str, str]] = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+
+
+def error_for(exc: PolygonError) -> ApiError:
+    """Map a library exception to the server's error answer (pure; the key is never in library messages)."""
+    if isinstance(exc, InvalidSymbolError):
+        return ApiError(400, "invalid_symbol", str(exc))
+    if isinstance(exc, InvalidTimeframeError):
+        return ApiError(400, "invalid_timeframe", str(exc))
+    if isinstance(exc, InvalidDateRangeError):
+        return ApiError(400, "invalid_date_range", str(exc))
+    if isinstance(exc, InvalidInputError):
+        return ApiError(400, "invalid_request", str(exc))
+    if isinstance(exc, PolygonRateLimitError):
+        retry = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(int(math.ceil(retry)))} if retry else {}
+        return ApiError(429, "rate_limited", "provider rate limit: %s" % exc, headers)
+    if isinstance(exc, PolygonAuthenticationError):
+        return ApiError(502, "upstream_auth", "the provider refused the server's API key: %s" % exc)
+    if isinstance(exc, PolygonNotFoundError):
+        return ApiError(404, "not_found", str(exc))
+    if isinstance(exc, PolygonAPIError):
+        return ApiError(502, "upstream", "the provider answered with an error: %s" % exc)
+    if isinstance(exc, PolygonConnectionError):
+        return ApiError(504, "upstream_unreachable", "the provider could not be reached: %s" % exc)
+    return ApiError(502, "upstream", str(exc))
+
+
+def bars_payload(df: Any) -> Dict[str, Any]:
+    """The ``/api/v1/bars`` answer for a frame from :meth:`PolygonDataManager.fetch_data` (pure).
+
+    ``bars`` is a list of ``{timestamp (ISO 8601 in the frame's timezone), t (epoch ms), open, high, low, close,
+    volume, vwap, transactions}``; missing values are ``null``.
+    """
+    t_ms = (df.index.asi8 // 1_000_000).tolist() if len(df) else []
+    stamps = [ts.isoformat() for ts in df.index]
+    columns = {name: df[name].tolist() for name in ("open", "high", "low", "close", "volume", "vwap")}
+    tx = df["transactions"].astype(object).where(df["transactions"].notna(), None).tolist()
+    bars = []
+    for i, stamp in enumerate(stamps):
+        bar = {"timestamp": stamp, "t": t_ms[i]}
+        for name, values in columns.items():
+            value = values[i]
+            bar[name] = None if value != value else value  # NaN -> null (JSON has no NaN)
+        bar["transactions"] = None if tx[i] is None else int(tx[i])
+        bars.append(bar)
+    attrs = df.attrs
+    return {
+        "symbol": attrs.get("symbol"),
+        "timeframe": attrs.get("timeframe"),
+        "start": attrs.get("start"),
+        "end": attrs.get("end"),
+        "source": attrs.get("source"),
+        "may_change": bool(attrs.get("may_change")),
+        "count": len(bars),
+        "bars": bars,
+    }
+
+
+class ServerApp:
+    """WSGI application of the local server.
+
+    :param manager: a :class:`polygon.manager.PolygonDataManager` (bars and cache).
+    :param relay: a :class:`polygon.polygon_server.relay.StreamRelay` (the ``/ws`` endpoint).
+    """
+
+    def __init__(self, manager: Any, relay: StreamRelay) -> None:
+        self.manager = manager
+        self.relay = relay
+        self.url_map = URL_MAP
+        self.started = time.time()
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        self.requests: Dict[str, int] = collections.Counter()
+        self.errors: Dict[str, int] = collections.Counter()
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        request.max_content_length = MAX_BODY
+        response = self.dispatch_request(request)
+        return response(environ, start_response)
+
+    def dispatch_request(self, request: Request) -> Response:
+        adapter = self.url_map.bind_to_environ(request.environ)
+        endpoint = "<unknown>"
+        try:
+            endpoint, values = adapter.match()
+            self._count(self.requests, endpoint)
+            return getattr(self, "on_" + endpoint)(request, **values)
+        except ApiError as err:
+            return self._error(err, endpoint)
+        except HTTPException as exc:  # 404, 405, 413, websocket mismatch
+            code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(exc.code or 400,
+                                                                                          "bad_request")
+            return self._error(ApiError(exc.code or 400, code, exc.description or code), endpoint)
+        except Exception:  # a server bug must still answer, and the server keeps serving
+            logger.exception("server: %s failed", endpoint)
+            return self._error(ApiError(500, "internal", "internal server error (logged on the server)"), endpoint)
+
+    def _count(self, counter: Dict[str, int], key: str) -> None:
+        with self._lock:
+            counter[key] += 1
+
+    def _error(self, err: ApiError, endpoint: str) -> Response:
+        self._count(self.errors, err.code)
+        logger.info("server: %s -> %d %s: %s", endpoint, err.status, err.code, err.message)
+        return _json({"error": {"code": err.code, "message": err.message}}, err.status, err.headers)
+
+    # -- endpoints -----------------------------------------------------------------------------------------
+    def on_dashboard(self, request: Request) -> Response:
+        page = resources.files("polygon.polygon_server").joinpath("static/dashboard.html").read_bytes()
+        return Response(page, content_type="text/html; charset=utf-8")
+
+    def on_health(self, request: Request) -> Response:
+        return _json({"status": "ok", "version": __version__})
+
+    def on_status(self, request: Request) -> Response:
+        with self._lock:
+            requests, errors = dict(self.requests), dict(self.errors)
+        client = self.manager._client  # only when created: a status call never needs the key
+        return _json({
+            "server": {
+                "version": __version__,
+                "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started)),
+                "uptime_seconds": round(time.time() - self.started, 3),
+                "requests": requests,
+                "errors": errors,
+            },
+            "stream": self.relay.status(),
+            "rate_limit": client.get_rate_limit_status() if client is not None else None,
+            "cache": {"dir": getattr(self.manager.storage, "cache_dir", None),
+                      "writable": bool(getattr(self.manager.storage, "writable", False))},
+        })
+
+    def on_bars(self, request: Request) -> Response:
+        body = self._json_body(request)
+        self._validate(body)
+        try:
+            df = self.manager.fetch_data(body["symbol"], body["timeframe"], body.get("start_date"),
+                                         body.get("end_date"))
+        except PolygonError as exc:
+            raise error_for(exc) from None
+        return _json(bars_payload(df))
+
+    def on_cache(self, request: Request) -> Response:
+        storage = self.manager.storage
+        entries = storage.list_cached() if hasattr(storage, "list_cached") else []
+        return _json({"entries": entries, "count": len(entries)})
+
+    def on_ws(self, request: Request, client_id: str) -> Response:
+        from polygon.polygon_server.stream_endpoint import serve_client
+
+        serve_client(self, request.environ, client_id)
+        return ClosedResponse()
+
+    # -- input -------------------------------------------------------------------------------------------
+    def _json_body(self, request: Request) -> Dict[str, Any]:
+        raw = request.get_data(cache=False)
+        try:
+            body = json.loads(raw)
+        except ValueError as exc:
+            raise ApiError(400, "bad_json", "the request body is not valid JSON (%s); send e.g. "
+                           '{"symbol": "AAPL", "timeframe": "1day", "start_date": "2023-01-01"}' % exc) from None
+        if not isinstance(body, dict):
+            raise ApiError(400, "invalid_request", "the request body must be a JSON object, got %s"
+                           % type(body).__name__)
+        return body
+
+    def _validate(self, body: Dict[str, Any]) -> None:
+        problems = validate_message("bars_request", body)
+        if problems:
+            allowed = "symbol, timeframe (required), start_date, end_date (YYYY-MM-DD)"
+            raise ApiError(400, "invalid_request", "%s; fields: %s" % ("; ".join(problems), allowed))
+
+
+@functools.lru_cache(maxsize=None)
+def _validator(schema_key: str) -> Any:
+    from jsonschema import Draft202012Validator
+
+    from polygon._generated.server_messages import SCHEMAS
+
+    return Draft202012Validator(SCHEMAS[schema_key])
+
+
+def validate_message(schema_key: str, message: Any) -> List[str]:
+    """Check ``message`` against one of the server message schemas (``schema/server``, via jsonschema).
+
+    :param schema_key: e.g. ``'bars_request'``, ``'ws_subscribe'``.
+    :returns: readable problems, empty when valid.
+    """
+    out = []
+    for err in sorted(_validator(schema_key).iter_errors(message), key=lambda e: [str(p) for p in e.path]):
+        where = ".".join(str(p) for p in err.path)
+        out.append(("%s: %s" % (where, err.message)) if where else err.message)
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "isoformat"):  # datetimes and pandas Timestamps in cache listings
+        return value.isoformat()
+    raise TypeError("not JSON serializable: %s" % type(value).__name__)
+
+
+def _json(payload: Any, status: int = 200, headers: Optional[Dict[str, str]] = None) -> Response:
+    response = Response(json.dumps(payload, separators=(",", ":"), allow_nan=False, default=_jsonable), status=status,
+                        content_type=_JSON)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def create_app(manager: Any = None, relay: Optional[StreamRelay] = None, config: Any = None) -> ServerApp:
+    """Build the WSGI app (defaults: a manager and a relay on ``config`` or :func:`get_config`)."""
+    if manager is None:
+        from polygon.manager import PolygonDataManager
+
+        manager = PolygonDataManager(config=config, progress=False)
+    if relay is None:
+        relay = StreamRelay(config=manager.config)
+    return ServerApp(manager, relay)
+
+
+class PolygonServer:
+    """The local server in a background thread: ``with PolygonServer(port=0) as server: server.url``.
+
+    :param host: bind address (default 127.0.0.1: local use only).
+    :param port: TCP port (default 8200; 0 picks a free one).
+    :param manager: data manager (default: one on ``config``).
+    :param relay: stream relay (default: one on the manager's config).
+    :param config: a :class:`polygon.config.PolygonConfig` (default :func:`polygon.config.get_config`).
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = DEFAULT_PORT, manager: Any = None,
+                 relay: Optional[StreamRelay] = None, config: Any = None) -> None:
+        self.host, self.port = host, int(port)
+        self.app = create_app(manager, relay, config)
+        self._server: Any = None
+
+    @property
+    def url(self) -> str:
+        return "http://%s:%d" % (self.host, self.port)
+
+    @property
+    def ws_url(self) -> str:
+        return "ws://%s:%d" % (self.host, self.port)
+
+    def start(self) -> "PolygonServer":
+        """Bind and serve in a background thread.
+
+        :raises OSError: the port is taken.
+        """
+        from polygon.serving import LocalServer
+
+        server = LocalServer(self.host, self.port, self.app, name="polygon-server")
+        self.port = server.server_port
+        server.start()
+        self._server = server
+        logger.info("polygon server on %s (dashboard: %s/)", self.url, self.url)
+        return self
+
+    def stop(self) -> None:
+        """Close every client and the upstream stream, free the port (idempotent)."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        self.app.stopping.set()
+        self.app.relay.close()
+        server.close()
+        self.app.manager.close()
+
+    def __enter__(self) -> "PolygonServer":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def _parse_args(argv: Optional[List[str]], prog: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=prog,
+                                     description="Local polygon server: POST /api/v1/bars, /ws/{client_id}, "
+                                                 "dashboard at /. For local use.")
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default %d)" % DEFAULT_PORT)
+    parser.add_argument("--cache-dir", help="cache directory (default POLYGON_CACHE_DIR or ~/.polygon-cache)")
+    parser.add_argument("--sandbox", action="store_true",
+                        help="serve the offline sandbox market instead of the provider (no key needed)")
+    parser.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
+    return parser.parse_args(argv)
+
+
+def _config_for(args: argparse.Namespace) -> Tuple[Any, Any]:
+    from polygon.config import get_config
+
+    overrides: Dict[str, Any] = {}
+    if args.cache_dir:
+        overrides["cache_dir"] = args.cache_dir
+    if not args.sandbox:
+        return get_config(**overrides), None
+    from polygon.sandbox import Sandbox
+
+    sandbox = Sandbox(max_connections=5).start()
+    return sandbox.config(**overrides), sandbox
+
+
+def main(argv: Optional[List[str]] = None, prog: str = "python -m polygon.polygon_server.server") -> int:
+    """Serve until interrupted (Ctrl+C or SIGTERM).
+
+    :returns: the exit code (2 when the port cannot be bound).
+    """
+    args = _parse_args(argv, prog)
+    logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config, sandbox = _config_for(args)
+    server = PolygonServer(args.host, args.port, config=config)
+    try:
+        server.start()
+    except OSError as exc:
+        logger.error("cannot listen on %s:%d: %s", args.host, args.port, exc)
+        if sandbox is not None:
+            sandbox.stop()
+        return 2
+    logger.info("polygon server ready on %s (dashboard %s/)", server.url, server.url)
+    if sandbox is not None:
+        logger.info("serving the sandbox market from %s", sandbox.base_url)
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(1.0):  # Ctrl+C or SIGTERM ends it
+            pass
+    except KeyboardInterrupt:
+        logger.info("stopping")
+    finally:
+        server.stop()
+        if sandbox is not None:
+            sandbox.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

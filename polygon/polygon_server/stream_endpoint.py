@@ -1,0 +1,129 @@
+"""The ``/ws/{client_id}`` endpoint: one local WebSocket session on the server's :class:`StreamRelay`.
+
+Client messages (``schema/server/ws_*.json``)::
+
+    {"action": "subscribe", "symbols": ["AAPL"], "channels": ["T", "Q"]}   -> {"type": "subscribed", ...}
+    {"action": "unsubscribe", "symbols": ["AAPL"]}                         -> {"type": "unsubscribed", ...}
+    {"action": "ping"}                                                     -> {"type": "pong", "timestamp": ms}
+
+The server greets with ``{"type": "status", "status": "connected", "client_id": ...}`` and pushes events as
+``{"type": "data", "channel": "T", "symbol": "AAPL", "data": {...}}``. A bad message gets
+``{"type": "error", "code": ..., "message": ...}`` and the session goes on.
+"""
+
+import json
+import logging
+import time
+from typing import Any, Dict
+
+from simple_websocket import ConnectionClosed
+
+from polygon.exceptions import InvalidInputError, PolygonError, SubscriptionError
+from polygon.polygon_server.relay import RelayClient, StreamRelay
+from polygon.serving import accept_websocket, send_text
+
+__all__ = ["ACTIONS", "handle_message", "serve_client"]
+
+logger = logging.getLogger(__name__)
+
+#: Client actions and the schema each must match.
+ACTIONS = {"subscribe": "ws_subscribe", "unsubscribe": "ws_unsubscribe", "ping": "ws_ping"}
+_RECEIVE_TIMEOUT = 0.5
+
+
+def _error(code: str, message: str) -> Dict[str, Any]:
+    return {"type": "error", "code": code, "message": message}
+
+
+def handle_message(relay: StreamRelay, client: RelayClient, text: Any) -> Dict[str, Any]:
+    """Act on one client message; return the reply (never raises for bad input).
+
+    :param text: the received message (``str``; ``bytes`` are decoded as UTF-8).
+    """
+    from polygon.polygon_server.server import validate_message
+
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            return _error("bad_json", "messages must be UTF-8 JSON text")
+    try:
+        message = json.loads(text)
+    except ValueError as exc:
+        return _error("bad_json", "not valid JSON (%s); send e.g. "
+                      '{"action": "subscribe", "symbols": ["AAPL"], "channels": ["T"]}' % exc)
+    if not isinstance(message, dict):
+        return _error("invalid_message", "a message must be a JSON object with an 'action'")
+    action = message.get("action")
+    if action not in ACTIONS:
+        return _error("unknown_action", "unknown action %r; allowed: %s" % (action, ", ".join(ACTIONS)))
+    problems = validate_message(ACTIONS[action], message)
+    if problems:
+        return _error("invalid_message", "%s: %s" % (action, "; ".join(problems)))
+    if action == "ping":
+        return {"type": "pong", "timestamp": int(time.time() * 1000)}
+    try:
+        if action == "subscribe":
+            return relay.subscribe(client, message["symbols"], message["channels"])
+        return relay.unsubscribe(client, message["symbols"], message.get("channels"))
+    except SubscriptionError as exc:
+        return _error("invalid_subscription", str(exc))
+    except PolygonError as exc:  # the upstream stream could not be connected (key, max connections, network)
+        logger.warning("relay: %s for client %s failed: %s", action, client.client_id, exc)
+        return _error("upstream", "the provider stream is not available: %s" % exc)
+
+
+def serve_client(app: Any, environ: Dict[str, Any], client_id: str) -> None:
+    """Accept the upgrade in ``environ`` and serve the session until the client or the server closes it.
+
+    :param app: the :class:`~polygon.polygon_server.server.ServerApp` (its ``relay`` and ``stopping``).
+    """
+    from polygon.polygon_server.server import MAX_BODY
+
+    ws = accept_websocket(environ, max_message_size=MAX_BODY)
+    try:
+        try:
+            client = app.relay.attach(client_id, lambda text: send_text(ws, text))
+        except InvalidInputError as exc:
+            send_text(ws, json.dumps(_error("invalid_client_id", str(exc))))
+            return
+        client.push({"type": "status", "status": "connected", "client_id": client_id,
+                     "message": "connected; send subscribe, unsubscribe or ping"})
+        try:
+            _session(app, ws, client)
+        finally:
+            app.relay.detach(client)
+    except (ConnectionClosed, OSError, ConnectionError):
+        pass  # the client went away
+    finally:
+        _close(ws)
+
+
+def _session(app: Any, ws: Any, client: RelayClient) -> None:
+    while not app.stopping.is_set():  # bounded by the connection and by server shutdown
+        try:
+            text = ws.receive(timeout=_RECEIVE_TIMEOUT)
+        except ConnectionClosed:
+            return
+        if text is None:
+            if not ws.connected:
+                return
+            continue
+        client.push(handle_message(app.relay, client, text))
+
+
+def _close(ws: Any) -> None:
+    import socket
+
+    if ws.connected:
+        try:
+            with ws.sock.write_lock:
+                ws.close()
+        except (ConnectionClosed, OSError):
+            pass
+    ws.thread.join(timeout=1.0)  # simple-websocket's reader finishes the close handshake
+    try:
+        ws.sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    ws.thread.join(timeout=2.0)
