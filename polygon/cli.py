@@ -5,6 +5,7 @@ Subcommands::
     polygon --version
     polygon endpoints                       the generated endpoint table
     polygon sandbox [--port 8765 ...]       run the offline emulator of the provider
+    polygon serve [--port 8200 --sandbox]   the local server (bars API, /ws relay, dashboard)
     polygon demo [--no-stream]              the main job, against an embedded sandbox
     polygon fetch SYMBOL TIMEFRAME [--start D --end D] [--csv PATH]
     polygon cache list|size|info|export|clear [--symbol S] [--timeframe TF] [--path P --format F]
@@ -125,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_endpoints)
 
     sub.add_parser("sandbox", help="run the offline provider emulator (options: polygon sandbox --help)")
+    sub.add_parser("serve", help="run the local server on port 8200 (options: polygon serve --help)")
 
     p = sub.add_parser("demo", help="fetch, cache and stream against an embedded sandbox")
     p.add_argument("--symbols", nargs="+", default=["AAPL", "MSFT", "SPY"])
@@ -173,6 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[List[str]] = None) -> int:
     """Run the ``polygon`` command; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["serve"]:  # the server parses its own options, like the sandbox
+        from polygon.polygon_server.server import main as serve_main
+
+        return serve_main(argv[1:], prog="polygon serve")
     if argv[:1] == ["sandbox"]:  # the sandbox parses its own options (argparse REMAINDER drops leading ones)
         from polygon.sandbox.__main__ import main as sandbox_main
 
