@@ -129,3 +129,49 @@ def test_websocket_guide_complete_example(stream_env):
     out = _run("websocket_guide.py", stream_env, timeout=60)
     assert "Connected to Polygon WebSocket" in out and "Final prices:" in out
     assert " Quote: Bid $" in out and "(size: " in out
+
+
+@pytest.fixture
+def server_8200(stream_env):
+    """``python -m polygon.polygon_server.server`` on the guides' port 8200, backed by a sandbox."""
+    import socket
+
+    probe = socket.socket()
+    try:
+        probe.bind(("127.0.0.1", 8200))
+    except OSError:
+        pytest.skip("port 8200 is in use on this machine: the guide's server example needs it")
+    finally:
+        probe.close()
+    proc = subprocess.Popen([sys.executable, "-m", "polygon.polygon_server.server"], env=stream_env,
+                            cwd=str(ROOT), stderr=subprocess.PIPE, text=True)
+    try:
+        ready = False
+        deadline = time.monotonic() + 60
+        while not ready and time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            ready = "ready on http://127.0.0.1:8200" in line
+        assert ready, "the server did not start on port 8200"
+        threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep its log pipe drained
+        yield stream_env
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_integration_5_rest_api(server_8200):
+    out = _run("integration_5_rest_api.py", server_8200)
+    assert out.startswith("200 250 bars from api - first: {'timestamp': '2023-01-03T00:00:00-05:00'")
+
+
+def test_websocket_guide_server_endpoint(server_8200):
+    out = _run("server_websocket_client.py", server_8200, timeout=60)
+    lines = out.splitlines()
+    assert lines[0].startswith("Received: {'type': 'status', 'status': 'connected', 'client_id': 'client123'")
+    assert sum("'type': 'data'" in line and "'symbol': 'AAPL'" in line for line in lines) == 5
