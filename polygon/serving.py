@@ -11,9 +11,10 @@ import threading
 from typing import Optional, Set
 
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
+from werkzeug.wrappers import Response
 from wsproto.events import TextMessage
 
-__all__ = ["LocalServer", "LockedSocket", "accept_websocket", "send_text"]
+__all__ = ["ClosedResponse", "LocalServer", "LockedSocket", "accept_websocket", "send_text"]
 
 logger = logging.getLogger(__name__)
 
@@ -125,3 +126,11 @@ def send_text(ws, text: str) -> None:
         if not ws.connected:
             raise ConnectionError("websocket closed")
         ws.sock.sendall(ws.ws.send(TextMessage(data=text)))
+
+
+class ClosedResponse(Response):
+    """Returned by a WSGI app after a WebSocket session ends: the socket is gone, so werkzeug must write
+    nothing (its request handler treats the ``ConnectionError`` as a dropped connection)."""
+
+    def __call__(self, environ, start_response):
+        raise ConnectionError("websocket closed")

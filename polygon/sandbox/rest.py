@@ -19,6 +19,7 @@ from polygon.sandbox import aggs, reference
 from polygon.sandbox.faults import RATE_LIMIT_MESSAGE
 from polygon.sandbox.state import SandboxState
 from polygon.sandbox.wire import WireError, error_body, request_id
+from polygon.serving import ClosedResponse
 
 __all__ = ["PATH_TEMPLATES", "SandboxApp", "create_app"]
 
@@ -151,7 +152,7 @@ class SandboxApp:
             return self._error(WireError(400, "This path serves WebSocket connections only."), "")
         self.state.count_request("/stocks", 101)
         self.stream_handler(self.state, request.environ)
-        return _ClosedResponse()
+        return ClosedResponse()
 
     # -- helpers for handlers ---------------------------------------------------------------------
     def _base_url(self, request: Request) -> str:
@@ -199,13 +200,6 @@ class SandboxApp:
 
 def _wall_now_ms() -> int:
     return int(time.time() * 1000)
-
-
-class _ClosedResponse(Response):
-    """Returned after a WebSocket ends: the socket is gone, so tell werkzeug to write nothing."""
-
-    def __call__(self, environ, start_response):
-        raise ConnectionError("websocket closed")
 
 
 def create_app(state: SandboxState, stream_handler: Optional[Callable] = None) -> SandboxApp:
