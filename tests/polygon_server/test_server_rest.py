@@ -167,3 +167,16 @@ def test_python_dash_m_server_serves_and_stops_on_sigterm(tmp_path):
             proc.kill()
             proc.wait()
         proc.stderr.close()
+
+
+@pytest.mark.parametrize("tz", ["America/New_York", "UTC", "Asia/Kolkata", "Australia/Lord_Howe", "Europe/London"])
+def test_iso_timestamps_match_isoformat_across_dst(tz):
+    from polygon.polygon_server.server import iso_timestamps
+
+    index = pd.date_range("2023-01-01", "2024-12-31", freq="17min", tz=tz)
+    assert iso_timestamps(index) == [ts.isoformat() for ts in index]
+    odd = pd.DatetimeIndex([pd.Timestamp("1880-03-12 01:59:59", tz="America/New_York"),
+                            pd.Timestamp("2023-03-12 03:00:00.5", tz="America/New_York"),
+                            pd.Timestamp("2023-11-05 01:30:00.123456789", tz="America/New_York")])
+    assert iso_timestamps(odd) == [ts.isoformat() for ts in odd]
+    assert iso_timestamps(index[:0]) == []
