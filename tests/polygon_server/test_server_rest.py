@@ -177,6 +177,7 @@ def test_iso_timestamps_match_isoformat_across_dst(tz):
     assert iso_timestamps(index) == [ts.isoformat() for ts in index]
     odd = pd.DatetimeIndex([pd.Timestamp("1880-03-12 01:59:59", tz="America/New_York"),
                             pd.Timestamp("2023-03-12 03:00:00.5", tz="America/New_York"),
-                            pd.Timestamp("2023-11-05 01:30:00.123456789", tz="America/New_York")])
+                            pd.Timestamp("2023-11-05 05:30:00.123456789", tz="UTC").tz_convert("America/New_York"),
+                            pd.Timestamp("2023-11-05 06:30:00", tz="UTC").tz_convert("America/New_York")])
     assert iso_timestamps(odd) == [ts.isoformat() for ts in odd]
     assert iso_timestamps(index[:0]) == []
