@@ -113,8 +113,11 @@ def iso_timestamps(index: Any) -> List[str]:
         index = index.as_unit("ns")
     utc_ns = np.asarray(index.asi8, dtype=np.int64)
     wall_ns = np.asarray(index.tz_localize(None).asi8, dtype=np.int64)
-    unit = "s" if not (utc_ns % 1_000_000_000).any() else ("us" if not (utc_ns % 1_000).any() else "ns")
-    wall = np.datetime_as_string(wall_ns.astype("datetime64[ns]").astype("datetime64[%s]" % unit), unit=unit)
+    rem = wall_ns % 1_000_000_000  # sub-second part (non-negative, also before 1970)
+    wall = np.datetime_as_string((wall_ns - rem).astype("datetime64[ns]").astype("datetime64[s]"), unit="s")
+    if rem.any():  # as Timestamp.isoformat: nothing for whole seconds, else 6 digits, or 9 with nanoseconds
+        frac = ["" if r == 0 else (".%06d" % (r // 1000) if r % 1000 == 0 else ".%09d" % r) for r in rem.tolist()]
+        wall = np.asarray([w + f for w, f in zip(wall.tolist(), frac)])
     offsets = (wall_ns - utc_ns) // 1_000_000_000
     names = {}
     for off in np.unique(offsets).tolist():
