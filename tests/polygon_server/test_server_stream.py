@@ -188,3 +188,21 @@ def test_a_slow_client_loses_the_oldest_events_not_the_server():
         assert json.loads(received[-1])["n"] == 999, "the newest events are kept"
     finally:
         client.close()
+
+
+def test_upstream_drops_are_invisible_to_local_clients(make_sandbox, tmp_path):
+    """The provider connection drops every 40 frames; the relay's stream client reconnects and restores the
+    provider subscriptions, and the local client keeps receiving without doing anything."""
+    sb = make_sandbox(stream_rate=3000, max_connections=2, ws_drop_after_messages=40)
+    with PolygonServer(port=0, config=sb.config(cache_dir=str(tmp_path / "c"))) as srv:
+        client = Local(srv, "steady")
+        try:
+            client.send(action="subscribe", symbols=["AAPL"], channels=["T"])
+            client.next("subscribed")
+            assert _wait(lambda: _upstream(srv)["reconnects"] >= 2, 20)
+            for _ in range(20):
+                assert client.next("data")["symbol"] == "AAPL"
+            assert _upstream(srv)["provider_subscriptions"] == ["T.AAPL"]
+            assert sb.stats()["ws_connections"] >= 3
+        finally:
+            client.close()
