@@ -117,15 +117,18 @@ def accept_websocket(environ, **options):
     return ws
 
 
-def send_text(ws, text: str) -> None:
-    """Frame and write one text message on a socket from :func:`accept_websocket`, under its write lock.
+def send_text(ws, text) -> None:
+    """Frame and write text messages on a socket from :func:`accept_websocket`, under its write lock.
 
+    :param text: one message, or a list of messages (framed one by one, written in one ``sendall``).
     :raises OSError: the peer is gone. :raises ConnectionError: the close handshake already ran.
     """
+    texts = [text] if isinstance(text, str) else text
     with ws.sock.write_lock:
         if not ws.connected:
             raise ConnectionError("websocket closed")
-        ws.sock.sendall(ws.ws.send(TextMessage(data=text)))
+        frame = ws.ws.send
+        ws.sock.sendall(b"".join([frame(TextMessage(data=t)) for t in texts]))
 
 
 class ClosedResponse(Response):

@@ -33,18 +33,21 @@ class RelayClient:
     """One local WebSocket client: its outbox, sender thread and counters.
 
     :param client_id: the id from the ``/ws/{client_id}`` path.
-    :param send: writes one text message to the client's socket (may raise when the socket is gone).
+    :param send: writes a list of text messages, in order, to the client's socket (may raise when the socket
+        is gone); called with everything queued at once, so a busy client costs one write per batch.
     :param outbox_size: messages queued for a slow client before the oldest are dropped (at most this many
         more are in the batch being written).
     """
 
-    def __init__(self, client_id: str, send: Callable[[str], Any], outbox_size: int = 10_000) -> None:
+    def __init__(self, client_id: str, send: Callable[[List[str]], Any], outbox_size: int = 10_000,
+                 encoder: Optional[Callable[[Dict[str, Any]], str]] = None) -> None:
         self.client_id = client_id
         self.subscription_id = "relay:" + client_id
         self.connected_at = time.time()
         self.sent = 0
         self.dropped = 0
         self._send = send
+        self._encode_event = encoder or _event_text
         self._outbox: Deque[str] = collections.deque()
         self._outbox_size = outbox_size
         self._cond = threading.Condition()
@@ -54,7 +57,10 @@ class RelayClient:
 
     def push(self, message: Dict[str, Any]) -> None:
         """Queue one message (never blocks; the oldest queued message is dropped when the outbox is full)."""
-        text = json.dumps(message, separators=(",", ":"))
+        self.push_text(json.dumps(message, separators=(",", ":")))
+
+    def push_text(self, text: str) -> None:
+        """Queue one encoded message (see :meth:`push`)."""
         with self._cond:
             if self._closed:
                 return
@@ -66,7 +72,7 @@ class RelayClient:
 
     def push_event(self, event: Dict[str, Any]) -> None:
         """The upstream callback: wrap a normalised stream event in the server's ``data`` message."""
-        self.push({"type": "data", "channel": event.get("channel"), "symbol": event.get("symbol"), "data": event})
+        self.push_text(self._encode_event(event))
 
     def _run(self) -> None:
         while True:
@@ -77,15 +83,14 @@ class RelayClient:
                     return
                 batch = list(self._outbox)
                 self._outbox.clear()
-            for text in batch:
-                try:
-                    self._send(text)
-                except Exception as exc:  # the socket is gone: the server's receive loop ends the session
-                    logger.debug("relay client %s: send failed: %s", self.client_id, exc)
-                    with self._cond:
-                        self._closed = True
-                    return
-                self.sent += 1
+            try:
+                self._send(batch)
+            except Exception as exc:  # the socket is gone: the server's receive loop ends the session
+                logger.debug("relay client %s: send failed: %s", self.client_id, exc)
+                with self._cond:
+                    self._closed = True
+                return
+            self.sent += len(batch)
 
     def close(self, timeout: float = 2.0) -> None:
         """Stop the sender thread (messages still queued are discarded)."""
@@ -121,9 +126,19 @@ class StreamRelay:
         self._watcher: Optional[threading.Thread] = None
         self._upstream_error: Optional[str] = None
         self._closed = False
+        self._last_event: Any = None
+        self._last_text = ""
+
+    def _encode_event(self, event: Dict[str, Any]) -> str:
+        """The ``data`` message of ``event``, encoded once however many clients receive it: the upstream
+        dispatcher hands the same dict to every client's callback in turn (one dispatcher thread)."""
+        if event is not self._last_event:
+            self._last_text = _event_text(event)
+            self._last_event = event
+        return self._last_text
 
     # -- local clients ----------------------------------------------------------------------------
-    def attach(self, client_id: str, send: Callable[[str], Any]) -> RelayClient:
+    def attach(self, client_id: str, send: Callable[[List[str]], Any]) -> RelayClient:
         """Register a local client.
 
         :raises InvalidInputError: malformed ``client_id``, or one already connected.
@@ -135,7 +150,8 @@ class StreamRelay:
                 raise InvalidInputError("the relay is shut down")
             if client_id in self._clients:
                 raise InvalidInputError("client_id %r is already connected; pick another id" % client_id)
-            client = self._clients[client_id] = RelayClient(client_id, send, self.outbox_size)
+            client = self._clients[client_id] = RelayClient(client_id, send, self.outbox_size,
+                                                            self._encode_event)
         logger.info("relay: client %s connected", client_id)
         return client
 
@@ -277,6 +293,11 @@ class StreamRelay:
         for client in clients:
             client.close()
         self._stop_upstream()
+
+
+def _event_text(event: Dict[str, Any]) -> str:
+    return json.dumps({"type": "data", "channel": event.get("channel"), "symbol": event.get("symbol"),
+                       "data": event}, separators=(",", ":"))
 
 
 def _upper(symbols: Sequence[str]) -> List[str]:

@@ -174,9 +174,9 @@ def test_a_slow_client_loses_the_oldest_events_not_the_server():
     release = threading.Event()
     received = []
 
-    def slow_send(text):
+    def slow_send(texts):
         release.wait(10)
-        received.append(text)
+        received.extend(texts)
 
     client = RelayClient("slow", slow_send, outbox_size=50)
     try:
