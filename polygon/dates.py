@@ -32,7 +32,7 @@ _NAIVE_EPOCH = _dt.datetime(1970, 1, 1)
 _ONE_MS = _dt.timedelta(milliseconds=1)
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DIGITS_RE = re.compile(r"^\d{1,16}$")
-_MAX_MS = 253402300799999  # 9999-12-31T23:59:59.999Z
+_MAX_MS = 9_214_646_400_000  # 2262-01-01Z: pandas (ns) ends in April 2262; room for fetch margins
 _ALLOWED = (
     "use a date, a datetime (naive = the configured timezone), epoch milliseconds (int) "
     "or a 'YYYY-MM-DD' / ISO-8601 string"
@@ -126,9 +126,15 @@ def to_epoch_ms(value: Any, tz: str, end: bool = False, name: str = "date") -> i
     norm = _normalise(value, name)
     if isinstance(norm, int):
         return norm
-    if isinstance(norm, _dt.datetime):
-        return _datetime_to_ms(norm, tz)
-    return _date_to_ms(norm, tz, end)
+    try:
+        ms = _datetime_to_ms(norm, tz) if isinstance(norm, _dt.datetime) else _date_to_ms(norm, tz, end)
+    except OverflowError:  # e.g. the day after 9999-12-31
+        ms = -1
+    if ms < 0 or ms > _MAX_MS:
+        raise InvalidDateRangeError("invalid %s %r: dates from 1970-01-01 to 2261-12-31 are supported"
+                                    % (name, value if not isinstance(value, (_dt.date, _dt.datetime))
+                                       else value.isoformat()))
+    return ms
 
 
 def format_agg_bound(value: Any, tz: str, name: str = "date") -> str:

@@ -76,3 +76,11 @@ def test_naive_round_trip(value):
     # DST gaps/folds shift by up to an hour; everywhere else the wall clock round-trips
     assert abs((back - pd.Timestamp(value)).total_seconds()) <= 3600
     assert int(format_agg_bound(value, NY)) == ms
+
+
+@pytest.mark.parametrize("value", ["9999-12-31", "0001-01-01", "2262-01-01", dt.date(9999, 12, 31),
+                                   dt.datetime(1, 1, 1, 12, 0)])
+def test_dates_outside_what_pandas_holds_are_typed_errors(value):
+    """The day after 9999-12-31 overflowed and year-1 dates failed deep inside pandas (server 500s)."""
+    with pytest.raises(InvalidDateRangeError, match="1970-01-01 to 2261-12-31"):
+        to_epoch_ms(value, "America/New_York", end=True)
