@@ -6,6 +6,7 @@ handler threads are joined on close (not daemons), and every open client socket 
 """
 
 import logging
+import os
 import socket
 import threading
 from typing import Optional, Set
@@ -42,7 +43,12 @@ class LocalServer(ThreadedWSGIServer):
     block_on_close = True
 
     def __init__(self, host: str, port: int, app, name: str = "polygon-server") -> None:
-        super().__init__(host, port, app, handler=_Handler)
+        listener = _listen(host, port)  # werkzeug's own bind calls sys.exit(1) on failure: bind here instead
+        try:
+            super().__init__(host, port, app, handler=_Handler, fd=listener.fileno())
+        finally:
+            listener.close()  # werkzeug holds a duplicate of the descriptor
+        self.server_name, self.server_port = host, self.server_address[1]  # what HTTPServer.server_bind sets
         self.name = name
         self._live: Set[socket.socket] = set()
         self._live_lock = threading.Lock()
@@ -65,11 +71,20 @@ class LocalServer(ThreadedWSGIServer):
         self._thread.start()
 
     def close(self) -> None:
-        """Stop accepting, drop open connections, join every handler thread, free the port."""
+        """Stop accepting, drop open connections, join every handler thread, free the port.
+
+        Open connections are cut before the serving loop is stopped: werkzeug's loop joins the handler threads
+        on its way out, and a handler writing to a client that stopped reading would otherwise never return.
+        """
+        self._drop_live()
         if self._thread is not None:
             self.shutdown()
             self._thread.join()
             self._thread = None
+        self._drop_live()
+        self.server_close()  # joins the handler threads (block_on_close)
+
+    def _drop_live(self) -> None:
         with self._live_lock:
             live = list(self._live)
         for sock in live:
@@ -77,7 +92,24 @@ class LocalServer(ThreadedWSGIServer):
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-        self.server_close()  # joins the handler threads (block_on_close)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port``.
+
+    :raises OSError: the address is in use or cannot be bound.
+    """
+    family, kind, proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        if os.name != "nt":  # restart right after a stop (TIME_WAIT); on Windows it would allow a double bind
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 class LockedSocket:
