@@ -145,16 +145,17 @@ def server_8200(stream_env):
         probe.close()
     proc = subprocess.Popen([sys.executable, "-m", "polygon.polygon_server.server"], env=stream_env,
                             cwd=str(ROOT), stderr=subprocess.PIPE, text=True)
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()
     try:
         ready = False
         deadline = time.monotonic() + 60
-        while not ready and time.monotonic() < deadline:
-            line = proc.stderr.readline()
-            if not line:
-                break
-            ready = "ready on http://127.0.0.1:8200" in line
+        while not ready and time.monotonic() < deadline and proc.poll() is None:
+            try:
+                ready = "ready on http://127.0.0.1:8200" in lines.get(timeout=0.5)
+            except queue.Empty:
+                continue
         assert ready, "the server did not start on port 8200"
-        threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep its log pipe drained
         yield stream_env
     finally:
         proc.terminate()

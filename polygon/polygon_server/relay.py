@@ -14,10 +14,11 @@ client is attached with a ``send(text)`` callable (the server passes the WebSock
 import collections
 import json
 import logging
+import math
 import re
 import threading
 import time
-from typing import Any, Callable, Deque, Dict, List, Optional, Sequence
+from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple
 
 from polygon.exceptions import InvalidInputError, PolygonError, SubscriptionError
 
@@ -93,12 +94,16 @@ class RelayClient:
             self.sent += len(batch)
 
     def close(self, timeout: float = 2.0) -> None:
-        """Stop the sender thread (messages still queued are discarded)."""
+        """Stop the sender thread (messages still queued are discarded); wait up to ``timeout`` seconds."""
         with self._cond:
             self._closed = True
             self._outbox.clear()
             self._cond.notify_all()
-        if threading.current_thread() is not self._thread:
+        self.join(timeout)
+
+    def join(self, timeout: float) -> None:
+        """Wait for the sender thread to end (it may be stuck writing to an unresponsive socket)."""
+        if timeout > 0 and threading.current_thread() is not self._thread:
             self._thread.join(timeout)
 
     @property
@@ -113,78 +118,97 @@ class StreamRelay:
     :param config: settings for the upstream client (default :func:`polygon.config.get_config`).
     :param client_factory: ``callable() -> PolygonWebSocketClient``-like object (tests, other markets).
     :param outbox_size: per-client outbox bound, see :class:`RelayClient`.
+    :param max_clients: local clients served at once (each costs a few threads).
     """
 
     def __init__(self, config: Any = None, client_factory: Optional[Callable[[], Any]] = None,
-                 outbox_size: int = 10_000) -> None:
+                 outbox_size: int = 10_000, max_clients: int = 100) -> None:
         self.config = config
         self._factory = client_factory
         self.outbox_size = outbox_size
-        self._lock = threading.RLock()
+        self.max_clients = max_clients
+        self._lock = threading.RLock()  # state only: never held across network waits
+        self._connect_lock = threading.Lock()  # one upstream handshake at a time, outside ``_lock``
         self._clients: Dict[str, RelayClient] = {}
         self._upstream: Any = None
         self._watcher: Optional[threading.Thread] = None
         self._upstream_error: Optional[str] = None
         self._closed = False
-        self._last_event: Any = None
-        self._last_text = ""
+        self._memo_lock = threading.Lock()
+        self._memo: Tuple[Any, str] = (None, "")
 
     def _encode_event(self, event: Dict[str, Any]) -> str:
         """The ``data`` message of ``event``, encoded once however many clients receive it: the upstream
-        dispatcher hands the same dict to every client's callback in turn (one dispatcher thread)."""
-        if event is not self._last_event:
-            self._last_text = _event_text(event)
-            self._last_event = event
-        return self._last_text
+        dispatcher hands each client's callback the same event in turn (a copy, so compared by value)."""
+        with self._memo_lock:
+            last, text = self._memo
+            if last is not None and (event is last or event == last):
+                return text
+        text = _event_text(event)
+        with self._memo_lock:
+            self._memo = (event, text)
+        return text
 
     # -- local clients ----------------------------------------------------------------------------
     def attach(self, client_id: str, send: Callable[[List[str]], Any]) -> RelayClient:
         """Register a local client.
 
-        :raises InvalidInputError: malformed ``client_id``, or one already connected.
+        :raises InvalidInputError: malformed or already connected ``client_id``, too many clients, or the
+            relay is shut down.
         """
         if not isinstance(client_id, str) or not CLIENT_ID_PATTERN.match(client_id):
             raise InvalidInputError("invalid client_id %r: use 1-64 letters, digits, '_', '.' or '-'" % (client_id,))
         with self._lock:
             if self._closed:
-                raise InvalidInputError("the relay is shut down")
+                raise _refused("shutting_down", "the server is shutting down")
             if client_id in self._clients:
-                raise InvalidInputError("client_id %r is already connected; pick another id" % client_id)
+                raise _refused("invalid_client_id", "client_id %r is already connected; pick another id" % client_id)
+            if len(self._clients) >= self.max_clients:
+                raise _refused("too_many_clients", "too many local clients (%d); close one first" % self.max_clients)
             client = self._clients[client_id] = RelayClient(client_id, send, self.outbox_size,
                                                             self._encode_event)
         logger.info("relay: client %s connected", client_id)
         return client
 
     def detach(self, client: RelayClient) -> None:
-        """Remove a local client and release the provider subscriptions only it needed."""
+        """Remove a local client and release the provider subscriptions only it needed; the last client
+        leaving disconnects the upstream (decided and done under one lock hold, so a client subscribing at
+        that moment gets a fresh upstream rather than a dying one)."""
+        upstream = watcher = None
         with self._lock:
             if self._clients.get(client.client_id) is not client:
                 return
             del self._clients[client.client_id]
-            upstream = self._upstream
-            if upstream is not None:
-                try:
-                    upstream.unsubscribe(None, None, subscription_id=client.subscription_id)
-                except SubscriptionError:
-                    pass  # it never subscribed
-            idle = not self._clients
+            if self._upstream is not None:
+                if not self._clients:
+                    upstream, self._upstream = self._upstream, None
+                    watcher, self._watcher = self._watcher, None
+                else:
+                    try:
+                        self._upstream.unsubscribe(None, None, subscription_id=client.subscription_id)
+                    except SubscriptionError:
+                        pass  # it never subscribed
         client.close()
         logger.info("relay: client %s disconnected (%d sent, %d dropped)", client.client_id, client.sent,
                     client.dropped)
-        if idle:
-            self._stop_upstream()
+        _disconnect(upstream, watcher)
 
     def subscribe(self, client: RelayClient, symbols: Sequence[str], channels: Sequence[str]) -> Dict[str, Any]:
         """Subscribe ``client`` to ``channels`` of ``symbols`` (connects upstream on first use).
 
         :returns: the ``subscribed`` reply.
         :raises SubscriptionError: bad symbols or channels.
-        :raises PolygonError: the upstream stream could not be connected.
+        :raises PolygonError: the upstream stream could not be connected, or the server is shutting down.
         """
-        with self._lock:
+        for _ in range(3):  # bounded: an upstream that ends between the handshake and the subscribe is redone
             upstream = self._ensure_upstream()
-            upstream.subscribe(list(symbols), list(channels), client.push_event, client.subscription_id)
-        return {"type": "subscribed", "symbols": _upper(symbols), "channels": list(channels)}
+            with self._lock:
+                self._check_open(client)
+                if self._upstream is not upstream:
+                    continue
+                upstream.subscribe(list(symbols), list(channels), client.push_event, client.subscription_id)
+            return {"type": "subscribed", "symbols": _upper(symbols), "channels": list(channels)}
+        raise PolygonError("the provider stream keeps closing; try again later")
 
     def unsubscribe(self, client: RelayClient, symbols: Sequence[str],
                     channels: Optional[Sequence[str]] = None) -> Dict[str, Any]:
@@ -194,9 +218,12 @@ class StreamRelay:
         :raises SubscriptionError: bad symbols or channels, or nothing subscribed yet.
         """
         with self._lock:
+            self._check_open(client)
             upstream = self._upstream
-            if upstream is None:
-                raise SubscriptionError("nothing is subscribed: subscribe first")
+            mine = None if upstream is None else upstream.get_status()["subscription_ids"].get(
+                client.subscription_id)
+            if not mine:
+                raise SubscriptionError("you have no subscriptions: subscribe first")
             upstream.unsubscribe(list(symbols), None if channels is None else list(channels),
                                  subscription_id=client.subscription_id)
         reply: Dict[str, Any] = {"type": "unsubscribed", "symbols": _upper(symbols)}
@@ -204,21 +231,40 @@ class StreamRelay:
             reply["channels"] = list(channels)
         return reply
 
+    def _check_open(self, client: RelayClient) -> None:
+        if self._closed:
+            raise PolygonError("the server is shutting down")
+        if self._clients.get(client.client_id) is not client:
+            raise PolygonError("this client is disconnected")
+
     # -- upstream -------------------------------------------------------------------------------------
     def _ensure_upstream(self) -> Any:
-        if self._upstream is not None:
-            return self._upstream
-        if self._factory is not None:
-            upstream = self._factory()
-        else:
-            from polygon.websocket import PolygonWebSocketClient
+        """The connected upstream client, connecting it first if needed (never under ``_lock``)."""
+        with self._connect_lock:
+            with self._lock:
+                if self._closed:
+                    raise PolygonError("the server is shutting down")
+                if self._upstream is not None:
+                    return self._upstream
+            if self._factory is not None:
+                upstream = self._factory()
+            else:
+                from polygon.websocket import PolygonWebSocketClient
 
-            upstream = PolygonWebSocketClient(config=self.config)
-        upstream.connect()  # raises PolygonAuthenticationError / MaxConnectionsError / StreamConnectionError
-        self._upstream, self._upstream_error = upstream, None
-        self._watcher = threading.Thread(target=self._watch, args=(upstream,), name="polygon-relay-upstream",
-                                         daemon=True)
-        self._watcher.start()
+                upstream = PolygonWebSocketClient(config=self.config)
+            upstream.connect()  # raises PolygonAuthenticationError / MaxConnectionsError / StreamConnectionError
+            with self._lock:
+                if self._closed or not self._clients:  # shut down, or everyone left during the handshake
+                    closed = True
+                else:
+                    closed = False
+                    self._upstream, self._upstream_error = upstream, None
+                    self._watcher = threading.Thread(target=self._watch, args=(upstream,),
+                                                     name="polygon-relay-upstream", daemon=True)
+                    self._watcher.start()
+            if closed:
+                upstream.disconnect()
+                raise PolygonError("the server is shutting down" if self._closed else "this client is disconnected")
         self._broadcast({"type": "status", "status": "upstream_connected", "message": "provider stream connected"})
         return upstream
 
@@ -233,19 +279,11 @@ class StreamRelay:
             if self._upstream is not upstream:
                 return  # stopped on purpose
             self._upstream = None
+            self._watcher = None
             self._upstream_error = error or "provider stream closed"
         logger.warning("relay: upstream stream ended: %s", self._upstream_error)
         self._broadcast({"type": "status", "status": "upstream_disconnected",
                          "message": "%s; subscribe again to reconnect" % self._upstream_error})
-
-    def _stop_upstream(self) -> None:
-        with self._lock:
-            upstream, self._upstream = self._upstream, None
-            watcher, self._watcher = self._watcher, None
-        if upstream is not None:
-            upstream.disconnect()
-        if watcher is not None and watcher is not threading.current_thread():
-            watcher.join(5.0)
 
     def _broadcast(self, message: Dict[str, Any]) -> None:
         with self._lock:
@@ -284,20 +322,44 @@ class StreamRelay:
             },
         }
 
-    def close(self) -> None:
-        """Disconnect every client's sender and the upstream (idempotent)."""
+    def close(self, timeout: float = 2.0) -> None:
+        """Stop every client's sender and disconnect the upstream (idempotent); waits at most about
+        ``timeout`` seconds for senders stuck on unresponsive sockets."""
         with self._lock:
             self._closed = True
             clients = list(self._clients.values())
             self._clients.clear()
+            upstream, self._upstream = self._upstream, None
+            watcher, self._watcher = self._watcher, None
         for client in clients:
-            client.close()
-        self._stop_upstream()
+            client.close(timeout=0)
+        deadline = time.monotonic() + timeout
+        for client in clients:
+            client.join(max(0.0, deadline - time.monotonic()))
+        _disconnect(upstream, watcher)
+
+
+def _refused(code: str, message: str) -> InvalidInputError:
+    exc = InvalidInputError(message)
+    exc.code = code  # type: ignore[attr-defined]  # the WS error code the endpoint sends
+    return exc
+
+
+def _disconnect(upstream: Any, watcher: Optional[threading.Thread]) -> None:
+    if upstream is not None:
+        upstream.disconnect()
+    if watcher is not None and watcher is not threading.current_thread():
+        watcher.join(5.0)
 
 
 def _event_text(event: Dict[str, Any]) -> str:
-    return json.dumps({"type": "data", "channel": event.get("channel"), "symbol": event.get("symbol"),
-                       "data": event}, separators=(",", ":"))
+    message = {"type": "data", "channel": event.get("channel"), "symbol": event.get("symbol"), "data": event}
+    try:
+        return json.dumps(message, separators=(",", ":"), allow_nan=False)
+    except ValueError:  # NaN / Infinity from the provider: strict JSON (a browser's JSON.parse) has no such thing
+        clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in event.items()}
+        message["data"] = clean
+        return json.dumps(message, separators=(",", ":"), allow_nan=False)
 
 
 def _upper(symbols: Sequence[str]) -> List[str]:

@@ -31,8 +31,9 @@ from importlib import resources
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
+from werkzeug.routing.exceptions import WebsocketMismatch
 from werkzeug.wrappers import Request, Response
 
 from polygon._version import __version__
@@ -45,6 +46,7 @@ from polygon.exceptions import (
     PolygonAuthenticationError,
     PolygonConnectionError,
     PolygonError,
+    PolygonNotEntitledError,
     PolygonNotFoundError,
     PolygonRateLimitError,
 )
@@ -93,6 +95,8 @@ def error_for(exc: PolygonError) -> ApiError:
         retry = getattr(exc, "retry_after", None)
         headers = {"Retry-After": str(int(math.ceil(retry)))} if retry else {}
         return ApiError(429, "rate_limited", "provider rate limit: %s" % exc, headers)
+    if isinstance(exc, PolygonNotEntitledError):
+        return ApiError(403, "not_entitled", "the server's plan does not include this data: %s" % exc)
     if isinstance(exc, PolygonAuthenticationError):
         return ApiError(502, "upstream_auth", "the provider refused the server's API key: %s" % exc)
     if isinstance(exc, PolygonNotFoundError):
@@ -170,9 +174,14 @@ class ServerApp:
     :param relay: a :class:`polygon.polygon_server.relay.StreamRelay` (the ``/ws`` endpoint).
     """
 
-    def __init__(self, manager: Any, relay: StreamRelay) -> None:
+    def __init__(self, manager: Any, relay: StreamRelay, bind_host: str = "127.0.0.1") -> None:
         self.manager = manager
         self.relay = relay
+        local = {"127.0.0.1", "localhost", "[::1]", "::1"}
+        #: Host names accepted in the Host header (None: any, when bound to a non-loopback address).
+        self.allowed_hosts = local | {bind_host.lower()} if bind_host.lower() in local else None
+        #: Host names of the browser origins accepted for POST /api/v1/bars and /ws.
+        self.allowed_origin_hosts = local | {bind_host.lower()}
         self.url_map = URL_MAP
         self.started = time.time()
         self.stopping = threading.Event()
@@ -190,18 +199,55 @@ class ServerApp:
         adapter = self.url_map.bind_to_environ(request.environ)
         endpoint = "<unknown>"
         try:
+            self._check_host(request)
             endpoint, values = adapter.match()
             self._count(self.requests, endpoint)
+            if endpoint in ("bars", "ws"):
+                self._check_origin(request)
             return getattr(self, "on_" + endpoint)(request, **values)
         except ApiError as err:
             return self._error(err, endpoint)
-        except HTTPException as exc:  # 404, 405, 413, websocket mismatch
-            code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(exc.code or 400,
-                                                                                          "bad_request")
+        except MethodNotAllowed as exc:
+            allowed = ", ".join(exc.valid_methods or [])
+            return self._error(ApiError(405, "method_not_allowed", "use %s for this path" % allowed,
+                                        {"Allow": allowed}), endpoint)
+        except RequestEntityTooLarge:
+            return self._error(ApiError(413, "body_too_large", "request bodies are limited to %d bytes" % MAX_BODY),
+                               endpoint)
+        except WebsocketMismatch:
+            return self._error(ApiError(400, "websocket_required", "this path serves WebSocket connections "
+                                        "(ws://host:port/ws/{client_id})"), endpoint)
+        except HTTPException as exc:  # 404 and friends
+            code = {404: "not_found"}.get(exc.code or 400, "bad_request")
             return self._error(ApiError(exc.code or 400, code, exc.description or code), endpoint)
         except Exception:  # a server bug must still answer, and the server keeps serving
             logger.exception("server: %s failed", endpoint)
             return self._error(ApiError(500, "internal", "internal server error (logged on the server)"), endpoint)
+
+    def _check_host(self, request: Request) -> None:
+        """Only loopback names reach a server bound to loopback: a web page cannot rebind a DNS name to it."""
+        if self.allowed_hosts is None:
+            return
+        host = (request.host or "").rsplit(":", 1)[0] if not (request.host or "").startswith("[") else \
+            (request.host or "").split("]")[0] + "]"
+        if host.lower() not in self.allowed_hosts:
+            raise ApiError(403, "forbidden_host", "Host %r is not served here; use http://127.0.0.1:<port> or "
+                           "http://localhost:<port>" % (request.host,))
+
+    def _check_origin(self, request: Request) -> None:
+        """Browsers send ``Origin``: only pages served from this machine may post bars or open the stream
+        (another site must not spend the server's key or read its stream). A browser's POST must also be
+        ``application/json``, which no page can send cross-site without a CORS preflight this server never
+        grants; programs (no ``Origin``) may post JSON with any content type."""
+        origin = request.headers.get("Origin")
+        if origin is None:
+            return
+        if origin != "null" and _origin_host(origin) not in self.allowed_origin_hosts:
+            raise ApiError(403, "forbidden_origin", "requests from pages at %s are not accepted; this server is for "
+                           "programs and pages on this machine" % origin)
+        if request.method == "POST" and request.mimetype != "application/json":
+            raise ApiError(415, "unsupported_media_type", "send the body as JSON with Content-Type: "
+                           "application/json")
 
     def _count(self, counter: Dict[str, int], key: str) -> None:
         with self._lock:
@@ -244,6 +290,11 @@ class ServerApp:
         try:
             df = self.manager.fetch_data(body["symbol"], body["timeframe"], body.get("start_date"),
                                          body.get("end_date"))
+        except PolygonAuthenticationError as exc:
+            if not self.manager.config.api_key:
+                raise ApiError(503, "no_api_key", "the server has no provider API key for data it has not cached: "
+                               "set POLYGON_API_KEY for the server, or start it with --sandbox") from None
+            raise error_for(exc) from None
         except PolygonError as exc:
             raise error_for(exc) from None
         return _json(bars_payload(df))
@@ -264,7 +315,7 @@ class ServerApp:
         raw = request.get_data(cache=False)
         try:
             body = json.loads(raw)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
             raise ApiError(400, "bad_json", "the request body is not valid JSON (%s); send e.g. "
                            '{"symbol": "AAPL", "timeframe": "1day", "start_date": "2023-01-01"}' % exc) from None
         if not isinstance(body, dict):
@@ -307,6 +358,14 @@ def _jsonable(value: Any) -> Any:
     raise TypeError("not JSON serializable: %s" % type(value).__name__)
 
 
+def _origin_host(origin: str) -> str:
+    """``'http://localhost:8200'`` -> ``'localhost'`` (``'[::1]'`` kept bracketed)."""
+    rest = origin.split("://", 1)[-1].split("/", 1)[0].lower()
+    if rest.startswith("["):
+        return rest.split("]", 1)[0] + "]"
+    return rest.rsplit(":", 1)[0]
+
+
 def _json(payload: Any, status: int = 200, headers: Optional[Dict[str, str]] = None) -> Response:
     response = Response(json.dumps(payload, separators=(",", ":"), allow_nan=False, default=_jsonable), status=status,
                         content_type=_JSON)
@@ -315,15 +374,19 @@ def _json(payload: Any, status: int = 200, headers: Optional[Dict[str, str]] = N
     return response
 
 
-def create_app(manager: Any = None, relay: Optional[StreamRelay] = None, config: Any = None) -> ServerApp:
-    """Build the WSGI app (defaults: a manager and a relay on ``config`` or :func:`get_config`)."""
+def create_app(manager: Any = None, relay: Optional[StreamRelay] = None, config: Any = None,
+               bind_host: str = "127.0.0.1") -> ServerApp:
+    """Build the WSGI app (defaults: a manager and a relay on ``config`` or :func:`get_config`).
+
+    :param bind_host: the address the server listens on; on loopback only loopback Host names are served.
+    """
     if manager is None:
         from polygon.manager import PolygonDataManager
 
         manager = PolygonDataManager(config=config, progress=False)
     if relay is None:
         relay = StreamRelay(config=manager.config)
-    return ServerApp(manager, relay)
+    return ServerApp(manager, relay, bind_host)
 
 
 class PolygonServer:
@@ -339,7 +402,7 @@ class PolygonServer:
     def __init__(self, host: str = "127.0.0.1", port: int = DEFAULT_PORT, manager: Any = None,
                  relay: Optional[StreamRelay] = None, config: Any = None) -> None:
         self.host, self.port = host, int(port)
-        self.app = create_app(manager, relay, config)
+        self.app = create_app(manager, relay, config, bind_host=host)
         self._server: Any = None
 
     @property
@@ -359,6 +422,9 @@ class PolygonServer:
 
         server = LocalServer(self.host, self.port, self.app, name="polygon-server")
         self.port = server.server_port
+        if self.app.allowed_hosts is None:
+            logger.warning("the server listens on %s: it has no authentication, and anyone who can reach this "
+                           "address can use its provider key; bind 127.0.0.1 unless you mean it", self.host)
         server.start()
         self._server = server
         logger.info("polygon server on %s (dashboard: %s/)", self.url, self.url)

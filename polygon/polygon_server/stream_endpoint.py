@@ -18,7 +18,14 @@ from typing import Any, Dict
 
 from simple_websocket import ConnectionClosed
 
-from polygon.exceptions import InvalidInputError, PolygonError, SubscriptionError
+from polygon.exceptions import (
+    InvalidInputError,
+    MaxConnectionsError,
+    PolygonAuthenticationError,
+    PolygonError,
+    StreamConnectionError,
+    SubscriptionError,
+)
 from polygon.polygon_server.relay import RelayClient, StreamRelay
 from polygon.serving import accept_websocket, send_text
 
@@ -29,6 +36,8 @@ logger = logging.getLogger(__name__)
 #: Client actions and the schema each must match.
 ACTIONS = {"subscribe": "ws_subscribe", "unsubscribe": "ws_unsubscribe", "ping": "ws_ping"}
 _RECEIVE_TIMEOUT = 0.5
+#: Seconds between the server's pings: a client that vanished without closing is noticed.
+_PING_INTERVAL = 20.0
 
 
 def _error(code: str, message: str) -> Dict[str, Any]:
@@ -49,13 +58,13 @@ def handle_message(relay: StreamRelay, client: RelayClient, text: Any) -> Dict[s
             return _error("bad_json", "messages must be UTF-8 JSON text")
     try:
         message = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         return _error("bad_json", "not valid JSON (%s); send e.g. "
-                      '{"action": "subscribe", "symbols": ["AAPL"], "channels": ["T"]}' % exc)
+                      '{"action": "subscribe", "symbols": ["AAPL"], "channels": ["T"]}' % str(exc)[:200])
     if not isinstance(message, dict):
         return _error("invalid_message", "a message must be a JSON object with an 'action'")
     action = message.get("action")
-    if action not in ACTIONS:
+    if not isinstance(action, str) or action not in ACTIONS:
         return _error("unknown_action", "unknown action %r; allowed: %s" % (action, ", ".join(ACTIONS)))
     problems = validate_message(ACTIONS[action], message)
     if problems:
@@ -68,9 +77,11 @@ def handle_message(relay: StreamRelay, client: RelayClient, text: Any) -> Dict[s
         return relay.unsubscribe(client, message["symbols"], message.get("channels"))
     except SubscriptionError as exc:
         return _error("invalid_subscription", str(exc))
-    except PolygonError as exc:  # the upstream stream could not be connected (key, max connections, network)
+    except (PolygonAuthenticationError, MaxConnectionsError, StreamConnectionError) as exc:
         logger.warning("relay: %s for client %s failed: %s", action, client.client_id, exc)
         return _error("upstream", "the provider stream is not available: %s" % exc)
+    except PolygonError as exc:  # shutting down, or this client is already disconnected
+        return _error("unavailable", str(exc))
 
 
 def serve_client(app: Any, environ: Dict[str, Any], client_id: str) -> None:
@@ -80,12 +91,12 @@ def serve_client(app: Any, environ: Dict[str, Any], client_id: str) -> None:
     """
     from polygon.polygon_server.server import MAX_BODY
 
-    ws = accept_websocket(environ, max_message_size=MAX_BODY)
+    ws = accept_websocket(environ, max_message_size=MAX_BODY, ping_interval=_PING_INTERVAL)
     try:
         try:
             client = app.relay.attach(client_id, lambda text: send_text(ws, text))
         except InvalidInputError as exc:
-            send_text(ws, json.dumps(_error("invalid_client_id", str(exc))))
+            send_text(ws, json.dumps(_error(getattr(exc, "code", "invalid_client_id"), str(exc))))
             return
         client.push({"type": "status", "status": "connected", "client_id": client_id,
                      "message": "connected; send subscribe, unsubscribe or ping"})
@@ -109,18 +120,25 @@ def _session(app: Any, ws: Any, client: RelayClient) -> None:
             if not ws.connected:
                 return
             continue
-        client.push(handle_message(app.relay, client, text))
+        try:
+            reply = handle_message(app.relay, client, text)
+        except Exception:  # a bug must not end the session: answer, log, go on
+            logger.exception("relay: message from client %s failed", client.client_id)
+            reply = _error("internal", "the server failed on this message (logged on the server)")
+        client.push(reply)
 
 
 def _close(ws: Any) -> None:
     import socket
 
-    if ws.connected:
+    lock = ws.sock.write_lock
+    if ws.connected and lock.acquire(timeout=1.0):  # a sender stuck on a client that stopped reading holds it
         try:
-            with ws.sock.write_lock:
-                ws.close()
+            ws.close()
         except (ConnectionClosed, OSError):
             pass
+        finally:
+            lock.release()
     ws.thread.join(timeout=1.0)  # simple-websocket's reader finishes the close handshake
     try:
         ws.sock.shutdown(socket.SHUT_RDWR)
