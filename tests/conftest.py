@@ -54,3 +54,42 @@ def sandbox_env(sandbox, monkeypatch, cache_dir):
     monkeypatch.setenv("POLYGON_BASE_URL", sandbox.base_url)
     monkeypatch.setenv("POLYGON_WS_URL", sandbox.ws_url)
     return sandbox
+
+
+@pytest.fixture
+def server_process():
+    """Start ``python <args>`` running the local server; returns ``(proc, url)`` once it logs "ready on URL".
+    Every process started is stopped after the test (SIGTERM, then kill)."""
+    import queue
+    import re
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    started = []
+
+    def start(args, env=None, cwd=None, timeout=60.0):
+        proc = subprocess.Popen([sys.executable] + list(args), env=env, cwd=cwd, stderr=subprocess.PIPE, text=True)
+        started.append(proc)
+        lines = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and (proc.poll() is None or not lines.empty()):
+            try:
+                match = re.search(r"ready on (http://[\w.\[\]:]+:\d+)", lines.get(timeout=0.5))
+            except queue.Empty:
+                continue
+            if match:
+                return proc, match.group(1)
+        raise AssertionError("the server did not report its address (exit code %s)" % proc.poll())
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

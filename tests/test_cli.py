@@ -127,32 +127,16 @@ def test_demo_runs_twice_second_pass_from_cache(tmp_path):
     assert (tmp_path / ".polygon-demo-cache").is_dir()
 
 
-def test_serve_subcommand_runs_the_local_server(tmp_path):
-    import re
+def test_serve_subcommand_runs_the_local_server(tmp_path, server_process):
     import signal
 
     import requests
 
-    proc = subprocess.Popen([sys.executable, "-m", "polygon", "serve", "--sandbox", "--port", "0"],
-                            cwd=str(tmp_path), stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ, PYTHONPATH=str(ROOT), POLYGON_CACHE_DIR=str(tmp_path / "c")))
-    try:
-        url = None
-        for _ in range(50):  # bounded: the log lines before "ready"
-            line = proc.stderr.readline()
-            match = re.search(r"ready on (http://127\.0\.0\.1:\d+)", line)
-            if match or not line:
-                url = match.group(1) if match else None
-                break
-        assert url, "polygon serve did not report its address"
-        assert requests.get(url + "/api/v1/health", timeout=10).json()["status"] == "ok"
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=30) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stderr.close()
+    env = dict(os.environ, PYTHONPATH=str(ROOT), POLYGON_CACHE_DIR=str(tmp_path / "c"))
+    proc, url = server_process(["-m", "polygon", "serve", "--sandbox", "--port", "0"], env=env, cwd=str(tmp_path))
+    assert requests.get(url + "/api/v1/health", timeout=10).json()["status"] == "ok"
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 0
     help_text = subprocess.run([sys.executable, "-m", "polygon", "serve", "--help"], capture_output=True,
                                text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=60)
     assert help_text.returncode == 0 and "8200" in help_text.stdout and "polygon serve" in help_text.stdout

@@ -132,7 +132,7 @@ def test_websocket_guide_complete_example(stream_env):
 
 
 @pytest.fixture
-def server_8200(stream_env):
+def server_8200(stream_env, server_process):
     """``python -m polygon.polygon_server.server`` on the guides' port 8200, backed by a sandbox."""
     import socket
 
@@ -143,27 +143,9 @@ def server_8200(stream_env):
         pytest.skip("port 8200 is in use on this machine: the guide's server example needs it")
     finally:
         probe.close()
-    proc = subprocess.Popen([sys.executable, "-m", "polygon.polygon_server.server"], env=stream_env,
-                            cwd=str(ROOT), stderr=subprocess.PIPE, text=True)
-    lines = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()
-    try:
-        ready = False
-        deadline = time.monotonic() + 60
-        while not ready and time.monotonic() < deadline and proc.poll() is None:
-            try:
-                ready = "ready on http://127.0.0.1:8200" in lines.get(timeout=0.5)
-            except queue.Empty:
-                continue
-        assert ready, "the server did not start on port 8200"
-        yield stream_env
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    _proc, url = server_process(["-m", "polygon.polygon_server.server"], env=stream_env, cwd=str(ROOT))
+    assert url == "http://127.0.0.1:8200"
+    return stream_env
 
 
 def test_integration_5_rest_api(server_8200):

@@ -2,11 +2,7 @@
 
 import hashlib
 import os
-import re
 import signal
-import subprocess
-import sys
-import time
 
 import pandas as pd
 import pytest
@@ -144,29 +140,13 @@ def test_status_cache_and_dashboard(server):
     assert "/api/v1/status" in page.text and "/api/v1/bars" in page.text
 
 
-def test_python_dash_m_server_serves_and_stops_on_sigterm(tmp_path):
+def test_python_dash_m_server_serves_and_stops_on_sigterm(tmp_path, server_process):
     env = dict(os.environ, POLYGON_CACHE_DIR=str(tmp_path / "cache"))
-    proc = subprocess.Popen([sys.executable, "-m", "polygon.polygon_server.server", "--sandbox", "--port", "0"],
-                            stderr=subprocess.PIPE, text=True, env=env)
-    try:
-        url = None
-        deadline = time.monotonic() + 60
-        while url is None and time.monotonic() < deadline:
-            line = proc.stderr.readline()
-            if not line:
-                break
-            match = re.search(r"ready on (http://127\.0\.0\.1:\d+)", line)
-            url = match.group(1) if match else None
-        assert url, "the server did not report its address"
-        response = requests.post(url + "/api/v1/bars", json=GUIDE_BODY, timeout=60)
-        assert response.status_code == 200 and response.json()["count"] == 250
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stderr.close()
+    proc, url = server_process(["-m", "polygon.polygon_server.server", "--sandbox", "--port", "0"], env=env)
+    response = requests.post(url + "/api/v1/bars", json=GUIDE_BODY, timeout=60)
+    assert response.status_code == 200 and response.json()["count"] == 250
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
 
 
 @pytest.mark.parametrize("tz", ["America/New_York", "UTC", "Asia/Kolkata", "Australia/Lord_Howe", "Europe/London"])
