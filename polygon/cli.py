@@ -8,23 +8,38 @@ Subcommands::
     polygon serve [--port 8200 --sandbox]   the local server (bars API, /ws relay, dashboard)
     polygon demo [--no-stream]              the main job, against an embedded sandbox
     polygon fetch SYMBOL TIMEFRAME [--start D --end D] [--csv PATH]
+    polygon latest SYMBOL TIMEFRAME [--bars N] [--csv PATH]        the last N complete bars
+    polygon summary SYMBOL TIMEFRAME [--start D --end D] [--json]  what the cache holds (no fetching)
+    polygon update SYMBOL [SYMBOL ...] --timeframe TF              extend each symbol's cache to now
+    polygon stream SYMBOL [SYMBOL ...] [--channels T,Q,A,AM] [--seconds S] [--count N] [--json]
+    polygon status [--json]                 rate-limit usage of this process and the provider's market status
     polygon cache list|size|info|export|clear [--symbol S] [--timeframe TF] [--path P --format F]
     polygon validate SYMBOL TIMEFRAME [--start D --end D] [--extended-hours] [--json]
     polygon validate-symbol SYMBOL [--json]
 
-Errors from the library are shown as one line on stderr with exit code 2 (bad input) or 1.
+Errors from the library are shown as one line on stderr with exit code 2 (bad input, rejected before any
+network I/O) or 1. ``update`` reports a failing symbol on stderr, goes on with the others and exits 1.
+``stream`` stops after ``--seconds``, ``--count`` events or Ctrl+C (exit 0), then prints a summary on stderr.
 """
 
 import argparse
+import datetime
 import json
 import logging
 import sys
-from typing import List, Optional
+import threading
+import time
+from typing import Any, Dict, List, Optional
 
 from polygon._version import __version__
-from polygon.exceptions import InvalidInputError, PolygonError
+from polygon.exceptions import InvalidInputError, InvalidParameterError, PolygonError, SubscriptionError
 
 __all__ = ["build_parser", "main"]
+
+logger = logging.getLogger(__name__)
+
+#: How many covered / missing ranges ``polygon summary`` lists as text (``--json`` lists all).
+_SUMMARY_RANGES_SHOWN = 20
 
 
 def _cmd_endpoints(args: argparse.Namespace) -> int:
@@ -54,14 +69,195 @@ def _manager():
     return PolygonDataManager()
 
 
+def _int_option(option: str, value: str, minimum: int) -> int:
+    """``value`` of ``option`` as an int >= ``minimum``, or the one-line bad-input error saying so."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = minimum - 1
+    if number < minimum:
+        raise InvalidParameterError("%s must be an integer >= %d, got %r" % (option, minimum, value))
+    return number
+
+
+def _seconds_option(option: str, value: Optional[str]) -> Optional[float]:
+    """``value`` of ``option`` as positive seconds (``None`` stays ``None``: no limit)."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        raise InvalidParameterError("%s must be a number of seconds > 0, got %r" % (option, value))
+    return seconds
+
+
+def _print_bars(df: Any, csv: Optional[str], rows: int) -> None:
+    if csv:
+        df.to_csv(csv)
+        print("wrote %d bars to %s" % (len(df), csv))
+    else:
+        print(df.to_string(max_rows=rows))
+        print("%d bars, source=%s" % (len(df), df.attrs.get("source")))
+
+
 def _cmd_fetch(args: argparse.Namespace) -> int:
     df = _manager().fetch_data(args.symbol, args.timeframe, args.start, args.end, use_cache=not args.no_cache)
-    if args.csv:
-        df.to_csv(args.csv)
-        print("wrote %d bars to %s" % (len(df), args.csv))
+    _print_bars(df, args.csv, args.rows)
+    return 0
+
+
+def _cmd_latest(args: argparse.Namespace) -> int:
+    bars = _int_option("--bars", args.bars, 1)
+    with _manager() as manager:
+        df = manager.fetch_latest(args.symbol, args.timeframe, bars=bars)
+    _print_bars(df, args.csv, rows=bars)  # every bar asked for
+    return 0
+
+
+def _format_summary(summary: Dict[str, Any]) -> str:
+    coverage = summary["cache_coverage"]
+    lines = [
+        "%s %s  %s .. %s" % (summary["symbol"], summary["timeframe"], summary["start"], summary["end"]),
+        "bars: %d  first: %s  last: %s" % (summary["bar_count"], summary["first_bar"] or "-",
+                                           summary["last_bar"] or "-"),
+        "cache coverage: %.2f%% of trading time" % coverage["percentage"],
+    ]
+    for label, key in (("covered", "covered_ranges"), ("missing", "missing_ranges")):
+        ranges = coverage[key]
+        lines.append("%s: %d range%s" % (label, len(ranges), "" if len(ranges) == 1 else "s"))
+        lines.extend("  %s .. %s" % (a, b) for a, b in ranges[:_SUMMARY_RANGES_SHOWN])
+        if len(ranges) > _SUMMARY_RANGES_SHOWN:
+            lines.append("  ... %d more (--json lists all)" % (len(ranges) - _SUMMARY_RANGES_SHOWN))
+    return "\n".join(lines)
+
+
+def _cmd_summary(args: argparse.Namespace) -> int:
+    summary = _manager().get_data_summary(args.symbol, args.timeframe, args.start, args.end)
+    print(json.dumps(summary, indent=2, default=str) if args.json else _format_summary(summary))
+    return 0
+
+
+def _cmd_update(args: argparse.Namespace) -> int:
+    from polygon.symbols import validate_symbol
+    from polygon.timeframes import parse_timeframe
+
+    parse_timeframe(args.timeframe)  # every input is checked before the first request
+    symbols = list(dict.fromkeys(validate_symbol(symbol) for symbol in args.symbols))
+    failed = 0
+    with _manager() as manager:
+        for symbol in symbols:
+            try:
+                result = manager.update_cache(symbol, args.timeframe)
+            except PolygonError as exc:
+                failed += 1
+                print("error: %s: %s" % (symbol, exc), file=sys.stderr)
+                continue
+            print("%s %s: %d bars (%d new) %s .. %s" % (result["symbol"], result["timeframe"], result["bars"],
+                                                          result["added"], result["start"], result["end"]))
+    return 1 if failed else 0
+
+
+def _format_event(event: Dict[str, Any], zone: Any) -> str:
+    """One readable line for a normalised stream event (trade, quote or aggregate)."""
+    stamp = event.get("timestamp")
+    when = "-" if stamp is None else datetime.datetime.fromtimestamp(stamp / 1000, zone).isoformat(
+        timespec="milliseconds")
+    head = "%-5s %-6s %s" % (event.get("channel"), event.get("symbol"), when)
+    kind = event.get("event_type")
+    if kind == "trade":
+        return "%s  %s @ %s" % (head, event.get("size"), event.get("price"))
+    if kind == "quote":
+        return "%s  bid %s x %s  ask %s x %s" % (head, event.get("bid_price"), event.get("bid_size"),
+                                                 event.get("ask_price"), event.get("ask_size"))
+    return "%s  o=%s h=%s l=%s c=%s v=%s" % (head, event.get("open"), event.get("high"), event.get("low"),
+                                             event.get("close"), event.get("volume"))
+
+
+def _cmd_stream(args: argparse.Namespace) -> int:
+    from polygon.dates import get_zone
+    from polygon.websocket import PolygonWebSocketClient
+
+    seconds = _seconds_option("--seconds", args.seconds)
+    count = None if args.count is None else _int_option("--count", args.count, 1)
+    client = PolygonWebSocketClient()
+    zone = get_zone(client.config.timezone)
+    enough = threading.Event()
+    lock = threading.Lock()
+    printed = [0]
+
+    def on_event(event: Dict[str, Any]) -> None:  # runs on the client's dispatcher thread
+        with lock:
+            if enough.is_set():
+                return
+            try:
+                print(json.dumps(event, default=str) if args.json else _format_event(event, zone), flush=True)
+            except BrokenPipeError:  # e.g. ``polygon stream ... | head``: nobody reads any more
+                enough.set()
+                return
+            printed[0] += 1
+            if count is not None and printed[0] >= count:
+                enough.set()
+
+    # checks the symbols and channels (SubscriptionError names what is allowed); nothing is sent before connect
+    client.subscribe(args.symbols, args.channels.split(","), on_event)
+    started = time.monotonic()
+    deadline = None if seconds is None else started + seconds
+    connected = False
+    try:
+        client.connect()
+        connected = True
+        while not enough.is_set():
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                break
+            client.listen(timeout=0.2 if left is None else min(0.2, left))  # raises when the stream gave up
+            if not client.get_status()["running"]:
+                break
+    except KeyboardInterrupt:  # Ctrl+C is the normal way to end an unbounded stream
+        logger.info("stream interrupted")
+    finally:
+        client.disconnect()
+        if connected:
+            status = client.get_status()
+            with lock:
+                shown = printed[0]
+            print("stream: %d events printed in %.1f s; %d received, %d dropped, %d reconnects"
+                  % (shown, time.monotonic() - started, status["events_dispatched"], status["dropped_messages"],
+                     status["reconnects"]), file=sys.stderr)
+    return 0
+
+
+def _format_status(market: Dict[str, Any], limits: Dict[str, Dict[str, Any]]) -> str:
+    def states(group: Optional[Dict[str, Any]]) -> str:
+        return "  ".join("%s=%s" % (k, v) for k, v in sorted((group or {}).items()) if v is not None) or "-"
+
+    lines = [
+        "market: %s (early hours: %s, after hours: %s)  server time: %s" % (
+            market.get("market"), market.get("early_hours"), market.get("after_hours"), market.get("server_time")),
+        "exchanges: %s" % states(market.get("exchanges")),
+        "currencies: %s" % states(market.get("currencies")),
+    ]
+    for window in ("minute", "daily"):
+        usage = limits.get(window) or {}
+        if usage.get("limit") is None:
+            text = "%d used, no limit" % usage.get("used", 0)
+        else:
+            text = "%d of %d used, %d remaining" % (usage["used"], usage["limit"], usage["remaining"])
+        lines.append("rate limit (%s, this process): %s, window resets in %.1f s"
+                     % (window, text, usage.get("reset_in", 0.0)))
+    return "\n".join(lines)
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    client = _manager().client
+    market = client.get_market_status().to_dict()
+    limits = client.get_rate_limit_status()  # after the request above: it counts
+    if args.json:
+        print(json.dumps({"market_status": market, "rate_limit": limits}, indent=2, default=str))
     else:
-        print(df.to_string(max_rows=args.rows))
-        print("%d bars, source=%s" % (len(df), df.attrs.get("source")))
+        print(_format_status(market, limits))
     return 0
 
 
@@ -145,6 +341,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-cache", action="store_true")
     p.set_defaults(func=_cmd_fetch)
 
+    p = sub.add_parser("latest", help="the last N complete bars (through the cache)")
+    p.add_argument("symbol")
+    p.add_argument("timeframe")
+    p.add_argument("--bars", default="20", help="how many complete bars (default 20)")
+    p.add_argument("--csv")
+    p.set_defaults(func=_cmd_latest)
+
+    p = sub.add_parser("summary", help="what the cache holds for a range: bars, coverage, missing ranges")
+    p.add_argument("symbol")
+    p.add_argument("timeframe")
+    p.add_argument("--start", help="default: 30 days before --end")
+    p.add_argument("--end", help="inclusive day; default: now")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_summary)
+
+    p = sub.add_parser("update", help="extend the cache of each symbol to now")
+    p.add_argument("symbols", nargs="+", metavar="SYMBOL")
+    p.add_argument("--timeframe", required=True)
+    p.set_defaults(func=_cmd_update)
+
+    p = sub.add_parser("stream", help="print live events until --seconds, --count or Ctrl+C")
+    p.add_argument("symbols", nargs="+", metavar="SYMBOL", help="tickers, or '*' for all")
+    p.add_argument("--channels", default="T", help="comma list of T (trades), Q (quotes), A (second aggregates), "
+                                                   "AM (minute aggregates); default T")
+    p.add_argument("--seconds", help="stop after this many seconds")
+    p.add_argument("--count", help="stop after this many events")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(func=_cmd_stream)
+
+    p = sub.add_parser("status", help="rate-limit usage and the provider's market status")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_status)
+
     p = sub.add_parser("cache", help="inspect or clear the file cache")
     p.add_argument("action", choices=["list", "size", "info", "export", "clear"])
     p.add_argument("--symbol", help="ticker (export: comma-separated list)")
@@ -192,7 +421,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 0
     try:
         return int(args.func(args) or 0)
-    except InvalidInputError as exc:
+    except (InvalidInputError, SubscriptionError) as exc:  # both are rejected locally, before any I/O
         print("error: %s" % exc, file=sys.stderr)
         return 2
     except PolygonError as exc:
