@@ -83,7 +83,8 @@ def _normalise(value: Any, name: str) -> Union[_dt.date, _dt.datetime, int]:
             try:
                 return _dt.date.fromisoformat(text)
             except ValueError:
-                raise InvalidDateRangeError("invalid %s %r: not a real calendar date; %s" % (name, value, _ALLOWED)) from None
+                raise InvalidDateRangeError(
+                    "invalid %s %r: not a real calendar date; %s" % (name, value, _ALLOWED)) from None
         if _DIGITS_RE.match(text):
             ms = int(text)
         else:
