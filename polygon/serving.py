@@ -8,6 +8,7 @@ handler threads are joined on close (not daemons), and every open client socket 
 import logging
 import os
 import socket
+import struct
 import threading
 from typing import Optional, Set
 
@@ -135,18 +136,33 @@ class LockedSocket:
         return getattr(self._sock, name)
 
 
-def accept_websocket(environ, **options):
+def accept_websocket(environ, send_timeout: Optional[float] = None, **options):
     """Accept the WebSocket upgrade in ``environ`` (``simple_websocket.Server.accept``) with writes made
     safe for a second sending thread: use :func:`send_text` to send.
 
+    :param send_timeout: seconds a write may block on a peer that stopped reading before it fails with
+        ``OSError`` (``SO_SNDTIMEO``; reads are not affected). ``None``: writes may block forever.
     :param options: ``simple_websocket.Server.accept`` options (``max_message_size``, ``ping_interval``).
     :returns: the ``simple_websocket.Server``.
     """
     from simple_websocket import Server
 
     ws = Server.accept(environ, **options)
+    if send_timeout:
+        _set_send_timeout(ws.sock, send_timeout)
     ws.sock = LockedSocket(ws.sock)
     return ws
+
+
+def _set_send_timeout(sock: socket.socket, seconds: float) -> None:
+    try:
+        if os.name == "nt":
+            value = struct.pack("I", int(seconds * 1000))
+        else:
+            value = struct.pack("ll", int(seconds), int((seconds % 1) * 1_000_000))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, value)
+    except (OSError, struct.error, AttributeError) as exc:  # a platform without it: writes may block
+        logger.debug("no send timeout on this platform: %s", exc)
 
 
 def send_text(ws, text) -> None:

@@ -107,9 +107,27 @@ class RelayClient:
             self._thread.join(timeout)
 
     @property
+    def closed(self) -> bool:
+        """``True`` once closed, or once a write failed (the socket is gone or the client stopped reading)."""
+        return self._closed
+
+    @property
     def pending(self) -> int:
         """Messages waiting in the outbox."""
         return len(self._outbox)
+
+
+#: Longest a client waits for a handshake another client started (the stream client's own timeouts are shorter).
+_HANDSHAKE_WAIT = 120.0
+
+
+class _Attempt:
+    """One upstream handshake and its outcome, for the clients waiting on it."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.result: Any = None
+        self.error: Optional[BaseException] = None
 
 
 class StreamRelay:
@@ -128,7 +146,7 @@ class StreamRelay:
         self.outbox_size = outbox_size
         self.max_clients = max_clients
         self._lock = threading.RLock()  # state only: never held across network waits
-        self._connect_lock = threading.Lock()  # one upstream handshake at a time, outside ``_lock``
+        self._attempt: Optional[_Attempt] = None  # the upstream handshake in progress, shared by its waiters
         self._clients: Dict[str, RelayClient] = {}
         self._upstream: Any = None
         self._watcher: Optional[threading.Thread] = None
@@ -239,33 +257,57 @@ class StreamRelay:
 
     # -- upstream -------------------------------------------------------------------------------------
     def _ensure_upstream(self) -> Any:
-        """The connected upstream client, connecting it first if needed (never under ``_lock``)."""
-        with self._connect_lock:
+        """The connected upstream client, connecting it first if needed (never under ``_lock``). Clients that
+        ask while a handshake runs share its outcome instead of queueing handshakes of their own."""
+        with self._lock:
+            if self._closed:
+                raise PolygonError("the server is shutting down")
+            if self._upstream is not None:
+                return self._upstream
+            attempt = self._attempt
+            leader = attempt is None
+            if leader:
+                attempt = self._attempt = _Attempt()
+        if not leader:
+            if not attempt.done.wait(_HANDSHAKE_WAIT):
+                raise PolygonError("the provider stream did not answer within %.0f s" % _HANDSHAKE_WAIT)
+            if attempt.error is not None:
+                raise attempt.error
+            return attempt.result
+        try:
+            upstream = self._connect_new()
+        except BaseException as exc:
+            attempt.error = exc
+            raise
+        else:
+            attempt.result = upstream
+        finally:
             with self._lock:
-                if self._closed:
-                    raise PolygonError("the server is shutting down")
-                if self._upstream is not None:
-                    return self._upstream
-            if self._factory is not None:
-                upstream = self._factory()
-            else:
-                from polygon.websocket import PolygonWebSocketClient
-
-                upstream = PolygonWebSocketClient(config=self.config)
-            upstream.connect()  # raises PolygonAuthenticationError / MaxConnectionsError / StreamConnectionError
-            with self._lock:
-                if self._closed or not self._clients:  # shut down, or everyone left during the handshake
-                    closed = True
-                else:
-                    closed = False
-                    self._upstream, self._upstream_error = upstream, None
-                    self._watcher = threading.Thread(target=self._watch, args=(upstream,),
-                                                     name="polygon-relay-upstream", daemon=True)
-                    self._watcher.start()
-            if closed:
-                upstream.disconnect()
-                raise PolygonError("the server is shutting down" if self._closed else "this client is disconnected")
+                self._attempt = None
+            attempt.done.set()
         self._broadcast({"type": "status", "status": "upstream_connected", "message": "provider stream connected"})
+        return upstream
+
+    def _connect_new(self) -> Any:
+        if self._factory is not None:
+            upstream = self._factory()
+        else:
+            from polygon.websocket import PolygonWebSocketClient
+
+            upstream = PolygonWebSocketClient(config=self.config)
+        upstream.connect()  # raises PolygonAuthenticationError / MaxConnectionsError / StreamConnectionError
+        with self._lock:
+            if self._closed or not self._clients:  # shut down, or everyone left during the handshake
+                reason = "the server is shutting down" if self._closed else "this client is disconnected"
+            else:
+                reason = None
+                self._upstream, self._upstream_error = upstream, None
+                self._watcher = threading.Thread(target=self._watch, args=(upstream,),
+                                                 name="polygon-relay-upstream", daemon=True)
+                self._watcher.start()
+        if reason is not None:
+            upstream.disconnect()
+            raise PolygonError(reason)
         return upstream
 
     def _watch(self, upstream: Any) -> None:

@@ -235,14 +235,15 @@ class ServerApp:
                            "http://localhost:<port>" % (request.host,))
 
     def _check_origin(self, request: Request) -> None:
-        """Browsers send ``Origin``: only pages served from this machine may post bars or open the stream
-        (another site must not spend the server's key or read its stream). A browser's POST must also be
-        ``application/json``, which no page can send cross-site without a CORS preflight this server never
-        grants; programs (no ``Origin``) may post JSON with any content type."""
+        """Browsers send ``Origin``: only pages served from this machine (or from this server itself) may post
+        bars or open the stream, so another site cannot spend the server's key or read its stream. ``null``
+        origins (sandboxed frames, ``data:`` and ``file:`` pages) are refused too: any site can make one.
+        A browser's POST must also be ``application/json``. Programs send no ``Origin`` and are not affected."""
         origin = request.headers.get("Origin")
         if origin is None:
             return
-        if origin != "null" and _origin_host(origin) not in self.allowed_origin_hosts:
+        same_origin = origin.split("://", 1)[-1].split("/", 1)[0].lower() == (request.host or "").lower()
+        if not same_origin and (origin == "null" or _origin_host(origin) not in self.allowed_origin_hosts):
             raise ApiError(403, "forbidden_origin", "requests from pages at %s are not accepted; this server is for "
                            "programs and pages on this machine" % origin)
         if request.method == "POST" and request.mimetype != "application/json":
@@ -358,6 +359,14 @@ def _jsonable(value: Any) -> Any:
     raise TypeError("not JSON serializable: %s" % type(value).__name__)
 
 
+def _url_host(host: str) -> str:
+    if host in ("0.0.0.0", ""):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return "[%s]" % host if ":" in host and not host.startswith("[") else host
+
+
 def _origin_host(origin: str) -> str:
     """``'http://localhost:8200'`` -> ``'localhost'`` (``'[::1]'`` kept bracketed)."""
     rest = origin.split("://", 1)[-1].split("/", 1)[0].lower()
@@ -407,11 +416,12 @@ class PolygonServer:
 
     @property
     def url(self) -> str:
-        return "http://%s:%d" % (self.host, self.port)
+        """``http://host:port`` (IPv6 hosts in brackets; a wildcard bind shown as 127.0.0.1)."""
+        return "http://%s:%d" % (_url_host(self.host), self.port)
 
     @property
     def ws_url(self) -> str:
-        return "ws://%s:%d" % (self.host, self.port)
+        return "ws://%s:%d" % (_url_host(self.host), self.port)
 
     def start(self) -> "PolygonServer":
         """Bind and serve in a background thread.
@@ -436,8 +446,8 @@ class PolygonServer:
         if server is None:
             return
         self.app.stopping.set()
+        server.close()  # cuts open connections first, so no relay sender stays stuck on a silent client
         self.app.relay.close()
-        server.close()
         self.app.manager.close()
 
     def __enter__(self) -> "PolygonServer":

@@ -38,6 +38,8 @@ ACTIONS = {"subscribe": "ws_subscribe", "unsubscribe": "ws_unsubscribe", "ping":
 _RECEIVE_TIMEOUT = 0.5
 #: Seconds between the server's pings: a client that vanished without closing is noticed.
 _PING_INTERVAL = 20.0
+#: Seconds a write may wait for a client that stopped reading; then the client is disconnected.
+_SEND_TIMEOUT = 10.0
 
 
 def _error(code: str, message: str) -> Dict[str, Any]:
@@ -91,7 +93,8 @@ def serve_client(app: Any, environ: Dict[str, Any], client_id: str) -> None:
     """
     from polygon.polygon_server.server import MAX_BODY
 
-    ws = accept_websocket(environ, max_message_size=MAX_BODY, ping_interval=_PING_INTERVAL)
+    ws = accept_websocket(environ, send_timeout=_SEND_TIMEOUT, max_message_size=MAX_BODY,
+                          ping_interval=_PING_INTERVAL)
     try:
         try:
             client = app.relay.attach(client_id, lambda text: send_text(ws, text))
@@ -112,6 +115,9 @@ def serve_client(app: Any, environ: Dict[str, Any], client_id: str) -> None:
 
 def _session(app: Any, ws: Any, client: RelayClient) -> None:
     while not app.stopping.is_set():  # bounded by the connection and by server shutdown
+        if client.closed:  # its sender failed: the client stopped reading (send timeout) or went away
+            logger.info("relay: dropping client %s: it does not read what it is sent", client.client_id)
+            return
         try:
             text = ws.receive(timeout=_RECEIVE_TIMEOUT)
         except ConnectionClosed:

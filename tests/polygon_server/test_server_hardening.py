@@ -61,15 +61,17 @@ def test_foreign_pages_cannot_use_the_server(server, stream_server):
     evil = {"Origin": "https://evil.example"}
     posted = requests.post(server.url + "/api/v1/bars", json=BODY, headers=evil, timeout=30)
     assert posted.status_code == 403 and posted.json()["error"]["code"] == "forbidden_origin"
-    plain = requests.post(server.url + "/api/v1/bars", data=json.dumps(BODY), timeout=30,
-                          headers={"Origin": "null", "Content-Type": "text/plain"})
-    assert plain.status_code == 415
+    for origin in ("null", server.url):  # a sandboxed frame of any site; this server's own page, but text/plain
+        plain = requests.post(server.url + "/api/v1/bars", data=json.dumps(BODY), timeout=30,
+                              headers={"Origin": origin, "Content-Type": "text/plain"})
+        assert plain.status_code == (403 if origin == "null" else 415)
     assert server.app.manager.storage.list_cached() == [], "nothing was fetched for a foreign page"
     rebound = requests.get(server.url + "/api/v1/status", headers={"Host": "attacker.example:%d" % server.port},
                            timeout=10)
     assert rebound.status_code == 403 and rebound.json()["error"]["code"] == "forbidden_host"
-    with pytest.raises(websocket.WebSocketBadStatusException):
-        websocket.create_connection(stream_server.ws_url + "/ws/x", timeout=10, origin="https://evil.example")
+    for origin in ("https://evil.example", "null"):
+        with pytest.raises(websocket.WebSocketBadStatusException):
+            websocket.create_connection(stream_server.ws_url + "/ws/x", timeout=10, origin=origin)
     # pages of this machine still work, and so do programs that send no Origin
     own = {"Origin": server.url}
     assert requests.post(server.url + "/api/v1/bars", json=BODY, headers=own, timeout=30).status_code == 200
@@ -218,3 +220,74 @@ def test_stop_returns_quickly_with_clients_that_stopped_reading(make_sandbox, tm
         srv.stop()
         for ws in stalled:
             ws.sock.close()
+
+
+def test_same_origin_pages_work_on_a_lan_bind_and_urls_are_valid(tmp_path):
+    """The dashboard served as http://myhost.lan:8200/ posts to its own origin (no socket: the WSGI app)."""
+    from werkzeug.test import Client
+
+    from polygon.config import PolygonConfig
+    from polygon.manager import PolygonDataManager
+    from polygon.polygon_server.server import create_app
+
+    config = PolygonConfig(api_key="k", base_url="http://127.0.0.1:9", cache_dir=str(tmp_path / "c"))
+    app = create_app(manager=PolygonDataManager(config=config, progress=False), relay=StreamRelay(),
+                     bind_host="0.0.0.0")
+    client = Client(app)
+    headers = {"Host": "myhost.lan:8200", "Origin": "http://myhost.lan:8200"}
+    response = client.post("/api/v1/bars", json={"symbol": "../x", "timeframe": "1day"}, headers=headers)
+    assert response.status_code == 400 and response.json["error"]["code"] == "invalid_symbol"  # got past Origin
+    foreign = client.post("/api/v1/bars", json=BODY, headers={"Host": "myhost.lan:8200", "Origin": "http://x.example"})
+    assert foreign.status_code == 403
+    assert PolygonServer(host="::1", port=8200).url == "http://[::1]:8200"
+    assert PolygonServer(host="0.0.0.0", port=8200).ws_url == "ws://127.0.0.1:8200"
+
+
+def test_a_subscribed_client_that_stops_reading_is_dropped(make_sandbox, tmp_path, monkeypatch):
+    from polygon.polygon_server import stream_endpoint
+
+    monkeypatch.setattr(stream_endpoint, "_SEND_TIMEOUT", 1.0)
+    sb = make_sandbox(stream_rate=20000, max_connections=5)
+    with PolygonServer(port=0, config=sb.config(cache_dir=str(tmp_path / "c"))) as srv:
+        ws = websocket.create_connection(srv.ws_url + "/ws/busy", timeout=10)
+        try:
+            ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            ws.recv()
+            ws.send(json.dumps({"action": "subscribe", "symbols": ["*"], "channels": ["T", "Q"]}))
+            assert _wait(lambda: "busy" in srv.app.relay.status()["clients"], 5)
+            assert _wait(lambda: "busy" not in srv.app.relay.status()["clients"], 20), "never dropped"
+            assert _wait(lambda: not _upstream(srv)["connected"], 10), "its upstream subscription is released"
+        finally:
+            ws.sock.close()
+
+
+def test_clients_share_one_handshake():
+    from polygon.exceptions import StreamConnectionError
+
+    attempts = []
+
+    class _Refusing(_SlowUpstream):
+        def connect(self):
+            attempts.append(1)
+            time.sleep(1.0)
+            raise StreamConnectionError("provider did not answer")
+
+    relay = StreamRelay(client_factory=lambda: _Refusing(0))
+    clients = [relay.attach("h%d" % i, lambda texts: None) for i in range(3)]
+    errors = []
+
+    def subscribe(client):
+        try:
+            relay.subscribe(client, ["AAPL"], ["T"])
+        except StreamConnectionError as exc:
+            errors.append(exc)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=subscribe, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert len(errors) == 3 and len(attempts) == 1
+    assert time.monotonic() - started < 2.5, "three clients must not queue three handshakes"
+    relay.close()
