@@ -313,7 +313,10 @@ class PolygonDataManager:
                 logger.debug("fetch %s %s [%d, %d)", plan.symbol, plan.tf.name, lo, hi)
                 plan.fresh.append((lo, hi, self._fetch_interval(plan.symbol, plan.tf, lo, hi, plan.adjusted)))
         except BaseException:
-            self._store(plan)
+            try:
+                self._store(plan)
+            except Exception:  # never hide the download's own error behind a cache problem
+                logger.exception("cache: storing the intervals fetched before the failure failed")
             raise
 
     def _store(self, plan: "_Plan") -> None:
