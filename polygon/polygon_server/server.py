@@ -20,7 +20,6 @@ routes, 429 when the provider's rate limit holds, 502/504 when the provider fail
 
 import argparse
 import collections
-import functools
 import json
 import logging
 import math
@@ -50,7 +49,9 @@ from polygon.exceptions import (
     PolygonNotFoundError,
     PolygonRateLimitError,
 )
+from polygon.polygon_server.messages import MAX_BODY, validate_message
 from polygon.polygon_server.relay import StreamRelay
+from polygon.polygon_server.stream_endpoint import serve_client
 from polygon.serving import ClosedResponse
 
 __all__ = ["DEFAULT_PORT", "PolygonServer", "ServerApp", "bars_payload", "create_app", "iso_timestamps", "main"]
@@ -59,8 +60,6 @@ logger = logging.getLogger(__name__)
 
 #: The port of the guides (``http://localhost:8200``).
 DEFAULT_PORT = 8200
-#: Largest accepted request body / WebSocket message (bytes).
-MAX_BODY = 64 * 1024
 _JSON = "application/json; charset=utf-8"
 
 URL_MAP = Map([
@@ -306,8 +305,6 @@ class ServerApp:
         return _json({"entries": entries, "count": len(entries)})
 
     def on_ws(self, request: Request, client_id: str) -> Response:
-        from polygon.polygon_server.stream_endpoint import serve_client
-
         serve_client(self, request.environ, client_id)
         return ClosedResponse()
 
@@ -329,28 +326,6 @@ class ServerApp:
         if problems:
             allowed = "symbol, timeframe (required), start_date, end_date (YYYY-MM-DD)"
             raise ApiError(400, "invalid_request", "%s; fields: %s" % ("; ".join(problems), allowed))
-
-
-@functools.lru_cache(maxsize=None)
-def _validator(schema_key: str) -> Any:
-    from jsonschema import Draft202012Validator
-
-    from polygon._generated.server_messages import SCHEMAS
-
-    return Draft202012Validator(SCHEMAS[schema_key])
-
-
-def validate_message(schema_key: str, message: Any) -> List[str]:
-    """Check ``message`` against one of the server message schemas (``schema/server``, via jsonschema).
-
-    :param schema_key: e.g. ``'bars_request'``, ``'ws_subscribe'``.
-    :returns: readable problems, empty when valid.
-    """
-    out = []
-    for err in sorted(_validator(schema_key).iter_errors(message), key=lambda e: [str(p) for p in e.path]):
-        where = ".".join(str(p) for p in err.path)
-        out.append(("%s: %s" % (where, err.message)) if where else err.message)
-    return out
 
 
 def _jsonable(value: Any) -> Any:

@@ -26,6 +26,7 @@ from polygon.exceptions import (
     StreamConnectionError,
     SubscriptionError,
 )
+from polygon.polygon_server.messages import MAX_BODY, validate_message
 from polygon.polygon_server.relay import RelayClient, StreamRelay
 from polygon.serving import accept_websocket, send_text
 
@@ -51,8 +52,6 @@ def handle_message(relay: StreamRelay, client: RelayClient, text: Any) -> Dict[s
 
     :param text: the received message (``str``; ``bytes`` are decoded as UTF-8).
     """
-    from polygon.polygon_server.server import validate_message
-
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -91,8 +90,6 @@ def serve_client(app: Any, environ: Dict[str, Any], client_id: str) -> None:
 
     :param app: the :class:`~polygon.polygon_server.server.ServerApp` (its ``relay`` and ``stopping``).
     """
-    from polygon.polygon_server.server import MAX_BODY
-
     ws = accept_websocket(environ, send_timeout=_SEND_TIMEOUT, max_message_size=MAX_BODY,
                           ping_interval=_PING_INTERVAL)
     try:
