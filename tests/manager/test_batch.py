@@ -129,3 +129,16 @@ def test_batch_passes_fetch_options_and_rejects_unknown_ones(manager, requests_s
     for df in result.values():
         assert str(df.index.tz) == "UTC"
         assert df.attrs["validation"]["overall_quality"] in ("excellent", "good")
+
+
+def test_batch_option_defaults_are_fetch_data_defaults():
+    """The batch fetcher lists fetch_data's options to check them before any I/O: they must not drift apart."""
+    import inspect
+
+    from polygon.batch import _FETCH_OPTIONS
+    from polygon.manager import PolygonDataManager
+
+    params = inspect.signature(PolygonDataManager.fetch_data).parameters
+    options = {name: p.default for name, p in params.items()
+               if name not in ("self", "symbol", "timeframe", "start", "end")}
+    assert _FETCH_OPTIONS == options

@@ -102,22 +102,19 @@ def test_errors_never_list_other_clients(stream_server):
         other.close()
 
 
-def test_events_are_encoded_once_and_nan_becomes_null(stream_server):
+def test_events_are_encoded_once_and_nan_becomes_null(stream_server, monkeypatch):
+    from polygon.polygon_server import relay as relay_module
+
+    encoded = []
+    real = relay_module._event_text
+    monkeypatch.setattr(relay_module, "_event_text", lambda event: encoded.append(1) or real(event))
     relay = stream_server.app.relay
     texts = {"a": [], "b": []}
     clients = {name: relay.attach("enc-" + name, texts[name].extend) for name in texts}
     try:
-        from polygon.polygon_server import relay as relay_module
-
-        encoded = []
-        real = relay_module._event_text
-        relay_module._event_text = lambda event: encoded.append(1) or real(event)
-        try:
-            event = {"event_type": "trade", "channel": "T", "symbol": "AAPL", "price": float("nan"), "size": 5}
-            clients["a"].push_event(event)
-            clients["b"].push_event(dict(event))  # the dispatcher hands later callbacks a copy
-        finally:
-            relay_module._event_text = real
+        event = {"event_type": "trade", "channel": "T", "symbol": "AAPL", "price": float("nan"), "size": 5}
+        clients["a"].push_event(event)
+        clients["b"].push_event(dict(event))  # the dispatcher hands later callbacks a copy
         assert len(encoded) == 1
         assert _wait(lambda: texts["a"] and texts["b"])
         for text in texts["a"] + texts["b"]:
