@@ -4,12 +4,13 @@
     python3 dev.py demo     # create/refresh .venv, install, run the demo against the offline sandbox
     python3 dev.py test     # create/refresh .venv, install with test extras, run the full test suite
 
-The virtualenv lives in ``.venv`` next to this file and is reinstalled only when setup.cfg changes.
-Set ``POLYGON_KIT_VENV`` to use another location.
+The virtualenv lives in ``.venv`` next to this file and is reinstalled only when setup.cfg or pyproject.toml
+changes. Set ``POLYGON_KIT_VENV`` to use another location, ``POLYGON_KIT_VERBOSE=1`` to see pip's full output.
 """
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -26,12 +27,16 @@ def _python() -> str:
 
 
 def _run(cmd: list) -> None:
-    print("+ " + " ".join(cmd), flush=True)
-    subprocess.check_call(cmd, cwd=ROOT)
+    env = dict(os.environ)
+    # setuptools' notice that an editable install maps the package folder (it is the point of one)
+    env["PYTHONWARNINGS"] = ",".join(filter(None, [env.get("PYTHONWARNINGS"), "ignore:Editable installation"]))
+    if os.environ.get("POLYGON_KIT_VERBOSE"):
+        print("+ " + " ".join(cmd), flush=True)
+    subprocess.check_call(cmd, cwd=ROOT, env=env)
 
 
 def ensure_env(extras: str) -> str:
-    """Create the venv if needed and install the project with ``extras`` when setup.cfg changed."""
+    """Create the venv if needed and install the project with ``extras`` when its metadata changed."""
     if sys.version_info < (3, 9):
         sys.exit("polygon-kit needs Python >= 3.9 (this is %s)" % sys.version.split()[0])
     py = _python()
@@ -41,12 +46,17 @@ def ensure_env(extras: str) -> str:
             venv.EnvBuilder(with_pip=True).create(VENV)
         except Exception as exc:  # e.g. Debian without python3-venv
             sys.exit("could not create a virtualenv (%s); install the venv module (python3-venv)" % exc)
-    with open(os.path.join(ROOT, "setup.cfg"), "rb") as fh:
-        digest = hashlib.sha256(fh.read() + extras.encode()).hexdigest()
+    digest = hashlib.sha256(extras.encode())
+    for name in ("setup.cfg", "pyproject.toml"):
+        with open(os.path.join(ROOT, name), "rb") as fh:
+            digest.update(fh.read())
+    digest = digest.hexdigest()
     stamp = os.path.join(VENV, ".polygon-kit-installed")
     installed = open(stamp).read().split() if os.path.exists(stamp) else []
     if digest not in installed:
-        quiet = ["-q"] if os.environ.get("CI") else []
+        quiet = [] if os.environ.get("POLYGON_KIT_VERBOSE") else ["-q"]
+        print("installing polygon-kit[%s] and its dependencies into %s (once; about a minute)" % (extras, VENV),
+              flush=True)
         _run([py, "-m", "pip", "install", "--disable-pip-version-check"] + quiet + ["--upgrade", "pip"])
         _run([py, "-m", "pip", "install", "--disable-pip-version-check"] + quiet + ["-e", ".[%s]" % extras])
         with open(stamp, "w") as fh:
@@ -63,6 +73,9 @@ def main(argv: list) -> int:
     py = ensure_env(extras)
     if task == "demo":
         return subprocess.call([py, "-m", "polygon", "demo"] + rest, cwd=ROOT)
+    if not any(shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome")):
+        print("note: no chromium found: the dashboard's browser test will skip (Debian: apt-get install chromium)",
+              flush=True)
     return subprocess.call([py, "-m", "pytest"] + (rest or ["-q"]), cwd=ROOT)
 
 
