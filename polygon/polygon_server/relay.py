@@ -50,6 +50,7 @@ class RelayClient:
         self._send = send
         self._encode_event = encoder or _event_text
         self._outbox: Deque[str] = collections.deque()
+        self._oldest_at: Optional[float] = None  # monotonic time the oldest queued message was queued
         self._outbox_size = outbox_size
         self._cond = threading.Condition()
         self._closed = False
@@ -68,6 +69,8 @@ class RelayClient:
             if len(self._outbox) >= self._outbox_size:
                 self._outbox.popleft()
                 self.dropped += 1
+            if not self._outbox:
+                self._oldest_at = time.monotonic()
             self._outbox.append(text)
             self._cond.notify()
 
@@ -84,6 +87,7 @@ class RelayClient:
                     return
                 batch = list(self._outbox)
                 self._outbox.clear()
+                self._oldest_at = None
             try:
                 self._send(batch)
             except Exception as exc:  # the socket is gone: the server's receive loop ends the session
@@ -115,6 +119,12 @@ class RelayClient:
     def pending(self) -> int:
         """Messages waiting in the outbox."""
         return len(self._outbox)
+
+    @property
+    def lag(self) -> float:
+        """Seconds the oldest message still in the outbox has waited (0.0 when it is empty)."""
+        oldest = self._oldest_at
+        return 0.0 if oldest is None or not self._outbox else max(0.0, time.monotonic() - oldest)
 
 
 #: Longest a client waits for a handshake another client started (the stream client's own timeouts are shorter).
@@ -350,6 +360,7 @@ class StreamRelay:
                     "sent": c.sent,
                     "dropped": c.dropped,
                     "pending": c.pending,
+                    "lag_ms": round(c.lag * 1000.0, 1),
                 }
                 for c in clients
             },

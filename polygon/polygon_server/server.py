@@ -6,12 +6,18 @@ key only to talk to the provider (the key is never part of a response).
 
 Routes::
 
-    GET  /                    the dashboard (polls /api/v1/status)
-    GET  /api/v1/health       {"status": "ok", "version": ...}
-    GET  /api/v1/status       server counters, stream relay clients and upstream, rate-limit usage
+    GET  /                    the dashboard (static/dashboard.html: charts, tick tape, clients, cache)
+    GET  /static/{name}       the dashboard's files (static/, vendored lightweight-charts among them)
+    GET  /favicon.ico         the icon
+    GET  /api/v1/health       {"status": "ok" | "degraded", "version", "reason"?}: degraded without a key
+    GET  /api/v1/status       server counters, provider mode, stream relay clients and upstream, rate-limit usage
     POST /api/v1/bars         {"symbol", "timeframe", "start_date"?, "end_date"?} -> bars through the cache
     GET  /api/v1/cache        what the file cache holds
+    GET  /api/v1/cache/coverage?symbol=S&timeframe=TF   one entry's coverage intervals (epoch ms)
     WS   /ws/{client_id}      subscribe / unsubscribe / ping (see :mod:`polygon.polygon_server.relay`)
+
+Without a provider key the server still starts: it logs a warning, health says ``degraded`` and why, cached
+bars are served and anything else answers 503 ``no_api_key``.
 
 Errors are JSON ``{"error": {"code", "message"}}`` with status 400 for bad input (bad JSON, a body that does
 not match ``schema/server/bars_request.json``, invalid symbol, timeframe or dates), 404/405 for unknown
@@ -61,6 +67,15 @@ logger = logging.getLogger(__name__)
 #: The port of the guides (``http://localhost:8200``).
 DEFAULT_PORT = 8200
 _JSON = "application/json; charset=utf-8"
+#: Content types of the dashboard's static files, by extension (other files are not served).
+_STATIC_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+                 ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".txt": "text/plain; charset=utf-8",
+                 ".md": "text/plain; charset=utf-8"}
+#: The dashboard loads nothing from another origin (and the browser test checks it).
+_PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+             "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+_NO_KEY = ("no provider API key: only cached bars are served and the live stream is off; set POLYGON_API_KEY "
+           "for the server, or start it with --sandbox")
 
 URL_MAP = Map([
     Rule("/", endpoint="dashboard", methods=["GET"]),
@@ -68,6 +83,9 @@ URL_MAP = Map([
     Rule("/api/v1/status", endpoint="status", methods=["GET"]),
     Rule("/api/v1/bars", endpoint="bars", methods=["POST"]),
     Rule("/api/v1/cache", endpoint="cache", methods=["GET"]),
+    Rule("/api/v1/cache/coverage", endpoint="coverage", methods=["GET"]),
+    Rule("/static/<name>", endpoint="static", methods=["GET"]),
+    Rule("/favicon.ico", endpoint="favicon", methods=["GET"]),
     Rule("/ws/<client_id>", endpoint="ws", websocket=True),
 ], strict_slashes=False)
 
@@ -260,17 +278,48 @@ class ServerApp:
 
     # -- endpoints -----------------------------------------------------------------------------------------
     def on_dashboard(self, request: Request) -> Response:
-        page = resources.files("polygon.polygon_server").joinpath("static/dashboard.html").read_bytes()
-        return Response(page, content_type="text/html; charset=utf-8")
+        return self.on_static(request, "dashboard.html")
+
+    def on_static(self, request: Request, name: str) -> Response:
+        body = _static_file(name)
+        if body is None:
+            raise ApiError(404, "not_found", "no static file %r" % name[:100])
+        response = Response(body, content_type=_STATIC_TYPES[name[name.rfind("."):]])
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        if name.endswith(".html"):
+            response.headers["Content-Security-Policy"] = _PAGE_CSP
+            response.headers["Cache-Control"] = "no-cache"
+        else:
+            response.headers["Cache-Control"] = "max-age=3600"
+        return response
+
+    def on_favicon(self, request: Request) -> Response:
+        return self.on_static(request, "favicon.svg")
+
+    def health(self) -> Dict[str, Any]:
+        """``{"status": "ok" | "degraded", "version", "mode", "reason"?}`` (the ``/api/v1/health`` answer)."""
+        config = self.manager.config
+        mode = "sandbox" if _is_sandbox(config) else "provider"
+        if not config.api_key:
+            return {"status": "degraded", "version": __version__, "mode": "no_key", "reason": _NO_KEY}
+        return {"status": "ok", "version": __version__, "mode": mode}
 
     def on_health(self, request: Request) -> Response:
-        return _json({"status": "ok", "version": __version__})
+        return _json(self.health())
 
     def on_status(self, request: Request) -> Response:
+        from polygon.rate_limit import get_rate_limit_status
+
         with self._lock:
             requests, errors = dict(self.requests), dict(self.errors)
+        config = self.manager.config
         client = self.manager._client  # only when created: a status call never needs the key
+        limits = client.get_rate_limit_status() if client is not None else get_rate_limit_status(config)
+        health = self.health()
         return _json({
+            "health": health,
+            "provider": {"mode": health["mode"], "api_key": bool(config.api_key), "base_url": config.base_url,
+                         "ws_url": config.ws_url},
             "server": {
                 "version": __version__,
                 "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started)),
@@ -279,7 +328,7 @@ class ServerApp:
                 "errors": errors,
             },
             "stream": self.relay.status(),
-            "rate_limit": client.get_rate_limit_status() if client is not None else None,
+            "rate_limit": limits,
             "cache": {"dir": getattr(self.manager.storage, "cache_dir", None),
                       "writable": bool(getattr(self.manager.storage, "writable", False))},
         })
@@ -304,6 +353,21 @@ class ServerApp:
         entries = storage.list_cached() if hasattr(storage, "list_cached") else []
         return _json({"entries": entries, "count": len(entries)})
 
+    def on_coverage(self, request: Request) -> Response:
+        """One cached symbol/timeframe: ``coverage`` ([start_ms, end_ms) pairs), ``first``/``last``, ``rows``."""
+        symbol, timeframe = request.args.get("symbol"), request.args.get("timeframe")
+        if not symbol or not timeframe:
+            raise ApiError(400, "invalid_request", "give ?symbol=AAPL&timeframe=1min (both required)")
+        try:
+            info = self.manager.storage.info(symbol, timeframe)
+        except PolygonError as exc:
+            raise error_for(exc) from None
+        except ValueError as exc:  # an invalid symbol from a storage without the library's typed errors
+            raise ApiError(400, "invalid_request", str(exc)) from None
+        return _json({"symbol": info["symbol"], "timeframe": info["timeframe"], "rows": info["rows"],
+                      "first": info["first"], "last": info["last"],
+                      "coverage": [[int(a), int(b)] for a, b in info["coverage"]]})
+
     def on_ws(self, request: Request, client_id: str) -> Response:
         serve_client(self, request.environ, client_id)
         return ClosedResponse()
@@ -326,6 +390,25 @@ class ServerApp:
         if problems:
             allowed = "symbol, timeframe (required), start_date, end_date (YYYY-MM-DD)"
             raise ApiError(400, "invalid_request", "%s; fields: %s" % ("; ".join(problems), allowed))
+
+
+def _static_names() -> Dict[str, Any]:
+    folder = resources.files("polygon.polygon_server").joinpath("static")
+    return {entry.name: entry for entry in folder.iterdir()
+            if entry.is_file() and entry.name[entry.name.rfind("."):] in _STATIC_TYPES}
+
+
+def _static_file(name: str) -> Optional[bytes]:
+    """The bytes of ``static/<name>``, or ``None`` when there is no such file (names are looked up in the
+    folder's listing, so no path a client sends reaches the file system)."""
+    entry = _static_names().get(name)
+    return entry.read_bytes() if entry is not None else None
+
+
+def _is_sandbox(config: Any) -> bool:
+    from polygon.config import SANDBOX_API_KEY
+
+    return config.api_key == SANDBOX_API_KEY
 
 
 def _jsonable(value: Any) -> Any:
@@ -412,6 +495,8 @@ class PolygonServer:
                            "address can use its provider key; bind 127.0.0.1 unless you mean it", self.host)
         server.start()
         self._server = server
+        if not self.app.manager.config.api_key:
+            logger.warning("%s (the dashboard at %s/ says so too)", _NO_KEY, self.url)
         logger.info("polygon server on %s (dashboard: %s/)", self.url, self.url)
         return self
 
@@ -438,7 +523,10 @@ def _parse_args(argv: Optional[List[str]], prog: str) -> argparse.Namespace:
                                                  "dashboard at /. For local use.")
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default %d)" % DEFAULT_PORT)
-    parser.add_argument("--cache-dir", help="cache directory (default POLYGON_CACHE_DIR or ~/.polygon-cache)")
+    from polygon.config import default_cache_dir
+
+    parser.add_argument("--cache-dir", help="cache directory (default: POLYGON_CACHE_DIR, else %s)"
+                        % default_cache_dir().replace("%", "%%"))
     parser.add_argument("--sandbox", action="store_true",
                         help="serve the offline sandbox market instead of the provider (no key needed)")
     parser.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
