@@ -13,13 +13,15 @@ Subcommands::
     polygon update SYMBOL [SYMBOL ...] --timeframe TF              extend each symbol's cache to now
     polygon stream SYMBOL [SYMBOL ...] [--channels T,Q,A,AM] [--seconds S] [--count N] [--json]
     polygon status [--json]                 rate-limit usage of this process and the provider's market status
-    polygon cache list|size|info|export|clear [--symbol S] [--timeframe TF] [--path P --format F]
+    polygon cache list|size|info|export|clear [--symbol S] [--timeframe TF] [--path P --format F] [--yes]
     polygon validate SYMBOL TIMEFRAME [--start D --end D] [--extended-hours] [--json]
     polygon validate-symbol SYMBOL [--json]
 
 Errors from the library are shown as one line on stderr with exit code 2 (bad input, rejected before any
 network I/O) or 1. ``update`` reports a failing symbol on stderr, goes on with the others and exits 1.
 ``stream`` stops after ``--seconds``, ``--count`` events or Ctrl+C (exit 0), then prints a summary on stderr.
+``cache clear`` with neither ``--symbol`` nor ``--timeframe`` deletes everything: it asks on a terminal
+(anything but ``y`` keeps the cache, exit 1) and otherwise refuses without ``--yes`` (exit 2).
 """
 
 import argparse
@@ -288,9 +290,31 @@ def _cmd_cache(args: argparse.Namespace) -> int:
                                 start=args.start, end=args.end)
         print("exported %s to %s" % (result["rows"], result["path"]))
     else:
+        if not (args.symbol or args.timeframe or args.yes) and not _confirm_clear_all(storage):
+            return 1
         removed = storage.clear(symbol=args.symbol, timeframe=args.timeframe)
-        print("removed %s" % (removed,))
+        print("removed %s file%s from %s" % (removed, "" if removed == 1 else "s", storage.cache_dir))
     return 0
+
+
+def _confirm_clear_all(storage: Any) -> bool:
+    """Ask on a terminal before ``cache clear`` deletes everything; elsewhere ``--yes`` is required.
+
+    :raises InvalidInputError: when nobody can be asked (stdin is not a terminal) and ``--yes`` is missing.
+    """
+    what = "the whole cache in %s (%d entries, %.1f MiB)" % (storage.cache_dir, len(storage.list_cached()),
+                                                            storage.size_on_disk() / 2**20)
+    if not sys.stdin.isatty():
+        raise InvalidInputError("cache clear without --symbol or --timeframe deletes %s; add --yes to do it "
+                                "(or give --symbol / --timeframe)" % what)
+    try:
+        answer = input("delete %s? [y/N] " % what)
+    except EOFError:
+        answer = ""
+    if answer.strip().lower() not in ("y", "yes"):
+        print("nothing removed")
+        return False
+    return True
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -326,7 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="fetch, cache and stream against an embedded sandbox")
     p.add_argument("--symbols", nargs="+", default=["AAPL", "MSFT", "SPY"])
-    p.add_argument("--cache-dir", default=None, help="default: .polygon-demo-cache in the current directory")
+    p.add_argument("--cache-dir", default=None, help="use this cache directory's .polygon-demo folder (default: "
+                                                       "POLYGON_CACHE_DIR's; else a temporary directory)")
     p.add_argument("--stream-seconds", type=float, default=3.0)
     p.add_argument("--no-stream", action="store_true")
     p.set_defaults(func=_cmd_demo)
@@ -383,6 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="parquet", choices=["parquet", "feather", "csv"])
     p.add_argument("--start")
     p.add_argument("--end")
+    p.add_argument("-y", "--yes", action="store_true", help="clear: delete the whole cache without asking")
     p.set_defaults(func=_cmd_cache)
 
     p = sub.add_parser("validate", help="data-quality report for cached/fetched bars")

@@ -128,20 +128,42 @@ def test_sandbox_subcommand_serves_until_interrupted(tmp_path):
     assert proc.returncode in (0, 130, -signal.SIGINT)
 
 
-def test_demo_runs_twice_second_pass_from_cache(tmp_path):
-    env = dict(os.environ, PYTHONPATH=str(ROOT), POLYGON_CONFIG_FILE=os.devnull)
+def test_demo_uses_polygon_cache_dir_and_every_run_shows_a_cold_then_a_cached_pass(tmp_path):
+    from polygon.storage import StorageManager
+
+    cache = tmp_path / "cache"
+    work = tmp_path / "work"
+    work.mkdir()
+    env = dict(os.environ, PYTHONPATH=str(ROOT), POLYGON_CONFIG_FILE=os.devnull, POLYGON_CACHE_DIR=str(cache))
     env.pop("POLYGON_API_KEY", None)
     cmd = [sys.executable, "-m", "polygon", "demo", "--stream-seconds", "1.5"]
-    first = subprocess.run(cmd, cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=180)
-    assert first.returncode == 0, first.stderr[-3000:]
-    assert "pass 1: 3 symbols" in first.stdout and "3 HTTP requests" in first.stdout
-    assert "pass 2 (cache): 3 symbols" in first.stdout and "0 HTTP requests" in first.stdout
-    assert "streamed" in first.stdout and "  trade " in first.stdout
-    second = subprocess.run(cmd[:-2] + ["--no-stream"], cwd=str(tmp_path), env=env, capture_output=True, text=True,
-                            timeout=180)
-    assert second.returncode == 0, second.stderr[-3000:]
-    assert "pass 1: 3 symbols" in second.stdout and ", 0 HTTP requests" in second.stdout  # served from the cache
-    assert (tmp_path / ".polygon-demo-cache").is_dir()
+    for run in (cmd, cmd[:-2] + ["--no-stream"]):  # the second run finds the first run's cache
+        out = subprocess.run(run, cwd=str(work), env=env, capture_output=True, text=True, timeout=180)
+        assert out.returncode == 0, out.stderr[-3000:]
+        assert "cache: %s (POLYGON_CACHE_DIR)" % (cache / ".polygon-demo") in out.stdout
+        assert re.search(r"pass 1 \(cold cache\): 3 symbols in [\d.]+ s, 3 HTTP requests", out.stdout), out.stdout
+        assert re.search(r"pass 2 \(cache\): 3 symbols in [\d.]+ s, 0 HTTP requests", out.stdout), out.stdout
+        assert "the cached pass took" in out.stdout
+    assert "streamed" not in out.stdout
+    assert list(work.iterdir()) == []  # nothing written where the demo was started
+    assert StorageManager(str(cache / ".polygon-demo")).list_cached()  # the demo's cache is kept...
+    assert StorageManager(str(cache)).list_cached() == []  # ...apart from the provider's bars
+
+
+def test_demo_without_a_cache_dir_uses_a_named_temporary_one_and_removes_it(tmp_path):
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = dict(os.environ, PYTHONPATH=str(ROOT), POLYGON_CONFIG_FILE=os.devnull, TMPDIR=str(temp))
+    for name in ("POLYGON_API_KEY", "POLYGON_CACHE_DIR"):
+        env.pop(name, None)
+    out = subprocess.run([sys.executable, "-m", "polygon", "demo", "--stream-seconds", "1.5"], cwd=str(tmp_path),
+                         env=env, capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr[-3000:]
+    named = re.search(r"cache: (\S+) \(a fresh temporary directory, removed at the end\)", out.stdout)
+    assert named and named.group(1).startswith(str(temp / "polygon-demo-")), out.stdout
+    assert "3 HTTP requests" in out.stdout and "0 HTTP requests" in out.stdout
+    assert "streamed" in out.stdout and "  trade " in out.stdout
+    assert list(temp.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["tmp"]
 
 
 def test_serve_subcommand_runs_the_local_server(tmp_path, server_process):
