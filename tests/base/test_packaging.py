@@ -21,7 +21,7 @@ def _lines(text: str):
 
 def _pyproject():
     try:
-        import tomllib
+        import tomllib  # novermin (3.11+; tomli below for older Pythons)
     except ImportError:  # Python < 3.11
         tomllib = pytest.importorskip("tomli", reason="reading pyproject.toml needs tomllib (3.11+) or tomli")
     with open(ROOT / "pyproject.toml", "rb") as fh:

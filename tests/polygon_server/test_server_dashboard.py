@@ -65,8 +65,10 @@ def test_health_ok_with_a_key_and_status_names_the_mode(server):
     status = requests.get(server.url + "/api/v1/status", timeout=10).json()
     assert status["health"] == health
     assert status["provider"]["api_key"] is True and status["provider"]["base_url"].startswith("http://127.0.0.1:")
-    # rate-limit usage before any request: zero under the configured limits (the gauges have something to draw)
-    assert status["rate_limit"]["minute"]["used"] == 0
+    # rate-limit usage even before this server made a request (the process-wide limiter of this key and
+    # URL, zero when there is none yet): the gauges always have something to draw
+    assert {"used", "limit", "remaining", "reset_in"} <= set(status["rate_limit"]["minute"])
+    assert status["rate_limit"]["daily"]["used"] >= 0
 
 
 def test_without_a_key_the_server_warns_says_degraded_and_serves_the_cache(sandbox, tmp_path, caplog):
