@@ -8,6 +8,7 @@ shows this page's own connection, no console errors, no request leaves 127.0.0.1
 
 import os
 import shutil
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -156,6 +157,24 @@ def test_dashboard_live_chart_tape_and_clients(dashboard_server, browser_page, a
     # the favicon is found: a page load counts no not_found
     errors = requests.get(dashboard_server.url + "/api/v1/status", timeout=10).json()["server"]["errors"]
     assert "not_found" not in errors
+
+
+def test_history_loaded_before_any_event_is_reloaded_at_the_replayed_time(dashboard_server, browser_page):
+    """A chart whose history came from the wall clock (no event within ``history_wait``) while the stream
+    replays an older session loads its history again, cut at the first event, so live bars continue it."""
+    page, log = browser_page
+    page.goto(dashboard_server.url + "/?history_wait=0&watch=MSFT", wait_until="load", timeout=WAIT * 1000)
+    page.wait_for_function("""() => { const w = window.dashboard.watches.MSFT;
+                               return w && w.anchored && w.loaded && w.lastTrade && w.bars.length > 30; }""",
+                           timeout=WAIT * 1000)
+    last_trade, bar_times = page.evaluate("[window.dashboard.watches.MSFT.lastTrade,"
+                                          " window.dashboard.watches.MSFT.bars.map((b) => b.time)]")
+    assert time.gmtime(last_trade / 1000)[:3] == (2024, 3, 14)  # the replayed session, not today
+    assert bar_times == sorted(bar_times)
+    # every bar is at or before the live trade's minute (chart times are New York wall time: -4 h in March)
+    assert bar_times[-1] <= (last_trade // 60000) * 60 - 4 * 3600
+    assert bar_times[-1] >= (last_trade // 60000) * 60 - 4 * 3600 - 3 * 86400
+    assert log["console_errors"] == [] and log["outside"] == []
 
 
 def test_dashboard_without_a_key_says_so_and_charts_cached_bars(sandbox, tmp_path, browser_page, artifacts):

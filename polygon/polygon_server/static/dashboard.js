@@ -6,7 +6,9 @@
 (function () {
   const LWC = window.LightweightCharts;
   const UP = "#26a69a", DOWN = "#ef5350";
-  const STATUS_EVERY_MS = 1000, CACHE_EVERY_MS = 5000, HISTORY_WAIT_MS = 2500, TAPE_MAX = 80;
+  const STATUS_EVERY_MS = 1000, CACHE_EVERY_MS = 5000, TAPE_MAX = 80;
+  // how long a new chart waits for a live event to say what "now" is (?history_wait=ms overrides it)
+  const HISTORY_WAIT_MS = Math.max(0, Number(new URL(location.href).searchParams.get("history_wait") || 2500));
   const $ = (id) => document.getElementById(id);
   const clientId = "dashboard-" + Math.random().toString(36).slice(2, 10);
   // read by the browser test and handy in the console
@@ -110,6 +112,7 @@
       this.bars = [];          // {time, open, high, low, close, volume}, ascending
       this.pending = [];       // live events that arrived before the history
       this.loaded = false;
+      this.anchored = false;   // the history was cut at a live event's time
       this.trades = 0;
       this.lastPrice = null;
       this.card = el("div", "card");
@@ -130,6 +133,8 @@
 
     // The first live event says what "now" is for this market (a replayed session in the sandbox): the
     // history is the days up to it, cut before its minute, so live events continue the bars.
+    // When no event came in time (a quiet symbol), the history ends at the wall clock; if the first event
+    // then turns out to be older than those bars (a replayed session), the history is loaded again, cut at it.
     onEvent(event) {
       if (!this.loaded) {
         this.pending.push(event);
@@ -140,11 +145,22 @@
         }
         return;
       }
+      if (!this.anchored && event.timestamp !== null && event.timestamp !== undefined) {
+        const last = this.bars.length ? this.bars[this.bars.length - 1] : null;
+        this.anchored = true;
+        if (last && chartTime(event.timestamp) < last.time) {
+          this.loaded = false;
+          this.pending = [event];
+          this.loadHistory(event.timestamp);
+          return;
+        }
+      }
       this.apply(event);
     }
 
     async loadHistory(nowMs) {
       this.timer = null;
+      this.anchored = nowMs !== null;
       const end = nyDate(nowMs === null ? Date.now() : nowMs);
       let source = "";
       try {
@@ -186,6 +202,7 @@
       if (event.event_type === "trade") {
         if (event.price === null || event.price === undefined) return;
         this.trades += 1;
+        this.lastTrade = event.timestamp;
         const up = this.lastPrice === null || event.price >= this.lastPrice;
         this.lastPrice = event.price;
         this.priceNode.textContent = fmtNum(event.price);
