@@ -16,15 +16,15 @@ import numpy as np
 
 from polygon import json_codec
 from polygon.exceptions import PolygonResponseError
-from polygon.frames import WIRE_COLUMNS, WIRE_TO_COLUMN
+from polygon.frames import COLUMN_TO_WIRE, INDEX_NAME, OHLC_COLUMNS, WIRE_COLUMNS, WIRE_TO_COLUMN
 from polygon.http import decode_json
 
 __all__ = ["WIRE_COLUMNS", "columns_from_pages", "decode_aggs_page"]
 
 _RESULTS = b'"results":['
 _NUMBER_BYTES = b"0123456789.+-eE"
-_INT_KEYS = ("t", "n")
-_REQUIRED = ("t", "o", "h", "l", "c")
+_INT_KEYS = (COLUMN_TO_WIRE[INDEX_NAME], COLUMN_TO_WIRE["transactions"])
+_REQUIRED = tuple(COLUMN_TO_WIRE[name] for name in (INDEX_NAME,) + OHLC_COLUMNS)
 _EXACT_INT = 2.0 ** 53
 
 

@@ -36,6 +36,8 @@ __all__ = [
     "DEFAULT_TZ",
     "FLOAT_COLUMNS",
     "INDEX_NAME",
+    "OHLC_COLUMNS",
+    "PRICE_COLUMNS",
     "WIRE_COLUMNS",
     "WIRE_TO_COLUMN",
     "BarArrays",
@@ -62,6 +64,10 @@ INDEX_NAME = "timestamp"
 FLOAT_COLUMNS = ("open", "high", "low", "close", "volume", "vwap")
 #: All columns, in order.
 BAR_COLUMNS = FLOAT_COLUMNS + ("transactions",)
+#: The columns every bar has (the rest may be missing).
+OHLC_COLUMNS = FLOAT_COLUMNS[:4]
+#: The columns that hold prices (OHLC and vwap).
+PRICE_COLUMNS = tuple(name for name in FLOAT_COLUMNS if name != "volume")
 #: dtype of each column of a contract frame.
 BAR_DTYPES = dict({name: "float64" for name in FLOAT_COLUMNS}, transactions="Int64")
 #: Contract name (``timestamp`` or a column) of each provider wire name of a bar, from ``Agg.WIRE_TO_PYTHON``.
@@ -70,7 +76,6 @@ WIRE_TO_COLUMN = {wire: name for wire, name in Agg.WIRE_TO_PYTHON.items() if nam
 COLUMN_TO_WIRE = {name: wire for wire, name in WIRE_TO_COLUMN.items()}
 #: Wire names in column order, time first: ``('t', 'o', 'h', 'l', 'c', 'v', 'vw', 'n')``.
 WIRE_COLUMNS = tuple(COLUMN_TO_WIRE[name] for name in (INDEX_NAME,) + BAR_COLUMNS)
-_REQUIRED = ("open", "high", "low", "close")
 _UNIT_TO_NS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 
 
@@ -371,7 +376,7 @@ def conform_bars_frame(df: Any, tz: Any = None) -> pd.DataFrame:
         index = index.tz_localize(out_tz, ambiguous="NaT", nonexistent="NaT")
     if index.hasnans:
         raise InvalidInputError("bars have missing or ambiguous timestamps")
-    missing = [name for name in _REQUIRED if name not in frame.columns]
+    missing = [name for name in OHLC_COLUMNS if name not in frame.columns]
     if missing and len(frame):
         raise InvalidInputError("bars frame lacks required column(s): %s" % ", ".join(missing))
     size = len(frame)
