@@ -26,6 +26,7 @@ _NUMBER_BYTES = b"0123456789.+-eE"
 _INT_KEYS = (COLUMN_TO_WIRE[INDEX_NAME], COLUMN_TO_WIRE["transactions"])
 _REQUIRED = tuple(COLUMN_TO_WIRE[name] for name in (INDEX_NAME,) + OHLC_COLUMNS)
 _EXACT_INT = 2.0 ** 53
+_CHUNK_BYTES = 1 << 20
 
 
 def _bar_keys(template: bytes) -> Optional[List[str]]:
@@ -70,21 +71,30 @@ def _fast_columns(content: bytes) -> Optional[Tuple[Dict[str, Any], Dict[str, np
     count, rest = divmod(len(skeleton) - 1, len(template) + 1)  # "[" + n * (template + ",") minus one "," + "]"
     if rest or skeleton != b"[" + b",".join([template] * count) + b"]":
         return None
-    # the same object shape on every bar: blank the keys and braces, and the bars are one array of numbers
+    # the same object shape on every bar: blank the keys and braces, and the bars are one array of numbers,
+    # decoded a slice of bars at a time so the Python numbers never exist for a whole page at once
     letters = bytes(sorted(set("".join(keys).encode("ascii"))))
     table = bytes.maketrans(b'{}":' + letters, b" " * (4 + len(letters)))
-    try:
-        numbers = json_codec.loads(body.translate(table))
-    except ValueError:
-        return None
     width = len(keys)
-    if not isinstance(numbers, list) or len(numbers) != count * width:
+    flat = np.empty(count * width, np.float64)
+    filled, start, stop = 0, 1, len(body) - 1
+    while start < stop:
+        cut = body.find(b"},{", start + _CHUNK_BYTES)  # between two bars: a flat bar holds no braces
+        cut = stop if cut < 0 else cut + 1
+        try:
+            numbers = json_codec.loads(b"[" + body[start:cut].translate(table) + b"]")
+        except ValueError:
+            return None
+        if not isinstance(numbers, list) or filled + len(numbers) > flat.size:
+            return None
+        try:
+            flat[filled:filled + len(numbers)] = numbers
+        except (TypeError, ValueError, OverflowError):
+            return None
+        filled += len(numbers)
+        start = cut + 1
+    if filled != flat.size:
         return None
-    try:
-        flat = np.array(numbers, dtype=np.float64)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    del numbers
     table2d = flat.reshape(count, width)
     columns: Dict[str, np.ndarray] = {}
     for i, key in enumerate(keys):

@@ -120,3 +120,13 @@ def test_bars_without_a_price_are_an_error(codec):
 def test_malformed_body_is_a_typed_error(codec):
     with pytest.raises(PolygonResponseError, match="malformed or truncated"):
         decode_aggs_page(_page([_bar(0), _bar(1)])[:-40])
+
+
+def test_a_page_decoded_in_many_slices_gives_the_same_columns(codec, monkeypatch):
+    import polygon.bar_pages as bar_pages
+
+    monkeypatch.setattr(bar_pages, "_CHUNK_BYTES", 150)  # about two bars per slice
+    content = _page([_bar(i, price=100 + i / 7) for i in range(41)])
+    page = decode_aggs_page(content)
+    assert isinstance(page["results"], dict)
+    _same(columns_from_pages([page]), _by_dicts(content))
