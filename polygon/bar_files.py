@@ -70,6 +70,8 @@ _HEADER_PROBE = 16384
 _MAX_EXP = 8
 _EXACT = 2 ** 53
 _PARQUET_META_KEY = b"polygon_kit"
+_CODECS = dict({name: ("dec", "raw") for name in FLOAT_COLUMNS}, t_ns=("delta", "int"), transactions=("int",),
+               tx_mask=("bits",))
 _UNSIGNED = (np.uint8, np.uint16, np.uint32, np.uint64)
 
 
@@ -152,7 +154,7 @@ def _read_native(path: str, header_only: bool) -> Tuple[Dict[str, Any], Optional
             payload_bytes = int(header["payload_bytes"])
         except (ValueError, KeyError, TypeError) as exc:
             raise CacheError("unreadable header: %s" % exc) from None
-        if st.st_size != data_offset + payload_bytes:
+        if data_offset < 0 or payload_bytes < 0 or st.st_size != data_offset + payload_bytes:
             raise CacheError("length %d, expected %d (truncated?)" % (st.st_size, data_offset + payload_bytes))
         stat = (st.st_ino, st.st_mtime_ns)
         if header_only:
@@ -324,11 +326,19 @@ def _v2_filler(header: Dict[str, Any], buf: np.ndarray) -> Callable[[BarArrays, 
     specs = {spec["name"]: spec for spec in header["columns"]}
     if set(specs) != {"t_ns", "transactions", "tx_mask"} | set(FLOAT_COLUMNS):
         raise ValueError("unexpected columns %s" % sorted(specs))
-    for spec in specs.values():  # bounds of every segment checked before any decoding
-        _segment(buf, spec, int(spec["count"]))
-    expected = n - 1 if specs["t_ns"]["codec"] == "delta" else n
-    if specs["t_ns"]["count"] != max(expected, 0) or specs["tx_mask"]["count"] != (n + 7) // 8:
-        raise ValueError("column lengths do not match the row count")
+    # everything fill() relies on is checked here, so a bad layout is a CacheError at read time
+    expected = {name: n for name in specs}
+    expected["t_ns"] = max(n - 1, 0) if specs["t_ns"]["codec"] == "delta" else n
+    expected["tx_mask"] = (n + 7) // 8
+    for name, spec in specs.items():
+        if int(spec["count"]) != expected[name]:
+            raise ValueError("column %r has %s values for %d rows" % (name, spec["count"], n))
+        _segment(buf, spec, expected[name])
+        codec = spec["codec"]
+        if codec not in _CODECS[name]:
+            raise ValueError("column %r: unknown codec %r" % (name, codec))
+        if not all(isinstance(spec.get(field, 0), int) for field in ("base", "exp", "step")):
+            raise ValueError("column %r: parameters must be integers" % name)
 
     def fill(dest: BarArrays, at: int) -> None:
         _decode_ints(buf, specs["t_ns"], n, dest.t_ns[at:at + n])

@@ -119,3 +119,26 @@ def test_a_read_across_partitions_and_formats_fills_one_set_of_arrays(tmp_path, 
 def test_allocate_gives_empty_arrays_of_the_right_shapes():
     arrays = allocate(3)
     assert arrays.values.shape == (6, 3) and arrays.t_ns.dtype == np.int64 and arrays.tx_mask.dtype == np.bool_
+
+
+def test_a_consistent_checksum_with_an_inconsistent_layout_is_corrupt(tmp_path, make_bars):
+    import json
+
+    import pytest
+
+    from polygon import bar_files
+    from polygon.exceptions import CacheError
+
+    arrays = frame_to_arrays(make_bars(count=20))
+    chunks = native_encode(arrays, {"symbol": "X"})
+    raw = chunks[0]
+    hlen = int.from_bytes(raw[8:12], "little")
+    header = json.loads(raw[16:16 + hlen])
+    header["columns"][1]["count"] = 5  # the header CRC is recomputed below: only the layout check can tell
+    path = str(tmp_path / "bad.pkb")
+    with open(path, "wb") as fh:
+        fh.write(bar_files._frame(header, b"PKBARS\x00\x02"))
+        for chunk in chunks[1:]:
+            fh.write(chunk.tobytes())
+    with pytest.raises(CacheError, match="inconsistent layout"):
+        native_read(path)
