@@ -33,12 +33,13 @@ import numpy as np
 import pandas as pd
 
 from polygon import coverage as cov
-from polygon.bar_files import PartFile, allocate, require_pyarrow
 from polygon.cache_files import (
     FAR_MS,
     FORMATS,
     CacheKey,
     KeyLock,
+    PartFile,
+    allocate,
     fsync_dir,
     iter_keys,
     key_files,
@@ -50,6 +51,7 @@ from polygon.cache_files import (
     partition_files,
     read_part,
     remove_stale_temps,
+    require_pyarrow,
     write_part,
 )
 from polygon.exceptions import CacheError, InvalidParameterError

@@ -1,8 +1,9 @@
 """The cache's directory layout: keys, partitions, partition files, atomic writes and locks.
 
 The one room below :mod:`polygon.cache`: a cache read or write asks this module where a key's files are,
-reads or writes one partition file (formats in :mod:`polygon.bar_files`) and takes the key's lock; it
-never builds a path itself. Layout (every path component is validated; no input can leave the cache
+reads or writes one partition file (formats in :mod:`polygon.bar_files`, whose ``PartFile``, ``allocate``
+and ``require_pyarrow`` it passes on) and takes the key's lock; the cache never builds a path or opens a
+file itself. Layout (every path component is validated; no input can leave the cache
 directory)::
 
     <cache_dir>/<market>/<symbol as file name>/<timeframe>/<partition>.pkb      (or .parquet)
@@ -23,7 +24,16 @@ from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 
-from polygon.bar_files import PartFile, native_encode, native_read, parquet_available, parquet_read, parquet_write
+from polygon.bar_files import (
+    PartFile,
+    allocate,
+    native_encode,
+    native_read,
+    parquet_available,
+    parquet_read,
+    parquet_write,
+    require_pyarrow,
+)
 from polygon.exceptions import InvalidSymbolError
 from polygon.frames import BarArrays
 from polygon.symbols import filename_to_symbol, market_of, symbol_to_filename, validate_symbol
@@ -36,6 +46,7 @@ __all__ = [
     "CacheKey",
     "KeyLock",
     "PartFile",
+    "allocate",
     "fsync_dir",
     "iter_keys",
     "key_files",
@@ -50,6 +61,7 @@ __all__ = [
     "partition_kind",
     "read_part",
     "remove_stale_temps",
+    "require_pyarrow",
     "thread_lock",
     "write_part",
 ]
