@@ -1,149 +1,150 @@
-"""Benchmark: 250,000 one-minute bars (5 pages of 50,000) from the sandbox, three ways.
+"""REST benchmark: 250,000 one-minute bars in 5 pages of 50,000, served as precomputed bytes.
 
-1. ours: ``PolygonClient.get_bars`` -> DataFrame (columnar pages, vectorised frame);
-2. raw baseline: ``requests.get`` + ``json.loads`` of the same pages, nothing else;
-3. the official client: ``massive.RESTClient(...).list_aggs(...)`` + ``pandas.DataFrame``.
+Sides, interleaved round by round in one run (so background load hits them alike):
 
-Run: ``python bench/bench_rest.py [--repeat 5] [--bars 250000] [--in-process]``; by default the
-sandbox runs in a child process, as a remote provider would. Prints seconds per run and the
-ratios; targets are ours <= 1.15x raw and official >= 3x ours.
+1. **raw**: a ``requests.Session`` + stdlib ``json.loads`` loop following ``next_url``, requesting exactly
+   the URLs ours requested (recorded by the page server); it builds nothing.
+2. **ours**: ``PolygonDataManager.fetch_data(..., use_cache=False)`` -> contract DataFrame (the fresh bars
+   are written to a temporary cache, as fetch_data does).
+3. **official**: ``massive.RESTClient.list_aggs`` + ``pandas.DataFrame`` (skipped when massive is absent).
+
+The page server (``memo_pages.py``) runs in a child process and returns fixed bytes, so it is not the
+bottleneck. Peak transient memory of ours is measured with ``tracemalloc`` (numpy buffers included) in a
+separate, untimed call and compared with ``frame.memory_usage(deep=True)``.
+
+By default the bench runs itself twice in child processes: once with orjson blocked (the stdlib codec)
+and once with orjson (when installed). Goals: ours <= 1.15x raw without orjson, <= 1.0x raw with it;
+official / ours >= 5x; peak memory <= 4x the frame.
+
+Run: ``python bench/bench_rest.py [--rounds 7] [--codec json|orjson|both] [--skip-official]``.
 """
 
 import argparse
-import json
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import requests  # noqa: E402
-from remote_sandbox import RemoteSandbox  # noqa: E402
-
-from polygon.core import PolygonClient  # noqa: E402
-from polygon.sandbox import Sandbox  # noqa: E402
-
-SYMBOL = "AAPL"
-START = "2019-01-02"
-FAR_END = "2025-12-31"
-PAGE = 50000
+HERE = Path(__file__).resolve().parent
 
 
-def raw_pages(base_url, key, from_, to, max_pages):
-    """The baseline: requests.get + json.loads of each page, following next_url."""
-    url = "%s/v2/aggs/ticker/%s/range/1/minute/%s/%s?adjusted=true&sort=asc&limit=%d" % (
-        base_url, SYMBOL, from_, to, PAGE)
-    headers = {"Authorization": "Bearer " + key}
-    pages = []
-    while url and len(pages) < max_pages:
-        page = json.loads(requests.get(url, headers=headers, timeout=60).content)
-        pages.append(page)
-        url = page.get("next_url")
-    return pages
+def _setup_codec(codec):
+    if codec == "json":
+        sys.modules["orjson"] = None  # makes "import orjson" raise ImportError: the stdlib fallback runs
 
 
-def run_raw(sb, end_ms):
-    pages = raw_pages(sb.base_url, sb.api_key, START, end_ms, 10)
-    return sum(len(p.get("results") or []) for p in pages)
+def goal(label, value, target, higher=False):
+    met = value >= target if higher else value <= target
+    print("  %-44s %7.3fx  goal %s %.2fx  %s" % (label, value, ">=" if higher else "<=", target,
+                                                 "met" if met else "NOT MET"))
+    return met
 
 
-def run_ours(client, end_ms):
-    frame = client.get_bars(SYMBOL, "1min", START, end_ms)
-    return len(frame)
+def run(args):
+    _setup_codec(args.codec)
+    sys.path.insert(0, str(HERE))
+    sys.path.insert(0, str(HERE.parent))
+    import json
+    import tracemalloc
 
+    import requests
+    from memo_pages import MemoPages
 
-def run_official(sb, end_ms):
-    import massive
-    import pandas as pd
+    from polygon import json_codec
+    from polygon.config import PolygonConfig
+    from polygon.manager import PolygonDataManager
 
-    client = massive.RESTClient(sb.api_key, base=sb.base_url)
-    aggs = list(client.list_aggs(SYMBOL, 1, "minute", START, end_ms, adjusted=True, sort="asc", limit=PAGE))
-    return len(pd.DataFrame(aggs))
+    with MemoPages(args.bars, args.page) as memo, tempfile.TemporaryDirectory(prefix="bench-rest-") as work:
+        config = PolygonConfig(api_key="bench-key", base_url=memo.base_url, cache_dir=work,
+                               timezone="America/New_York")
+        manager = PolygonDataManager(config=config, progress=False)
+        start, end = "2019-01-02", "2025-12-31"
 
+        def ours():
+            return len(manager.fetch_data("AAPL", "1min", start, end, use_cache=False))
 
-def client_side_cpu(sb, end_ms, repeat):
-    """Decode cost alone on the same page bytes: json.loads vs ours (loads + columns + frame)."""
-    from polygon.core import columns_from_pages
-    from polygon.frames import bars_frame_from_columns
+        first = ours()
+        urls = [memo.base_url + path for path in memo.requests()]
+        session = requests.Session()
+        session.headers["Authorization"] = "Bearer bench-key"
 
-    url = "%s/v2/aggs/ticker/%s/range/1/minute/%s/%s?adjusted=true&sort=asc&limit=%d" % (
-        sb.base_url, SYMBOL, START, end_ms, PAGE)
-    headers = {"Authorization": "Bearer " + sb.api_key}
-    bodies = []
-    while url:
-        body = requests.get(url, headers=headers, timeout=60).content
-        bodies.append(body)
-        url = json.loads(body).get("next_url")
+        def raw():
+            url, rows, count = urls[0], 0, 0
+            while url and count < 100:
+                page = json.loads(session.get(url, timeout=120).content)
+                rows += len(page.get("results") or [])
+                url, count = page.get("next_url"), count + 1
+            return rows
 
-    def loads_only():
-        return sum(len(json.loads(b)["results"]) for b in bodies)
+        raw()
+        raw_urls = [memo.base_url + path for path in memo.requests()]
+        if raw_urls != urls:
+            raise SystemExit("raw and ours requested different URLs:\n%s\n%s" % (raw_urls, urls))
+        sides = {"raw": raw, "ours": ours}
+        if not args.skip_official:
+            try:
+                import massive
+                import pandas as pd
+            except ImportError:
+                print("massive not installed: official side skipped")
+            else:
+                official_client = massive.RESTClient("bench-key", base=memo.base_url, read_timeout=120)
 
-    def ours():
-        cols = columns_from_pages(json.loads(b) for b in bodies)
-        frame = bars_frame_from_columns(cols["t"], cols["o"], cols["h"], cols["l"], cols["c"], cols["v"],
-                                        cols["vw"], cols["n"], "America/New_York")
-        return len(frame)
+                def official():
+                    aggs = list(official_client.list_aggs("AAPL", 1, "minute", start, end, limit=args.page))
+                    return len(pd.DataFrame(aggs))
 
-    return timed(loads_only, repeat), timed(ours, repeat)
+                sides["official"] = official
+        samples = {name: [] for name in sides}
+        counts = {}
+        for _ in range(args.rounds):
+            for name, fn in sides.items():
+                t0 = time.perf_counter()
+                counts[name] = fn()
+                samples[name].append(time.perf_counter() - t0)
+        tracemalloc.start()
+        frame = manager.fetch_data("AAPL", "1min", start, end, use_cache=False)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        frame_bytes = int(frame.memory_usage(deep=True).sum())
 
-
-def timed(fn, repeat):
-    times, count = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        count = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), statistics.median(times), count
+    print("\n== codec %s (json_codec.BACKEND=%s), %d bars, %d pages (%.1f MB), %d rounds, machine shared ==" % (
+        args.codec, json_codec.BACKEND, first, len(urls), sum(memo.sizes) / 1e6, args.rounds))
+    med = {}
+    for name, values in samples.items():
+        med[name] = statistics.median(values)
+        print("  %-9s median %7.3fs  min %7.3fs  rows %d" % (name, med[name], min(values), counts[name]))
+    if len(set(counts.values())) != 1:
+        print("  WARNING: row counts differ: %s" % counts)
+    target = 1.15 if json_codec.BACKEND == "json" else 1.0
+    goal("ours / raw (medians)", med["ours"] / med["raw"], target)
+    if "official" in med:
+        goal("official / ours (medians)", med["official"] / med["ours"], 5.0, higher=True)
+    print("  peak transient memory (tracemalloc) %.1f MB, frame %.1f MB" % (peak / 1e6, frame_bytes / 1e6))
+    goal("peak memory / frame", peak / frame_bytes, 4.0)
+    return 0
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--bars", type=int, default=250000)
+    parser.add_argument("--page", type=int, default=50000)
+    parser.add_argument("--codec", choices=("json", "orjson", "both"), default="both")
     parser.add_argument("--skip-official", action="store_true")
-    parser.add_argument("--in-process", action="store_true",
-                        help="run the sandbox in this process (server threads share the client's GIL)")
     args = parser.parse_args(argv)
-    pages_needed = -(-args.bars // PAGE)
-
-    with (Sandbox(port=0) if args.in_process else RemoteSandbox()) as sb:
-        # find the end timestamp of the first `bars` bars so every method gets the same pages
-        pages = raw_pages(sb.base_url, sb.api_key, START, FAR_END, pages_needed)
-        bars = [b for p in pages for b in p["results"]][: args.bars]
-        if len(bars) < args.bars:
-            raise SystemExit("sandbox gave only %d bars in %s..%s" % (len(bars), START, FAR_END))
-        end_ms = bars[-1]["t"]
-        client = PolygonClient(config=sb.config())
-
-        methods = {"raw": lambda: run_raw(sb, end_ms), "ours": lambda: run_ours(client, end_ms)}
-        if not args.skip_official:
-            methods["official"] = lambda: run_official(sb, end_ms)
-        # interleave the methods round by round so background load hits all of them alike
-        samples = {name: [] for name in methods}
-        counts = {}
-        for _ in range(args.repeat):
-            for name, fn in methods.items():
-                t0 = time.perf_counter()
-                counts[name] = fn()
-                samples[name].append(time.perf_counter() - t0)
-        results = {name: (min(v), statistics.median(v), counts[name]) for name, v in samples.items()}
-        client.close()
-        cpu_loads, cpu_ours = client_side_cpu(sb, end_ms, args.repeat)
-
-    print("%d one-minute bars, %d pages of %d, best/median of %d runs, sandbox %s" % (
-        args.bars, pages_needed, PAGE, args.repeat, "in this process" if args.in_process else "in a child process"))
-    for name, (best, median, count) in results.items():
-        print("  %-9s best %6.3fs  median %6.3fs  rows %d" % (name, best, median, count))
-    print("client-side CPU on the same bytes: json.loads %.3fs, ours (loads + columns + frame) %.3fs = %.3fx" % (
-        cpu_loads[0], cpu_ours[0], cpu_ours[0] / cpu_loads[0]))
-    raw, ours = results["raw"][0], results["ours"][0]
-    print("ours / raw       = %.3fx  (target <= 1.15x)" % (ours / raw))
-    if "official" in results:
-        print("official / ours  = %.2fx  (target >= 3x)" % (results["official"][0] / ours))
-    if len(set(counts.values())) != 1:
-        print("WARNING: row counts differ: %s" % counts)
-    return 0
+    if args.rounds < 5:
+        parser.error("--rounds must be >= 5")
+    if args.codec != "both":
+        return run(args)
+    status = 0
+    for codec in ("json", "orjson"):
+        cmd = [sys.executable, __file__, "--codec", codec, "--rounds", str(args.rounds), "--bars", str(args.bars),
+               "--page", str(args.page)] + (["--skip-official"] if args.skip_official else [])
+        status |= subprocess.call(cmd, timeout=3600)
+    return status
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
 """Benchmark: validate one year of 1-minute bars (regular and extended hours).
 
-Run: ``python bench/bench_validators.py [--year 2024] [--repeat 5]``. Prints the best and median
-wall time of :func:`polygon.validators.generate_validation_summary` per case, plus a case with
-defects and an illiquid symbol (most minutes missing), where gap analysis does the most work.
+Run: ``python bench/bench_validators.py [--year 2024] [--rounds 5]``. Prints the median and min wall time
+of :func:`polygon.validators.generate_validation_summary` per case (regular and extended hours, a case with
+defects and an illiquid symbol, where gap analysis does the most work), interleaved with a floor on the same
+frame: four vectorised checks (missing values, OHLC order, positive prices, non-negative volume), and the
+ratio of the two. Goal: a full report costs <= 5 us of CPU per bar (a year of regular-hours minutes
+in about half a second).
 """
 
 import argparse
@@ -17,7 +20,10 @@ import pandas as pd
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from polygon import sessions  # noqa: E402
+from polygon.frames import OHLC_COLUMNS  # noqa: E402
 from polygon.validators import generate_validation_summary  # noqa: E402
+
+GOAL_US_PER_BAR = 5.0
 
 
 def year_of_minutes(year: int, extended: bool, present: float = 1.0, seed: int = 0) -> pd.DataFrame:
@@ -46,28 +52,55 @@ def with_defects(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def run(label: str, df: pd.DataFrame, repeat: int, **kw) -> None:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        report = generate_validation_summary(df, "AAPL", "1min", **kw)
-        times.append(time.perf_counter() - started)
-    print("%-34s %8d bars  best %6.3f s  median %6.3f s  quality=%s score=%s" % (
-        label, len(df), min(times), statistics.median(times), report["overall_quality"], report["score"]))
+def basic_checks(df: pd.DataFrame) -> int:
+    """The floor: four vectorised checks on the same frame (missing values, OHLC order, prices > 0, volume >= 0)."""
+    o, h, l, c = (df[name].to_numpy() for name in OHLC_COLUMNS)  # noqa: E741
+    bad = np.isnan(o) | np.isnan(h) | np.isnan(l) | np.isnan(c)
+    bad |= (h < np.maximum(o, c)) | (l > np.minimum(o, c)) | (l <= 0)
+    bad |= df["volume"].to_numpy() < 0
+    return int(bad.sum())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--year", type=int, default=2024)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
+    if args.rounds < 5:
+        parser.error("--rounds must be >= 5")
     print("calendar source: %s" % sessions.calendar_source())
     sessions.trading_days("%d-01-01" % args.year, "%d-12-31" % args.year)  # warm the calendar cache
     regular = year_of_minutes(args.year, extended=False)
-    run("1 year 1min, regular hours", regular, args.repeat)
-    run("1 year 1min, extended hours", year_of_minutes(args.year, extended=True), args.repeat, extended_hours=True)
-    run("1 year 1min, regular, defects", with_defects(regular), args.repeat)
-    run("1 year 1min, illiquid (20% present)", year_of_minutes(args.year, False, present=0.2), args.repeat)
+    cases = {
+        "1 year 1min, regular hours": (regular, {}),
+        "1 year 1min, extended hours": (year_of_minutes(args.year, extended=True), {"extended_hours": True}),
+        "1 year 1min, regular, defects": (with_defects(regular), {}),
+        "1 year 1min, illiquid (20% present)": (year_of_minutes(args.year, False, present=0.2), {}),
+    }
+    sides = {}
+    for label, (df, kw) in cases.items():
+        sides[label] = (lambda df=df, kw=kw: generate_validation_summary(df, "AAPL", "1min", **kw))
+        sides[label + " / basic checks"] = (lambda df=df: basic_checks(df))
+    samples = {name: [] for name in sides}
+    cpu = {name: [] for name in sides}
+    reports = {}
+    for _ in range(args.rounds):  # interleaved: background load hits every side alike
+        for name, fn in sides.items():
+            started, cpu_started = time.perf_counter(), time.process_time()
+            reports[name] = fn()
+            samples[name].append(time.perf_counter() - started)
+            cpu[name].append(time.process_time() - cpu_started)
+    print("%d interleaved rounds, single-threaded, machine shared" % args.rounds)
+    print("goals (medians): CPU per bar of a full report <= %.1f us" % GOAL_US_PER_BAR)
+    for label, (df, _) in cases.items():
+        full, floor = samples[label], samples[label + " / basic checks"]
+        report = reports[label]
+        us = statistics.median(cpu[label]) / len(df) * 1e6
+        print("%-38s %7d bars  median %6.3f s  min %6.3f s  quality=%s score=%s" % (
+            label, len(df), statistics.median(full), min(full), report["overall_quality"], report["score"]))
+        print("  basic checks median %6.4f s: full report = %.0fx the floor; CPU %.2f us per bar, goal <= %.1f: %s" % (
+            statistics.median(floor), statistics.median(full) / statistics.median(floor), us, GOAL_US_PER_BAR,
+            "met" if us <= GOAL_US_PER_BAR else "NOT MET"))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from typing import Any, Dict, Iterable, List, Optional
 import pandas as pd
 
 from polygon.exceptions import InvalidInputError, InvalidParameterError, PolygonError
-from polygon.frames import BAR_COLUMNS
+from polygon.frames import BAR_COLUMNS, PRICE_COLUMNS
 from polygon.symbols import validate_symbol
 from polygon.timeframes import parse_timeframe
 
@@ -201,7 +201,7 @@ class BatchFetcher:
             empty = pd.MultiIndex.from_product([[], list(BAR_COLUMNS)], names=["symbol", "field"])
             universe = pd.DataFrame(columns=empty)
         if fill == "ffill":
-            price_cols = [c for c in universe.columns if c[1] in ("open", "high", "low", "close", "vwap")]
+            price_cols = [c for c in universe.columns if c[1] in PRICE_COLUMNS]
             universe[price_cols] = universe[price_cols].ffill()
         universe.attrs = {
             "symbols": names,

@@ -1,67 +1,69 @@
-"""The file cache's files: partition naming, the native and Parquet bar file formats, and locking.
+"""The cache's directory layout: keys, partitions, partition files, atomic writes and locks.
 
-Used by :mod:`polygon.storage` only; nothing here touches the directory layout above one
-``<market>/<symbol>/<timeframe>`` directory. Functions raise :class:`polygon.exceptions.CacheError`
-when a file fails verification (the storage layer quarantines it and treats it as a miss).
+The one room below :mod:`polygon.cache`: a cache read or write asks this module where a key's files are,
+reads or writes one partition file (formats in :mod:`polygon.bar_files`, whose ``PartFile``, ``allocate``
+and ``require_pyarrow`` it passes on) and takes the key's lock; the cache never builds a path or opens a
+file itself. Layout (every path component is validated; no input can leave the cache
+directory)::
+
+    <cache_dir>/<market>/<symbol as file name>/<timeframe>/<partition>.pkb      (or .parquet)
 
 Partitions: ``YYYY-MM`` (second bars), ``YYYY`` (minute and hour bars) or ``all`` (daily and longer),
 by UTC bar start. Each file stores its bars and the coverage of its time span.
 
-Native format (``.pkb``, dependency-free, no pickle)::
-
-    b"PKBARS\\x00\\x01"  uint32 header_len  uint32 crc32(header)  header (JSON, UTF-8)  zero padding
-    payload at header["data_offset"] (64-byte aligned), little-endian, each array 8-byte aligned:
-      values (float64, shape (6, rows): open, high, low, close, volume, vwap), t_ns (int64, UTC epoch ns),
-      transactions (int64), tx_mask (uint8, 1 = missing) padded to 8 bytes.
-
-The header records symbol, timeframe, timezone, rows, coverage, array offsets, the payload length
-and a ``sum64`` checksum of the payload (sum of its little-endian uint64 words modulo 2**64, which
-costs a tenth of a CRC-32 and still catches truncation, zeroed pages and changed words). The header
-itself is protected by its CRC-32, and the file length must equal ``data_offset + payload_bytes``.
-
-Parquet format (``.parquet``, needs pyarrow): the same columns with ``timestamp`` as
-``timestamp[ns, UTC]`` and the header JSON in the schema metadata under ``polygon_kit``.
-
+Writes go to a temporary file in the same directory, are ``fsync``'d and ``os.replace``'d over the old one.
 Locks: :class:`KeyLock` is a per-directory ``threading.RLock`` plus an OS lock on ``<dir>/.lock``
 (``fcntl.flock``; ``msvcrt.locking`` on Windows; none elsewhere), re-entrant within a thread.
 """
 
-import json
+import errno
 import logging
 import os
-import struct
 import threading
-import zlib
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 
-from polygon.exceptions import CacheError
+from polygon.bar_files import (
+    PartFile,
+    allocate,
+    native_encode,
+    native_read,
+    parquet_available,
+    parquet_read,
+    parquet_write,
+    require_pyarrow,
+)
+from polygon.exceptions import InvalidSymbolError
 from polygon.frames import BarArrays
-from polygon.timeframes import Timeframe
+from polygon.symbols import filename_to_symbol, market_of, symbol_to_filename, validate_symbol
+from polygon.timeframes import Timeframe, parse_timeframe
 
 __all__ = [
     "EXTENSIONS",
     "FAR_MS",
     "FORMATS",
+    "CacheKey",
     "KeyLock",
     "PartFile",
+    "allocate",
     "fsync_dir",
+    "iter_keys",
+    "key_files",
+    "key_for",
     "label_bounds_ms",
     "label_name",
     "labels_of_interval",
     "labels_of_ns",
-    "native_encode",
-    "native_read",
     "parquet_available",
-    "parquet_read",
-    "parquet_write",
     "parse_label",
+    "partition_files",
     "partition_kind",
     "read_part",
+    "remove_stale_temps",
     "require_pyarrow",
-    "sum64",
     "thread_lock",
+    "write_part",
 ]
 
 logger = logging.getLogger(__name__)
@@ -70,25 +72,20 @@ logger = logging.getLogger(__name__)
 FORMATS = ("native", "parquet")
 #: File name extension of each format.
 EXTENSIONS = {"native": ".pkb", "parquet": ".parquet"}
-_MAGIC = b"PKBARS\x00\x01"
-_PREFIX = struct.Struct("<II")
-_ALIGN = 64
-_HEADER_PROBE = 16384
 #: "Unbounded" in epoch ms: the bounds of the single ``all`` partition.
 FAR_MS = 2 ** 62
-_PARQUET_META_KEY = b"polygon_kit"
 
 Interval = Tuple[int, int]
 
 
-class PartFile(NamedTuple):
-    """One partition file as read: its header dict, its bars (``None`` for header-only reads), its path and
-    ``(st_ino, st_mtime_ns)`` at read time."""
+class CacheKey(NamedTuple):
+    """One symbol and timeframe in one cache directory: where its partition files live."""
 
-    header: Dict[str, Any]
-    arrays: Optional[BarArrays]
+    symbol: str
+    timeframe: Timeframe
+    market: str
     path: str
-    stat: Tuple[int, int]
+    kind: str  # 'month' | 'year' | 'all'
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -161,180 +158,6 @@ def labels_of_interval(start_ms: int, end_ms: int, kind: str) -> range:
     lo = label_of_ms(max(start_ms, -(2 ** 62) // 1_000_000 + 1), kind)
     hi = label_of_ms(min(end_ms - 1, 2 ** 62 // 1_000_000), kind)
     return range(lo, hi + 1)
-
-
-def sum64(parts: Iterable[np.ndarray]) -> int:
-    """Sum of the little-endian uint64 words of the concatenated parts (each zero-padded to 8 bytes), mod 2**64."""
-    total = 0
-    for part in parts:
-        raw = np.ascontiguousarray(part).reshape(-1).view(np.uint8)
-        if raw.size % 8:
-            raw = np.concatenate([raw, np.zeros(8 - raw.size % 8, np.uint8)])
-        total += int(raw.view("<u8").sum(dtype=np.uint64))
-    return total % (1 << 64)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# native format
-
-def native_encode(arrays: BarArrays, meta: Dict[str, Any]) -> List[Any]:
-    """Return the chunks of a native file (prefix + header bytes, then the payload arrays) to write in order."""
-    n = arrays.rows
-    values = np.ascontiguousarray(arrays.values, dtype="<f8")
-    t_ns = np.ascontiguousarray(arrays.t_ns, dtype="<i8")
-    tx = np.ascontiguousarray(arrays.transactions, dtype="<i8")
-    mask = np.zeros(n + (-n) % 8, np.uint8)
-    mask[:n] = arrays.tx_mask
-    payload = [values, t_ns, tx, mask]
-    layout, offset = [], 0
-    for name, arr, dtype, shape in (("values", values, "<f8", [6, n]), ("t_ns", t_ns, "<i8", [n]),
-                                     ("transactions", tx, "<i8", [n]), ("tx_mask", mask, "|u1", [n])):
-        layout.append({"name": name, "dtype": dtype, "shape": shape, "offset": offset})
-        offset += arr.nbytes
-    header = dict(meta)
-    header.update({"format": "polygon-kit-bars", "version": 1, "rows": n, "arrays": layout,
-                   "payload_bytes": offset, "checksum": "sum64:%016x" % sum64(payload)})
-    # data_offset depends on the header length, which depends on data_offset: iterate to a fixed point
-    data_offset = _ALIGN
-    while True:
-        header["data_offset"] = data_offset
-        raw = json.dumps(header, separators=(",", ":"), sort_keys=True).encode("utf-8")
-        need = len(_MAGIC) + _PREFIX.size + len(raw)
-        if need <= data_offset:
-            break
-        data_offset = need + (-need) % _ALIGN
-    prefix = _MAGIC + _PREFIX.pack(len(raw), zlib.crc32(raw)) + raw
-    return [prefix + b"\x00" * (data_offset - len(prefix))] + payload
-
-
-def native_read(path: str, header_only: bool) -> PartFile:
-    """Read and verify a native file. :raises CacheError: on any mismatch. :raises OSError: on I/O errors."""
-    with open(path, "rb", buffering=0) as fh:
-        st = os.fstat(fh.fileno())
-        head = fh.read(_HEADER_PROBE)
-        if len(head) < len(_MAGIC) + _PREFIX.size or head[: len(_MAGIC)] != _MAGIC:
-            raise CacheError("bad magic or too short")
-        hlen, hcrc = _PREFIX.unpack_from(head, len(_MAGIC))
-        start = len(_MAGIC) + _PREFIX.size
-        raw = head[start:start + hlen]
-        if len(raw) < hlen:
-            raw += fh.read(hlen - len(raw))
-        if len(raw) != hlen or zlib.crc32(raw) != hcrc:
-            raise CacheError("header checksum mismatch")
-        try:
-            header = json.loads(raw.decode("utf-8"))
-            data_offset = int(header["data_offset"])
-            payload_bytes = int(header["payload_bytes"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise CacheError("unreadable header: %s" % exc) from None
-        if st.st_size != data_offset + payload_bytes:
-            raise CacheError("length %d, expected %d (truncated?)" % (st.st_size, data_offset + payload_bytes))
-        stat = (st.st_ino, st.st_mtime_ns)
-        if header_only:
-            return PartFile(header, None, path, stat)
-        buf = np.empty(payload_bytes, np.uint8)
-        have = len(head) - data_offset
-        if have > 0:
-            take = min(have, payload_bytes)
-            buf[:take] = np.frombuffer(head, np.uint8, take, data_offset)
-        else:
-            take = 0
-            fh.seek(data_offset)
-        view = memoryview(buf)[take:]
-        while take < payload_bytes:
-            got = fh.readinto(view)
-            if not got:
-                raise CacheError("short read")
-            take += got
-            view = view[got:]
-    try:
-        expected = header["checksum"]
-        if expected != "sum64:%016x" % sum64([buf]):
-            raise CacheError("payload checksum mismatch")
-        arrays = {}
-        for spec in header["arrays"]:
-            dtype = np.dtype(spec["dtype"])
-            count = 1
-            for dim in spec["shape"]:
-                count *= int(dim)
-            arr = buf[spec["offset"]:spec["offset"] + count * dtype.itemsize].view(dtype).reshape(spec["shape"])
-            arrays[spec["name"]] = arr if dtype.isnative else arr.astype(dtype.newbyteorder("="))
-        n = int(header["rows"])
-        bars = BarArrays(arrays["t_ns"], arrays["values"], arrays["transactions"],
-                         arrays["tx_mask"][:n].view(np.bool_))
-    except (KeyError, ValueError, TypeError) as exc:
-        raise CacheError("inconsistent layout: %s" % exc) from None
-    return PartFile(header, bars, path, stat)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# parquet format
-
-def parquet_available() -> bool:
-    """``True`` when pyarrow can be imported."""
-    try:
-        import pyarrow.parquet  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def require_pyarrow():
-    """Return ``(pyarrow, pyarrow.parquet)``. :raises CacheError: when pyarrow is not installed."""
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise CacheError("format 'parquet' needs pyarrow: pip install 'polygon-kit[parquet]'") from None
-    return pa, pq
-
-
-def arrow_table(arrays: BarArrays, tz: str, metadata: Optional[Dict[bytes, bytes]] = None):
-    """Bars as a pyarrow Table (``timestamp`` tz-aware in ``tz``, nullable int64 ``transactions``)."""
-    pa, _ = require_pyarrow()
-    cols = {"timestamp": pa.array(arrays.t_ns, type=pa.int64()).cast(pa.timestamp("ns", tz=tz))}
-    for i, name in enumerate(("open", "high", "low", "close", "volume", "vwap")):
-        cols[name] = pa.array(arrays.values[i], type=pa.float64())
-    cols["transactions"] = pa.array(arrays.transactions, type=pa.int64(), mask=np.asarray(arrays.tx_mask, bool))
-    table = pa.table(cols)
-    return table.replace_schema_metadata(metadata) if metadata else table
-
-
-def parquet_write(path: str, arrays: BarArrays, meta: Dict[str, Any]) -> None:
-    """Write a Parquet partition file with the header in the schema metadata."""
-    _, pq = require_pyarrow()
-    header = dict(meta, format="polygon-kit-bars", version=1, rows=arrays.rows)
-    table = arrow_table(arrays, "UTC", {_PARQUET_META_KEY: json.dumps(header, sort_keys=True).encode("utf-8")})
-    pq.write_table(table, path)
-
-
-def parquet_read(path: str, header_only: bool) -> PartFile:
-    """Read and verify a Parquet partition file. :raises CacheError: when unreadable or inconsistent."""
-    pa, pq = require_pyarrow()
-    st = os.stat(path)
-    try:
-        if header_only:
-            schema = pq.read_schema(path)
-            table = None
-        else:
-            table = pq.read_table(path)
-            schema = table.schema
-        header = json.loads((schema.metadata or {})[_PARQUET_META_KEY].decode("utf-8"))
-    except (pa.ArrowException, OSError, KeyError, ValueError) as exc:
-        raise CacheError("unreadable parquet file: %s" % exc) from None
-    bars = None
-    if table is not None:
-        if table.num_rows != int(header.get("rows", -1)):
-            raise CacheError("row count does not match the header")
-        t_ns = table.column("timestamp").cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64()).to_numpy()
-        values = np.empty((6, table.num_rows), np.float64)
-        for i, name in enumerate(("open", "high", "low", "close", "volume", "vwap")):
-            values[i] = table.column(name).to_numpy()
-        tx_col = table.column("transactions")
-        mask = np.asarray(tx_col.is_null().to_numpy(zero_copy_only=False), dtype=np.bool_)
-        tx = np.asarray(tx_col.fill_null(0).to_numpy(), dtype=np.int64)
-        bars = BarArrays(np.asarray(t_ns, np.int64), values, tx, mask)
-    return PartFile(header, bars, path, (st.st_ino, st.st_mtime_ns))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -442,12 +265,145 @@ def fsync_dir(directory: str) -> None:
         os.close(fd)
 
 
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# keys and files
+
+def key_for(cache_dir: str, symbol: str, timeframe: Any) -> CacheKey:
+    """The key of ``symbol``/``timeframe`` under ``cache_dir`` (an absolute path).
+
+    :raises InvalidSymbolError: (a ``ValueError``) for an invalid symbol or one that would leave the directory.
+    :raises InvalidTimeframeError: for an invalid timeframe.
+    """
+    sym = validate_symbol(symbol)
+    tf = parse_timeframe(timeframe)
+    market = market_of(sym)
+    path = os.path.join(cache_dir, market, symbol_to_filename(sym), tf.name)
+    if not os.path.abspath(path).startswith(os.path.join(cache_dir, "")):
+        raise InvalidSymbolError("invalid symbol %r: it would leave the cache directory" % (symbol,))
+    return CacheKey(sym, tf, market, path, partition_kind(tf))
+
+
+def iter_keys(cache_dir: str, symbol: Optional[str] = None, timeframe: Any = None) -> List[CacheKey]:
+    """Keys present under ``cache_dir`` (sorted), optionally only one symbol and/or timeframe."""
+    if symbol is not None and timeframe is not None:
+        return [key_for(cache_dir, symbol, timeframe)]
+    want_sym = validate_symbol(symbol) if symbol is not None else None
+    want_tf = parse_timeframe(timeframe).name if timeframe is not None else None
+    keys = []
+    try:
+        markets = sorted(e.name for e in os.scandir(cache_dir) if e.is_dir() and not e.name.startswith("."))
+    except OSError:
+        return []
+    for market in markets:
+        for sym_entry in sorted(os.scandir(os.path.join(cache_dir, market)), key=lambda e: e.name):
+            if not sym_entry.is_dir():
+                continue
+            try:
+                sym = filename_to_symbol(sym_entry.name)
+            except InvalidSymbolError:
+                continue
+            if want_sym is not None and sym != want_sym:
+                continue
+            for tf_entry in sorted(os.scandir(sym_entry.path), key=lambda e: e.name):
+                if not tf_entry.is_dir():
+                    continue
+                try:
+                    tf = parse_timeframe(tf_entry.name)
+                except ValueError:
+                    continue
+                if tf.name != tf_entry.name or (want_tf is not None and tf.name != want_tf):
+                    continue
+                key = key_for(cache_dir, sym, tf)
+                if key.market == market:
+                    keys.append(key)
+    return keys
+
+
+def partition_files(key: CacheKey) -> Dict[int, str]:
+    """label -> path of the key's partition files, by label; when both formats exist for a label, the newer
+    file wins."""
+    found: Dict[int, Tuple[int, str]] = {}
+    try:
+        entries = list(os.scandir(key.path))
+    except OSError:
+        return {}
+    for entry in entries:
+        name = entry.name
+        stem, ext = os.path.splitext(name)
+        if name.startswith(".") or ext not in EXTENSIONS.values():
+            continue
+        label = parse_label(stem, key.kind)
+        if label is None:
+            continue
+        try:
+            mtime = entry.stat().st_mtime_ns
+        except OSError:
+            continue
+        if label not in found or mtime > found[label][0]:
+            found[label] = (mtime, entry.path)
+    return {label: found[label][1] for label in sorted(found)}
+
+
+def key_files(key: CacheKey) -> List[os.DirEntry]:
+    """Every file in the key's directory (data, ``.lock``, quarantined files)."""
+    try:
+        return [e for e in os.scandir(key.path) if e.is_file()]
+    except OSError:
+        return []
+
+
+def remove_stale_temps(directory: str) -> None:
+    """Remove temporary files; call under the key lock, where every temp file is left over from a killed writer."""
+    try:
+        for entry in os.scandir(directory):
+            if entry.name.startswith(".") and ".tmp-" in entry.name:
+                os.remove(entry.path)
+    except OSError:
+        pass
+
+
 def read_part(path: str, header_only: bool = False) -> PartFile:
     """Read and verify one partition file of either format (by extension).
 
     :param header_only: read only the header (length and header CRC are still checked).
-    :raises CacheError: when the file fails verification. :raises OSError: when it cannot be read.
+    :raises CacheError: when the file fails verification. :raises OSError: when it cannot be read,
+        with ``errno.ENOTSUP`` for Parquet without pyarrow.
     """
     if path.endswith(EXTENSIONS["parquet"]):
+        if not parquet_available():
+            raise OSError(errno.ENOTSUP, "reading Parquet needs pyarrow")
         return parquet_read(path, header_only)
     return native_read(path, header_only)
+
+
+def write_part(key: CacheKey, label: int, arrays: BarArrays, meta: Dict[str, Any], format: str) -> str:
+    """Write one partition file atomically (temp file, ``fsync``, ``os.replace``); call under the key lock.
+
+    :returns: the path written. :raises OSError: when the write fails (the temp file is removed).
+    """
+    name = label_name(label, key.kind) + EXTENSIONS[format]
+    final = os.path.join(key.path, name)
+    tmp = os.path.join(key.path, ".%s.tmp-%d-%d" % (name, os.getpid(), threading.get_ident()))
+    try:
+        if format == "parquet":
+            parquet_write(tmp, arrays, meta)
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+        else:
+            with open(tmp, "wb") as fh:
+                for chunk in native_encode(arrays, meta):
+                    data = chunk if isinstance(chunk, bytes) else chunk.reshape(-1).view(np.uint8)
+                    if len(data):
+                        fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.replace(tmp, final)
+    except BaseException:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise
+    return final

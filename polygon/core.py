@@ -25,7 +25,6 @@ import logging
 import os
 import random
 import time
-from operator import itemgetter
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
@@ -35,6 +34,7 @@ from requests.adapters import HTTPAdapter
 
 from polygon._generated.endpoints import ENDPOINTS, ParameterError, build_request
 from polygon._generated.models import AggsResponse
+from polygon.bar_pages import columns_from_pages, decode_aggs_page
 from polygon.config import PolygonConfig, get_config
 from polygon.dates import check_date_range, format_agg_bound, format_date
 from polygon.exceptions import (
@@ -45,6 +45,7 @@ from polygon.exceptions import (
     PolygonError,
     PolygonResponseError,
 )
+from polygon.frames import WIRE_COLUMNS
 from polygon.http import (
     USER_AGENT,
     backoff_delay,
@@ -68,8 +69,8 @@ MISSING_KEY_MESSAGE = (
     "(export POLYGON_API_KEY=your-key) or pass PolygonClient(api_key=...); to work offline, start "
     "the sandbox with `python -m polygon.sandbox` and use the key and POLYGON_BASE_URL it prints"
 )
-#: Column names of :meth:`PolygonClient.get_bars_columns`, in order.
-BAR_COLUMNS = ("t", "o", "h", "l", "c", "v", "vw", "n")
+#: Column names of :meth:`PolygonClient.get_bars_columns`, in order (the wire names of :mod:`polygon.frames`).
+BAR_COLUMNS = WIRE_COLUMNS
 MAX_AGGS_LIMIT = 50000
 MAX_PAGES = 100000
 _POOL_HEADROOM = 4
@@ -97,54 +98,6 @@ def _ca_bundle_from_env() -> Optional[str]:
     if os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE"):
         return None
     return os.environ.get("SSL_CERT_FILE") or None
-
-
-def _column(results: List[dict], key: str, dtype: Any) -> np.ndarray:
-    count = len(results)
-    try:
-        return np.fromiter(map(itemgetter(key), results), dtype=dtype, count=count)
-    except (KeyError, TypeError, ValueError):
-        pass
-    # a field missing (or null) on some bars: slow path, missing -> NaN
-    try:
-        return np.array([np.nan if v is None else v for v in (row.get(key) for row in results)], dtype=np.float64)
-    except (AttributeError, TypeError, ValueError):
-        raise PolygonResponseError("aggregates page has a malformed bar (field %r)" % key) from None
-
-
-def columns_from_pages(pages: Any) -> Dict[str, np.ndarray]:
-    """Turn decoded aggregate pages into numpy columns without one Python object per bar.
-
-    :param pages: iterable of decoded page dicts (``results`` lists of wire bars).
-    :returns: ``{'t': int64 ms, 'o','h','l','c','v','vw': float64, 'n': int64}``; ``vw``/``n`` missing
-        on some bars come out as NaN (``n`` is then float64).
-    :raises PolygonResponseError: when a bar lacks a timestamp or a price.
-    """
-    parts: Dict[str, List[np.ndarray]] = {key: [] for key in BAR_COLUMNS}
-    for page in pages:
-        results = page.get("results") or []
-        if not isinstance(results, list):
-            raise PolygonResponseError("aggregates page has non-list results (%s)" % type(results).__name__)
-        if not results:
-            continue
-        for key in BAR_COLUMNS:
-            dtype = np.int64 if key in ("t", "n") else np.float64
-            column = _column(results, key, dtype)
-            if key in ("t", "o", "h", "l", "c") and column.dtype == np.float64 and np.isnan(column).any():
-                raise PolygonResponseError("aggregates page has bars without %r" % key)
-            if key == "t" and column.dtype != np.int64:
-                column = column.astype(np.int64)
-            parts[key].append(column)
-    out = {}
-    for key in BAR_COLUMNS:
-        chunks = parts[key]
-        if not chunks:
-            out[key] = np.empty(0, dtype=np.int64 if key in ("t", "n") else np.float64)
-        elif len(chunks) == 1:
-            out[key] = chunks[0]
-        else:
-            out[key] = np.concatenate(chunks)
-    return out
 
 
 def _merge_pages(pages: List[Any]) -> Any:
@@ -324,8 +277,9 @@ class PolygonClient:
             return final
         return err
 
-    def _get_json(self, url: str, params: Optional[Dict[str, str]] = None) -> Any:
-        """GET ``url`` with rate limiting and retries; return the decoded JSON body."""
+    def _get_json(self, url: str, params: Optional[Dict[str, str]] = None, decode: Callable[..., Any] = decode_json
+                  ) -> Any:
+        """GET ``url`` with rate limiting and retries; return the body decoded by ``decode``."""
         max_retries = self.config.max_retries
         budget = self.config.retry_budget
         waited = 0.0
@@ -350,7 +304,7 @@ class PolygonClient:
                     )
                 if status < 400:
                     try:
-                        return decode_json(result, response.url, status)
+                        return decode(result, response.url, status)
                     except PolygonResponseError as exc:
                         err = exc
                 else:
@@ -374,12 +328,13 @@ class PolygonClient:
             else:
                 self._sleep(delay)
 
-    def _iter_pages(self, url: str, params: Optional[Dict[str, str]], max_pages: Optional[int] = None) -> Iterator[Any]:
+    def _iter_pages(self, url: str, params: Optional[Dict[str, str]], max_pages: Optional[int] = None,
+                    decode: Callable[..., Any] = decode_json) -> Iterator[Any]:
         """Yield decoded pages, following ``next_url`` (same host only, never twice)."""
         seen = {url}
         limit = min(max_pages or MAX_PAGES, MAX_PAGES)
         for count in range(1, limit + 1):
-            page = self._get_json(url, params)
+            page = self._get_json(url, params, decode)
             if not isinstance(page, dict):
                 kind = type(page).__name__
                 raise PolygonResponseError("expected a JSON object page, got %s" % kind, url=redact_url(url))
@@ -532,7 +487,8 @@ class PolygonClient:
         :returns: ``{'t', 'o', 'h', 'l', 'c', 'v', 'vw', 'n'}`` arrays, ``t`` in epoch ms, ascending.
         """
         multiplier, timespan = to_multiplier_timespan(timeframe)
-        return columns_from_pages(self.iter_aggs_pages(symbol, multiplier, timespan, start, end, adjusted))
+        url, query = self._aggs_request(symbol, multiplier, timespan, start, end, adjusted, "asc", MAX_AGGS_LIMIT)
+        return columns_from_pages(self._iter_pages(url, query, decode=decode_aggs_page))
 
     def get_bars(self, symbol: str, timeframe: Any, start: Any, end: Any, adjusted: bool = True) -> Any:
         """Bars as a pandas DataFrame (index in the configured timezone).

@@ -26,16 +26,25 @@ from typing import Any, NamedTuple, Optional, Sequence
 import numpy as np
 import pandas as pd
 
+from polygon._generated.models import Agg
 from polygon.exceptions import InvalidInputError
 
 __all__ = [
     "BAR_COLUMNS",
+    "BAR_DTYPES",
+    "COLUMN_TO_WIRE",
     "DEFAULT_TZ",
     "FLOAT_COLUMNS",
     "INDEX_NAME",
+    "OHLC_COLUMNS",
+    "PRICE_COLUMNS",
+    "WIRE_COLUMNS",
+    "WIRE_TO_COLUMN",
     "BarArrays",
     "arrays_to_frame",
+    "arrays_from_columns",
     "bars_frame_from_columns",
+    "concat_arrays",
     "conform_bars_frame",
     "empty_arrays",
     "empty_bars_frame",
@@ -48,15 +57,25 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DEFAULT_TZ = "America/New_York"
+# The bar vocabulary of the whole library. Names are the generated Agg model's python field names (checked
+# below); the order and dtypes are this contract's. Every other module imports them from here.
 INDEX_NAME = "timestamp"
 #: The float64 columns, in order.
 FLOAT_COLUMNS = ("open", "high", "low", "close", "volume", "vwap")
 #: All columns, in order.
 BAR_COLUMNS = FLOAT_COLUMNS + ("transactions",)
-# Provider wire names accepted by conform_bars_frame.
-_WIRE_NAMES = {"o": "open", "h": "high", "l": "low", "c": "close", "v": "volume", "vw": "vwap",
-               "n": "transactions", "t": "timestamp"}
-_REQUIRED = ("open", "high", "low", "close")
+#: The columns every bar has (the rest may be missing).
+OHLC_COLUMNS = FLOAT_COLUMNS[:4]
+#: The columns that hold prices (OHLC and vwap).
+PRICE_COLUMNS = tuple(name for name in FLOAT_COLUMNS if name != "volume")
+#: dtype of each column of a contract frame.
+BAR_DTYPES = dict({name: "float64" for name in FLOAT_COLUMNS}, transactions="Int64")
+#: Contract name (``timestamp`` or a column) of each provider wire name of a bar, from ``Agg.WIRE_TO_PYTHON``.
+WIRE_TO_COLUMN = {wire: name for wire, name in Agg.WIRE_TO_PYTHON.items() if name in BAR_COLUMNS + (INDEX_NAME,)}
+#: Provider wire name of ``timestamp`` and of each column.
+COLUMN_TO_WIRE = {name: wire for wire, name in WIRE_TO_COLUMN.items()}
+#: Wire names in column order, time first: ``('t', 'o', 'h', 'l', 'c', 'v', 'vw', 'n')``.
+WIRE_COLUMNS = tuple(COLUMN_TO_WIRE[name] for name in (INDEX_NAME,) + BAR_COLUMNS)
 _UNIT_TO_NS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 
 
@@ -339,7 +358,7 @@ def conform_bars_frame(df: Any, tz: Any = None) -> pd.DataFrame:
         return empty_bars_frame(tz or DEFAULT_TZ)
     if not isinstance(df, pd.DataFrame):
         raise InvalidInputError("expected a pandas DataFrame of bars, got %s" % type(df).__name__)
-    frame = df.rename(columns={k: v for k, v in _WIRE_NAMES.items() if k in df.columns and v not in df.columns})
+    frame = df.rename(columns={k: v for k, v in WIRE_TO_COLUMN.items() if k in df.columns and v not in df.columns})
     if INDEX_NAME in frame.columns:
         times = frame[INDEX_NAME]
         if times.dtype.kind in "iuf":
@@ -357,7 +376,7 @@ def conform_bars_frame(df: Any, tz: Any = None) -> pd.DataFrame:
         index = index.tz_localize(out_tz, ambiguous="NaT", nonexistent="NaT")
     if index.hasnans:
         raise InvalidInputError("bars have missing or ambiguous timestamps")
-    missing = [name for name in _REQUIRED if name not in frame.columns]
+    missing = [name for name in OHLC_COLUMNS if name not in frame.columns]
     if missing and len(frame):
         raise InvalidInputError("bars frame lacks required column(s): %s" % ", ".join(missing))
     size = len(frame)
@@ -384,6 +403,12 @@ def merge_arrays(old: BarArrays, new: BarArrays) -> BarArrays:
         return BarArrays(np.concatenate([old.t_ns, new.t_ns]), np.concatenate([old.values, new.values], axis=1),
                          np.concatenate([old.transactions, new.transactions]),
                          np.concatenate([old.tx_mask, new.tx_mask]))
+    lo = int(np.searchsorted(old.t_ns, new.t_ns[0], side="left"))
+    hi = int(np.searchsorted(old.t_ns, new.t_ns[-1], side="right"))
+    inside = old.t_ns[lo:hi]
+    if inside.size == 0 or np.array_equal(new.t_ns[np.searchsorted(new.t_ns, inside)], inside):
+        # every old bar within new's span has a newer twin (a refetch): splice, no sort
+        return concat_arrays([old.slice_ns(None, int(new.t_ns[0])), new, old.slice_ns(int(new.t_ns[-1]) + 1, None)])
     both = BarArrays(np.concatenate([old.t_ns, new.t_ns]), np.concatenate([old.values, new.values], axis=1),
                      np.concatenate([old.transactions, new.transactions]),
                      np.concatenate([old.tx_mask, new.tx_mask]))

@@ -11,6 +11,7 @@ import time
 from typing import Any, Callable, Iterable, Mapping, Optional, Set
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from polygon import json_codec
 from polygon._version import __version__
 from polygon.exceptions import (
     PolygonAPIError,
@@ -122,7 +123,7 @@ def decode_json(content: bytes, url: Optional[str] = None, status: Optional[int]
     if not content:
         raise PolygonResponseError("empty response body (expected JSON)", url=redact_url(url), status_code=status)
     try:
-        return json.loads(content)
+        return json_codec.loads(content)
     except (ValueError, UnicodeDecodeError) as exc:
         tail = content[-60:].decode("utf-8", "replace")
         raise PolygonResponseError(
@@ -167,7 +168,7 @@ def error_from_response(
     headers = headers or {}
     secrets = tuple(secrets)
     try:
-        body: Any = json.loads(content) if content else None
+        body: Any = json_codec.loads(content) if content else None
     except (ValueError, UnicodeDecodeError):
         body = None
     provider = _provider_text(body)

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from polygon import sessions
+from polygon.frames import BAR_COLUMNS, FLOAT_COLUMNS
 from polygon.timeframes import Timeframe
 
 __all__ = [
@@ -70,8 +71,8 @@ CHECK_NAMES = (
     "return_outliers",
     "stale_runs",
 )
-REQUIRED_COLUMNS = ("open", "high", "low", "close", "volume")
-OPTIONAL_COLUMNS = ("vwap", "transactions")
+REQUIRED_COLUMNS = FLOAT_COLUMNS[:5]  # open, high, low, close, volume
+OPTIONAL_COLUMNS = BAR_COLUMNS[5:]  # vwap, transactions
 MAX_TIMESTAMPS = 5
 #: At most this many missing ranges are listed in a report (the total is reported too).
 MAX_RANGES = 100
@@ -348,7 +349,7 @@ def prepare_bars(df: Any, timeframe: Timeframe) -> Tuple[Bars, List[CheckResult]
     bars = Bars(t_sorted if has_time else t_sorted[:0], col("open"), col("high"), col("low"), col("close"),
                 col("volume"), vwap, tz, has_time, not missing)
     if not has_time:
-        bars = bars._replace(**{k: getattr(bars, k)[:0] for k in ("open", "high", "low", "close", "volume")},
+        bars = bars._replace(**{k: getattr(bars, k)[:0] for k in REQUIRED_COLUMNS},
                              vwap=None if vwap is None else vwap[:0])
     return bars, results
 

@@ -55,6 +55,7 @@ from polygon.exceptions import (
     PolygonNotFoundError,
     PolygonRateLimitError,
 )
+from polygon.frames import BAR_COLUMNS, COLUMN_TO_WIRE, FLOAT_COLUMNS, INDEX_NAME
 from polygon.polygon_server.messages import MAX_BODY, validate_message
 from polygon.polygon_server.relay import StreamRelay
 from polygon.polygon_server.stream_endpoint import serve_client
@@ -165,11 +166,10 @@ def bars_payload(df: Any) -> Dict[str, Any]:
     stamps = iso_timestamps(df.index)
     index = df.index.as_unit("ns") if hasattr(df.index, "as_unit") else df.index
     t_ms = (np.asarray(index.asi8, dtype=np.int64) // 1_000_000).tolist()
-    cols = [_nullable(np.asarray(df[name], dtype=np.float64)) for name in ("open", "high", "low", "close",
-                                                                           "volume", "vwap")]
+    cols = [_nullable(np.asarray(df[name], dtype=np.float64)) for name in FLOAT_COLUMNS]
     tx_col = df["transactions"]
     tx = [None if v is None else int(v) for v in tx_col.astype(object).where(tx_col.notna(), None).tolist()]
-    keys = ("timestamp", "t", "open", "high", "low", "close", "volume", "vwap", "transactions")
+    keys = (INDEX_NAME, COLUMN_TO_WIRE[INDEX_NAME]) + BAR_COLUMNS
     bars = [dict(zip(keys, row)) for row in zip(stamps, t_ms, *cols, tx)]
     attrs = df.attrs
     return {

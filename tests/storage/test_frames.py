@@ -131,3 +131,24 @@ def test_merge_property_union_sorted_new_wins(old_minutes, new_minutes):
     assert list(minutes) == sorted(set(old_minutes) | set(new_minutes))
     expected = [2.0 if m in set(new_minutes) else 1.0 for m in minutes]
     assert list(merged["close"]) == expected
+
+
+def _bars_at(times, value):
+    from polygon.frames import BarArrays
+
+    t = np.array(sorted(set(times)), np.int64)
+    return BarArrays(t, np.full((6, t.size), float(value)), np.full(t.size, value, np.int64), np.zeros(t.size, bool))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(0, 60), max_size=30), st.lists(st.integers(0, 60), max_size=30))
+def test_merge_arrays_is_the_union_with_new_winning_whichever_path_it_takes(old_times, new_times):
+    from polygon.frames import merge_arrays
+
+    old, new = _bars_at(old_times, 1), _bars_at(new_times, 2)
+    merged = merge_arrays(old, new)
+    expected = {t: 1 for t in old_times}
+    expected.update({t: 2 for t in new_times})
+    assert merged.t_ns.tolist() == sorted(expected)
+    assert merged.transactions.tolist() == [expected[t] for t in sorted(expected)]
+    assert merged.values[0].tolist() == [float(expected[t]) for t in sorted(expected)]

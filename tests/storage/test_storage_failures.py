@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-import polygon.storage as storage_mod
+import polygon.cache as cache_mod
+import polygon.cache_files as files_mod
 from polygon.storage import StorageManager
 
 NY = "America/New_York"
@@ -19,7 +20,7 @@ T0 = 1_672_756_200_000  # Tue 2023-01-03 14:30 UTC = 09:30 New York (the make_ba
 
 def _day(store, make_bars):
     assert store.write("AAPL", "1min", make_bars(count=390), covered=(T0, T0 + 390 * MINUTE_MS)) is True
-    return os.path.join(store.path_for("AAPL", "1min"), "2023" + storage_mod.EXTENSIONS[store.format])
+    return os.path.join(store.path_for("AAPL", "1min"), "2023" + files_mod.EXTENSIONS[store.format])
 
 
 def _next_day(make_bars):
@@ -81,7 +82,7 @@ def test_clear_racing_writes_never_disables_the_cache(store, make_bars):
 
 
 def test_one_failed_write_in_a_usable_directory_keeps_the_cache_writable(store, make_bars, monkeypatch):
-    real = storage_mod.native_encode
+    real = files_mod.native_encode
     calls = [0]
 
     def failing_once(*args, **kwargs):
@@ -90,7 +91,7 @@ def test_one_failed_write_in_a_usable_directory_keeps_the_cache_writable(store, 
             raise OSError(errno.ENOSPC, "No space left on device")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(storage_mod, "native_encode", failing_once)
+    monkeypatch.setattr(files_mod, "native_encode", failing_once)
     assert store.write("AAPL", "1min", make_bars(count=5), covered=(T0, T0 + 5 * MINUTE_MS)) is False
     assert store.writable is True
     assert not [n for n in os.listdir(store.path_for("AAPL", "1min")) if ".tmp-" in n]
@@ -103,7 +104,7 @@ def test_one_failed_write_in_a_usable_directory_keeps_the_cache_writable(store, 
 def test_io_error_on_the_old_partition_skips_the_write_and_keeps_the_file(store, make_bars, monkeypatch):
     path = _day(store, make_bars)
     before = open(path, "rb").read()
-    real = storage_mod.read_part
+    real = cache_mod.read_part
     calls = [0]
 
     def flaky(p, header_only=False):  # one transient EIO on the old partition
@@ -112,7 +113,7 @@ def test_io_error_on_the_old_partition_skips_the_write_and_keeps_the_file(store,
             raise OSError(errno.EIO, "Input/output error")
         return real(p, header_only)
 
-    monkeypatch.setattr(storage_mod, "read_part", flaky)
+    monkeypatch.setattr(cache_mod, "read_part", flaky)
     bars, covered = _next_day(make_bars)
     assert store.write("AAPL", "1min", bars, covered=covered) is False
     assert calls[0] == 1
@@ -130,7 +131,7 @@ def test_parquet_partition_without_pyarrow_is_kept(cache_dir, make_bars, monkeyp
     pytest.importorskip("pyarrow")
     path = _day(StorageManager(cache_dir, format="parquet", tz=NY), make_bars)
     before = open(path, "rb").read()
-    monkeypatch.setattr(storage_mod, "parquet_available", lambda: False)  # same cache, env without pyarrow
+    monkeypatch.setattr(files_mod, "parquet_available", lambda: False)  # same cache, env without pyarrow
     store = StorageManager(cache_dir, tz=NY)
     bars, covered = _next_day(make_bars)
     assert store.write("AAPL", "1min", bars, covered=covered) is False
