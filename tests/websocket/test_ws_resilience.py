@@ -118,7 +118,7 @@ def test_stalled_socket_is_detected_and_replaced(make_sandbox, make_client):
 def test_slow_callback_never_stalls_the_socket(make_sandbox, make_client):
     sandbox = make_sandbox(stream_rate=5000, max_connections=2)
     slow = Collector(n=10, delay=0.05)
-    client = make_client(sandbox.config(), queue_size=100, ping_interval=0.2, read_timeout=1.0)
+    client = make_client(sandbox.config(), queue_size=100, max_lag=0.3, ping_interval=0.2, read_timeout=1.0)
     client.subscribe(["AAPL", "MSFT"], ["T", "Q"], slow)
     client.connect()
     assert slow.wait(20)
