@@ -9,9 +9,11 @@ events per frame.
 
 Two pacing modes: market-paced (trades, quotes, per-second and per-minute aggregates as the sandbox
 clock passes them; see :mod:`polygon.sandbox.tape`) or, with ``stream_rate``, a firehose of that
-many events per second built from the same tapes (for benchmarks).
+many events per second built from the same tapes (for benchmarks), symbols and channels interleaved
+round-robin in every frame.
 """
 
+import itertools
 import json
 import logging
 import socket
@@ -302,29 +304,36 @@ class StreamSession:
         if not symbols:
             return []
         per_frame = int(max(1, min(1000, rate / 200.0)))
-        pool: List[str] = []
+        # one list per (symbol, channel), merged round-robin: every frame interleaves symbols and channels
+        streams: Dict[Tuple[str, str], List[str]] = {}
+        total = 0
         day_start = _session_anchor(self.state)
         for offset in range(0, 390 * MINUTE_MS, MINUTE_MS):
             for sym in symbols:
                 tape = self._tapes.minute(sym, day_start + offset)
                 if tape is None:
                     continue
-                evs: List[Dict[str, object]] = []
                 lo, hi = tape.start - 1, tape.start + MINUTE_MS
-                if sym in by_channel["T"]:
-                    evs.extend(trade_events(sym, tape, lo, hi))
-                if sym in by_channel["Q"]:
-                    evs.extend(quote_events(sym, tape, lo, hi))
-                if sym in by_channel["A"]:
-                    evs.extend(second_aggregates(sym, tape, lo, hi))
-                if sym in by_channel["AM"]:
-                    evs.append(minute_aggregate(sym, tape))
-                for ev in evs:
-                    if "t" in ev:
-                        ev["t"] = 0
-                    pool.append(json.dumps(ev, separators=(",", ":")).replace('"t":0', '"t":\x01'))
-            if len(pool) >= 16 * per_frame:
+                for channel in CHANNELS:
+                    if sym not in by_channel[channel]:
+                        continue
+                    if channel == "T":
+                        evs = trade_events(sym, tape, lo, hi)
+                    elif channel == "Q":
+                        evs = quote_events(sym, tape, lo, hi)
+                    elif channel == "A":
+                        evs = second_aggregates(sym, tape, lo, hi)
+                    else:
+                        evs = [minute_aggregate(sym, tape)]
+                    bucket = streams.setdefault((sym, channel), [])
+                    for ev in evs:
+                        if "t" in ev:
+                            ev["t"] = 0
+                        bucket.append(json.dumps(ev, separators=(",", ":")).replace('"t":0', '"t":\x01'))
+                    total += len(evs)
+            if total >= 16 * per_frame:
                 break
+        pool = [ev for group in itertools.zip_longest(*streams.values()) for ev in group if ev is not None]
         if not pool:
             return []
         while len(pool) < per_frame:

@@ -173,6 +173,21 @@ def test_stream_rate_firehose(make_sandbox):
     assert {e["ev"] for e in events} <= {"T", "Q"} and all(e["t"] > 1.6e12 for e in events)
 
 
+def test_stream_rate_firehose_interleaves_symbols_and_channels(make_sandbox):
+    """Regression (issue 14): the rate-limited firehose played every event of the first symbol before any
+    other, so a multi-symbol subscription saw only the first symbol."""
+    sb = make_sandbox(stream_rate=200000, **REPLAY)  # 1,000 events per frame
+    ws = connect(sb)
+    subscribe(ws, "T.AAPL,T.MSFT,Q.AAPL,Q.MSFT,T.SPY")
+    events = collect(ws, lambda evs: len(evs) >= 1000, seconds=10)
+    ws.close()
+    pairs = [(e["ev"], e["sym"]) for e in events]
+    wanted = {("T", "AAPL"), ("T", "MSFT"), ("Q", "AAPL"), ("Q", "MSFT"), ("T", "SPY")}
+    assert set(pairs[:10]) == wanted  # every symbol and channel within the first few events
+    for start in range(0, 1000, 100):  # and throughout the frame, not in blocks
+        assert set(pairs[start:start + 100]) == wanted
+
+
 def test_client_close_gets_a_close_frame_even_mid_stream(make_sandbox):
     # regression: the session used to cut the socket before simple-websocket sent the close reply,
     # which the official client took for an abnormal closure (and reconnected)
