@@ -160,14 +160,16 @@ class _FrameDispatcher:
     """The dispatcher thread's side of :class:`~polygon.websocket.PolygonWebSocketClient` (a mixin).
 
     The client provides ``_queue`` (a :class:`_FrameQueue`), ``_stop``, ``_book``
-    (a :class:`~polygon.subscriptions.SubscriptionBook`), ``_normalizers``, ``_sink``, the counters
-    ``_events_dispatched`` and ``_callback_errors``, and the methods ``_on_status`` and ``_ensure_private_loop``.
+    (a :class:`~polygon.subscriptions.SubscriptionBook`), ``_normalizers``, ``_symbol_fields``, ``_sink``, the
+    counters ``_events_dispatched`` and ``_callback_errors``, and the methods ``_on_status``,
+    ``_ensure_private_loop`` and ``_canonical``.
     """
 
     _queue: _FrameQueue
     _stop: threading.Event
     _book: Any
     _normalizers: Dict[str, Callable[[dict], dict]]
+    _symbol_fields: Dict[str, str]
     _sink: Any
     _events_dispatched: int
     _callback_errors: int
@@ -178,11 +180,17 @@ class _FrameDispatcher:
     def _ensure_private_loop(self) -> asyncio.AbstractEventLoop:  # pragma: no cover - provided by the client
         raise NotImplementedError
 
-    def _plan(self, routes: "_Routes", key: Tuple[str, str]) -> Any:
-        """What to do with events of ``key``: ``(normalise, single, fns, coroutine_targets, to_sink, loop,
-        channel)`` or ``False`` when nobody wants them; cached per routes snapshot. ``single`` is the only
-        plain callback (``loop`` its subscriber's loop), else ``fns`` holds ``(fn, loop)`` of them all; only
-        what the sink keeps goes to it."""
+    def _canonical(self, raw: str) -> str:  # pragma: no cover - provided by the client
+        raise NotImplementedError
+
+    def _plan(self, routes: "_Routes", ev: str, raw: str) -> Any:
+        """What to do with events ``ev`` of the wire ticker ``raw``: ``(normalise, single, fns,
+        coroutine_targets, to_sink, loop, channel, canonical)`` or ``False`` when nobody wants them; cached per
+        routes snapshot. ``single`` is the only plain callback (``loop`` its subscriber's loop), else ``fns``
+        holds ``(fn, loop)`` of them all; only what the sink keeps goes to it; ``canonical`` is the REST form of
+        the ticker when the wire spells it otherwise (``None`` when the same)."""
+        symbol = self._canonical(raw)
+        key = (ev, symbol)
         norm = self._normalizers.get(key[0])
         targets = routes.cache.get(key)
         if targets is None:
@@ -193,11 +201,15 @@ class _FrameDispatcher:
         to_sink = sink is not None and sink.wants(key[0])
         plan: Any = False
         if norm is not None and (targets or to_sink):
+            canonical = symbol if symbol != raw else None
             if len(fns) == 1:
-                plan = (norm, fns[0][0], (), coros, to_sink, fns[0][1], key[0])
+                plan = (norm, fns[0][0], (), coros, to_sink, fns[0][1], ev, canonical)
             else:
-                plan = (norm, None, fns, coros, to_sink, None, key[0])
-        routes.plans.setdefault(key[0], {})[key[1]] = plan  # nested: no key tuple per event
+                plan = (norm, None, fns, coros, to_sink, None, ev, canonical)
+        entry = routes.plans.get(ev)
+        if entry is None:
+            entry = routes.plans[ev] = (self._symbol_fields.get(ev, "sym"), {})
+        entry[1][raw] = plan  # nested by channel: no key tuple per event
         return plan
 
     def _dispatch_loop(self) -> None:
@@ -229,13 +241,16 @@ class _FrameDispatcher:
                 for msg in frame:
                     # one dict literal per event (the normaliser), no copies for a single plain callback
                     try:
-                        plan = plans[msg["ev"]][msg["sym"]]
-                    except (KeyError, TypeError, IndexError):
+                        field, by_symbol = plans[msg["ev"]]  # the wire key of the ticker: sym, pair, T ...
+                        plan = by_symbol[msg[field]]
+                    except (KeyError, TypeError, IndexError, ValueError):
                         plan = self._plan_for(routes, msg)
                     if not plan:
                         continue
-                    norm, single, fns, coros, to_sink, _loop, _channel = plan
+                    norm, single, fns, coros, to_sink, _loop, _channel, canonical = plan
                     data = norm(msg)
+                    if canonical is not None:  # 'BTC-USD' on the wire -> 'X:BTCUSD' (the REST form)
+                        data["symbol"] = canonical
                     count += 1
                     if single is not None:
                         try:
@@ -282,10 +297,12 @@ class _FrameDispatcher:
         """Slow path of the dispatcher: the plan of a key seen for the first time, or ``None`` (skip) for a
         status message (acted on) or a malformed event (logged)."""
         try:
-            key = (msg["ev"], msg["sym"])
-            plan = routes.plans.get(key[0], {}).get(key[1])
-            return plan if plan is not None else self._plan(routes, key)
-        except (KeyError, TypeError, IndexError):
+            ev = msg["ev"]
+            raw = msg[self._symbol_fields[ev]]
+            entry = routes.plans.get(ev)
+            plan = None if entry is None else entry[1].get(raw)
+            return plan if plan is not None else self._plan(routes, ev, raw)
+        except (KeyError, TypeError, IndexError, AttributeError):
             if type(msg) is dict and msg.get("ev") == "status":
                 self._on_status(msg)
             else:

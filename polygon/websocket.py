@@ -64,11 +64,21 @@ from polygon.exceptions import (
 from polygon.json_codec import dumps as _dumps
 from polygon.json_codec import loads
 from polygon.stream_dispatch import _FrameDispatcher, _FrameQueue, _Target
-from polygon.subscriptions import CHANNEL_NAMES, SubscriptionBook, backoff_delays
+from polygon.subscriptions import (
+    CHANNEL_NAMES,
+    MARKET_CHANNEL_NAMES,
+    MARKETS,
+    SubscriptionBook,
+    backoff_delays,
+    canonical_symbol,
+    provider_param,
+)
 from polygon.subscriptions import WILDCARD as WILDCARD  # re-export: public here before the split
 
 __all__ = [
     "CHANNEL_NAMES",
+    "MARKETS",
+    "MARKET_CHANNEL_NAMES",
     "PolygonWebSocketClient",
     "SubscriptionBook",
     "backoff_delays",
@@ -93,7 +103,10 @@ class PolygonWebSocketClient(_FrameDispatcher):
     :param config: a :class:`~polygon.config.PolygonConfig`; default :func:`~polygon.config.get_config`.
         The URL is ``config.ws_url + '/' + market``.
     :param storage: optional storage manager: A/AM bars are appended to its cache off the reader thread.
-    :param market: stream path, ``'stocks'``.
+    :param market: the socket: ``'stocks'`` (default), ``'options'``, ``'forex'``, ``'crypto'`` or ``'indices'``.
+        Channels and tickers are checked against it (``MARKET_CHANNEL_NAMES``); events arrive normalised with
+        an ``event_type`` per kind (``'crypto_trade'``, ``'forex_quote'``, ``'index_value'``, ``'luld'`` ...) and
+        ``symbol`` in the REST form (``'X:BTCUSD'``, ``'C:EURUSD'``), whatever the socket's own spelling.
     :param queue_size: events buffered between the reader and the dispatcher (whole frames are queued; the
         bound is on the events they hold, so memory stays bounded whatever the frame size). Under a slow
         consumer, delivered events are about ``queue_size / arrival rate`` seconds old: smaller is fresher.
@@ -141,6 +154,8 @@ class PolygonWebSocketClient(_FrameDispatcher):
             raise PolygonConfigError("queue_size must be >= 1 (events)")
         if ping_interval <= 0 or read_timeout <= 0:
             raise PolygonConfigError("ping_interval and read_timeout must be positive seconds")
+        if market not in MARKETS:
+            raise PolygonConfigError("market must be one of %s, got %r" % (", ".join(MARKETS), market))
         self.config = config if config is not None else get_config()
         self.market = market
         self.url = "%s/%s" % (self.config.ws_url, market)
@@ -157,9 +172,10 @@ class PolygonWebSocketClient(_FrameDispatcher):
         self._clock = clock
         self._sleep = sleep
         stream = _stream()
-        self._normalizers = dict(stream.NORMALIZERS)
-        order = list(CHANNEL_NAMES)
-        channels = sorted(stream.CHANNELS, key=lambda c: order.index(c) if c in order else len(order))
+        self._normalizers = dict(stream.MARKET_NORMALIZERS[market])
+        self._symbol_fields = dict(stream.SYMBOL_FIELDS[market])
+        order = list(MARKET_CHANNEL_NAMES[market])
+        channels = sorted(self._normalizers, key=lambda c: order.index(c) if c in order else len(order))
         self._book = SubscriptionBook(channels, market)
         self._lock = threading.RLock()
         self._stop = threading.Event()
@@ -492,6 +508,9 @@ class PolygonWebSocketClient(_FrameDispatcher):
             _abort(ws)
         threading.Thread(target=self._end_session, name="polygon-ws-stop", daemon=True).start()
 
+    def _canonical(self, raw: str) -> str:
+        return canonical_symbol(raw, self.market)
+
     def _new_queue(self) -> _FrameQueue:
         return _FrameQueue(self.queue_size, self.overflow, self.max_lag, self._clock)
 
@@ -605,7 +624,7 @@ class PolygonWebSocketClient(_FrameDispatcher):
         self._connected = self._authenticated = True
         params = self._book.provider_params()
         if params:
-            ws.send(_to_text(_stream().subscribe_message(params)))
+            ws.send(_to_text(_stream().subscribe_message([provider_param(p) for p in params])))
             logger.debug("subscribed %d provider channels", len(params))
 
     def _send_changes(self, add: List[str], remove: List[str]) -> None:
@@ -616,9 +635,9 @@ class PolygonWebSocketClient(_FrameDispatcher):
         stream = _stream()
         try:
             if add:
-                ws.send(_to_text(stream.subscribe_message(add)))
+                ws.send(_to_text(stream.subscribe_message([provider_param(p) for p in add])))
             if remove:
-                ws.send(_to_text(stream.unsubscribe_message(remove)))
+                ws.send(_to_text(stream.unsubscribe_message([provider_param(p) for p in remove])))
         except (OSError, _wsc.WebSocketException) as exc:
             # the reader sees the drop; the reconnect restores the book
             logger.info("subscription change not sent (%s); it will be restored on reconnect", exc)

@@ -1,11 +1,14 @@
-"""The ``/stocks`` WebSocket of the sandbox, speaking the provider's stream protocol.
+"""The sandbox's five WebSockets (``/stocks``, ``/options``, ``/forex``, ``/crypto``, ``/indices``), speaking
+the provider's stream protocol. Each serves every channel of its market (the Business FMV and Launchpad AM/LV
+channels too, on the same socket); the events come from :mod:`polygon.sandbox.stream_events`.
 
 On open the server sends ``connected``; the client must send ``{"action":"auth","params":KEY}``
 within ``auth_timeout`` seconds (else ``auth_timeout`` and close). A wrong key gets
 ``auth_failed`` and close; a key already holding ``max_connections`` sockets gets
 ``max_connections`` and close. ``subscribe``/``unsubscribe`` take comma lists such as
-``T.AAPL,AM.*`` and are acknowledged one status per item. Events are JSON arrays batching many
-events per frame.
+``T.AAPL,AM.*`` (``XT.X:BTC-USD`` on ``/crypto``) and are acknowledged one status per item; a channel
+of another socket is refused with an ``error`` status. Events are JSON arrays batching many events per
+frame.
 
 Two pacing modes: market-paced (trades, quotes, per-second and per-minute aggregates as the sandbox
 clock passes them; see :mod:`polygon.sandbox.tape`) or, with ``stream_rate``, a firehose of that
@@ -27,14 +30,23 @@ from wsproto.utilities import LocalProtocolError
 
 from polygon.sandbox.market import MINUTE_MS
 from polygon.sandbox.state import SandboxState
-from polygon.sandbox.tape import TapeSource, minute_aggregate, quote_events, second_aggregates, trade_events
+from polygon.sandbox.stream_events import (
+    BUILDERS,
+    WILDCARD_TICKERS,
+    canonical,
+    decimals_for,
+    market_channels,
+    proxy_of,
+    scale_tape,
+)
+from polygon.sandbox.tape import MinuteTape, TapeSource
 from polygon.serving import LockedSocket as _LockedSocket
 
 __all__ = ["CHANNELS", "StreamSession", "close_all", "serve_stream"]
 
 logger = logging.getLogger(__name__)
 
-CHANNELS = ("T", "Q", "A", "AM")
+CHANNELS = market_channels("stocks")
 CONNECTED = {"ev": "status", "status": "connected", "message": "Connected Successfully"}
 AUTH_SUCCESS = {"ev": "status", "status": "auth_success", "message": "authenticated"}
 AUTH_FAILED = {"ev": "status", "status": "auth_failed", "message": "authentication failed"}
@@ -69,11 +81,14 @@ class _Dropped(Exception):
 
 
 class StreamSession:
-    """One accepted WebSocket connection on ``/stocks``."""
+    """One accepted WebSocket connection on ``/<market>``."""
 
-    def __init__(self, state: SandboxState, ws: Server) -> None:
+    def __init__(self, state: SandboxState, ws: Server, market: str = "stocks") -> None:
         self.state = state
         self.ws = ws
+        self.market = market
+        self.channels = market_channels(market)
+        self._proxies: Dict[str, Tuple[str, float, int]] = {}
         self._locked = _LockedSocket(ws.sock)
         ws.sock = self._locked
         self.subs: Set[Tuple[str, str]] = set()
@@ -197,9 +212,10 @@ class StreamSession:
             acks = []
             for item in [p.strip() for p in (params or "").split(",") if p.strip()]:
                 channel, _, symbol = item.partition(".")
-                if channel not in CHANNELS or not symbol:
+                if channel not in self.channels or not symbol:
                     acks.append(_status("error", "invalid subscription: %s" % item))
                     continue
+                symbol = symbol if symbol == "*" else canonical(symbol, self.market)
                 if action == "subscribe":
                     self.subs.add((channel, symbol))
                     acks.append(_status("success", "subscribed to: %s" % item))
@@ -258,15 +274,39 @@ class StreamSession:
 
     # -- event production ---------------------------------------------------------------------------
     def _symbols(self) -> Dict[str, Set[str]]:
-        """channel -> symbols (the universe for a ``*`` wildcard)."""
-        out: Dict[str, Set[str]] = {c: set() for c in CHANNELS}
+        """channel -> symbols (the universe for a ``*`` wildcard on stocks, a few tickers elsewhere)."""
+        out: Dict[str, Set[str]] = {c: set() for c in self.channels}
         universe = self.state.model.universe
+        everything = universe.tickers if self.market == "stocks" else WILDCARD_TICKERS[self.market]
         for channel, symbol in self.subs:
             if symbol == "*":
-                out[channel].update(universe.tickers)
+                out[channel].update(everything)
             else:
                 out[channel].add(symbol)
         return out
+
+    def _tape(self, sym: str, minute: int) -> Optional[MinuteTape]:
+        """The tape of ``sym`` for ``minute``: its own when the model has a series for it, else its proxy's."""
+        tape = self._tapes.minute(sym, minute)
+        if tape is not None or self.market == "stocks":
+            return tape
+        proxy = self._proxies.get(sym)
+        if proxy is None:
+            universe = self.state.model.universe
+
+            def price_of(ticker: str) -> Optional[float]:
+                sec = universe.get(ticker)
+                return None if sec is None else sec.base_price
+
+            stock, factor = proxy_of(sym, self.market, price_of)
+            base = price_of(stock) or 100.0
+            proxy = self._proxies[sym] = (stock, factor, decimals_for(self.market, base * factor))
+        stock, factor, decimals = proxy
+        tape = self._tapes.minute(stock, minute)
+        return None if tape is None else scale_tape(tape, factor, decimals)
+
+    def _events(self, sym: str, channel: str, tape: MinuteTape, lo: int, hi: int) -> List[Dict[str, object]]:
+        return BUILDERS[(self.market, channel)](sym, tape, lo, hi)
 
     def _emit_market(self) -> None:
         now = self.state.clock.now_ms()
@@ -279,17 +319,12 @@ class StreamSession:
         symbols = set().union(*by_channel.values())
         for minute in range(last - last % MINUTE_MS, now + 1, MINUTE_MS):
             for sym in sorted(symbols):
-                tape = self._tapes.minute(sym, minute)
+                tape = self._tape(sym, minute)
                 if tape is None:
                     continue
-                if sym in by_channel["Q"]:
-                    events.extend(quote_events(sym, tape, last, now))
-                if sym in by_channel["T"]:
-                    events.extend(trade_events(sym, tape, last, now))
-                if sym in by_channel["A"]:
-                    events.extend(second_aggregates(sym, tape, last, now))
-                if sym in by_channel["AM"] and last < minute + MINUTE_MS <= now:
-                    events.append(minute_aggregate(sym, tape))
+                for channel in self.channels:
+                    if sym in by_channel[channel]:
+                        events.extend(self._events(sym, channel, tape, last, now))
         if not events:
             return
         events.sort(key=lambda e: e.get("t", e.get("e", 0)))
@@ -310,21 +345,14 @@ class StreamSession:
         day_start = _session_anchor(self.state)
         for offset in range(0, 390 * MINUTE_MS, MINUTE_MS):
             for sym in symbols:
-                tape = self._tapes.minute(sym, day_start + offset)
+                tape = self._tape(sym, day_start + offset)
                 if tape is None:
                     continue
                 lo, hi = tape.start - 1, tape.start + MINUTE_MS
-                for channel in CHANNELS:
+                for channel in self.channels:
                     if sym not in by_channel[channel]:
                         continue
-                    if channel == "T":
-                        evs = trade_events(sym, tape, lo, hi)
-                    elif channel == "Q":
-                        evs = quote_events(sym, tape, lo, hi)
-                    elif channel == "A":
-                        evs = second_aggregates(sym, tape, lo, hi)
-                    else:
-                        evs = [minute_aggregate(sym, tape)]
+                    evs = self._events(sym, channel, tape, lo, hi)
                     bucket = streams.setdefault((sym, channel), [])
                     for ev in evs:
                         if "t" in ev:
@@ -383,10 +411,10 @@ def _tape_source(state: SandboxState) -> TapeSource:
         return source
 
 
-def serve_stream(state: SandboxState, environ) -> None:
-    """Accept the WebSocket upgrade in ``environ`` and serve it until it closes."""
+def serve_stream(state: SandboxState, environ, market: str = "stocks") -> None:
+    """Accept the WebSocket upgrade in ``environ`` and serve ``market``'s socket until it closes."""
     ws = Server.accept(environ)
-    session = StreamSession(state, ws)
+    session = StreamSession(state, ws, market)
     with state.lock:
         state.ws_sessions.add(session)
     state.count_ws(connections=1)

@@ -245,3 +245,19 @@ def test_clients_closing_right_after_auth_release_their_slots(make_sandbox):
     assert _wait_active(sb, 0)
     ws = connect(sb)  # raises (max_connections) if a slot leaked
     ws.close()
+
+
+def test_every_market_socket_checks_channels_and_spells_pairs_the_providers_way(sandbox):
+    for market, good, bad in (("crypto", "XT.X:BTC-USD", "T.X:BTCUSD"), ("forex", "C.C:EUR-USD", "XT.C:EURUSD"),
+                              ("indices", "V.I:SPX", "T.I:SPX"), ("options", "T.O:SPY240315C00500000", "V.O:X"),
+                              ("stocks", "LULD.AAPL", "XT.AAPL")):
+        ws = websocket.create_connection("%s/%s" % (sandbox.ws_url, market), timeout=5, skip_utf8_validation=True)
+        try:
+            assert json.loads(ws.recv())[0]["status"] == "connected"
+            ws.send(json.dumps({"action": "auth", "params": sandbox.api_key}))
+            assert json.loads(ws.recv())[0]["status"] == "auth_success"
+            acks = subscribe(ws, "%s,%s" % (good, bad))
+            assert [a["status"] for a in acks] == ["success", "error"], (market, acks)
+            assert acks[1]["message"] == "invalid subscription: %s" % bad
+        finally:
+            ws.close()
