@@ -350,7 +350,7 @@ class PolygonWebSocketClient(_FrameDispatcher):
         :param speed: 1.0 = original pacing, 10.0 = ten times faster, ``None`` = as fast as possible.
         :returns: the number of frames fed.
         """
-        from polygon.stream_journal import iter_recording
+        from polygon.stream_recording import iter_recording
 
         with self._lock:
             offline = not self._running
@@ -451,11 +451,11 @@ class PolygonWebSocketClient(_FrameDispatcher):
             self._storage_dropped_before += self._sink.dropped
         self._recorder = self._sink = None
         if self.record:
-            from polygon.stream_journal import FrameRecorder
+            from polygon.stream_recording import FrameRecorder
 
             self._recorder = FrameRecorder(self.record)
         if self.storage is not None:
-            from polygon.stream_journal import StorageSink
+            from polygon.stream_sink import StorageSink
 
             self._sink = StorageSink(self.storage, market=self.market, journal=self.journal)
         self._dispatcher = threading.Thread(target=self._dispatch_loop, name="polygon-ws-dispatcher", daemon=True)
