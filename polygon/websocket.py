@@ -52,7 +52,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import websocket as _wsc
 
-from polygon.asyncio_adapter import caller_loop, sync_or_async, wait_event
+from polygon.asyncio_adapter import caller_loop, interruptible, running_loop, sync_or_async, wait_event
 from polygon.config import PolygonConfig, get_config
 from polygon.exceptions import (
     MaxConnectionsError,
@@ -322,18 +322,26 @@ class PolygonWebSocketClient(_FrameDispatcher):
             self._send_changes(add, remove)
         return remove
 
-    @sync_or_async
-    def listen(self, timeout: Optional[float] = None) -> None:
+    def listen(self, timeout: Optional[float] = None) -> Any:
         """Block until :meth:`disconnect` (from anywhere, a callback included) or a fatal error.
 
         Connects first if :meth:`connect` was never called; returns at once after :meth:`disconnect`.
-        In async code ``await client.listen()`` can be cancelled.
+        In async code ``await client.listen()`` can be cancelled, and Ctrl+C raises ``KeyboardInterrupt`` at
+        the ``await`` (so an ``except KeyboardInterrupt`` around it runs, as in the guide); in plain code
+        Ctrl+C raises it from :meth:`listen` as usual. Either way :meth:`disconnect` (or the ``with`` block)
+        then closes the stream.
 
         :param timeout: return after this many seconds even if still connected (bounded runs).
         :raises StreamConnectionError: the stream dropped and the reconnect budget was spent.
         :raises PolygonAuthenticationError: the key was refused on reconnect.
         :raises MaxConnectionsError: the provider refused the connection.
         """
+        if running_loop() is not None:
+            return interruptible(self._listen(timeout))
+        return self._listen(timeout)
+
+    @sync_or_async
+    def _listen(self, timeout: Optional[float]) -> None:
         if self._started_at is None:
             self.connect()
         done = self._done
