@@ -112,3 +112,18 @@ def test_chain_filters_pages_and_greeks(state):
     assert one["details"] == row["details"] and one["last_trade"]["price"] == row["last_trade"]["price"]
     with pytest.raises(WireError):
         ms.options_contract(call(state, "x", underlyingAsset="SPY", optionContract="O:SPY240621P00123456"))
+
+
+def test_options_contracts_reference(state):
+    from polygon.sandbox.endpoints import market_reference as mr
+
+    rows, pages = follow(mr.list_options_contracts, state, "list_options_contracts", {
+        "underlying_ticker": "SPY", "expiration_date": "2024-06-28", "limit": 25})
+    assert pages == -(-len(rows) // 25) and {r["underlying_ticker"] for r in rows} == {"SPY"}
+    assert CONTRACT in {r["ticker"] for r in rows} and all(r["expiration_date"] == "2024-06-28" for r in rows)
+    one = mr.get_options_contract(call(state, "get_options_contract", options_ticker=CONTRACT))["results"]
+    assert one == next(r for r in rows if r["ticker"] == CONTRACT)
+    expired = mr.list_options_contracts(call(state, "x", underlying_ticker="SPY", expired=True, limit=1000))
+    assert all(r["expiration_date"] < "2024-06-04" for r in expired["results"]) and expired["results"]
+    with pytest.raises(WireError):
+        mr.get_options_contract(call(state, "x", options_ticker="O:SPY240628C00500001"))
