@@ -127,3 +127,11 @@ def test_options_contracts_reference(state):
     assert all(r["expiration_date"] < "2024-06-04" for r in expired["results"]) and expired["results"]
     with pytest.raises(WireError):
         mr.get_options_contract(call(state, "x", options_ticker="O:SPY240628C00500001"))
+
+
+def test_summaries_of_every_market(state):
+    body = ms.summaries(call(state, "get_summaries", **{"ticker.any_of": "AAPL,%s,I:SPX,NOPE" % CONTRACT}))
+    items = {r["ticker"]: r for r in body["results"]}
+    last = ms.snapshot_ticker(call(state, "x", stocksTicker="AAPL"))["ticker"]["lastTrade"]
+    assert items["AAPL"]["price"] == last["p"]
+    assert items[CONTRACT]["options"]["underlying_ticker"] == "SPY" and items["NOPE"]["error"] == "NOT_FOUND"

@@ -118,3 +118,20 @@ def test_bad_requests_are_wire_errors(state):
     with pytest.raises(WireError) as err:
         mt.conversion(call(state, "x", **{"from": "EU1", "to": "USD"}))
     assert err.value.status == 400
+
+
+def test_older_tick_endpoints_read_the_same_tape(state):
+    from polygon.sandbox.endpoints import market_historic as mh
+
+    trades = tape.day_trades(state.model, "AAPL", DAY)
+    seen, offset = [], 0
+    for _ in range(5):  # pages by the last timestamp, as the v2 API did
+        body = mh.v2_trades(call(state, "x", ticker="AAPL", date=DAY.isoformat(), limit=40, timestamp=offset))
+        seen.extend(r["t"] for r in body["results"])
+        offset = body["results"][-1]["t"]
+    assert seen == trades.sip_timestamp[:200].tolist()
+    quotes = tape.day_quotes(state.model, "C:EURUSD", DAY)
+    fx = mh.historic_forex(call(state, "x", date=DAY.isoformat(), limit=3, **{"from": "EUR", "to": "USD"}))
+    assert [t["bp"] for t in fx["ticks"]] == quotes.bid_price[:3].tolist() and fx["pair"] == "EUR/USD"
+    btc = mh.historic_crypto(call(state, "x", date=DAY.isoformat(), limit=2, **{"from": "BTC", "to": "USD"}))
+    assert [t["p"] for t in btc["ticks"]] == tape.day_trades(state.model, "X:BTCUSD", DAY).price[:2].tolist()

@@ -13,7 +13,7 @@ from polygon.sandbox.snapshots import Snap, market_status, option_extras, snap
 from polygon.sandbox.wire import WireError
 
 __all__ = ["crypto_book", "options_chain", "options_contract", "snapshot_all", "snapshot_direction",
-           "snapshot_indices", "snapshot_ticker", "universal_snapshot"]
+           "snapshot_indices", "snapshot_ticker", "summaries", "universal_snapshot"]
 
 _MARKET_OF_PATH = {"stocks": "stocks", "crypto": "crypto", "forex": "fx"}
 
@@ -292,3 +292,26 @@ def options_contract(call: Call) -> Dict[str, Any]:
     if contract is None or contract.underlying != underlying:
         raise _not_found()
     return {"request_id": call.rid, "results": _chain_item(call, ticker), "status": "OK"}
+
+
+@serves("/v1/summaries")
+def summaries(call: Call) -> Dict[str, Any]:
+    """``/v1/summaries``: name, price and session of each ``ticker.any_of`` (any market)."""
+    params = effective(call)
+    wanted = params.get("ticker.any_of") or params.get("ticker_any_of") or []
+    if isinstance(wanted, str):
+        wanted = [t for t in wanted.split(",") if t]
+    results = []
+    for ticker in list(wanted)[:250]:
+        item = _v3_item(call, ticker)
+        if "error" in item or "session" not in item:
+            results.append(item if "error" in item else dict(item, price=None))
+            continue
+        out = {k: item[k] for k in ("market_status", "name", "session", "ticker", "type")}
+        out["price"] = item["session"]["close"]
+        out["last_updated"] = item.get("last_trade", {}).get("sip_timestamp") or item.get("last_updated") or \
+            item.get("last_quote", {}).get("last_updated")
+        if item["type"] == "options":
+            out["options"] = dict(item["details"], underlying_ticker=item["underlying_asset"]["ticker"])
+        results.append(out)
+    return {"request_id": call.rid, "results": results, "status": "OK"}
