@@ -20,26 +20,18 @@ import itertools
 import json
 import logging
 import socket
-import threading
 import time
 from typing import Dict, List, Optional, Set, Tuple
 
+import numpy as np
 from simple_websocket import ConnectionClosed, Server
 from wsproto.events import TextMessage
 from wsproto.utilities import LocalProtocolError
 
-from polygon.sandbox.market import MINUTE_MS
+from polygon.sandbox.market import MINUTE_MS, et_date
 from polygon.sandbox.state import SandboxState
-from polygon.sandbox.stream_events import (
-    BUILDERS,
-    WILDCARD_TICKERS,
-    canonical,
-    decimals_for,
-    market_channels,
-    proxy_of,
-    scale_tape,
-)
-from polygon.sandbox.tape import MinuteTape, TapeSource
+from polygon.sandbox.stream_events import BUILDERS, canonical, index_minute, market_channels
+from polygon.sandbox.tape import MinuteTape, TapeSource, tape_source
 from polygon.serving import LockedSocket as _LockedSocket
 
 __all__ = ["CHANNELS", "StreamSession", "close_all", "serve_stream"]
@@ -88,7 +80,6 @@ class StreamSession:
         self.ws = ws
         self.market = market
         self.channels = market_channels(market)
-        self._proxies: Dict[str, Tuple[str, float, int]] = {}
         self._locked = _LockedSocket(ws.sock)
         ws.sock = self._locked
         self.subs: Set[Tuple[str, str]] = set()
@@ -274,38 +265,39 @@ class StreamSession:
 
     # -- event production ---------------------------------------------------------------------------
     def _symbols(self) -> Dict[str, Set[str]]:
-        """channel -> symbols (the universe for a ``*`` wildcard on stocks, a few tickers elsewhere)."""
+        """channel -> symbols (a ``*`` wildcard: every ticker of the market; on options, the contracts of
+        the nearest expiry of SPY)."""
         out: Dict[str, Set[str]] = {c: set() for c in self.channels}
-        universe = self.state.model.universe
-        everything = universe.tickers if self.market == "stocks" else WILDCARD_TICKERS[self.market]
+        everything: Optional[List[str]] = None
         for channel, symbol in self.subs:
             if symbol == "*":
+                if everything is None:
+                    everything = self._every_ticker()
                 out[channel].update(everything)
             else:
                 out[channel].add(symbol)
         return out
 
+    def _every_ticker(self) -> List[str]:
+        universe = self.state.model.universe
+        if self.market == "options":
+            from polygon.sandbox.options import contracts, expirations
+
+            day = et_date(self.state.clock.now_ms())
+            expiries = expirations("SPY", day)
+            return [c[0] for c in contracts(universe, "SPY", expiries[0])] if expiries else []
+        return [s.ticker for s in universe.of_market({"forex": "fx"}.get(self.market, self.market))]
+
     def _tape(self, sym: str, minute: int) -> Optional[MinuteTape]:
-        """The tape of ``sym`` for ``minute``: its own when the model has a series for it, else its proxy's."""
-        tape = self._tapes.minute(sym, minute)
-        if tape is not None or self.market == "stocks":
-            return tape
-        proxy = self._proxies.get(sym)
-        if proxy is None:
-            universe = self.state.model.universe
-
-            def price_of(ticker: str) -> Optional[float]:
-                sec = universe.get(ticker)
-                return None if sec is None else sec.base_price
-
-            stock, factor = proxy_of(sym, self.market, price_of)
-            base = price_of(stock) or 100.0
-            proxy = self._proxies[sym] = (stock, factor, decimals_for(self.market, base * factor))
-        stock, factor, decimals = proxy
-        tape = self._tapes.minute(stock, minute)
-        return None if tape is None else scale_tape(tape, factor, decimals)
+        """The tape of ``sym`` for ``minute`` (``None``: no trades then, or a ticker without a series)."""
+        return self._tapes.minute(sym, minute)
 
     def _events(self, sym: str, channel: str, tape: MinuteTape, lo: int, hi: int) -> List[Dict[str, object]]:
+        if self.market == "indices" and channel == "AM":
+            bars, _v, _pv, day_open = self._tapes.day_context(sym, self.state.model.day_of(sym, tape.start))
+            i = int(np.searchsorted(bars.t, tape.start))
+            bar = (float(bars.o[i]), float(bars.h[i]), float(bars.l[i]), float(bars.c[i]))
+            return index_minute(sym, bar, day_open, tape, lo, hi)
         return BUILDERS[(self.market, channel)](sym, tape, lo, hi)
 
     def _emit_market(self) -> None:
@@ -399,16 +391,8 @@ def _parse(msg: str) -> Tuple[Optional[str], Optional[str]]:
     return data.get("action"), params if isinstance(params, str) else None
 
 
-_tape_lock = threading.Lock()
-
-
 def _tape_source(state: SandboxState) -> TapeSource:
-    with _tape_lock:
-        source = getattr(state, "_tape_source", None)
-        if source is None or source.model is not state.model:
-            source = TapeSource(state.model)
-            state._tape_source = source  # type: ignore[attr-defined]
-        return source
+    return tape_source(state.model)
 
 
 def serve_stream(state: SandboxState, environ, market: str = "stocks") -> None:

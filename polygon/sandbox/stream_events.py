@@ -9,11 +9,10 @@ Tickers are kept in their REST form inside the sandbox (``X:BTCUSD``, ``C:EURUSD
 the provider's way (``BTC-USD`` in crypto events, ``EUR/USD`` in forex ones, ``X:BTC-USD`` in FMV / Launchpad
 events) and subscriptions accept either (:func:`canonical`).
 
-Tickers the market model has no series for (before it grows one per market) borrow the tape of a stock
-(:func:`proxy_of`), scaled to a plausible price level for the market: options follow their underlying.
+A ticker the market model has no series for (an unknown pair, an option that is not listed) gets no events,
+as on the provider.
 """
 
-import re
 from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
@@ -21,26 +20,11 @@ import numpy as np
 from polygon._generated import stream as _stream
 from polygon.sandbox.market import MINUTE_MS
 from polygon.sandbox.tape import MinuteTape, minute_aggregate, quote_events, second_aggregates, trade_events
-from polygon.sandbox.universe import stable_fraction, stable_seed
 
-__all__ = ["BUILDERS", "MARKETS", "WILDCARD_TICKERS", "canonical", "decimals_for", "market_channels", "proxy_of",
-           "scale_tape"]
+__all__ = ["BUILDERS", "MARKETS", "canonical", "index_minute", "market_channels"]
 
 MARKETS = ("stocks", "options", "forex", "crypto", "indices")
 _PREFIX = {"options": "O:", "forex": "C:", "crypto": "X:", "indices": "I:"}
-
-#: What ``*`` covers on the sockets other than stocks (stocks: the whole universe).
-WILDCARD_TICKERS: Dict[str, Tuple[str, ...]] = {
-    "options": ("O:SPY240315C00500000", "O:SPY240315P00500000", "O:AAPL240315C00170000"),
-    "forex": ("C:EURUSD", "C:GBPUSD", "C:USDJPY"),
-    "crypto": ("X:BTCUSD", "X:ETHUSD", "X:SOLUSD"),
-    "indices": ("I:SPX", "I:NDX", "I:DJI"),
-}
-_LEVELS = {"X:BTCUSD": 60000.0, "X:ETHUSD": 3000.0, "X:SOLUSD": 150.0, "C:EURUSD": 1.085, "C:GBPUSD": 1.27,
-           "C:USDJPY": 148.5, "I:SPX": 5100.0, "I:NDX": 18000.0, "I:DJI": 39000.0}
-_INDEX_PROXY = {"I:SPX": "SPY", "I:NDX": "QQQ", "I:DJI": "DIA", "I:RUT": "IWM"}
-_OCC = re.compile(r"^O:([A-Z.]+)\d{6}[CP]\d{8}$")
-_PROXIES = ("AAPL", "MSFT", "SPY", "QQQ", "NVDA", "AMZN", "TSLA", "META")
 
 
 def market_channels(market: str) -> Tuple[str, ...]:
@@ -61,38 +45,6 @@ def canonical(symbol: str, market: str) -> str:
 def _pair(symbol: str, sep: str) -> str:
     body = symbol[2:]
     return body[:-3] + sep + body[-3:]
-
-
-def proxy_of(symbol: str, market: str, price_of: Callable[[str], Optional[float]]) -> Tuple[str, float]:
-    """``(stock ticker, price factor)`` whose tape stands in for ``symbol`` when the model has no series of its
-    own. ``price_of(ticker)`` gives a stock's base price."""
-    if market == "options":
-        match = _OCC.match(symbol)
-        underlying = match.group(1) if match else "SPY"
-        return (underlying if price_of(underlying) else "SPY"), 0.02  # near the money: a few % of the underlying
-    if market == "indices" and symbol in _INDEX_PROXY:
-        stock = _INDEX_PROXY[symbol]
-    else:
-        stock = _PROXIES[stable_seed("proxy", symbol) % len(_PROXIES)]
-    base = price_of(stock) or 100.0
-    level = _LEVELS.get(symbol)
-    if level is None:
-        level = {"forex": 0.5 + 1.5 * stable_fraction("fx", symbol), "crypto": 1.0 + 500 * stable_fraction("x", symbol),
-                 "indices": 1000.0 + 9000 * stable_fraction("i", symbol)}.get(market, base)
-    return stock, level / base
-
-
-def scale_tape(tape: MinuteTape, factor: float, decimals: int) -> MinuteTape:
-    """``tape`` with every price multiplied by ``factor`` (sizes, times and volumes kept)."""
-    if factor == 1.0:
-        return tape
-    return tape._replace(p=np.round(tape.p * factor, decimals), bid=np.round(tape.bid * factor, decimals),
-                         ask=np.round(tape.ask * factor, decimals), day_open=round(tape.day_open * factor, decimals),
-                         acc_pv=tape.acc_pv * factor, decimals=decimals)
-
-
-def decimals_for(market: str, price: float) -> int:
-    return {"forex": 5, "crypto": 2 if price >= 100 else 4, "indices": 2}.get(market, 2 if price >= 1.0 else 4)
 
 
 # ---------------------------------------------------------------------------------------------- builders
@@ -173,15 +125,15 @@ def _forex_quotes(sym: str, tape: MinuteTape, lo: int, hi: int) -> List[dict]:
 
 def _crypto_trades(sym: str, tape: MinuteTape, lo: int, hi: int) -> List[dict]:
     pair = _pair(sym, "-")
-    return [{"ev": "XT", "pair": pair, "p": float(tape.p[j]), "t": int(tape.t[j]), "s": int(tape.s[j]) / 1000.0,
+    return [{"ev": "XT", "pair": pair, "p": float(tape.p[j]), "t": int(tape.t[j]), "s": float(tape.s[j]),
              "c": [1 + j % 2], "i": tape.seq0 + j, "x": 1, "r": int(tape.t[j]) + 7} for j in _window(tape, lo, hi)]
 
 
 def _crypto_quotes(sym: str, tape: MinuteTape, lo: int, hi: int) -> List[dict]:
     pair = _pair(sym, "-")
     qt = tape.t - 1
-    return [{"ev": "XQ", "pair": pair, "bp": float(tape.bid[j]), "bs": int(tape.bid_size[j]) / 100.0,
-             "ap": float(tape.ask[j]), "as": int(tape.ask_size[j]) / 100.0, "t": int(qt[j]), "x": 1,
+    return [{"ev": "XQ", "pair": pair, "bp": float(tape.bid[j]), "bs": float(tape.bid_size[j]),
+             "ap": float(tape.ask[j]), "as": float(tape.ask_size[j]), "t": int(qt[j]), "x": 1,
              "r": int(qt[j]) + 7} for j in _window(tape, lo, hi, qt)]
 
 
@@ -192,14 +144,14 @@ def _crypto_book(sym: str, tape: MinuteTape, lo: int, hi: int) -> List[dict]:
     for j in _window(tape, lo, hi, qt):
         bid, ask = float(tape.bid[j]), float(tape.ask[j])
         tick = round(max(ask - bid, 0.01), 4)
-        bs, asz = int(tape.bid_size[j]) / 100.0, int(tape.ask_size[j]) / 100.0
+        bs, asz = float(tape.bid_size[j]), float(tape.ask_size[j])
         out.append({"ev": "XL2", "pair": pair, "t": int(qt[j]), "r": int(qt[j]) + 7, "x": 1,
                     "b": [[bid, bs], [round(bid - tick, 4), bs * 2]],
                     "a": [[ask, asz], [round(ask + tick, 4), asz * 2]]})
     return out
 
 
-def _pair_aggs(ev: str, key: str, sep: str, minute: bool, keep: Tuple[str, ...], volume: str = "v"):
+def _pair_aggs(ev: str, key: str, sep: str, minute: bool, keep: Tuple[str, ...]):
     """CA / CAS (forex) and XA / XAS (crypto): the stock aggregates re-keyed by pair."""
 
     def build(sym: str, tape: MinuteTape, lo: int, hi: int) -> List[dict]:
@@ -211,9 +163,9 @@ def _pair_aggs(ev: str, key: str, sep: str, minute: bool, keep: Tuple[str, ...],
         if ev in ("CA", "CAS"):
             for item, agg in zip(out, aggs):
                 item["v"] = int(agg["v"]) // max(int(agg["z"]), 1)  # forex volume is a tick count
-        elif volume == "v":
+        else:
             for item in out:
-                item["v"] = item["v"] / 1000.0  # crypto sizes are fractional
+                item["v"] = float(item["v"])  # crypto volumes are decimal
         return out
 
     return build
@@ -229,6 +181,16 @@ def _launchpad_am(sym_of: Callable[[str], str]) -> Callable[..., List[dict]]:
         return [agg]
 
     return build
+
+
+def index_minute(sym: str, bar: Tuple[float, float, float, float], day_open: float, tape: MinuteTape, lo: int,
+                 hi: int) -> List[dict]:
+    """The indices ``AM`` event: the minute bar itself (an index's tape holds too few values to rebuild it)."""
+    if not _minute_in(tape, lo, hi):
+        return []
+    o, h, low, c = bar
+    return [{"ev": "AM", "sym": sym, "op": day_open, "o": o, "c": c, "h": h, "l": low, "s": tape.start,
+             "e": tape.start + MINUTE_MS}]
 
 
 def _index_aggs(minute: bool) -> Callable[..., List[dict]]:

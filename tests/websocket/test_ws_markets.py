@@ -131,6 +131,25 @@ def test_market_events_agree_with_each_other(received):
     assert luld["low_limit"] < luld["high_limit"]
 
 
+@pytest.mark.parametrize("market,channel,ticker", [("crypto", "XA", "X:BTCUSD"), ("forex", "CA", "C:EURUSD"),
+                                                   ("indices", "AM", "I:SPX"), ("stocks", "AM", "AAPL")])
+def test_minute_aggregates_match_the_sandboxs_rest_bars(market_sandbox, received, market, channel, ticker):
+    """The sockets agree with the bars: a streamed minute aggregate is the REST minute bar of that minute."""
+    import requests
+
+    seen, _status = received[market]
+    agg = next(a for a in seen[channel] if a["symbol"] == ticker)
+    url = "%s/v2/aggs/ticker/%s/range/1/minute/%d/%d" % (market_sandbox.base_url, ticker, agg["timestamp"],
+                                                         agg["timestamp"])
+    resp = requests.get(url, headers={"Authorization": "Bearer %s" % market_sandbox.api_key}, timeout=10)
+    bars = [b for b in resp.json()["results"] if b["t"] == agg["timestamp"]]
+    assert len(bars) == 1, resp.text[:300]
+    bar = bars[0]
+    assert (agg["open"], agg["high"], agg["low"], agg["close"]) == (bar["o"], bar["h"], bar["l"], bar["c"])
+    if market != "indices":
+        assert agg["volume"] == bar["v"]
+
+
 def test_channels_and_tickers_are_checked_against_the_market():
     config = get_config(api_key="k", ws_url="ws://127.0.0.1:9")
     with pytest.raises(PolygonConfigError, match="market must be one of stocks, options, forex, crypto, indices"):
