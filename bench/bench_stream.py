@@ -17,6 +17,8 @@ official. Printed as met / not met.
 
 Then a burst check of the default overflow policy (wait while the lag is under ``max_lag``): one
 connection, ``--burst`` events, a callback that keeps up on average; it reports the events lost (goal 0).
+Last, our client on each of the sandbox's five sockets (every channel, ``*``, the sandbox's firehose): the
+events/s each market delivers end to end (information; the sandbox is the slower side there).
 
     python bench/bench_stream.py                     # 5 rounds x 300,000 events per side
     python bench/bench_stream.py --rounds 7 --events 500000
@@ -243,6 +245,55 @@ def burst_check(url, events, timeout):
     return {"received": meter.count, "dropped": status["dropped_messages"], "result": meter.result()}
 
 
+def _sandbox_main(conn):
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
+        os.sched_setaffinity(0, {1})
+    from polygon.sandbox import Sandbox
+
+    with Sandbox(port=0, clock="2024-03-14", speed=30, stream_rate=1_000_000, max_connections=10) as sb:
+        conn.send((sb.ws_url, sb.api_key))
+        conn.recv()
+
+
+def market_rates(seconds):
+    """Our client on each of the sandbox's five sockets (firehose, every channel, ``*``): events/s delivered.
+    The sandbox builds and frames the events in Python, so this measures the pair, not the client alone."""
+    from polygon.config import get_config
+    from polygon.websocket import MARKET_CHANNEL_NAMES, MARKETS, PolygonWebSocketClient
+
+    ctx = mp.get_context("spawn")
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=_sandbox_main, args=(child,), daemon=True)
+    proc.start()
+    ws_url, key = parent.recv()
+    out = {}
+    try:
+        for market in MARKETS:
+            meter = Meter(10 ** 12)
+
+            def on_event(data, add=meter.add):
+                add(1)
+
+            client = PolygonWebSocketClient(get_config(api_key=key, ws_url=ws_url), market=market)
+            client.subscribe("*", list(MARKET_CHANNEL_NAMES[market]), on_event)
+            client.connect()
+            time.sleep(1.0)  # warm-up: the sandbox builds its frames
+            n0, t0 = meter.count, time.perf_counter()
+            time.sleep(seconds)
+            n1, t1 = meter.count, time.perf_counter()
+            status = client.get_status()
+            client.disconnect()
+            out[market] = {"events_per_s": (n1 - n0) / (t1 - t0), "dropped": status["dropped_messages"]}
+            print("market %-8s %9.0f events/s (every channel, '*'), dropped %d"
+                  % (market, out[market]["events_per_s"], status["dropped_messages"]))
+    finally:
+        parent.send("stop")
+        proc.join(10)
+        if proc.is_alive():
+            proc.terminate()
+    return out
+
+
 def _fmt(values):
     return "median %10.0f  min %10.0f" % (statistics.median(values), min(values))
 
@@ -254,6 +305,7 @@ def main(argv=None):
     parser.add_argument("--burst", type=int, default=1_000_000, help="events of the burst check (0: skip)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds allowed per side and round")
     parser.add_argument("--only", action="append", choices=[n for n, _f in SIDES], help="run only these sides")
+    parser.add_argument("--market-seconds", type=float, default=3.0, help="per-market sandbox rates (0: skip)")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
@@ -317,6 +369,8 @@ def main(argv=None):
     finally:
         proc.terminate()
         proc.join(5)
+    if args.market_seconds:
+        results["markets"] = market_rates(args.market_seconds)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(results, fh, indent=2)
