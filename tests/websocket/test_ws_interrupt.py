@@ -173,8 +173,9 @@ def test_ctrl_c_is_taken_over_only_from_python_or_asyncio():
     from polygon.asyncio_adapter import _takes_over
 
     assert _takes_over(signal.default_int_handler)
-    runner = asyncio.Runner() if hasattr(asyncio, "Runner") else None
-    if runner is not None:
+    runner_class = getattr(asyncio, "Runner", None)  # Python 3.11+
+    if runner_class is not None:
+        runner = runner_class()
         assert _takes_over(functools.partial(runner._on_sigint, main_task=None))
         runner.close()
     assert not _takes_over(lambda signum, frame: None)  # the application's own handler is left alone
