@@ -5,15 +5,18 @@ Called while an asyncio event loop runs in the current thread, it instead return
 executor future, already scheduled) that runs the same sync method in the loop's default executor.
 Inside that call :func:`caller_loop` names the loop the caller awaited from, and blocking waits should
 use :func:`wait_event` so that cancelling the awaiting task frees the executor thread promptly.
+:func:`interruptible` lets Ctrl+C reach the awaiting coroutine as ``KeyboardInterrupt`` (long waits such as
+``await client.listen()``), where ``asyncio.run`` would otherwise cancel the main task.
 """
 
 import asyncio
 import contextvars
 import functools
+import signal
 import threading
 from typing import Any, Callable, Optional
 
-__all__ = ["caller_loop", "cancelled", "running_loop", "sync_or_async", "wait_event"]
+__all__ = ["caller_loop", "cancelled", "interruptible", "running_loop", "sync_or_async", "wait_event"]
 
 _CALLER_LOOP: "contextvars.ContextVar[Optional[asyncio.AbstractEventLoop]]" = contextvars.ContextVar(
     "polygon_caller_loop", default=None
@@ -77,3 +80,47 @@ def sync_or_async(method: Callable[..., Any]) -> Callable[..., Any]:
         return future
 
     return wrapper
+
+
+def _takes_over(handler: Any) -> bool:
+    """Whether Ctrl+C may be taken over from ``handler``: Python's default, or ``asyncio.run``'s own (which
+    cancels the main task); never a handler the application installed."""
+    func = getattr(handler, "func", handler)  # asyncio.Runner installs functools.partial(self._on_sigint, ...)
+    owner = getattr(func, "__self__", None)
+    runner = type(owner).__name__ == "Runner" and getattr(func, "__name__", "") == "_on_sigint"
+    return handler is signal.default_int_handler or runner
+
+
+async def interruptible(awaitable: Any) -> Any:
+    """Await ``awaitable``; a Ctrl+C meanwhile raises ``KeyboardInterrupt`` right here, in the awaiting
+    coroutine, so its ``except KeyboardInterrupt`` runs and its ``finally`` can still await (``asyncio.run``
+    alone would cancel the main task and end in ``CancelledError`` / ``KeyboardInterrupt`` tracebacks). The
+    awaited call is cancelled. Only in the main thread, and only when SIGINT has Python's or asyncio's
+    handler; otherwise a plain ``await``.
+    """
+    future = asyncio.ensure_future(awaitable)
+    if threading.current_thread() is not threading.main_thread() or not _takes_over(signal.getsignal(signal.SIGINT)):
+        return await future
+    loop = asyncio.get_running_loop()
+    interrupted = loop.create_future()
+
+    def interrupt() -> None:
+        if not interrupted.done():
+            interrupted.set_result(True)
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        loop.call_soon_threadsafe(interrupt)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        await asyncio.wait([future, interrupted], return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:  # the awaiting task was cancelled: so is the call
+        future.cancel()
+        raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        interrupted.cancel()
+    if not future.done():
+        future.cancel()  # frees the executor thread (wait_event sees the cancellation)
+        raise KeyboardInterrupt
+    return future.result()
