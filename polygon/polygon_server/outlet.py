@@ -41,12 +41,20 @@ def frame_text(text: str) -> bytes:
         return _FRAMER.send_data(text, fin=True)
 
 
-class _Queue:
-    """The ordered, bounded message queue shared by the outlets (items, event counts, drop-oldest)."""
+#: Bytes joined into one write at most (a slow client's backlog is written in pieces, never copied whole).
+_WRITE_CHUNK = 256 * 1024
 
-    def __init__(self, limit: int) -> None:
+
+class _Queue:
+    """The ordered, bounded message queue shared by the outlets (items, event counts, drop-oldest).
+
+    Bounded in messages (``limit``) and in bytes (``max_bytes``): batch messages are large."""
+
+    def __init__(self, limit: int, max_bytes: int) -> None:
         self.items: Deque[Tuple[Any, int]] = collections.deque()
         self.limit = limit
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self.dropped = 0  # data events dropped because the client did not keep up
         self.queued = 0  # messages accepted
         self.closed = False
@@ -57,14 +65,36 @@ class _Queue:
         q = self.items
         for i, item in enumerate(items):
             q.append((item, events if i == 0 else 0))
+            self.bytes += len(item)
         self.queued += len(items)
-        over = len(q) - self.limit
-        if over > 0:  # the head may be partly written: it stays
-            head = q.popleft() if keep_head else None
-            for _ in range(min(over, len(q))):
-                self.dropped += q.popleft()[1]
+        if len(q) > self.limit or self.bytes > self.max_bytes:
+            head = q.popleft() if keep_head else None  # partly written: it stays
+            while q and (len(q) + (head is not None) > self.limit or self.bytes > self.max_bytes):
+                item, n = q.popleft()
+                self.bytes -= len(item)
+                self.dropped += n
             if head is not None:
                 q.appendleft(head)
+
+    def merge_head(self) -> None:
+        """Join queued items into one write of at most about ``_WRITE_CHUNK`` bytes (callers hold ``lock``)."""
+        q = self.items
+        if len(q) < 2 or len(q[0][0]) >= _WRITE_CHUNK:
+            return
+        parts, events, size = [], 0, 0
+        while q and size < _WRITE_CHUNK:
+            item, n = q.popleft()
+            parts.append(item)
+            events += n
+            size += len(item)
+        q.appendleft((b"".join(parts), events))
+
+    def pop(self) -> None:
+        self.bytes -= len(self.items.popleft()[0])
+
+    def clear(self) -> None:
+        self.items.clear()
+        self.bytes = 0
 
 
 class SocketOutlet:
@@ -77,15 +107,17 @@ class SocketOutlet:
         they are; ``False`` (permessage-deflate): each text is framed by this connection's protocol state.
     :param limit: queued messages before the oldest are dropped.
     :param send_timeout: seconds without a byte taken before the client counts as gone.
+    :param max_bytes: queued bytes before the oldest messages are dropped.
     """
 
-    def __init__(self, ws: Any, shared_frames: bool, limit: int = 10_000, send_timeout: float = 10.0) -> None:
+    def __init__(self, ws: Any, shared_frames: bool, limit: int = 10_000, send_timeout: float = 10.0,
+                 max_bytes: int = 16 * 1024 * 1024) -> None:
         raw = ws.sock
         self._sock: socket.socket = getattr(raw, "_sock", raw)  # under serving.LockedSocket
         self._ws = ws
         self.shared_frames = shared_frames
         self.send_timeout = send_timeout
-        self._q = _Queue(limit)
+        self._q = _Queue(limit, max_bytes)
         self._offset = 0  # bytes of the head item already written
         self._stuck_since: Optional[float] = None
         self.write_lock = self._q.lock  # what serving's LockedSocket users expect to find
@@ -108,6 +140,7 @@ class SocketOutlet:
             if self._q.closed:
                 raise BrokenPipeError("the client is gone")
             self._q.items.append((bytes(data), 0))
+            self._q.bytes += len(data)
         self.flush()
 
     def __getattr__(self, name: str) -> Any:
@@ -140,11 +173,8 @@ class SocketOutlet:
         with q.lock:
             items = q.items
             while items and not q.closed:
-                if len(items) > 1 and self._offset == 0:  # one write for everything queued
-                    data = b"".join([item for item, _ in items])
-                    events = sum(n for _, n in items)
-                    items.clear()
-                    items.append((data, events))
+                if self._offset == 0:  # one write for many queued messages
+                    q.merge_head()
                 data = items[0][0]
                 view = memoryview(data)[self._offset:] if self._offset else data
                 try:
@@ -166,7 +196,7 @@ class SocketOutlet:
                     if self._stuck_since is None:
                         self._stuck_since = time.monotonic()
                     return False
-                items.popleft()
+                q.pop()
                 self._offset = 0
             return True
 
@@ -186,7 +216,7 @@ class SocketOutlet:
 
     def _close_locked(self) -> None:
         self._q.closed = True
-        self._q.items.clear()
+        self._q.clear()
         self._offset = 0
 
     @property
@@ -215,9 +245,10 @@ class CallbackOutlet:
 
     shared_frames = False
 
-    def __init__(self, send: Callable[[List[str]], Any], limit: int = 10_000) -> None:
+    def __init__(self, send: Callable[[List[str]], Any], limit: int = 10_000,
+                 max_bytes: int = 16 * 1024 * 1024) -> None:
         self._send = send
-        self._q = _Queue(limit)
+        self._q = _Queue(limit, max_bytes)
         self._busy = threading.Lock()  # one flush at a time keeps the order
 
     def put_frames(self, frames: List[bytes], events: int = 0) -> None:  # pragma: no cover - never shared
@@ -234,7 +265,7 @@ class CallbackOutlet:
                 if self._q.closed or not self._q.items:
                     return True
                 batch = [item for item, _ in self._q.items]
-                self._q.items.clear()
+                self._q.clear()
             try:
                 self._send(batch)
             except Exception as exc:
@@ -248,7 +279,7 @@ class CallbackOutlet:
     def close(self) -> None:
         with self._q.lock:
             self._q.closed = True
-            self._q.items.clear()
+            self._q.clear()
 
     @property
     def closed(self) -> bool:

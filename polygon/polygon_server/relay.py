@@ -41,6 +41,9 @@ MAX_BATCH = 2000
 _MAX_PENDING = 200_000
 #: Seconds the fan-out thread waits between retries of writes a client's socket did not take.
 _RETRY = 0.005
+#: Least seconds between two fan-out passes: events arriving meanwhile share the pass (fewer, larger writes:
+#: one write per client per pass however many upstream frames arrived), at the cost of this much latency.
+_COALESCE = 0.01
 
 Key = Tuple[Any, Any]
 
@@ -315,8 +318,13 @@ class StreamRelay:
         backlog: Dict[Any, None] = {}  # outlets holding what their socket did not take yet (ordered set)
         last_check = time.monotonic()
         retry = self._retry
+        last_pass = 0.0
         while not self._closed:
             self._wake.wait(_RETRY if backlog else 0.5)
+            wait = last_pass + _COALESCE - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            last_pass = time.monotonic()
             self._wake.clear()
             try:
                 while retry:
