@@ -448,6 +448,8 @@ def _parse_args(argv: Optional[List[str]], prog: str) -> argparse.Namespace:
     parser.add_argument("--cache-dir", help="cache directory (default POLYGON_CACHE_DIR or ~/.polygon-cache)")
     parser.add_argument("--sandbox", action="store_true",
                         help="serve the offline sandbox market instead of the provider (no key needed)")
+    parser.add_argument("--redis", metavar="URL", help="share one provider stream among server processes through "
+                        "Redis (e.g. redis://127.0.0.1:6379/0; needs the 'redis' extra)")
     parser.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     return parser.parse_args(argv)
 
@@ -474,8 +476,19 @@ def main(argv: Optional[List[str]] = None, prog: str = "python -m polygon.polygo
     args = _parse_args(argv, prog)
     logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    relay = None
+    if args.redis:
+        from polygon.polygon_server.redis_fanout import relay_on_redis
+
+        try:
+            relay = relay_on_redis(args.redis)
+        except PolygonError as exc:
+            logger.error("%s", exc)
+            return 2
     config, sandbox = _config_for(args)
-    server = PolygonServer(args.host, args.port, config=config)
+    if relay is not None:
+        relay.config = config
+    server = PolygonServer(args.host, args.port, config=config, relay=relay)
     try:
         server.start()
     except OSError as exc:
