@@ -153,6 +153,14 @@ class SocketOutlet:
             if not self._q.closed:
                 self._q.add(frames, events, self._offset > 0)
 
+    def write_frames(self, frames: List[bytes], events: int = 0) -> bool:
+        """:meth:`put_frames` then :meth:`flush` under one lock hold; returns what :meth:`flush` returns."""
+        with self._q.lock:
+            if self._q.closed:
+                return True
+            self._q.add(frames, events, self._offset > 0)
+            return self.flush()
+
     def put_texts(self, texts: List[str], events: int = 0) -> None:
         """Queue texts, framed here (with this connection's extensions)."""
         with self._q.lock:
@@ -215,9 +223,15 @@ class SocketOutlet:
             self._close_locked()
 
     def _close_locked(self) -> None:
+        first = not self._q.closed
         self._q.closed = True
         self._q.clear()
         self._offset = 0
+        if first and self._ws is not None and getattr(self._ws, "sock", None) is self:
+            try:  # the connection ends with the outlet: its reader sees EOF, its session ends at once
+                self._sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     @property
     def closed(self) -> bool:

@@ -366,7 +366,7 @@ class StreamRelay:
             return []
         texts: List[Optional[str]] = [None] * len(events)
         frames: List[Optional[bytes]] = [None] * len(events)
-        touched: List[Any] = []
+        behind: List[Any] = []
         for g, idx in routed.items():
             group = plan.groups[g]
             for i in idx:
@@ -376,8 +376,7 @@ class StreamRelay:
                 for start in range(0, len(idx), MAX_BATCH):
                     chunk = idx[start:start + MAX_BATCH]
                     text = '{"type":"batch","events":[%s]}' % ",".join([texts[i] for i in chunk])  # type: ignore
-                    _deliver(group.batch, text, None, len(chunk))
-                touched.extend(group.batch)
+                    _deliver(group.batch, [text], None, len(chunk), behind)
             if group.single:
                 wrapped = [_data_message(events[i], texts[i]) for i in idx]  # type: ignore[arg-type]
                 shared = None
@@ -387,15 +386,8 @@ class StreamRelay:
                         if frames[i] is None:
                             frames[i] = frame_text(text)
                         shared.append(frames[i])
-                for outlet in group.single:
-                    if outlet.shared_frames:
-                        outlet.put_frames(shared, len(idx))
-                    else:
-                        outlet.put_texts(wrapped, len(idx))
-                touched.extend(group.single)
-        for outlet in touched:
-            outlet.flush()
-        return [o for o in touched if o.pending]
+                _deliver(group.single, wrapped, shared, len(idx), behind)
+        return behind
 
     # -- upstream -------------------------------------------------------------------------------------
     def _ensure_upstream(self) -> Any:
@@ -545,15 +537,20 @@ def _disconnect(upstream: Any, watcher: Optional[threading.Thread]) -> None:
         watcher.join(5.0)
 
 
-def _deliver(outlets: Sequence[Any], text: str, frame: Optional[bytes], events: int) -> None:
-    """Queue one message on ``outlets``: framed once for every outlet that shares frames."""
+def _deliver(outlets: Sequence[Any], texts: List[str], frames: Optional[List[bytes]], events: int,
+             behind: List[Any]) -> None:
+    """Queue ``texts`` on ``outlets`` and write what each socket takes now; outlets left with a backlog are
+    appended to ``behind``. Texts are framed once for every outlet that shares frames."""
     for outlet in outlets:
         if outlet.shared_frames:
-            if frame is None:
-                frame = frame_text(text)
-            outlet.put_frames([frame], events)
+            if frames is None:
+                frames = [frame_text(t) for t in texts]
+            done = outlet.write_frames(frames, events)
         else:
-            outlet.put_texts([text], events)
+            outlet.put_texts(texts, events)
+            done = outlet.flush()
+        if not done:
+            behind.append(outlet)
 
 
 def _data_message(event: Dict[str, Any], event_text: str) -> str:

@@ -41,7 +41,8 @@ logger = logging.getLogger(__name__)
 
 #: Client actions and the schema each must match.
 ACTIONS = {"subscribe": "ws_subscribe", "unsubscribe": "ws_unsubscribe", "ping": "ws_ping"}
-_RECEIVE_TIMEOUT = 0.5
+#: Seconds between the session's checks of server shutdown (an outlet that closes ends the connection at once).
+_RECEIVE_TIMEOUT = 5.0
 #: Seconds between the server's pings: a client that vanished without closing is noticed.
 _PING_INTERVAL = 20.0
 #: Seconds a client may take no byte of what it is sent; then it is disconnected.
