@@ -111,7 +111,7 @@ class SocketOutlet:
     """
 
     def __init__(self, ws: Any, shared_frames: bool, limit: int = 10_000, send_timeout: float = 10.0,
-                 max_bytes: int = 16 * 1024 * 1024) -> None:
+                 max_bytes: int = 8 * 1024 * 1024) -> None:
         raw = ws.sock
         self._sock: socket.socket = getattr(raw, "_sock", raw)  # under serving.LockedSocket
         self._ws = ws
@@ -260,7 +260,7 @@ class CallbackOutlet:
     shared_frames = False
 
     def __init__(self, send: Callable[[List[str]], Any], limit: int = 10_000,
-                 max_bytes: int = 16 * 1024 * 1024) -> None:
+                 max_bytes: int = 8 * 1024 * 1024) -> None:
         self._send = send
         self._q = _Queue(limit, max_bytes)
         self._busy = threading.Lock()  # one flush at a time keeps the order

@@ -152,12 +152,12 @@ class StreamRelay:
     :param config: settings for the upstream client (default :func:`polygon.config.get_config`).
     :param client_factory: ``callable() -> PolygonWebSocketClient``-like object (tests, other markets, the
         Redis fan-out).
-    :param outbox_size: messages queued per client before the oldest are dropped.
+    :param outbox_size: messages queued per client before the oldest are dropped (outlets also stop at 8 MB).
     :param max_clients: local clients served at once.
     """
 
     def __init__(self, config: Any = None, client_factory: Optional[Callable[[], Any]] = None,
-                 outbox_size: int = 10_000, max_clients: int = 1000) -> None:
+                 outbox_size: int = 50_000, max_clients: int = 1000) -> None:
         self.config = config
         self._factory = client_factory
         self.outbox_size = outbox_size
