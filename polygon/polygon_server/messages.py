@@ -7,10 +7,38 @@ Shared by the HTTP routes and the WebSocket endpoint; kept apart from ``server.p
 import functools
 from typing import Any, List
 
-__all__ = ["MAX_BODY", "validate_message"]
+__all__ = ["MAX_BODY", "read_body", "validate_message"]
 
 #: Largest accepted request body / WebSocket message (bytes).
 MAX_BODY = 64 * 1024
+
+
+def read_body(request: Any, limit: int = MAX_BODY) -> bytes:
+    """The body of a werkzeug ``request``, never reading more than ``limit + 1`` bytes of it.
+
+    :raises werkzeug.exceptions.RequestEntityTooLarge: the declared ``Content-Length`` or the bytes sent
+        (chunked bodies included) exceed ``limit``; the rest of the body is left unread.
+    """
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+    length = request.content_length
+    if length is not None and length > limit:
+        raise RequestEntityTooLarge()
+    environ = request.environ
+    if length is None and environ.get("wsgi.input_terminated"):  # chunked: the server de-chunks, no length
+        stream = environ["wsgi.input"]
+    else:
+        stream = request.stream
+    chunks, size = [], 0
+    while size <= limit:  # bounded: each read returns at least one byte or ends the loop
+        chunk = stream.read(limit + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise RequestEntityTooLarge()
+    return b"".join(chunks)
 
 
 @functools.lru_cache(maxsize=None)

@@ -1,14 +1,19 @@
 """StreamRelay: one upstream provider stream fanned out to many local WebSocket clients.
 
-The relay owns one :class:`polygon.websocket.PolygonWebSocketClient` (created and connected on the first
-subscription, disconnected when the last local client leaves). Every local client is one named subscription
-of that client (``relay:<client_id>``), so the stream client's :class:`~polygon.subscriptions.SubscriptionBook`
-does the reference counting: the provider is asked for ``T.AAPL`` once, however many local clients want it,
-and released when the last one unsubscribes or disconnects.
+The relay owns one upstream (a :class:`polygon.websocket.PolygonWebSocketClient`, or anything with its
+``connect / listen / disconnect / subscribe / unsubscribe / get_status`` methods, such as the Redis fan-out's
+:class:`~polygon.polygon_server.redis_fanout.RedisUpstream`), created and connected on the first subscription
+and disconnected when the last local client leaves. Every local client is one named subscription of that
+upstream (``relay:<client_id>``), so the stream client's :class:`~polygon.subscriptions.SubscriptionBook` does
+the reference counting: the provider is asked for ``T.AAPL`` once, however many local clients want it.
 
-Events reach a local client through its own bounded outbox (drop-oldest, counted) and sender thread, so a slow
-browser tab never slows the upstream reader or the other clients. The relay does no socket I/O itself: a
-client is attached with a ``send(text)`` callable (the server passes the WebSocket's send).
+Every named subscription has the same callback, so the upstream hands each event to the relay once. One
+fan-out thread takes what arrived since its last pass and routes it with a precomputed table: clients with
+the same subscription set form a group; an event is encoded once, a group's message (one ``batch`` message,
+or one frame per event) is built once and the same bytes are queued on every client of the group (see
+:mod:`polygon.polygon_server.outlet`). Writes are non-blocking from that thread; there is no thread per
+client. Each client's queue is bounded (drop-oldest, counted), so a slow browser tab never slows the upstream
+or the other clients.
 """
 
 import collections
@@ -18,113 +23,114 @@ import math
 import re
 import threading
 import time
-from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Deque, Dict, FrozenSet, List, Optional, Sequence, Tuple, Union
 
+from polygon import json_codec
 from polygon.exceptions import InvalidInputError, PolygonError, SubscriptionError
+from polygon.polygon_server.outlet import CallbackOutlet, frame_text
 
-__all__ = ["CLIENT_ID_PATTERN", "RelayClient", "StreamRelay"]
+__all__ = ["CLIENT_ID_PATTERN", "MAX_BATCH", "RelayClient", "StreamRelay"]
 
 logger = logging.getLogger(__name__)
 
 #: Allowed ``client_id`` values of ``/ws/{client_id}``.
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+#: Most events in one ``batch`` message.
+MAX_BATCH = 2000
+#: Events waiting for the fan-out thread before the oldest are dropped (counted).
+_MAX_PENDING = 200_000
+#: Seconds the fan-out thread waits between retries of writes a client's socket did not take.
+_RETRY = 0.005
+#: Least seconds between two fan-out passes: events arriving meanwhile share the pass (fewer, larger writes:
+#: one write per client per pass however many upstream frames arrived), at the cost of this much latency.
+_COALESCE = 0.01
+
+Key = Tuple[Any, Any]
 
 
 class RelayClient:
-    """One local WebSocket client: its outbox, sender thread and counters.
+    """One local client: its outlet (ordered, bounded queue of messages), mode and subscription keys.
 
     :param client_id: the id from the ``/ws/{client_id}`` path.
-    :param send: writes a list of text messages, in order, to the client's socket (may raise when the socket
-        is gone); called with everything queued at once, so a busy client costs one write per batch.
-    :param outbox_size: messages queued for a slow client before the oldest are dropped (at most this many
-        more are in the batch being written).
+    :param outlet: a :class:`~polygon.polygon_server.outlet.SocketOutlet` or
+        :class:`~polygon.polygon_server.outlet.CallbackOutlet`.
+    :param batch: ``True``: events arrive as ``{"type": "batch", "events": [...]}`` messages.
     """
 
-    def __init__(self, client_id: str, send: Callable[[List[str]], Any], outbox_size: int = 10_000,
-                 encoder: Optional[Callable[[Dict[str, Any]], str]] = None) -> None:
+    def __init__(self, client_id: str, outlet: Any, batch: bool = False,
+                 on_backlog: Optional[Callable[[Any], None]] = None) -> None:
         self.client_id = client_id
+        self._on_backlog = on_backlog
         self.subscription_id = "relay:" + client_id
+        self.outlet = outlet
+        self.batch = bool(batch)
         self.connected_at = time.time()
-        self.sent = 0
-        self.dropped = 0
-        self._send = send
-        self._encode_event = encoder or _event_text
-        self._outbox: Deque[str] = collections.deque()
-        self._oldest_at: Optional[float] = None  # monotonic time the oldest queued message was queued
-        self._outbox_size = outbox_size
-        self._cond = threading.Condition()
-        self._closed = False
-        self._thread = threading.Thread(target=self._run, name="polygon-relay-%s" % client_id, daemon=True)
-        self._thread.start()
+        self.keys: FrozenSet[Key] = frozenset()
+        self.replaced = False  # another session took this client id over
 
     def push(self, message: Dict[str, Any]) -> None:
-        """Queue one message (never blocks; the oldest queued message is dropped when the outbox is full)."""
-        self.push_text(json.dumps(message, separators=(",", ":")))
-
-    def push_text(self, text: str) -> None:
-        """Queue one encoded message (see :meth:`push`)."""
-        with self._cond:
-            if self._closed:
-                return
-            if len(self._outbox) >= self._outbox_size:
-                self._outbox.popleft()
-                self.dropped += 1
-            if not self._outbox:
-                self._oldest_at = time.monotonic()
-            self._outbox.append(text)
-            self._cond.notify()
-
-    def push_event(self, event: Dict[str, Any]) -> None:
-        """The upstream callback: wrap a normalised stream event in the server's ``data`` message."""
-        self.push_text(self._encode_event(event))
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._outbox and not self._closed:
-                    self._cond.wait(1.0)
-                if self._closed:
-                    return
-                batch = list(self._outbox)
-                self._outbox.clear()
-                self._oldest_at = None
-            try:
-                self._send(batch)
-            except Exception as exc:  # the socket is gone: the server's receive loop ends the session
-                logger.debug("relay client %s: send failed: %s", self.client_id, exc)
-                with self._cond:
-                    self._closed = True
-                return
-            self.sent += len(batch)
-
-    def close(self, timeout: float = 2.0) -> None:
-        """Stop the sender thread (messages still queued are discarded); wait up to ``timeout`` seconds."""
-        with self._cond:
-            self._closed = True
-            self._outbox.clear()
-            self._cond.notify_all()
-        self.join(timeout)
-
-    def join(self, timeout: float) -> None:
-        """Wait for the sender thread to end (it may be stuck writing to an unresponsive socket)."""
-        if timeout > 0 and threading.current_thread() is not self._thread:
-            self._thread.join(timeout)
+        """Queue one control message and write what the socket takes now (never blocks)."""
+        self.outlet.put_texts([_dumps(message)])
+        if not self.outlet.flush() and self._on_backlog is not None:
+            self._on_backlog(self.outlet)  # the rest is written by the relay's fan-out thread
 
     @property
-    def closed(self) -> bool:
-        """``True`` once closed, or once a write failed (the socket is gone or the client stopped reading)."""
-        return self._closed
+    def sent(self) -> int:
+        """Messages queued for this client (control messages and data messages)."""
+        return self.outlet.queued
+
+    @property
+    def dropped(self) -> int:
+        """Data events dropped because the client did not keep up."""
+        return self.outlet.dropped
 
     @property
     def pending(self) -> int:
-        """Messages waiting in the outbox."""
-        return len(self._outbox)
+        """Messages not yet written."""
+        return self.outlet.pending
 
     @property
-    def lag(self) -> float:
-        """Seconds the oldest message still in the outbox has waited (0.0 when it is empty)."""
-        oldest = self._oldest_at
-        return 0.0 if oldest is None or not self._outbox else max(0.0, time.monotonic() - oldest)
+    def closed(self) -> bool:
+        """``True`` once closed, replaced, or once a write failed (the client is gone or stopped reading)."""
+        return self.outlet.closed
+
+    def close(self, timeout: float = 0.0) -> None:
+        """Discard what is queued; later messages are refused (``timeout`` is accepted for compatibility)."""
+        self.outlet.close()
+
+
+class _Group:
+    """Clients with the same subscription set, split by mode (tuples: a snapshot the fan-out thread reads)."""
+
+    __slots__ = ("keys", "wild", "batch", "single")
+
+    def __init__(self, keys: FrozenSet[Key], batch: Tuple[Any, ...], single: Tuple[Any, ...]) -> None:
+        self.keys = keys
+        self.wild = frozenset(ch for ch, sym in keys if sym == "*")
+        self.batch = batch
+        self.single = single
+
+    def wants(self, key: Key) -> bool:
+        return key in self.keys or key[0] in self.wild
+
+
+class _Plan:
+    """Immutable routing snapshot: the groups and, per ``(channel, symbol)``, the groups that want it."""
+
+    def __init__(self, clients: Sequence[RelayClient]) -> None:
+        by_keys: Dict[FrozenSet[Key], Tuple[List[Any], List[Any]]] = {}
+        for c in clients:
+            if c.keys:
+                pair = by_keys.setdefault(c.keys, ([], []))
+                pair[0 if c.batch else 1].append(c.outlet)
+        self.groups = [_Group(k, tuple(b), tuple(s)) for k, (b, s) in by_keys.items()]
+        self.outlets = tuple(c.outlet for c in clients)
+        self.cache: Dict[Key, Tuple[int, ...]] = {}
+
+    def route(self, key: Key) -> Tuple[int, ...]:
+        found = tuple(i for i, g in enumerate(self.groups) if g.wants(key))
+        self.cache[key] = found
+        return found
 
 
 #: Longest a client waits for a handshake another client started (the stream client's own timeouts are shorter).
@@ -144,13 +150,14 @@ class StreamRelay:
     """Fan one upstream stream out to local clients, with reference-counted provider subscriptions.
 
     :param config: settings for the upstream client (default :func:`polygon.config.get_config`).
-    :param client_factory: ``callable() -> PolygonWebSocketClient``-like object (tests, other markets).
-    :param outbox_size: per-client outbox bound, see :class:`RelayClient`.
-    :param max_clients: local clients served at once (each costs a few threads).
+    :param client_factory: ``callable() -> PolygonWebSocketClient``-like object (tests, other markets, the
+        Redis fan-out).
+    :param outbox_size: messages queued per client before the oldest are dropped (outlets also stop at 8 MB).
+    :param max_clients: local clients served at once.
     """
 
     def __init__(self, config: Any = None, client_factory: Optional[Callable[[], Any]] = None,
-                 outbox_size: int = 10_000, max_clients: int = 100) -> None:
+                 outbox_size: int = 50_000, max_clients: int = 1000) -> None:
         self.config = config
         self._factory = client_factory
         self.outbox_size = outbox_size
@@ -162,40 +169,46 @@ class StreamRelay:
         self._watcher: Optional[threading.Thread] = None
         self._upstream_error: Optional[str] = None
         self._closed = False
-        self._memo_lock = threading.Lock()
-        self._memo: Tuple[Any, str] = (None, "")
-
-    def _encode_event(self, event: Dict[str, Any]) -> str:
-        """The ``data`` message of ``event``, encoded once however many clients receive it: the upstream
-        dispatcher hands each client's callback the same event in turn (a copy, so compared by value)."""
-        with self._memo_lock:
-            last, text = self._memo
-            if last is not None and (event is last or event == last):
-                return text
-        text = _event_text(event)
-        with self._memo_lock:
-            self._memo = (event, text)
-        return text
+        self._plan = _Plan(())
+        self._pending: Deque[Dict[str, Any]] = collections.deque()
+        self._wake = threading.Event()
+        self._retry: Deque[Any] = collections.deque()
+        self.events_in = 0  # events received from upstream
+        self.events_dropped = 0  # events dropped before fan-out (the fan-out thread fell behind)
+        self._fanout = threading.Thread(target=self._run, name="polygon-relay-fanout", daemon=True)
+        self._fanout.start()
 
     # -- local clients ----------------------------------------------------------------------------
-    def attach(self, client_id: str, send: Callable[[List[str]], Any]) -> RelayClient:
-        """Register a local client.
+    def attach(self, client_id: str, outlet: Union[Any, Callable[[List[str]], Any]],
+               batch: bool = False) -> RelayClient:
+        """Register a local client. A client already connected with the same id is replaced (its session
+        ends and its subscriptions are released): a client that reconnects at once is never refused.
 
-        :raises InvalidInputError: malformed or already connected ``client_id``, too many clients, or the
-            relay is shut down.
+        :param outlet: where its messages go: an outlet, or a ``send(texts)`` callable.
+        :param batch: deliver events in ``batch`` messages.
+        :raises InvalidInputError: malformed ``client_id``, too many clients, or the relay is shut down.
         """
         if not isinstance(client_id, str) or not CLIENT_ID_PATTERN.match(client_id):
             raise InvalidInputError("invalid client_id %r: use 1-64 letters, digits, '_', '.' or '-'" % (client_id,))
+        if callable(outlet) and not hasattr(outlet, "put_texts"):
+            outlet = CallbackOutlet(outlet, self.outbox_size)
+        client = RelayClient(client_id, outlet, batch, self._retry_later)
         with self._lock:
             if self._closed:
                 raise _refused("shutting_down", "the server is shutting down")
-            if client_id in self._clients:
-                raise _refused("invalid_client_id", "client_id %r is already connected; pick another id" % client_id)
-            if len(self._clients) >= self.max_clients:
+            old = self._clients.pop(client_id, None)
+            if old is None and len(self._clients) >= self.max_clients:
                 raise _refused("too_many_clients", "too many local clients (%d); close one first" % self.max_clients)
-            client = self._clients[client_id] = RelayClient(client_id, send, self.outbox_size,
-                                                            self._encode_event)
-        logger.info("relay: client %s connected", client_id)
+            if old is not None:
+                self._release(old)
+            self._clients[client_id] = client
+            self._replan()
+        if old is not None:
+            old.replaced = True
+            old.close()
+            logger.info("relay: client %s reconnected; the previous session is replaced", client_id)
+        else:
+            logger.info("relay: client %s connected", client_id)
         return client
 
     def detach(self, client: RelayClient) -> None:
@@ -205,6 +218,7 @@ class StreamRelay:
         upstream = watcher = None
         with self._lock:
             if self._clients.get(client.client_id) is not client:
+                client.close()
                 return
             del self._clients[client.client_id]
             if self._upstream is not None:
@@ -212,14 +226,21 @@ class StreamRelay:
                     upstream, self._upstream = self._upstream, None
                     watcher, self._watcher = self._watcher, None
                 else:
-                    try:
-                        self._upstream.unsubscribe(None, None, subscription_id=client.subscription_id)
-                    except SubscriptionError:
-                        pass  # it never subscribed
+                    self._release(client)
+            self._replan()
         client.close()
-        logger.info("relay: client %s disconnected (%d sent, %d dropped)", client.client_id, client.sent,
-                    client.dropped)
+        logger.info("relay: client %s disconnected (%d messages, %d events dropped)", client.client_id,
+                    client.sent, client.dropped)
         _disconnect(upstream, watcher)
+
+    def _release(self, client: RelayClient) -> None:
+        """Drop ``client``'s upstream subscription (under ``_lock``)."""
+        client.keys = frozenset()
+        if self._upstream is not None:
+            try:
+                self._upstream.unsubscribe(None, None, subscription_id=client.subscription_id)
+            except SubscriptionError:
+                pass  # it never subscribed
 
     def subscribe(self, client: RelayClient, symbols: Sequence[str], channels: Sequence[str]) -> Dict[str, Any]:
         """Subscribe ``client`` to ``channels`` of ``symbols`` (connects upstream on first use).
@@ -234,7 +255,8 @@ class StreamRelay:
                 self._check_open(client)
                 if self._upstream is not upstream:
                     continue
-                upstream.subscribe(list(symbols), list(channels), client.push_event, client.subscription_id)
+                upstream.subscribe(list(symbols), list(channels), self._on_event, client.subscription_id)
+                self._refresh_keys(client)
             return {"type": "subscribed", "symbols": _upper(symbols), "channels": list(channels)}
         raise PolygonError("the provider stream keeps closing; try again later")
 
@@ -254,16 +276,118 @@ class StreamRelay:
                 raise SubscriptionError("you have no subscriptions: subscribe first")
             upstream.unsubscribe(list(symbols), None if channels is None else list(channels),
                                  subscription_id=client.subscription_id)
+            self._refresh_keys(client)
         reply: Dict[str, Any] = {"type": "unsubscribed", "symbols": _upper(symbols)}
         if channels is not None:
             reply["channels"] = list(channels)
         return reply
+
+    def _refresh_keys(self, client: RelayClient) -> None:
+        """Copy ``client``'s pairs from the upstream's book (the one source of truth) and rebuild routing."""
+        mine = self._upstream.get_status()["subscription_ids"].get(client.subscription_id) or {}
+        client.keys = frozenset((ch, sym) for sym, chs in mine.items() for ch in chs)
+        self._replan()
+
+    def _replan(self) -> None:
+        self._plan = _Plan(tuple(self._clients.values()))
 
     def _check_open(self, client: RelayClient) -> None:
         if self._closed:
             raise PolygonError("the server is shutting down")
         if self._clients.get(client.client_id) is not client:
             raise PolygonError("this client is disconnected")
+
+    # -- fan-out ------------------------------------------------------------------------------------
+    def _on_event(self, event: Dict[str, Any]) -> None:
+        """The upstream callback (its dispatcher thread): hand the event to the fan-out thread."""
+        pending = self._pending
+        if len(pending) >= _MAX_PENDING:
+            pending.popleft()
+            self.events_dropped += 1
+        pending.append(event)
+        self.events_in += 1
+        if not self._wake.is_set():
+            self._wake.set()
+
+    def _retry_later(self, outlet: Any) -> None:
+        """``outlet`` holds what its socket did not take: the fan-out thread retries it."""
+        self._retry.append(outlet)
+        self._wake.set()
+
+    def _run(self) -> None:
+        backlog: Dict[Any, None] = {}  # outlets holding what their socket did not take yet (ordered set)
+        last_check = time.monotonic()
+        retry = self._retry
+        last_pass = 0.0
+        while not self._closed:
+            self._wake.wait(_RETRY if backlog else 0.5)
+            wait = last_pass + _COALESCE - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            last_pass = time.monotonic()
+            self._wake.clear()
+            try:
+                while retry:
+                    backlog[retry.popleft()] = None
+                pending = self._pending
+                n = len(pending)
+                if n:
+                    events = [pending.popleft() for _ in range(n)]
+                    for outlet in self._fan_out(events, self._plan):
+                        backlog[outlet] = None
+                for outlet in list(backlog):
+                    if outlet.flush() or outlet.closed:
+                        del backlog[outlet]
+                now = time.monotonic()
+                if backlog and now - last_check > 0.25:
+                    last_check = now
+                    for outlet in list(backlog):
+                        if outlet.check_stuck(now):
+                            del backlog[outlet]
+            except Exception:  # a bug here must not stop every client's stream
+                logger.exception("relay: fan-out failed; events skipped")
+
+    def _fan_out(self, events: List[Dict[str, Any]], plan: _Plan) -> List[Any]:
+        """Queue ``events`` on every client that wants them; returns the outlets written to."""
+        cache = plan.cache
+        routed: Dict[int, List[int]] = {}
+        for i, event in enumerate(events):
+            key = (event.get("channel"), event.get("symbol"))
+            groups = cache.get(key)
+            if groups is None:
+                groups = plan.route(key)
+            for g in groups:
+                idx = routed.get(g)
+                if idx is None:
+                    routed[g] = [i]
+                else:
+                    idx.append(i)
+        if not routed:
+            return []
+        texts: List[Optional[str]] = [None] * len(events)
+        frames: List[Optional[bytes]] = [None] * len(events)
+        behind: List[Any] = []
+        for g, idx in routed.items():
+            group = plan.groups[g]
+            for i in idx:
+                if texts[i] is None:
+                    texts[i] = _event_json(events[i])
+            if group.batch:
+                for start in range(0, len(idx), MAX_BATCH):
+                    chunk = idx[start:start + MAX_BATCH]
+                    text = '{"type":"batch","events":[%s]}' % ",".join([texts[i] for i in chunk])  # type: ignore
+                    _deliver(group.batch, [text], None, len(chunk), behind)
+            if group.single:
+                wrapped = [_data_message(events[i], texts[i]) for i in idx]  # type: ignore[arg-type]
+                shared = None
+                if any(o.shared_frames for o in group.single):
+                    shared = []
+                    for i, text in zip(idx, wrapped):
+                        if frames[i] is None:
+                            frames[i] = frame_text(text)
+                        shared.append(frames[i])
+                _deliver(group.single, wrapped, shared, len(idx), behind)
+        return behind
 
     # -- upstream -------------------------------------------------------------------------------------
     def _ensure_upstream(self) -> Any:
@@ -333,6 +457,9 @@ class StreamRelay:
             self._upstream = None
             self._watcher = None
             self._upstream_error = error or "provider stream closed"
+            for client in self._clients.values():
+                client.keys = frozenset()
+            self._replan()
         logger.warning("relay: upstream stream ended: %s", self._upstream_error)
         self._broadcast({"type": "status", "status": "upstream_disconnected",
                          "message": "%s; subscribe again to reconnect" % self._upstream_error})
@@ -357,10 +484,10 @@ class StreamRelay:
                 c.client_id: {
                     "connected_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(c.connected_at)),
                     "subscriptions": named.get(c.subscription_id, {}),
+                    "batch": c.batch,
                     "sent": c.sent,
                     "dropped": c.dropped,
                     "pending": c.pending,
-                    "lag_ms": round(c.lag * 1000.0, 1),
                 }
                 for c in clients
             },
@@ -375,21 +502,26 @@ class StreamRelay:
             },
         }
 
+    def fanout_status(self) -> Dict[str, int]:
+        """Fan-out counters: events received from upstream, dropped before fan-out, distinct subscription sets."""
+        return {"events_in": self.events_in, "events_dropped": self.events_dropped,
+                "groups": len(self._plan.groups)}
+
     def close(self, timeout: float = 2.0) -> None:
-        """Stop every client's sender and disconnect the upstream (idempotent); waits at most about
-        ``timeout`` seconds for senders stuck on unresponsive sockets."""
+        """Close every client and disconnect the upstream (idempotent)."""
         with self._lock:
             self._closed = True
             clients = list(self._clients.values())
             self._clients.clear()
             upstream, self._upstream = self._upstream, None
             watcher, self._watcher = self._watcher, None
+            self._replan()
+        self._wake.set()
         for client in clients:
-            client.close(timeout=0)
-        deadline = time.monotonic() + timeout
-        for client in clients:
-            client.join(max(0.0, deadline - time.monotonic()))
+            client.close()
         _disconnect(upstream, watcher)
+        if threading.current_thread() is not self._fanout:
+            self._fanout.join(timeout)
 
 
 def _refused(code: str, message: str) -> InvalidInputError:
@@ -405,14 +537,54 @@ def _disconnect(upstream: Any, watcher: Optional[threading.Thread]) -> None:
         watcher.join(5.0)
 
 
-def _event_text(event: Dict[str, Any]) -> str:
-    message = {"type": "data", "channel": event.get("channel"), "symbol": event.get("symbol"), "data": event}
+def _deliver(outlets: Sequence[Any], texts: List[str], frames: Optional[List[bytes]], events: int,
+             behind: List[Any]) -> None:
+    """Queue ``texts`` on ``outlets`` and write what each socket takes now; outlets left with a backlog are
+    appended to ``behind``. Texts are framed once for every outlet that shares frames."""
+    for outlet in outlets:
+        if outlet.shared_frames:
+            if frames is None:
+                frames = [frame_text(t) for t in texts]
+            done = outlet.write_frames(frames, events)
+        else:
+            outlet.put_texts(texts, events)
+            done = outlet.flush()
+        if not done:
+            behind.append(outlet)
+
+
+def _data_message(event: Dict[str, Any], event_text: str) -> str:
+    """The per-event ``data`` message around an already encoded event."""
+    return '{"type":"data","channel":%s,"symbol":%s,"data":%s}' % (
+        _scalar(event.get("channel")), _scalar(event.get("symbol")), event_text)
+
+
+_QUOTED: Dict[Any, str] = {}
+
+
+def _scalar(value: Any) -> str:
+    """JSON of a channel or symbol (memoised: a stream has few distinct ones)."""
+    text = _QUOTED.get(value)
+    if text is None:
+        text = json.dumps(value)
+        if len(_QUOTED) < 100_000:
+            _QUOTED[value] = text
+    return text
+
+
+def _event_json(event: Dict[str, Any]) -> str:
+    """Strict JSON for one event: NaN and infinities (which a browser's ``JSON.parse`` rejects) become null."""
+    if json_codec.BACKEND == "orjson":
+        return json_codec.dumps(event).decode("utf-8")  # orjson writes NaN / Infinity as null
     try:
-        return json.dumps(message, separators=(",", ":"), allow_nan=False)
-    except ValueError:  # NaN / Infinity from the provider: strict JSON (a browser's JSON.parse) has no such thing
+        return json.dumps(event, separators=(",", ":"), allow_nan=False)
+    except ValueError:
         clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in event.items()}
-        message["data"] = clean
-        return json.dumps(message, separators=(",", ":"), allow_nan=False)
+        return json.dumps(clean, separators=(",", ":"), allow_nan=False)
+
+
+def _dumps(message: Dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"), allow_nan=False)
 
 
 def _upper(symbols: Sequence[str]) -> List[str]:

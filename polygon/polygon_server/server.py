@@ -56,7 +56,8 @@ from polygon.exceptions import (
     PolygonRateLimitError,
 )
 from polygon.frames import BAR_COLUMNS, COLUMN_TO_WIRE, FLOAT_COLUMNS, INDEX_NAME
-from polygon.polygon_server.messages import MAX_BODY, validate_message
+from polygon.polygon_server.messages import MAX_BODY, read_body, validate_message
+from polygon.polygon_server.origins import parse_host, parse_origin, same_origin
 from polygon.polygon_server.relay import StreamRelay
 from polygon.polygon_server.stream_endpoint import serve_client
 from polygon.serving import ClosedResponse
@@ -245,9 +246,11 @@ class ServerApp:
         """Only loopback names reach a server bound to loopback: a web page cannot rebind a DNS name to it."""
         if self.allowed_hosts is None:
             return
-        host = (request.host or "").rsplit(":", 1)[0] if not (request.host or "").startswith("[") else \
-            (request.host or "").split("]")[0] + "]"
-        if host.lower() not in self.allowed_hosts:
+        try:
+            host = parse_host(request.host)[0]
+        except ValueError:
+            host = None
+        if host not in self.allowed_hosts:
             raise ApiError(403, "forbidden_host", "Host %r is not served here; use http://127.0.0.1:<port> or "
                            "http://localhost:<port>" % (request.host,))
 
@@ -259,8 +262,7 @@ class ServerApp:
         origin = request.headers.get("Origin")
         if origin is None:
             return
-        same_origin = origin.split("://", 1)[-1].split("/", 1)[0].lower() == (request.host or "").lower()
-        if not same_origin and (origin == "null" or _origin_host(origin) not in self.allowed_origin_hosts):
+        if not same_origin(origin, request.host) and _origin_host(origin) not in self.allowed_origin_hosts:
             raise ApiError(403, "forbidden_origin", "requests from pages at %s are not accepted; this server is for "
                            "programs and pages on this machine" % origin)
         if request.method == "POST" and request.mimetype != "application/json":
@@ -374,7 +376,7 @@ class ServerApp:
 
     # -- input -------------------------------------------------------------------------------------------
     def _json_body(self, request: Request) -> Dict[str, Any]:
-        raw = request.get_data(cache=False)
+        raw = read_body(request)
         try:
             body = json.loads(raw)
         except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
@@ -425,12 +427,13 @@ def _url_host(host: str) -> str:
     return "[%s]" % host if ":" in host and not host.startswith("[") else host
 
 
-def _origin_host(origin: str) -> str:
-    """``'http://localhost:8200'`` -> ``'localhost'`` (``'[::1]'`` kept bracketed)."""
-    rest = origin.split("://", 1)[-1].split("/", 1)[0].lower()
-    if rest.startswith("["):
-        return rest.split("]", 1)[0] + "]"
-    return rest.rsplit(":", 1)[0]
+def _origin_host(origin: str) -> Optional[str]:
+    """``'http://localhost:8200'`` -> ``'localhost'`` (``'[::1]'`` kept bracketed); ``None`` when malformed
+    (``null`` included)."""
+    try:
+        return parse_origin(origin)[1]
+    except ValueError:
+        return None
 
 
 def _json(payload: Any, status: int = 200, headers: Optional[Dict[str, str]] = None) -> Response:
@@ -464,11 +467,15 @@ class PolygonServer:
     :param manager: data manager (default: one on ``config``).
     :param relay: stream relay (default: one on the manager's config).
     :param config: a :class:`polygon.config.PolygonConfig` (default :func:`polygon.config.get_config`).
+    :param server_options: HTTP limits of :class:`polygon.serving.LocalServer` (``max_connections``,
+        ``header_timeout``, ``idle_timeout``).
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = DEFAULT_PORT, manager: Any = None,
-                 relay: Optional[StreamRelay] = None, config: Any = None) -> None:
+                 relay: Optional[StreamRelay] = None, config: Any = None,
+                 server_options: Optional[Dict[str, Any]] = None) -> None:
         self.host, self.port = host, int(port)
+        self.server_options = dict(server_options or {})
         self.app = create_app(manager, relay, config, bind_host=host)
         self._server: Any = None
 
@@ -488,7 +495,7 @@ class PolygonServer:
         """
         from polygon.serving import LocalServer
 
-        server = LocalServer(self.host, self.port, self.app, name="polygon-server")
+        server = LocalServer(self.host, self.port, self.app, name="polygon-server", **self.server_options)
         self.port = server.server_port
         if self.app.allowed_hosts is None:
             logger.warning("the server listens on %s: it has no authentication, and anyone who can reach this "
@@ -529,6 +536,8 @@ def _parse_args(argv: Optional[List[str]], prog: str) -> argparse.Namespace:
                         % default_cache_dir().replace("%", "%%"))
     parser.add_argument("--sandbox", action="store_true",
                         help="serve the offline sandbox market instead of the provider (no key needed)")
+    parser.add_argument("--redis", metavar="URL", help="share one provider stream among server processes through "
+                        "Redis (e.g. redis://127.0.0.1:6379/0; needs the 'redis' extra)")
     parser.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     return parser.parse_args(argv)
 
@@ -555,8 +564,19 @@ def main(argv: Optional[List[str]] = None, prog: str = "python -m polygon.polygo
     args = _parse_args(argv, prog)
     logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    relay = None
+    if args.redis:
+        from polygon.polygon_server.redis_fanout import relay_on_redis
+
+        try:
+            relay = relay_on_redis(args.redis)
+        except PolygonError as exc:
+            logger.error("%s", exc)
+            return 2
     config, sandbox = _config_for(args)
-    server = PolygonServer(args.host, args.port, config=config)
+    if relay is not None:
+        relay.config = config
+    server = PolygonServer(args.host, args.port, config=config, relay=relay)
     try:
         server.start()
     except OSError as exc:

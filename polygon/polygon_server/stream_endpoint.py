@@ -7,14 +7,18 @@ Client messages (``schema/server/ws_*.json``)::
     {"action": "ping"}                                                     -> {"type": "pong", "timestamp": ms}
 
 The server greets with ``{"type": "status", "status": "connected", "client_id": ...}`` and pushes events as
-``{"type": "data", "channel": "T", "symbol": "AAPL", "data": {...}}``. A bad message gets
-``{"type": "error", "code": ..., "message": ...}`` and the session goes on.
+``{"type": "data", "channel": "T", "symbol": "AAPL", "data": {...}}``; a client that connects with
+``/ws/{client_id}?batch=true`` gets them as ``{"type": "batch", "events": [{...}, ...]}`` instead (many
+events per message, as the provider sends them: far less work per event on both sides). A bad message gets
+``{"type": "error", "code": ..., "message": ...}`` and the session goes on. A client that connects again with
+the id of a session still open replaces that session.
 """
 
 import json
 import logging
 import time
 from typing import Any, Dict
+from urllib.parse import parse_qs
 
 from simple_websocket import ConnectionClosed
 
@@ -27,20 +31,23 @@ from polygon.exceptions import (
     SubscriptionError,
 )
 from polygon.polygon_server.messages import MAX_BODY, validate_message
+from polygon.polygon_server.outlet import SocketOutlet
 from polygon.polygon_server.relay import RelayClient, StreamRelay
-from polygon.serving import accept_websocket, send_text
+from polygon.serving import accept_websocket
 
-__all__ = ["ACTIONS", "handle_message", "serve_client"]
+__all__ = ["ACTIONS", "batch_mode", "handle_message", "serve_client"]
 
 logger = logging.getLogger(__name__)
 
 #: Client actions and the schema each must match.
 ACTIONS = {"subscribe": "ws_subscribe", "unsubscribe": "ws_unsubscribe", "ping": "ws_ping"}
-_RECEIVE_TIMEOUT = 0.5
+#: Seconds between the session's checks of server shutdown (an outlet that closes ends the connection at once).
+_RECEIVE_TIMEOUT = 5.0
 #: Seconds between the server's pings: a client that vanished without closing is noticed.
 _PING_INTERVAL = 20.0
-#: Seconds a write may wait for a client that stopped reading; then the client is disconnected.
+#: Seconds a client may take no byte of what it is sent; then it is disconnected.
 _SEND_TIMEOUT = 10.0
+_TRUE, _FALSE = ("true", "1", "yes", ""), ("false", "0", "no")
 
 
 def _error(code: str, message: str) -> Dict[str, Any]:
@@ -85,21 +92,45 @@ def handle_message(relay: StreamRelay, client: RelayClient, text: Any) -> Dict[s
         return _error("unavailable", str(exc))
 
 
+def batch_mode(environ: Dict[str, Any]) -> bool:
+    """The ``batch`` query parameter of ``/ws/{client_id}?batch=true`` (``true/1`` or ``false/0``).
+
+    :raises InvalidInputError: any other value.
+    """
+    values = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True).get("batch")
+    if not values:
+        return False
+    value = values[-1].strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    exc = InvalidInputError("batch=%r: use batch=true (events in batch messages) or batch=false" % values[-1][:20])
+    exc.code = "invalid_parameter"  # type: ignore[attr-defined]  # the WS error code sent
+    raise exc
+
+
 def serve_client(app: Any, environ: Dict[str, Any], client_id: str) -> None:
     """Accept the upgrade in ``environ`` and serve the session until the client or the server closes it.
 
     :param app: the :class:`~polygon.polygon_server.server.ServerApp` (its ``relay`` and ``stopping``).
     """
-    ws = accept_websocket(environ, send_timeout=_SEND_TIMEOUT, max_message_size=MAX_BODY,
-                          ping_interval=_PING_INTERVAL)
+    ws = accept_websocket(environ, max_message_size=MAX_BODY, ping_interval=_PING_INTERVAL)
+    outlet = SocketOutlet(ws, shared_frames=not _extensions(ws), limit=app.relay.outbox_size,
+                          send_timeout=_SEND_TIMEOUT).install()
     try:
         try:
-            client = app.relay.attach(client_id, lambda text: send_text(ws, text))
+            batch = batch_mode(environ)
+            client = app.relay.attach(client_id, outlet, batch=batch)
         except InvalidInputError as exc:
-            send_text(ws, json.dumps(_error(getattr(exc, "code", "invalid_client_id"), str(exc))))
+            outlet.put_texts([json.dumps(_error(getattr(exc, "code", "invalid_client_id"), str(exc)))])
+            outlet.flush()
             return
-        client.push({"type": "status", "status": "connected", "client_id": client_id,
-                     "message": "connected; send subscribe, unsubscribe or ping"})
+        hello = {"type": "status", "status": "connected", "client_id": client_id,
+                 "message": "connected; send subscribe, unsubscribe or ping"}
+        if batch:
+            hello["batch"] = True
+        client.push(hello)
         try:
             _session(app, ws, client)
         finally:
@@ -107,13 +138,16 @@ def serve_client(app: Any, environ: Dict[str, Any], client_id: str) -> None:
     except (ConnectionClosed, OSError, ConnectionError):
         pass  # the client went away
     finally:
-        _close(ws)
+        _close(ws, outlet)
 
 
 def _session(app: Any, ws: Any, client: RelayClient) -> None:
     while not app.stopping.is_set():  # bounded by the connection and by server shutdown
-        if client.closed:  # its sender failed: the client stopped reading (send timeout) or went away
-            logger.info("relay: dropping client %s: it does not read what it is sent", client.client_id)
+        if client.closed:
+            if client.replaced:
+                logger.info("relay: a new session of client %s replaces this one", client.client_id)
+            else:  # a write failed: the client stopped reading (send timeout) or went away
+                logger.info("relay: dropping client %s: it does not read what it is sent", client.client_id)
             return
         try:
             text = ws.receive(timeout=_RECEIVE_TIMEOUT)
@@ -131,17 +165,23 @@ def _session(app: Any, ws: Any, client: RelayClient) -> None:
         client.push(reply)
 
 
-def _close(ws: Any) -> None:
+def _extensions(ws: Any) -> list:
+    """The extensions negotiated on ``ws`` (permessage-deflate when the browser offered it)."""
+    proto = getattr(getattr(ws.ws, "_connection", None), "_proto", None)
+    return list(getattr(proto, "extensions", None) or [])
+
+
+def _close(ws: Any, outlet: SocketOutlet) -> None:
+    """Close the session: a close frame when the socket takes it now, then shut the socket down."""
     import socket
 
-    lock = ws.sock.write_lock
-    if ws.connected and lock.acquire(timeout=1.0):  # a sender stuck on a client that stopped reading holds it
+    if ws.connected and not outlet.closed:
         try:
-            ws.close()
+            ws.close()  # queued on the outlet like every other write
         except (ConnectionClosed, OSError):
             pass
-        finally:
-            lock.release()
+        outlet.flush()
+    outlet.close()
     ws.thread.join(timeout=1.0)  # simple-websocket's reader finishes the close handshake
     try:
         ws.sock.shutdown(socket.SHUT_RDWR)

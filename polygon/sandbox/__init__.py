@@ -49,11 +49,14 @@ class Sandbox:
     :param port: TCP port; ``0`` picks a free one (see :attr:`base_url` after :meth:`start`).
     :param api_key: the only key accepted; others are refused as the provider refuses them.
     :param options: see the module docstring.
+    :param server_options: HTTP limits of :class:`polygon.serving.LocalServer` (``max_connections``,
+        ``header_timeout``, ``idle_timeout``).
     :raises PolygonConfigError: for an unknown option or invalid value.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, api_key: str = SANDBOX_API_KEY,
-                 **options: Any) -> None:
+                 server_options: Optional[Dict[str, Any]] = None, **options: Any) -> None:
+        self.server_options = dict(server_options or {})
         self.host = host
         self.port = int(port)
         self.api_key = api_key
@@ -73,7 +76,8 @@ class Sandbox:
         if self._server is not None:
             raise PolygonError("sandbox already running at %s" % self.base_url)
         self._state.stopping.clear()
-        server = LocalServer(self.host, self.port, create_app(self._state, serve_stream), name="polygon-sandbox")
+        server = LocalServer(self.host, self.port, create_app(self._state, serve_stream), name="polygon-sandbox",
+                             **self.server_options)
         self.port = server.server_port
         server.start()
         self._server = server

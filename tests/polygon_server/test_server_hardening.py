@@ -102,27 +102,42 @@ def test_errors_never_list_other_clients(stream_server):
         other.close()
 
 
-def test_events_are_encoded_once_and_nan_becomes_null(stream_server, monkeypatch):
+def test_events_are_encoded_once_and_nan_becomes_null(monkeypatch):
+    """Four clients, two subscription sets, both modes: each event is encoded once, whoever gets it."""
     from polygon.polygon_server import relay as relay_module
 
     encoded = []
-    real = relay_module._event_text
-    monkeypatch.setattr(relay_module, "_event_text", lambda event: encoded.append(1) or real(event))
-    relay = stream_server.app.relay
-    texts = {"a": [], "b": []}
-    clients = {name: relay.attach("enc-" + name, texts[name].extend) for name in texts}
+    real = relay_module._event_json
+    monkeypatch.setattr(relay_module, "_event_json", lambda event: encoded.append(1) or real(event))
+    relay = StreamRelay(client_factory=lambda: _SlowUpstream(0))
+    texts = {name: [] for name in "abcd"}
+    clients = {name: relay.attach("enc-" + name, texts[name].extend, batch=name in "cd") for name in texts}
     try:
-        event = {"event_type": "trade", "channel": "T", "symbol": "AAPL", "price": float("nan"), "size": 5}
-        clients["a"].push_event(event)
-        clients["b"].push_event(dict(event))  # the dispatcher hands later callbacks a copy
-        assert len(encoded) == 1
-        assert _wait(lambda: texts["a"] and texts["b"])
-        for text in texts["a"] + texts["b"]:
-            data = json.loads(text, parse_constant=lambda name: pytest.fail("non-JSON constant %s" % name))
-            assert data["data"]["price"] is None and data["data"]["size"] == 5
+        for name, client in clients.items():
+            relay.subscribe(client, ["AAPL", "MSFT"] if name == "d" else ["AAPL"], ["T"])
+        assert relay.fanout_status()["groups"] == 2  # two distinct subscription sets
+        for symbol in ("AAPL", "MSFT"):
+            relay._on_event({"event_type": "trade", "channel": "T", "symbol": symbol, "price": float("nan"),
+                             "size": 5})
+
+        def events(name):
+            out = []
+            for text in texts[name]:
+                message = json.loads(text, parse_constant=lambda c: pytest.fail("non-JSON constant %s" % c))
+                if message["type"] == "data":
+                    out.append(message["data"])
+                elif message["type"] == "batch":
+                    out.extend(message["events"])
+            return out
+
+        assert _wait(lambda: all(len(events(n)) == (2 if n == "d" else 1) for n in texts))
+        assert len(encoded) == 2
+        for name in texts:
+            for event in events(name):
+                assert event["price"] is None and event["size"] == 5
+        assert [e["symbol"] for e in events("d")] == ["AAPL", "MSFT"]
     finally:
-        for client in clients.values():
-            relay.detach(client)
+        relay.close()
 
 
 class _SlowUpstream:

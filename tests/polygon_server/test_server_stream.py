@@ -9,6 +9,7 @@ import pytest
 import websocket
 
 from polygon.polygon_server import PolygonServer
+from polygon.polygon_server.outlet import CallbackOutlet
 from polygon.polygon_server.relay import RelayClient
 
 
@@ -123,21 +124,32 @@ def test_bad_messages_get_an_error_and_the_session_goes_on(stream_server, raw, c
         client.close()
 
 
-def test_client_ids_are_checked_and_unique(stream_server):
-    first = Local(stream_server, "same")
-    try:
+def test_client_ids_are_checked_and_a_reconnect_replaces_the_old_session(stream_server):
+    odd = Local(stream_server, "a%20b")
+    assert odd.next("error")["code"] == "invalid_client_id"
+    odd.close()
+    for round_ in range(10):  # today's code refused about one immediate reconnect in five
+        first = Local(stream_server, "same")
         first.next("status")
-        second = Local(stream_server, "same")
-        error = second.next("error")
-        assert error["code"] == "invalid_client_id" and "already connected" in error["message"]
-        second.close()
-        odd = Local(stream_server, "a%20b")
-        assert odd.next("error")["code"] == "invalid_client_id"
-        odd.close()
-        first.send(action="ping")
-        assert first.next("pong")
-    finally:
-        first.close()
+        first.send(action="subscribe", symbols=["AAPL"], channels=["T"])
+        first.next("subscribed")
+        second = Local(stream_server, "same")  # reconnects at once, the first session still open
+        try:
+            assert second.next("status")["status"] == "connected", "round %d" % round_
+            second.send(action="ping")
+            assert second.next("pong")
+            status = stream_server.app.relay.status()
+            assert list(status["clients"]) == ["same"] and status["clients"]["same"]["subscriptions"] == {}
+            second.send(action="subscribe", symbols=["AAPL"], channels=["T"])
+            second.next("subscribed")
+            assert second.next("data")["symbol"] == "AAPL"
+            with pytest.raises((websocket.WebSocketConnectionClosedException, ConnectionError, OSError)):
+                for _ in range(100000):  # bounded: what was in flight, then the replaced session ends
+                    first.ws.recv()
+        finally:
+            first.close()
+            second.close()
+        assert _wait(lambda: not stream_server.app.relay.status()["clients"])
 
 
 def test_upstream_refusal_is_an_error_message_not_a_dead_session(make_sandbox, tmp_path):
@@ -178,16 +190,15 @@ def test_a_slow_client_loses_the_oldest_events_not_the_server():
         release.wait(10)
         received.extend(texts)
 
-    client = RelayClient("slow", slow_send, outbox_size=50)
-    try:
-        for i in range(1000):
-            client.push({"type": "data", "n": i})
-        assert client.pending <= 50 and client.dropped >= 1000 - 2 * 50  # outbox + the batch being sent
-        release.set()
-        assert _wait(lambda: client.pending == 0 and len(received) + client.dropped == 1000)
-        assert json.loads(received[-1])["n"] == 999, "the newest events are kept"
-    finally:
-        client.close()
+    outlet = CallbackOutlet(slow_send, limit=50)
+    client = RelayClient("slow", outlet)
+    for i in range(1000):
+        outlet.put_texts([json.dumps({"type": "data", "n": i})], 1)
+    assert client.pending == 50 and client.dropped == 950
+    release.set()
+    assert client.outlet.flush() and client.pending == 0
+    assert len(received) + client.dropped == 1000
+    assert json.loads(received[-1])["n"] == 999, "the newest events are kept"
 
 
 def test_upstream_drops_are_invisible_to_local_clients(make_sandbox, tmp_path):
@@ -206,3 +217,50 @@ def test_upstream_drops_are_invisible_to_local_clients(make_sandbox, tmp_path):
             assert sb.stats()["ws_connections"] >= 3
         finally:
             client.close()
+
+
+def _events(client, count, seconds=20.0):
+    """``count`` data events from ``data`` or ``batch`` messages, in order (bounded)."""
+    out = []
+    deadline = time.monotonic() + seconds
+    while len(out) < count and time.monotonic() < deadline:
+        message = json.loads(client.ws.recv())
+        if message["type"] == "data":
+            out.append(message["data"])
+        elif message["type"] == "batch":
+            assert message["events"], "a batch is never empty"
+            out.extend(message["events"])
+    assert len(out) >= count, "only %d events" % len(out)
+    return out
+
+
+def test_batch_mode_carries_the_same_events_in_fewer_messages(make_sandbox, tmp_path):
+    sb = make_sandbox(stream_rate=4000, max_connections=2)
+    with PolygonServer(port=0, config=sb.config(cache_dir=str(tmp_path / "c"))) as srv:
+        bad = websocket.create_connection(srv.ws_url + "/ws/x?batch=maybe", timeout=10)
+        assert json.loads(bad.recv())["code"] == "invalid_parameter"
+        bad.close()
+        plain = Local(srv, "plain")
+        batched = websocket.create_connection(srv.ws_url + "/ws/batched?batch=true", timeout=10)
+        try:
+            hello = json.loads(batched.recv())
+            assert hello["status"] == "connected" and hello["batch"] is True
+            assert plain.next("status").get("batch") is None
+            plain.send(action="subscribe", symbols=["*"], channels=["T", "Q"])
+            plain.next("subscribed")
+            batched.send(json.dumps({"action": "subscribe", "symbols": ["*"], "channels": ["T", "Q"]}))
+            reply = json.loads(batched.recv())
+            while reply["type"] != "subscribed":  # bounded by the socket timeout
+                reply = json.loads(batched.recv())
+            wrapper = type("B", (), {"ws": batched})
+            got_batched = _events(wrapper, 600)
+            got_plain = _events(plain, 2000)
+            window = got_batched[:300]
+            starts = [j for j in range(len(got_plain) - len(window)) if got_plain[j:j + len(window)] == window]
+            assert starts, "the batched client's events are a run of the per-event client's, nothing lost"
+            status = srv.app.relay.status()["clients"]
+            assert status["batched"]["batch"] is True and status["plain"]["batch"] is False
+            assert status["batched"]["sent"] < status["plain"]["sent"], "fewer messages for the same events"
+        finally:
+            plain.close()
+            batched.close()
