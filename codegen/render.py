@@ -352,11 +352,12 @@ def _param_doc(param, iterates=False):
     if iterates and param.wire_name == "limit":
         return ("Stop after this many records (default: all); pages hold at most %s."
                 % (param.maximum if param.maximum is not None else "the provider's maximum"))
-    text = param.description or param.wire_name
+    text = param.description
     if param.kind in _KIND_DOCS:
         text += " " + _KIND_DOCS[param.kind]
     if param.type == "array":
         text += " A list or a comma-separated string."
+    text = text.strip() or param.wire_name
     if param.enum:
         text += " One of: %s." % ", ".join(str(e) for e in param.enum)
     if param.default is not None:
@@ -403,7 +404,7 @@ def client_method(endpoint):
         columns = ", ".join("``%s`` %s" % (c.name, FRAME_DTYPES[c.dtype]) for c in endpoint.table.columns)
         frame = {"name": endpoint.name + "_df",
                  "lines": _wrap("%s as a pandas DataFrame: one row per record of ``%s``, every page." % (
-                     summary, ".".join(endpoint.table.records))) + [""],
+                     summary.rstrip("."), ".".join(endpoint.table.records))) + [""],
                  "returns": _wrap(":returns: a DataFrame with the columns %s (times in the configured timezone; "
                                   "nanosecond times exact)." % columns)}
     return {
