@@ -142,7 +142,7 @@ def aggs_body(model: MarketModel, ticker: str, multiplier_text: str, timespan: s
         head.update(status="OK", request_id=rid)
         return dumps_with_results(head, ""), 0
     head["results"] = RESULTS
-    head.update(status="OK", request_id=rid, count=len(page))
+    head.update(status="OK", request_id=rid)
     if rest:
         if sort == "asc":  # the next page starts at the next bar
             new_from, new_to = str(int(bars.t[limit])), to_text

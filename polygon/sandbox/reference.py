@@ -10,24 +10,29 @@ from typing import Dict, List, Mapping, Optional, Tuple
 import numpy as np
 
 from polygon import sessions
-from polygon.sandbox.aggs import parse_bool, parse_limit
+from polygon.sandbox.aggs import parse_bool
 from polygon.sandbox.market import MINUTE_MS, Bars, MarketModel, et_date
-from polygon.sandbox.universe import Security, Universe, stable_fraction, stable_seed
-from polygon.sandbox.wire import RESULTS, WireError, bars_json, decode_cursor, dumps, dumps_with_results, encode_cursor
+from polygon.sandbox.universe import ALWAYS_LIQUID, Security, stable_fraction, stable_seed
+from polygon.sandbox.wire import RESULTS, WireError, bars_json, dumps, dumps_with_results
 
 __all__ = [
     "daily_open_close",
     "grouped_daily",
     "last_quote",
     "last_trade",
-    "list_tickers",
+    "KNOWN_TICKERS",
+    "ticker_details_dict",
+    "ticker_row",
     "market_holidays",
     "market_status",
     "previous_close",
+    "shares_outstanding",
     "snapshot_ticker",
     "ticker_details",
 ]
 
+#: the well-known (real-named) tickers of the universe
+KNOWN_TICKERS = ALWAYS_LIQUID
 _EXCHANGE_IDS = {"XNAS": 12, "XNYS": 10, "ARCX": 11}
 _TAPES = {"XNYS": 1, "ARCX": 2, "XNAS": 3}
 _HOLIDAY_NAMES = {1: "New Years Day", 2: "Washingtons Birthday", 5: "Memorial Day", 6: "Juneteenth",
@@ -80,7 +85,7 @@ def previous_close(model: MarketModel, ticker: str, query: Mapping[str, str], ri
         return dumps(head)
     bar = model.day_bar(ticker, days[0], adjusted)
     bar = Bars(np.array([_close_ms(days[0])], dtype=np.int64), *bar[1:])
-    head.update(queryCount=1, resultsCount=1, results=RESULTS, status="OK", request_id=rid, count=1)
+    head.update(queryCount=1, resultsCount=1, results=RESULTS, status="OK", request_id=rid)
     return dumps_with_results(head, bars_json(bar, ticker=ticker))
 
 
@@ -98,8 +103,7 @@ def grouped_daily(model: MarketModel, date: str, query: Mapping[str, str], rid: 
         bar = model.day_bar(ticker, day, adjusted)
         if len(bar):
             rows.append(bars_json(Bars(close, *bar[1:]), ticker=ticker)[1:-1])
-    head.update(queryCount=len(rows), resultsCount=len(rows), results=RESULTS, status="OK", request_id=rid,
-                count=len(rows))
+    head.update(queryCount=len(rows), resultsCount=len(rows), results=RESULTS, status="OK", request_id=rid)
     return dumps_with_results(head, "[" + ",".join(rows) + "]")
 
 
@@ -200,67 +204,27 @@ def _figi(kind: str, sec: Security) -> str:
     return "BBG" + "".join(alphabet[(seed >> (5 * i)) % len(alphabet)] for i in range(9))
 
 
-def _ticker_row(sec: Security) -> Dict[str, object]:
+def ticker_row(sec: Security) -> Dict[str, object]:
     return {"ticker": sec.ticker, "name": sec.name, "market": "stocks", "locale": "us",
             "primary_exchange": sec.primary_exchange, "type": sec.type, "active": True, "currency_name": "usd",
             "cik": _cik(sec), "composite_figi": _figi("composite", sec), "share_class_figi": _figi("share", sec),
             "last_updated_utc": "2024-01-02T00:00:00Z"}
 
 
-def list_tickers(universe: Universe, query: Mapping[str, str], base_url: str, rid: str) -> bytes:
-    """``/v3/reference/tickers`` with filters, ``order``/``sort``, ``limit`` (max 1000) and cursor pages."""
-    params = {k: v for k, v in query.items() if k not in ("apiKey", "cursor")}
-    if query.get("cursor"):
-        params.update(decode_cursor(query["cursor"]))
-    limit = parse_limit(params.get("limit"), 100, 1000)
-    order = params.get("order") or "asc"
-    sort = params.get("sort") or "ticker"
-    if order not in ("asc", "desc"):
-        raise WireError(400, "Invalid value for 'order': must be one of asc, desc.")
-    rows = list(universe.securities)
-    market = params.get("market")
-    if market and market != "stocks":
-        rows = []
-    if params.get("type"):
-        rows = [s for s in rows if s.type == params["type"]]
-    if params.get("exchange"):
-        rows = [s for s in rows if s.primary_exchange == params["exchange"]]
-    if params.get("active") and not parse_bool(params.get("active"), "active", True):
-        rows = []
-    if params.get("ticker"):
-        rows = [s for s in rows if s.ticker == params["ticker"]]
-    for op, test in (("gte", lambda a, b: a >= b), ("gt", lambda a, b: a > b), ("lte", lambda a, b: a <= b),
-                     ("lt", lambda a, b: a < b)):
-        bound = params.get("ticker." + op)
-        if bound:
-            rows = [s for s in rows if test(s.ticker, bound)]
-    if params.get("search"):
-        needle = params["search"].lower()
-        rows = [s for s in rows if needle in s.ticker.lower() or needle in s.name.lower()]
-    key = (lambda s: (s.name, s.ticker)) if sort == "name" else (lambda s: s.ticker)
-    rows.sort(key=key, reverse=(order == "desc"))
-    try:
-        offset = max(0, int(params.get("offset") or 0))
-    except ValueError:
-        raise WireError(400, "Invalid cursor parameter.") from None
-    page = rows[offset:offset + limit]
-    body: Dict[str, object] = {"results": [_ticker_row(s) for s in page], "status": "OK", "request_id": rid,
-                               "count": len(page)}
-    if offset + limit < len(rows):
-        nxt = dict(params, offset=str(offset + limit), limit=str(limit))
-        body["next_url"] = "%s/v3/reference/tickers?cursor=%s" % (base_url, encode_cursor(nxt))
-    return dumps(body)
+def shares_outstanding(sec: Security) -> int:
+    """Shares outstanding of a stock (ticker details, financials and IPOs agree)."""
+    return int(sec.base_volume * (80 + 400 * stable_fraction("float", sec.ticker)))
 
 
-def ticker_details(model: MarketModel, ticker: str, rid: str, now_ms: int) -> bytes:
-    """``/v3/reference/tickers/{ticker}``; unknown tickers get the provider's 404."""
+def ticker_details_dict(model: MarketModel, ticker: str, now_ms: int) -> Dict[str, object]:
+    """The ``results`` of ``/v3/reference/tickers/{ticker}`` for a US stock of the universe."""
     sec = model.universe.get(ticker)
     if sec is None:
         raise _unknown_ticker()
-    shares = int(sec.base_volume * (80 + 400 * stable_fraction("float", ticker)))
+    shares = shares_outstanding(sec)
     days = _sessions_until(now_ms, 1)
     price = float(model.day_bar(ticker, days[-1]).c[0]) if days else sec.base_price
-    row = _ticker_row(sec)
+    row = ticker_row(sec)
     del row["last_updated_utc"]
     row.update({
         "description": "%s is a security of the polygon-kit offline sandbox; its prices are synthetic." % sec.name,
@@ -273,7 +237,12 @@ def ticker_details(model: MarketModel, ticker: str, rid: str, now_ms: int) -> by
         "ticker_root": ticker.split(".")[0],
         "total_employees": int(1000 + 150_000 * stable_fraction("employees", ticker)),
     })
-    return dumps({"request_id": rid, "results": row, "status": "OK"})
+    return row
+
+
+def ticker_details(model: MarketModel, ticker: str, rid: str, now_ms: int) -> bytes:
+    """``/v3/reference/tickers/{ticker}``; unknown tickers get the provider's 404."""
+    return dumps({"request_id": rid, "results": ticker_details_dict(model, ticker, now_ms), "status": "OK"})
 
 
 # -- last trade / quote / snapshot -----------------------------------------------------------------

@@ -27,10 +27,9 @@ def test_aggs_shape_matches_provider(sandbox):
     assert resp.status_code == 200
     assert resp.headers["Content-Type"].startswith("application/json")
     body = resp.json()
-    assert list(body) == ["ticker", "queryCount", "resultsCount", "adjusted", "results", "status", "request_id",
-                          "count"]
+    assert list(body) == ["ticker", "queryCount", "resultsCount", "adjusted", "results", "status", "request_id"]
     assert body["ticker"] == "AAPL" and body["status"] == "OK" and body["adjusted"] is True
-    assert body["resultsCount"] == body["count"] == len(body["results"]) == 4
+    assert body["resultsCount"] == len(body["results"]) == 4
     assert body["queryCount"] == 4 * 390
     bar = body["results"][0]
     assert list(bar) == ["v", "vw", "o", "c", "h", "l", "t", "n"]
