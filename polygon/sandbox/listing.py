@@ -13,7 +13,7 @@ from urllib.parse import quote
 from polygon._generated.endpoints import ENDPOINTS
 from polygon.sandbox.wire import WireError, decode_cursor, encode_cursor
 
-__all__ = ["effective_query", "filter_rows", "list_body", "request_path"]
+__all__ = ["effective_query", "filter_rows", "list_body", "path_value", "request_path"]
 
 _RANGE_OPS = ("gte", "gt", "lte", "lt")
 
@@ -24,6 +24,17 @@ def effective_query(call: Any) -> Dict[str, str]:
     if cursor:
         return decode_cursor(cursor)
     return {k: v for k, v in call.args.items() if k not in ("apiKey", "cursor")}
+
+
+def path_value(call: Any, wire_name: str) -> str:
+    """The value of the path parameter ``wire_name`` (whatever python name the generated table gives it).
+
+    :raises WireError: 400 when the endpoint has no such path parameter.
+    """
+    for param in ENDPOINTS[call.name].params:
+        if param.location == "path" and param.wire_name == wire_name and param.name in call.params:
+            return str(call.params[param.name])
+    raise WireError(400, "Missing path parameter '%s'." % wire_name)
 
 
 def request_path(call: Any) -> str:

@@ -107,7 +107,7 @@ TICKER_TYPES: List[Dict[str, str]] = [
         ("UNIT", "Unit", "stocks", "us"),
         ("OS", "Ordinary Shares", "stocks", "us"),
         ("OTHER", "Other Security Type", "stocks", "us"),
-        ("IX", "Index", "indices", "us"),
+        ("INDEX", "Index", "indices", "us"),
         ("CRYPTO", "Crypto Currency Pair", "crypto", "global"),
         ("FX", "Currency Pair", "fx", "global"),
     ]

@@ -2,12 +2,13 @@
 
 from typing import Any, Dict
 
-from polygon.sandbox.endpoints import Call, handles
+from polygon.sandbox.endpoints import Call
 from polygon.sandbox.listing import effective_query, filter_rows, list_body
+from polygon.sandbox.query import serves
 from polygon.sandbox.refdata import CONDITIONS, EXCHANGES
 
 
-@handles("get_exchanges")
+@serves("/v3/reference/exchanges")
 def exchanges(call: Call) -> Dict[str, Any]:
     """``/v3/reference/exchanges``: filters ``asset_class`` and ``locale``."""
     rows = filter_rows(list(EXCHANGES), call.args, {"asset_class": lambda r: r["asset_class"],
@@ -15,7 +16,7 @@ def exchanges(call: Call) -> Dict[str, Any]:
     return {"results": rows, "status": "OK", "request_id": call.rid, "count": len(rows)}
 
 
-@handles("list_conditions")
+@serves("/v3/reference/conditions")
 def conditions(call: Call) -> Dict[str, Any]:
     """``/v3/reference/conditions``: filters ``asset_class``, ``data_type``, ``id``, ``sip``; pages."""
     query = effective_query(call)

@@ -10,8 +10,9 @@ ticker details.
 import datetime as _dt
 from typing import Any, Dict, List, NamedTuple, Optional
 
-from polygon.sandbox.endpoints import Call, handles
-from polygon.sandbox.listing import effective_query, filter_rows, list_body
+from polygon.sandbox.endpoints import Call
+from polygon.sandbox.listing import effective_query, filter_rows, list_body, path_value
+from polygon.sandbox.query import serves
 from polygon.sandbox.refdata import sector_of
 from polygon.sandbox.reference import shares_outstanding, ticker_row
 from polygon.sandbox.universe import stable_fraction, stable_seed
@@ -91,7 +92,7 @@ def _find_filing(call: Call, filing_id: str) -> Dict[str, Any]:
     raise WireError(404, "Filing not found.", "NOT_FOUND", "message")
 
 
-@handles("list_filings", "list_sec_filings")
+@serves("/v1/reference/sec/filings")
 def list_filings(call: Call) -> Dict[str, Any]:
     """``/v1/reference/sec/filings``: filters ``type``, ``filing_date``/``period_of_report_date`` (and ranges),
     ``has_xbrl``, ``entities.company_data.*``; sort ``filing_date`` (default) or ``period_of_report_date``."""
@@ -110,10 +111,10 @@ def list_filings(call: Call) -> Dict[str, Any]:
     return list_body(call, rows, query, "filing_date", order="desc", render=lambda s: _filing_body(call, s))
 
 
-@handles("get_filing", "get_sec_filing")
+@serves("/v1/reference/sec/filings/*")
 def get_filing(call: Call) -> Dict[str, Any]:
     """``/v1/reference/sec/filings/{filing_id}``."""
-    stub = _find_filing(call, str(call.params["filing_id"]))
+    stub = _find_filing(call, str(path_value(call, "filing_id")))
     return {"results": _filing_body(call, stub)}  # the provider's document: no status or request_id here
 
 
@@ -134,20 +135,20 @@ def _files(call: Call, stub: Dict[str, Any]) -> List[Dict[str, Any]]:
     return out
 
 
-@handles("list_filing_files", "list_sec_filing_files")
+@serves("/v1/reference/sec/filings/*/files")
 def list_filing_files(call: Call) -> Dict[str, Any]:
     """``/v1/reference/sec/filings/{filing_id}/files``: filters ``sequence``, ``filename`` (and ranges)."""
     query = effective_query(call)
-    rows = _files(call, _find_filing(call, str(call.params["filing_id"])))
+    rows = _files(call, _find_filing(call, str(path_value(call, "filing_id"))))
     rows = filter_rows(rows, query, {"sequence": lambda r: r["sequence"], "filename": lambda r: r["filename"]})
     return list_body(call, rows, query, "sequence")
 
 
-@handles("get_filing_file", "get_sec_filing_file")
+@serves("/v1/reference/sec/filings/*/files/*")
 def get_filing_file(call: Call) -> Dict[str, Any]:
     """``/v1/reference/sec/filings/{filing_id}/files/{file_id}``: the file's description."""
-    for row in _files(call, _find_filing(call, str(call.params["filing_id"]))):
-        if row["id"] == str(call.params["file_id"]):
+    for row in _files(call, _find_filing(call, str(path_value(call, "filing_id")))):
+        if row["id"] == str(path_value(call, "file_id")):
             return row
     raise WireError(404, "File not found.", "NOT_FOUND", "message")
 
@@ -206,7 +207,7 @@ def _financials(call: Call, stub: Dict[str, Any]) -> Dict[str, Any]:
     }
 
 
-@handles("list_financials", "list_stock_financials")
+@serves("/vX/reference/financials")
 def list_financials(call: Call) -> Dict[str, Any]:
     """``/vX/reference/financials``: one report per filing (10-Q quarterly, 10-K annual); filters ``ticker``,
     ``cik``, ``company_name`` (``.search``), ``sic``, ``filing_date``/``period_of_report_date`` (and ranges),
@@ -258,7 +259,7 @@ def _ipo(sec, status: str, listing: str, last_updated: str, name: Optional[str] 
     return row
 
 
-@handles("list_ipos")
+@serves("/vX/reference/ipos")
 def list_ipos(call: Call) -> Dict[str, Any]:
     """``/vX/reference/ipos``: the listings of the universe's stocks since 2000 (``history``) and three
     upcoming ones (``pending``); filters ``ticker``, ``us_code``, ``isin``, ``listing_date`` (and

@@ -10,8 +10,9 @@ import hashlib
 from typing import Any, Dict, List
 
 from polygon import sessions
-from polygon.sandbox.endpoints import Call, handles
+from polygon.sandbox.endpoints import Call
 from polygon.sandbox.listing import effective_query, filter_rows, list_body
+from polygon.sandbox.query import serves
 from polygon.sandbox.reference import KNOWN_TICKERS
 from polygon.sandbox.universe import stable_seed
 
@@ -117,7 +118,7 @@ def _ticker_filter(rows: List[Dict[str, Any]], query: Dict[str, str]) -> List[Di
     return rows
 
 
-@handles("list_ticker_news")
+@serves("/v2/reference/news")
 def news(call: Call) -> Dict[str, Any]:
     """``/v2/reference/news``: filters ``ticker`` (and ranges), ``published_utc`` (and ranges, date or
     date-time), ``order`` (default desc), ``sort`` (published_utc), ``limit`` (max 1000), cursor pages."""

@@ -1,16 +1,17 @@
 """Market status and upcoming market holidays (``/v1/marketstatus/...``), from the calendar and the sandbox clock."""
 
 from polygon.sandbox import reference
-from polygon.sandbox.endpoints import Call, handles
+from polygon.sandbox.endpoints import Call
+from polygon.sandbox.query import serves
 
 
-@handles("get_market_status")
+@serves("/v1/marketstatus/now")
 def market_status(call: Call) -> bytes:
     """``/v1/marketstatus/now``."""
     return reference.market_status(call.now_ms)
 
 
-@handles("get_market_holidays")
+@serves("/v1/marketstatus/upcoming")
 def market_holidays(call: Call) -> bytes:
     """``/v1/marketstatus/upcoming``."""
     return reference.market_holidays(call.now_ms)

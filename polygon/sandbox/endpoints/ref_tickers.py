@@ -5,8 +5,9 @@ import datetime as _dt
 from typing import Any, Dict, List
 
 from polygon.sandbox import reference
-from polygon.sandbox.endpoints import Call, handles
-from polygon.sandbox.listing import effective_query, filter_rows, list_body
+from polygon.sandbox.endpoints import Call
+from polygon.sandbox.listing import effective_query, filter_rows, list_body, path_value
+from polygon.sandbox.query import serves
 from polygon.sandbox.refdata import TICKER_TYPES, sector_of
 from polygon.sandbox.universe import stable_seed
 from polygon.sandbox.wire import WireError
@@ -53,7 +54,7 @@ def _unknown() -> WireError:
     return WireError(404, "Ticker not found.", "NOT_FOUND", "message")
 
 
-@handles("list_tickers")
+@serves("/v3/reference/tickers")
 def list_tickers(call: Call) -> Dict[str, Any]:
     """``/v3/reference/tickers``: filters ``ticker`` (and ranges), ``type``, ``market``, ``exchange``, ``cik``,
     ``cusip``, ``date``, ``search``, ``active`` (default true); ``sort``/``order``/``limit`` (max 1000)."""
@@ -72,10 +73,10 @@ def list_tickers(call: Call) -> Dict[str, Any]:
     return list_body(call, rows, query, "ticker", limit=100, keys=keys)
 
 
-@handles("get_ticker_details")
+@serves("/v3/reference/tickers/*")
 def ticker_details(call: Call):
     """``/v3/reference/tickers/{ticker}``; unknown tickers get the provider's 404."""
-    ticker = call.params["ticker"]
+    ticker = path_value(call, "ticker")
     sec = call.state.model.universe.get(ticker)
     if sec is None or market_of(sec) == "options":
         raise _unknown()
@@ -92,7 +93,7 @@ def ticker_details(call: Call):
     return {"request_id": call.rid, "results": body, "status": "OK"}
 
 
-@handles("get_ticker_types")
+@serves("/v3/reference/tickers/types")
 def ticker_types(call: Call) -> Dict[str, Any]:
     """``/v3/reference/tickers/types``: filters ``asset_class``, ``locale``."""
     rows = filter_rows(list(TICKER_TYPES), call.args, {"asset_class": lambda r: r["asset_class"],
@@ -112,10 +113,10 @@ def _resolve(universe, ident: str):
     return None
 
 
-@handles("get_ticker_events")
+@serves("/vX/reference/tickers/*/events")
 def ticker_events(call: Call) -> Dict[str, Any]:
     """``/vX/reference/tickers/{id}/events``: the ticker changes since listing (``types`` filter)."""
-    ident = call.params.get("id") or call.params.get("ticker")
+    ident = path_value(call, "id")
     sec = _resolve(call.state.model.universe, str(ident))
     if sec is None or market_of(sec) != "stocks":
         raise _unknown()
@@ -129,10 +130,10 @@ def ticker_events(call: Call) -> Dict[str, Any]:
     return {"request_id": call.rid, "results": {"name": sec.name, "events": events}, "status": "OK"}
 
 
-@handles("get_related_companies")
+@serves("/v1/related-companies/*")
 def related_companies(call: Call) -> Dict[str, Any]:
     """``/v1/related-companies/{ticker}``: five tickers of the same market (stocks: the same sector)."""
-    ticker = call.params["ticker"]
+    ticker = path_value(call, "ticker")
     universe = call.state.model.universe
     sec = universe.get(ticker)
     if sec is None or market_of(sec) == "options":
@@ -149,7 +150,7 @@ def related_companies(call: Call) -> Dict[str, Any]:
 _REASONS = "Classified by the sandbox from the company's synthetic description (sector: %s)."
 
 
-@handles("list_ticker_taxonomies", "list_ticker_taxonomy_classifications")
+@serves("/vX/reference/tickers/taxonomies")
 def ticker_taxonomies(call: Call) -> Dict[str, Any]:
     """``/vX/reference/tickers/taxonomies``: one ``sector`` classification per US stock."""
     query = effective_query(call)
