@@ -80,7 +80,7 @@ class SandboxApp:
             status, body, headers = self._serve(request, spec, values, rid)
         finally:
             self.state.rest_finished()
-        self.state.count_request(spec.path, status)
+        self.state.count_request(self.router.template(spec, values), status)
         response = Response(body, status=status, content_type=_JSON)
         response.headers["X-Sandbox-Calendar"] = sessions.calendar_source()
         response.headers["X-Request-Id"] = rid

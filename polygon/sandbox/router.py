@@ -71,11 +71,17 @@ class Route(NamedTuple):
         return None
 
 
+class _Variant(NamedTuple):
+    """A per-market variant path, shaped like a spec for :func:`_route`."""
+
+    path: str
+
+
 def _split(path: str) -> List[str]:
     return path.strip("/").split("/")
 
 
-def _route(spec: EndpointSpec) -> Route:
+def _route(spec: Any) -> Route:
     segments = []
     for part in _split(spec.path):
         if part.startswith("{") and part.endswith("}"):
@@ -118,6 +124,21 @@ class Router:
                 if tickers and ticker_market(tickers[0]) == market:
                     return route.spec, values
         return found[0][0].spec, found[0][1]
+
+    def template(self, spec: EndpointSpec, path_values: Mapping[str, str]) -> str:
+        """The provider's path template of this request: one of the spec's per-market ``variants``
+        (``/v3/trades/{cryptoTicker}``) when its ticker's prefix names that market, else ``spec.path``."""
+        for variant in getattr(spec, "variants", ()) or ():
+            route = _route(_Variant(variant))
+            market = route.market()
+            if market is None:
+                continue
+            position = [i for i, (_, var) in enumerate(route.segments) if var in _VARIABLE_MARKETS][0]
+            main_var = _route(spec).segments[position][1]
+            value = path_values.get(main_var) if main_var else None
+            if value is not None and ticker_market(value) == market:
+                return variant
+        return spec.path
 
     # -- parameters ---------------------------------------------------------------------------------
     def validate(self, spec: EndpointSpec, path_values: Mapping[str, str],

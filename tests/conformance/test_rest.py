@@ -68,18 +68,40 @@ def _value(spec, param, found):
     raise AssertionError("no sample value for %s parameter %r: add one to SAMPLES" % (spec.name, wire))
 
 
-def _request(name, found):
+def _request(name, found, variant=None):
+    """A valid request of endpoint ``name`` (or of its per-market ``variant`` path: the same method with
+    a ticker of that market)."""
     spec = ENDPOINTS[name]
     params = {p.name: _value(spec, p, found) for p in spec.params if p.required}
+    if variant is not None:
+        main, other = spec.path.strip("/").split("/"), variant.strip("/").split("/")
+        for mine, theirs in zip(main, other):
+            if mine != theirs:
+                param = [p for p in spec.params if "{%s}" % p.wire_name == mine][0]
+                params[param.name] = _value(spec, _Wire(theirs[1:-1]), found)
     prepared = build_request(name, **params)
     return prepared.path, prepared.query
 
 
-@pytest.mark.parametrize("name", sorted(ENDPOINTS))
-def test_body_conforms_to_schema_and_model(sb, found, name):
-    path, query = _request(name, found)
+class _Wire:
+    """A parameter known only by its wire name (a variant's path variable)."""
+
+    enum = None
+
+    def __init__(self, wire_name):
+        self.wire_name = wire_name
+
+
+#: every path of the provider document: each endpoint, and each of its per-market variants
+PATHS = [(name, None) for name in sorted(ENDPOINTS)] + [
+    (name, variant) for name in sorted(ENDPOINTS) for variant in getattr(ENDPOINTS[name], "variants", ()) or ()]
+
+
+@pytest.mark.parametrize("name,variant", PATHS, ids=["%s%s" % (n, "" if v is None else "@" + v) for n, v in PATHS])
+def test_body_conforms_to_schema_and_model(sb, found, name, variant):
+    path, query = _request(name, found, variant)
     resp = _get(sb, path, **query)
-    assert resp.status_code != 501, "missing sandbox handler for %s (%s)" % (name, ENDPOINTS[name].path)
+    assert resp.status_code != 501, "missing sandbox handler for %s (%s)" % (name, variant or ENDPOINTS[name].path)
     assert resp.status_code == 200, (path, resp.status_code, resp.text[:300])
     assert resp.headers["Content-Type"].startswith("application/json")
     body = resp.json()

@@ -115,3 +115,22 @@ def test_live_post_is_405(sandbox):
     resp = requests.post(sandbox.base_url + "/v1/marketstatus/now",
                          headers={"Authorization": "Bearer " + sandbox.api_key}, timeout=10)
     assert resp.status_code == 405 and "GET" in resp.headers["Allow"]
+
+
+class _Merged:
+    """A spec whose per-market variants share its URL shape (as the generated table merges them)."""
+
+    name = "list_trades"
+    path = "/v3/trades/{stockTicker}"
+    params = (_p("stockTicker", required=True),)
+    variants = ("/v3/trades/{cryptoTicker}", "/v3/trades/{optionsTicker}", "/v3/trades/{fxTicker}")
+
+
+@pytest.mark.parametrize("ticker,template", [("AAPL", "/v3/trades/{stockTicker}"),
+                                             ("X:BTCUSD", "/v3/trades/{cryptoTicker}"),
+                                             ("C:EURUSD", "/v3/trades/{fxTicker}"),
+                                             ("O:SPY251219C00500000", "/v3/trades/{optionsTicker}")])
+def test_stats_template_is_the_variant_of_the_tickers_market(ticker, template):
+    router = Router({"list_trades": _Merged})
+    spec, values = router.match("/v3/trades/" + ticker)
+    assert router.template(spec, values) == template
