@@ -1,8 +1,7 @@
 """Static reference tables of the sandbox: exchanges, trade/quote conditions, ticker types, sectors.
 
-Real identifiers where the sandbox's other bodies use them (exchange ids 10/11/12 of NYSE, NYSE Arca,
-Nasdaq in trades and quotes; condition 37 "Odd Lot Trade" of the last trade), so lists and
-market data agree.
+Real identifiers where the sandbox's other bodies use them (the exchange ids of its trades and quotes:
+4, 7, 10, 11, 12, 19, 21; condition 37 "Odd Lot Trade"), so lists and market data agree.
 """
 
 from typing import Dict, List, Tuple
@@ -39,6 +38,9 @@ EXCHANGES: List[Dict[str, object]] = [
               url="https://www.nyse.com/markets/nyse-arca"),
     _exchange(12, "stocks", "us", "Nasdaq", mic="XNAS", acronym="NASDAQ", participant="T",
               url="https://www.nasdaq.com"),
+    _exchange(19, "stocks", "us", "Investors Exchange", mic="IEXG", acronym="IEX", participant="V",
+              url="https://www.iextrading.com"),
+    _exchange(21, "stocks", "us", "MIAX Pearl Equities", mic="EPRL", participant="H", url="https://www.miaxglobal.com"),
     _exchange(62, "stocks", "us", "OTC Equity Security", mic="OOTC", url="https://www.otcmarkets.com"),
     _exchange(300, "options", "us", "NYSE American Options", mic="AMXO", participant="A"),
     _exchange(302, "options", "us", "Cboe Options", mic="XCBO", participant="C", url="https://www.cboe.com"),

@@ -17,26 +17,11 @@ import types
 
 import pytest
 
-from polygon.sandbox.router import Router
+from tests.sandbox.routing import routed
 
 massive = pytest.importorskip("massive")
 
-ROUTER = Router()
 OPTION = "option"  # placeholder: replaced by a contract the sandbox lists
-
-
-def _routed(path):
-    """``True`` when the endpoint table has this path's own template: a lower-case word standing for a
-    variable must be one of its allowed values (``/tickers/types`` is not a ticker called 'types')."""
-    found = ROUTER.match(path)
-    if found is None:
-        return False
-    spec, values = found
-    for param in spec.params:
-        value = values.get(param.wire_name)
-        if value is not None and value.isalpha() and value.islower() and value not in (param.enum or ()):
-            return False
-    return True
 
 
 def _take(iterator, count=60):
@@ -137,7 +122,7 @@ def client(sandbox):
 
 @pytest.fixture(scope="module")
 def option_ticker(client):
-    if not _routed("/v3/reference/options/contracts"):
+    if not routed("/v3/reference/options/contracts"):
         return "O:SPY251219C00500000"
     today = _dt.date.today().isoformat()
     contracts = _take(client.list_options_contracts(underlying_ticker="SPY", expiration_date_gte=today, limit=5), 5)
@@ -148,7 +133,7 @@ def option_ticker(client):
 @pytest.mark.parametrize("method,args,kwargs,path,check", CASES,
                          ids=["%s-%d" % (case[0], i) for i, case in enumerate(CASES)])
 def test_official_method_against_the_sandbox(client, option_ticker, method, args, kwargs, path, check):
-    if not _routed(path):
+    if not routed(path):
         pytest.skip("%s is not in the generated endpoint table yet" % path)
     args = tuple(option_ticker if a == OPTION else a for a in args)
     result = getattr(client, method)(*args, **kwargs)
