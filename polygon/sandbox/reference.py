@@ -1,31 +1,25 @@
-"""Body builders for the sandbox's non-aggregate endpoints (reference data, status, last/snapshot).
+"""Body builders for the sandbox's market status, ticker rows and details, and the single-ticker snapshot.
 
 Pure functions of the market model, the request parameters and "now"; the shapes and field names
 are the provider's.
 """
 
 import datetime as _dt
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
 from polygon import sessions
-from polygon.sandbox.aggs import parse_bool
 from polygon.sandbox.market import MINUTE_MS, Bars, MarketModel, et_date
 from polygon.sandbox.universe import ALWAYS_LIQUID, Security, stable_fraction, stable_seed
-from polygon.sandbox.wire import RESULTS, WireError, bars_json, dumps, dumps_with_results
+from polygon.sandbox.wire import WireError, dumps
 
 __all__ = [
-    "daily_open_close",
-    "grouped_daily",
-    "last_quote",
-    "last_trade",
     "KNOWN_TICKERS",
     "ticker_details_dict",
     "ticker_row",
     "market_holidays",
     "market_status",
-    "previous_close",
     "shares_outstanding",
     "snapshot_ticker",
     "ticker_details",
@@ -71,60 +65,6 @@ def _bar_dict(bars: Bars, i: int, with_n: bool = True) -> Dict[str, object]:
     if with_n:
         out["n"] = int(bars.n[i])
     return out
-
-
-# -- aggregates-like ------------------------------------------------------------------------------
-def previous_close(model: MarketModel, ticker: str, query: Mapping[str, str], rid: str, now_ms: int) -> bytes:
-    """``/v2/aggs/ticker/{ticker}/prev``: the last complete session before today (New York)."""
-    adjusted = parse_bool(query.get("adjusted"), "adjusted", True)
-    today = et_date(now_ms)
-    days = [d for d in _sessions_until(now_ms, 2) if d < today][-1:]
-    head = {"ticker": ticker, "queryCount": 0, "resultsCount": 0, "adjusted": adjusted}
-    if ticker not in model.universe or not days:
-        head.update(status="OK", request_id=rid)
-        return dumps(head)
-    bar = model.day_bar(ticker, days[0], adjusted)
-    bar = Bars(np.array([_close_ms(days[0])], dtype=np.int64), *bar[1:])
-    head.update(queryCount=1, resultsCount=1, results=RESULTS, status="OK", request_id=rid)
-    return dumps_with_results(head, bars_json(bar, ticker=ticker))
-
-
-def grouped_daily(model: MarketModel, date: str, query: Mapping[str, str], rid: str, now_ms: int) -> bytes:
-    """``/v2/aggs/grouped/locale/us/market/stocks/{date}``: every ticker's bar for one day."""
-    day = _parse_date(date)
-    adjusted = parse_bool(query.get("adjusted"), "adjusted", True)
-    head = {"queryCount": 0, "resultsCount": 0, "adjusted": adjusted}
-    if not sessions.is_trading_day(day) or _close_ms(day) > now_ms:
-        head.update(status="OK", request_id=rid)
-        return dumps(head)
-    close = np.array([_close_ms(day)], dtype=np.int64)
-    rows = []
-    for ticker in model.universe.tickers:
-        bar = model.day_bar(ticker, day, adjusted)
-        if len(bar):
-            rows.append(bars_json(Bars(close, *bar[1:]), ticker=ticker)[1:-1])
-    head.update(queryCount=len(rows), resultsCount=len(rows), results=RESULTS, status="OK", request_id=rid)
-    return dumps_with_results(head, "[" + ",".join(rows) + "]")
-
-
-def daily_open_close(model: MarketModel, ticker: str, date: str, query: Mapping[str, str], now_ms: int) -> bytes:
-    """``/v1/open-close/{ticker}/{date}``: open, close, pre-market and after-hours prices."""
-    day = _parse_date(date)
-    adjusted = parse_bool(query.get("adjusted"), "adjusted", True)
-    if ticker not in model.universe or not sessions.is_trading_day(day) or _close_ms(day) > now_ms:
-        raise WireError(404, "Data not found.", "NOT_FOUND", "message")
-    bar = model.day_bar(ticker, day, adjusted)
-    raw = model._day_cache(ticker, day, model.universe.is_illiquid(ticker))
-    factor = 1.0 if adjusted else model.universe.split_factor(ticker, day.isoformat())
-    pre = raw.present & ~raw.regular & (np.arange(len(raw.t)) < np.argmax(raw.regular))
-    post = raw.present & ~raw.regular & ~pre
-    body = {"status": "OK", "from": day.isoformat(), "symbol": ticker, "open": float(bar.o[0]),
-            "high": float(bar.h[0]), "low": float(bar.l[0]), "close": float(bar.c[0]), "volume": int(bar.v[0])}
-    if post.any():
-        body["afterHours"] = round(float(raw.c[post][-1]) * factor, 4)
-    if pre.any():
-        body["preMarket"] = round(float(raw.o[pre][0]) * factor, 4)
-    return dumps(body)
 
 
 # -- market status --------------------------------------------------------------------------------
@@ -267,33 +207,12 @@ def _trade_parts(model: MarketModel, ticker: str, now_ms: int):
     return sec, day, bars, i, t_ns
 
 
-def last_trade(model: MarketModel, ticker: str, rid: str, now_ms: int) -> bytes:
-    """``/v2/last/trade/{ticker}``: the close of the last complete minute as a trade."""
-    sec, _day, bars, i, t_ns = _trade_parts(model, ticker, now_ms)
-    results = {"T": ticker, "c": [37], "i": str(stable_seed("trade", ticker, t_ns) % 10**6), "p": float(bars.c[i]),
-               "q": int(t_ns // 1_000_000 % 10**8), "s": int(max(1, bars.v[i] // max(bars.n[i], 1))), "t": t_ns,
-               "x": _exchange_id(sec), "y": t_ns - 1_000_000, "z": _TAPES[sec.primary_exchange]}
-    return dumps({"request_id": rid, "results": results, "status": "OK"})
-
-
 def _exchange_id(sec: Security) -> int:
     return _EXCHANGE_IDS.get(sec.primary_exchange, 4)
 
 
 def _spread(price: float) -> float:
     return 0.01 if price >= 1.0 else 0.0001
-
-
-def last_quote(model: MarketModel, ticker: str, rid: str, now_ms: int) -> bytes:
-    """``/v2/last/nbbo/{ticker}``: a quote straddling the last trade."""
-    sec, _day, bars, i, t_ns = _trade_parts(model, ticker, now_ms)
-    price, tick = float(bars.c[i]), _spread(float(bars.c[i]))
-    dec = 2 if tick >= 0.01 else 4
-    results = {"P": round(price + tick, dec), "S": 1 + stable_seed("as", ticker, t_ns) % 9, "T": ticker,
-               "X": _EXCHANGE_IDS.get(sec.primary_exchange, 4), "p": round(price - tick, dec),
-               "q": int(t_ns // 1_000_000 % 10**8), "s": 1 + stable_seed("bs", ticker, t_ns) % 9, "t": t_ns - 100_000,
-               "x": _exchange_id(sec), "y": t_ns - 1_100_000, "z": _TAPES[sec.primary_exchange]}
-    return dumps({"request_id": rid, "results": results, "status": "OK"})
 
 
 def snapshot_ticker(model: MarketModel, ticker: str, rid: str, now_ms: int) -> bytes:

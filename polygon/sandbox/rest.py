@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, Optional, Tuple
 from werkzeug.wrappers import Request, Response
 
 from polygon import sessions
-from polygon.sandbox import aggs, reference
+from polygon.sandbox import reference
 from polygon.sandbox.endpoints import Call, load_all
 from polygon.sandbox.faults import RATE_LIMIT_MESSAGE
 from polygon.sandbox.router import Router
@@ -175,24 +175,8 @@ def _wall_now_ms() -> int:
     return int(time.time() * 1000)
 
 
-# -- market-data handlers until their registry modules exist (endpoints/market_*.py win) -----------
-def _legacy_aggs(call: Call) -> bytes:
-    p = call.params
-    body, _count = aggs.aggs_body(call.state.model, p["ticker"], str(p["multiplier"]), p["timespan"], p["from_"],
-                                  p["to"], call.args, call.base_url, call.rid, until_ms=call.wall_ms)
-    return body
-
-
+# -- handlers kept here until their registry module exists (endpoints/*.py win) -----------------------
 _LEGACY: Dict[str, Callable[[Call], Any]] = {
-    "get_aggs": _legacy_aggs,
-    "get_previous_close": lambda c: reference.previous_close(c.state.model, c.params["ticker"], c.args, c.rid,
-                                                             c.now_ms),
-    "get_grouped_daily": lambda c: reference.grouped_daily(c.state.model, c.params["date"], c.args, c.rid,
-                                                           c.wall_ms),
-    "get_daily_open_close": lambda c: reference.daily_open_close(c.state.model, c.params["ticker"],
-                                                                 c.params["date"], c.args, c.wall_ms),
-    "get_last_trade": lambda c: reference.last_trade(c.state.model, c.params["ticker"], c.rid, c.now_ms),
-    "get_last_quote": lambda c: reference.last_quote(c.state.model, c.params["ticker"], c.rid, c.now_ms),
     "get_snapshot_ticker": lambda c: reference.snapshot_ticker(c.state.model, c.params["ticker"], c.rid, c.now_ms),
 }
 
