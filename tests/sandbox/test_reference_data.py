@@ -134,3 +134,13 @@ def test_events_related_and_taxonomies(sandbox):
     assert get(sandbox, "/v1/related-companies/NOSUCH").status_code == 404
     tags = get(sandbox, "/vX/reference/tickers/taxonomies", ticker="JPM").json()["results"]
     assert tags == [{"ticker": "JPM", "category": "sector", "tag": "financials", "reason": tags[0]["reason"]}]
+
+
+def test_filings_date_filters_use_the_providers_yyyymmdd(sandbox):
+    rows = get(sandbox, "/v1/reference/sec/filings", limit=100, **{
+        "entities.company_data.ticker": "AAPL", "filing_date.gte": "20230101", "filing_date.lte": "20231231"}).json()
+    dates = sorted(r["filing_date"] for r in rows["results"])
+    assert len(dates) == 4 and dates[0] >= "20230101" and dates[-1] <= "20231231"
+    assert [r["type"] for r in rows["results"]].count("10-K") == 1
+    bad = get(sandbox, "/v1/reference/sec/filings", **{"filing_date.gte": "2023-01-01"})
+    assert bad.status_code == 400 and "filing_date.gte" in bad.json()["error"]
