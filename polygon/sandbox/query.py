@@ -20,8 +20,8 @@ from urllib.parse import quote
 from polygon.sandbox.endpoints import handles
 from polygon.sandbox.wire import WireError, decode_cursor, encode_cursor
 
-__all__ = ["TICKER_PARAMS", "effective", "endpoint_names", "next_url", "ns_bounds", "order_limit", "parse_day",
-           "parse_ns", "serves", "ticker_of", "to_bool"]
+__all__ = ["TICKER_PARAMS", "effective", "endpoint_names", "list_page", "matches", "next_url", "ns_bounds",
+           "order_limit", "parse_day", "parse_ns", "serves", "ticker_of", "to_bool"]
 
 #: wire (and python) names a ticker path parameter may have, by market variant
 TICKER_PARAMS = ("stocksTicker", "stockTicker", "optionsTicker", "cryptoTicker", "fxTicker", "forexTicker",
@@ -221,3 +221,62 @@ def next_url(base_url: str, path: str, cursor_params: Mapping[str, Any]) -> str:
 def page(rows: List[Any], limit: int) -> Tuple[List[Any], bool]:
     """``(first limit rows, more?)``."""
     return rows[:limit], len(rows) > limit
+
+
+def _compare(value: Any, bound: Any) -> Tuple[Any, Any]:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value, float(bound)
+    if isinstance(value, _dt.date):
+        return value, parse_day(bound, "date")
+    return str(value), str(bound)
+
+
+def matches(row: Mapping[str, Any], params: Mapping[str, Any], fields: Sequence[str]) -> bool:
+    """``True`` when ``row`` passes the equality and ``.gte/.gt/.lte/.lt`` filters of ``fields``."""
+    for field in fields:
+        value = row.get(field)
+        exact = params.get(field)
+        if exact not in (None, ""):
+            if isinstance(exact, bool) or isinstance(value, bool):
+                if to_bool(exact, field, False) != bool(value):
+                    return False
+            else:
+                a, b = _compare(value, exact)
+                if a != b:
+                    return False
+        for op in ("gte", "gt", "lte", "lt"):
+            bound = params.get("%s.%s" % (field, op), params.get("%s_%s" % (field, op)))
+            if bound in (None, ""):
+                continue
+            a, b = _compare(value, bound)
+            if not ((op == "gte" and a >= b) or (op == "gt" and a > b) or (op == "lte" and a <= b)
+                    or (op == "lt" and a < b)):
+                return False
+    return True
+
+
+def list_page(call: Any, rows: List[Dict[str, Any]], path: str, sorts: Sequence[str], default_order: str,
+              default_limit: int, max_limit: int, filters: Sequence[str]) -> Dict[str, Any]:
+    """A provider list page of ``rows`` (dicts with python values): filtered, sorted, cut, with ``next_url``.
+
+    Rows are filtered by :func:`matches` on ``filters``, sorted by ``sort`` (the first of ``sorts``
+    by default, ties by every other field in order), paged by an offset carried in the cursor.
+    Dates in rows are ``datetime.date`` and become ``YYYY-MM-DD`` in the answer.
+    """
+    params = effective(call)
+    order, limit, sort = order_limit(params, default_order, default_limit, max_limit, sorts)
+    found = [r for r in rows if matches(r, params, filters)]
+    found.sort(key=lambda r: tuple(r.get(k) for k in (sort,) + tuple(s for s in sorts if s != sort)),
+               reverse=order == "desc")
+    try:
+        offset = int(params.get("offset", 0) or 0)
+    except ValueError:
+        raise WireError(400, "Invalid cursor parameter.") from None
+    page_rows = found[offset:offset + limit]
+    results = [{k: (v.isoformat() if isinstance(v, _dt.date) else v) for k, v in r.items()} for r in page_rows]
+    body: Dict[str, Any] = {"request_id": call.rid, "results": results, "status": "OK"}
+    if offset + limit < len(found):
+        cursor = {k: v for k, v in params.items() if k != "offset"}
+        cursor.update(order=order, sort=sort, limit=limit, offset=offset + limit)
+        body["next_url"] = next_url(call.base_url, path, cursor)
+    return body

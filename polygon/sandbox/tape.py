@@ -14,7 +14,7 @@ few hundred microseconds earlier.
 
 import datetime as _dt
 import functools
-from typing import Dict, List, NamedTuple, Optional
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 
@@ -22,7 +22,7 @@ from polygon.sandbox.market import MAX_TRADES_PER_MINUTE, MINUTE_MS, Bars, Marke
 from polygon.sandbox.universe import stable_seed
 
 __all__ = ["MAX_TRADES_PER_MINUTE", "DayQuotes", "DayTrades", "MinuteTape", "TapeSource", "day_quotes", "day_tapes",
-           "day_trades", "second_bars", "tape_source"]
+           "day_trades", "second_bars", "sub_ms", "tape_source", "trade_ns"]
 
 _EXCHANGES = np.array([4, 7, 10, 11, 12, 19, 21], dtype=np.int64)
 _TAPES = {"XNYS": 1, "ARCX": 2, "XNAS": 3}
@@ -229,11 +229,22 @@ def day_tapes(model: MarketModel, ticker: str, day: _dt.date) -> List[MinuteTape
             for i in range(len(bars))]
 
 
-def _sub_ms(tapes: List[MinuteTape], ticker: str) -> np.ndarray:
-    """Deterministic sub-millisecond nanoseconds of each trade (0..999_999)."""
-    seq = np.concatenate([m.seq0 + np.arange(len(m.t), dtype=np.int64) for m in tapes])
+def sub_ms(ticker: str, seq):
+    """Deterministic sub-millisecond nanoseconds (0..999_999) of the trades with sequence numbers ``seq``."""
     salt = stable_seed("ns", ticker) % 1_000_003
     return (seq * 7_919 + salt) % 1_000_000
+
+
+def latency_ns(seq):
+    """Nanoseconds from a trade's participant timestamp to its SIP timestamp."""
+    return 20_000 + (seq * 104_729) % 880_000
+
+
+def trade_ns(ticker: str, minute: MinuteTape, j: int) -> Tuple[int, int]:
+    """``(sip, participant)`` nanosecond timestamps of trade ``j`` of a minute's tape (as in :func:`day_trades`)."""
+    seq = minute.seq0 + j
+    sip = int(minute.t[j]) * 1_000_000 + sub_ms(ticker, seq)
+    return sip, sip - latency_ns(seq)
 
 
 @functools.lru_cache(maxsize=64)
@@ -246,8 +257,8 @@ def _day_columns(model: MarketModel, ticker: str, day: _dt.date):
     seq = np.concatenate([m.seq0 + np.arange(len(m.t), dtype=np.int64) for m in tapes])
     x = np.concatenate([m.x for m in tapes])
     tape = np.concatenate([np.full(len(m.t), m.tape, dtype=np.int64) for m in tapes])
-    sip = t_ms * 1_000_000 + _sub_ms(tapes, ticker)
-    latency = 20_000 + (seq * 104_729) % 880_000
+    sip = t_ms * 1_000_000 + sub_ms(ticker, seq)
+    latency = latency_ns(seq)
     trades = DayTrades(sip, sip - latency, np.concatenate([m.p for m in tapes]),
                        np.concatenate([m.s for m in tapes]).astype(np.int64), x, seq, seq, tape)
     ask_x = np.concatenate([np.roll(m.x, -1) for m in tapes])

@@ -7,7 +7,9 @@ tickers are always liquid. Every ticker has a listing date (no bars before it); 
 ones were delisted (no bars after ``delisted``).
 
 Beside the US stocks (``securities``) the universe has crypto pairs (``X:BTCUSD``...), currency
-pairs (``C:EURUSD``...) and indices (``I:SPX``...) in :attr:`Universe.others`.
+pairs (``C:EURUSD``...) and indices (``I:SPX``...) in :attr:`Universe.others`; options contracts
+(``O:SPY241220C00500000``) are made on demand from their OCC ticker by :mod:`polygon.sandbox.options`
+and answered by :meth:`Universe.get` when the contract is listed.
 """
 
 import hashlib
@@ -176,8 +178,16 @@ class Universe:
         self.illiquid_fraction = float(illiquid_fraction)
 
     def get(self, ticker: str) -> Optional[Security]:
-        """The security for ``ticker`` (exact, case-sensitive like the provider), or ``None``."""
-        return self._by_ticker.get(ticker)
+        """The security for ``ticker`` (exact, case-sensitive like the provider), or ``None``.
+
+        Options contracts are answered when their OCC ticker names a listed contract.
+        """
+        sec = self._by_ticker.get(ticker)
+        if sec is None and isinstance(ticker, str) and ticker.startswith("O:"):
+            from polygon.sandbox.options import contract_security
+
+            sec = contract_security(self, ticker)
+        return sec
 
     def of_market(self, market: str) -> List[Security]:
         """The securities of ``market`` (``'stocks'``, ``'crypto'``, ``'fx'``, ``'indices'``)."""

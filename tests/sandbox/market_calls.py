@@ -30,12 +30,16 @@ def cursor_of(next_url: str) -> dict:
 
 def follow(handler, state, name, first_params, max_pages=50, now_ms=NOW_MS):
     """Every page of a list endpoint: ``(results, pages)``."""
+    def results(body):
+        found = body.get("results", [])
+        return found["values"] if isinstance(found, dict) else found
+
     body = handler(call(state, name, now_ms=now_ms, **first_params))
-    rows, pages = list(body.get("results", [])), 1
+    rows, pages = list(results(body)), 1
     ticker_params = {k: v for k, v in first_params.items() if k.lower().endswith("ticker")}
     while "next_url" in body and pages < max_pages:
         body = handler(call(state, name, cursor_of(body["next_url"]), now_ms=now_ms, **ticker_params))
-        rows.extend(body.get("results", []))
+        rows.extend(results(body))
         pages += 1
     assert "next_url" not in body, "more pages than %d" % max_pages
     return rows, pages
