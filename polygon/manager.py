@@ -2,8 +2,9 @@
 
 Range rules (the same everywhere in the data layer):
 
-- ``start``/``end`` accept dates, ``'YYYY-MM-DD'`` strings, datetimes (naive = the configured timezone),
-  ISO strings and epoch milliseconds. A calendar day as ``end`` includes that whole day.
+- ``start``/``end`` accept dates, ``'YYYY-MM-DD'`` and ``'YYYYMMDD'`` strings, 8-digit int dates, datetimes
+  (naive = the configured timezone), ISO strings and epoch milliseconds (exactly 8 digits is a date, see
+  :mod:`polygon.dates`). A calendar day as ``end`` includes that whole day.
 - Internally a request is the half-open interval ``[start_ms, end_ms)``. The cache records, per symbol and
   timeframe, exactly which requested intervals were fetched completely; a later call fetches only the
   parts of its range that are not covered (and contain trading time), merges, and returns the slice.
@@ -20,7 +21,6 @@ low, close, volume, vwap, transactions. ``df.attrs`` holds ``symbol``, ``timefra
 import datetime
 import functools
 import logging
-import re
 import threading
 import time
 from typing import Any, Dict, List, Optional, Tuple
@@ -30,7 +30,7 @@ import pandas as pd
 from polygon import coverage as cov
 from polygon.batch import BatchFetcher, BatchResult
 from polygon.config import PolygonConfig, get_config
-from polygon.dates import get_zone, to_epoch_ms
+from polygon.dates import get_zone, is_calendar_day, to_epoch_ms
 from polygon.exceptions import InvalidDateRangeError, InvalidParameterError
 from polygon.frames import arrays_from_columns, arrays_to_frame, empty_bars_frame, frame_to_arrays, merge_arrays
 from polygon.symbols import market_of, validate_symbol
@@ -56,14 +56,6 @@ _SESSION_MARKETS = ("stocks", "options", "indices")
 #: Daily and coarser bars start at midnight in the exchange's timezone.
 EXCHANGE_TZ = "America/New_York"
 _MAX_PERIOD_DAYS = {"month": 32, "quarter": 93, "year": 367}
-_DATE_RE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
-
-
-def _is_calendar_day(value: Any) -> bool:
-    """``True`` for a whole day: a :class:`datetime.date` (not a datetime) or a ``'YYYY-MM-DD'`` string."""
-    if isinstance(value, str):
-        return bool(_DATE_RE.match(value))
-    return isinstance(value, datetime.date) and not isinstance(value, datetime.datetime)
 
 
 def _has_extended_bars(df: pd.DataFrame, tf: Timeframe) -> bool:
@@ -192,7 +184,7 @@ class PolygonDataManager:
         day_tz = tz if tf is None or tf.is_intraday else EXCHANGE_TZ
 
         def zone(value: Any) -> str:
-            return day_tz if _is_calendar_day(value) else tz
+            return day_tz if is_calendar_day(value) else tz
 
         now = self._clock()
         end_ms = now if end is None else to_epoch_ms(end, zone(end), end=True, name="end") + 1
