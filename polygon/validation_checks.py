@@ -582,7 +582,7 @@ def analyse_gaps(bars: Bars, ctx: Context) -> GapAnalysis:
         return _gap_skip("no date range (no bars and no start/end) or a range wider than %d days"
                          % MAX_CALENDAR_SPAN_DAYS)
     first, last = span
-    fallback = sessions.calendar_source() != "exchange_calendars"
+    fallback = sessions.calendar_source(first, last) != "exchange_calendars"
     opens, closes = sessions.session_bounds(first, last, extended=ctx.extended_hours)
     done = closes <= ctx.now_ms
     if daily:

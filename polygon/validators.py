@@ -12,8 +12,8 @@
 
 The checks themselves (pure, vectorised, never writing to the frame) are in
 :mod:`polygon.validation_checks`. Expected bars come from :mod:`polygon.sessions`:
-exchange-calendars' XNYS calendar when installed (holidays, early closes), otherwise every
-weekday, in which case the report says that holidays are not known.
+exchange-calendars' XNYS calendar (holidays, early closes); only for a year the calendar cannot
+answer is every weekday expected, and the report then says that holidays are not known.
 """
 
 import datetime as _dt
@@ -238,12 +238,13 @@ def generate_validation_summary(
             "count": sum(f["count"] for f in r.findings),
             "details": r.details,
         }
-    source = sessions.calendar_source()
+    source = sessions.calendar_source(first, last) if first and last else sessions.calendar_source()
     if source == "exchange_calendars":
         note = "exchange-calendars XNYS: holidays and early closes known"
     else:
-        note = ("weekday calendar: holidays not known (install the 'calendar' extra, exchange-calendars); "
-                "a single missing weekday is reported as a possible holiday with low severity")
+        note = ("weekday calendar for years exchange-calendars cannot answer (%s): holidays not known; "
+                "a single missing weekday is reported as a possible holiday with low severity"
+                % (", ".join(str(y) for y in sessions.fallback_years()) or "forced"))
     completeness = None
     if gaps.expected:
         completeness = round(100.0 * gaps.present / gaps.expected, 2)
