@@ -46,8 +46,8 @@ _COMPACT_RE = re.compile(r"^\d{8}$")
 _COMPACT_MIN, _COMPACT_MAX = 10_000_000, 99_999_999
 _MAX_MS = 9_214_646_400_000  # 2262-01-01Z: pandas (ns) ends in April 2262; room for fetch margins
 _ALLOWED = (
-    "use a date, a datetime (naive = the configured timezone), a 'YYYY-MM-DD' / 'YYYYMMDD' / ISO-8601 "
-    "string, an 8-digit int date (20230103) or epoch milliseconds (int)"
+    "use a date, a datetime (naive = the configured timezone), a 'YYYY-MM-DD' / ISO-8601 string, "
+    "a 'YYYYMMDD' string or 8-digit int date (20230103), or epoch milliseconds (int)"
 )
 
 

@@ -31,9 +31,10 @@ from polygon import coverage as cov
 from polygon.batch import BatchFetcher, BatchResult
 from polygon.config import PolygonConfig, get_config
 from polygon.dates import get_zone, is_calendar_day, to_epoch_ms
-from polygon.exceptions import InvalidDateRangeError, InvalidParameterError
+from polygon.exceptions import InvalidDateRangeError, InvalidParameterError, UnknownSymbolError
 from polygon.frames import arrays_from_columns, arrays_to_frame, empty_bars_frame, frame_to_arrays, merge_arrays
 from polygon.symbols import market_of, validate_symbol
+from polygon.ticker_reference import get_ticker_reference
 from polygon.timeframes import Timeframe, parse_timeframe
 
 __all__ = [
@@ -136,6 +137,8 @@ class PolygonDataManager:
             storage = StorageManager(self.config.cache_dir, tz=self.config.timezone)
         self.storage = storage
         self._clock = clock or _now_ms
+        self.reference = get_ticker_reference(
+            getattr(storage, "cache_dir", None) if getattr(storage, "writable", False) else None)
         self.batch_fetcher = BatchFetcher(self, max_workers=max_workers or self.config.max_workers, progress=progress)
 
     # -- plumbing -------------------------------------------------------------------------------------------
@@ -272,7 +275,12 @@ class PolygonDataManager:
         :param tz: timezone of the returned index (default ``config.timezone``).
         :returns: a DataFrame following :mod:`polygon.frames` (empty, never ``None``, when there are no bars).
         :raises InvalidInputError: bad symbol, timeframe or range (before any I/O).
+        :raises UnknownSymbolError: the range is empty and the provider does not know the ticker (an
+            :class:`~polygon.exceptions.InvalidSymbolError` with ``suggestions``); nothing is cached for it.
         :raises PolygonAPIError: the provider refused (after retries where they apply).
+
+        An empty frame of a known ticker says why in ``df.attrs['empty_reason']`` (and ``listed`` /
+        ``delisted`` dates when the provider gives them).
         """
         plan = self._plan(symbol, timeframe, start, end, use_cache, adjusted, tz)
         self._download(plan)
@@ -322,22 +330,66 @@ class PolygonDataManager:
                                       tz=self.config.timezone)
 
     def _finish(self, plan: "_Plan", validate: bool = False, strict: bool = False) -> pd.DataFrame:
-        """Store the fetched bars, merge them with the cached ones, slice, and build the frame."""
+        """Merge the fetched bars with the cached ones and slice; an empty result is explained (or refused, for
+        a ticker the provider does not know) before anything is stored; store; build the frame."""
         sym, tf, tail = plan.symbol, plan.tf, plan.tail
         source = "cache" if not plan.todo else ("mixed" if plan.covered else "api")
-        self._store(plan)
         arrays = plan.arrays
         for _, _, fresh in plan.fresh:
             arrays = fresh if arrays is None else merge_arrays(arrays, fresh)
         arrays = arrays.slice_ns(plan.start_ms * 1_000_000, plan.end_ms * 1_000_000)
+        empty: Dict[str, Any] = {}
+        if not len(arrays):
+            empty = self.explain_empty(plan)  # raises UnknownSymbolError: nothing is stored for it
+        if empty.get("verified", True):
+            self._store(plan)
+        else:  # could not ask whether the ticker exists: the empty range is not recorded as covered
+            plan.stored = len(plan.fresh)
         df = arrays_to_frame(arrays, plan.tz) if len(arrays) else empty_bars_frame(plan.tz)
         self._annotate(df, sym, tf, plan.start_ms, plan.end_ms, source, plan.tz, tail)
+        for key in ("empty_reason", "listed", "delisted"):
+            if empty.get(key) is not None:
+                df.attrs[key] = empty[key]
         if validate:
             from polygon.validators import validate_bars
 
             df.attrs["validation"] = validate_bars(df, sym, tf.name, extended_hours=_has_extended_bars(df, tf),
                                                    strict=strict)
         return df
+
+    def explain_empty(self, plan: "_Plan") -> Dict[str, Any]:
+        """Why a request has no bars: ask (once per day per ticker, cached in memory and on disk) whether the
+        provider knows the ticker.
+
+        :returns: ``{'verified': bool, 'empty_reason': str, 'listed': date str or None, 'delisted': ...}``.
+        :raises UnknownSymbolError: when the provider does not know the ticker (with near-miss suggestions).
+        """
+        sym = plan.symbol
+        status = self.reference.lookup(lambda: self.client, sym)
+        if status.known is False:
+            suggestions = self.reference.suggestions(self.client, status)
+            hint = ", ".join(s["ticker"] for s in suggestions)
+            raise UnknownSymbolError(
+                "unknown symbol %r: the provider does not know it%s; nothing was cached"
+                % (sym, "; did you mean %s?" % hint if hint else ""), symbol=sym, suggestions=suggestions)
+        if status.known is None:
+            logger.warning("%s: no bars, and whether the provider knows the ticker could not be checked (%s); "
+                           "the empty range is not cached", sym, status.reason)
+            return {"verified": False,
+                    "empty_reason": "unverified: could not ask the provider whether it knows %s (%s)"
+                                    % (sym, status.reason)}
+        listed = status.details.get("list_date")
+        delisted = status.details.get("delisted_utc")
+        first_day = pd.Timestamp(plan.start_ms, unit="ms", tz="UTC").tz_convert(EXCHANGE_TZ).date().isoformat()
+        last_day = pd.Timestamp(plan.end_ms - 1, unit="ms", tz="UTC").tz_convert(EXCHANGE_TZ).date().isoformat()
+        if isinstance(listed, str) and last_day < listed[:10]:
+            reason = "%s has no bars before its listing date %s" % (sym, listed[:10])
+        elif isinstance(delisted, str) and first_day > delisted[:10]:
+            reason = "%s has no bars after it was delisted on %s" % (sym, delisted[:10])
+        else:
+            reason = ("%s is known to the provider but has no bars in this range (no trading session, a halt or "
+                      "no trades)" % sym)
+        return {"verified": True, "empty_reason": reason, "listed": listed, "delisted": delisted}
 
     def _annotate(self, df: pd.DataFrame, sym: str, tf: Timeframe, start_ms: int, end_ms: int, source: str,
                   tz: str, tail: int) -> None:
