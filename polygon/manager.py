@@ -8,6 +8,9 @@ Range rules (the same everywhere in the data layer):
 - Internally a request is the half-open interval ``[start_ms, end_ms)``. The cache records, per symbol and
   timeframe, exactly which requested intervals were fetched completely; a later call fetches only the
   parts of its range that are not covered (and contain trading time), merges, and returns the slice.
+- One convention for ``end``: every ``end`` reported for a *range* (``df.attrs['end']``,
+  :meth:`PolygonDataManager.get_data_summary`'s ``end``, ``update_cache``'s ``end``) is inclusive, the last
+  millisecond of the range; *interval lists* (covered and missing ranges) are half-open ``[start, end)`` pairs.
 - The newest bars may still change (the provider revises recent minute bars for about 15 minutes, and
   today's daily bar until the day is over). That tail is returned but never recorded as covered, so the
   next call fetches it again. ``df.attrs['may_change']`` tells whether the frame reaches into it.
@@ -19,7 +22,6 @@ low, close, volume, vwap, transactions. ``df.attrs`` holds ``symbol``, ``timefra
 """
 
 import datetime
-import functools
 import logging
 import threading
 import time
@@ -28,6 +30,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import pandas as pd
 
 from polygon import coverage as cov
+from polygon import markets
 from polygon.batch import BatchFetcher, BatchResult
 from polygon.config import PolygonConfig, get_config
 from polygon.dates import get_zone, is_calendar_day, to_epoch_ms
@@ -53,16 +56,15 @@ DEFAULT_LOOKBACK_DAYS = 30
 #: The provider may revise minute bars this long after they start.
 REVISION_WINDOW_MS = 15 * 60 * 1000
 _DAY_MS = 86_400_000
-_SESSION_MARKETS = ("stocks", "options", "indices")
 #: Daily and coarser bars start at midnight in the exchange's timezone.
 EXCHANGE_TZ = "America/New_York"
 _MAX_PERIOD_DAYS = {"month": 32, "quarter": 93, "year": 367}
 
 
-def _has_extended_bars(df: pd.DataFrame, tf: Timeframe) -> bool:
-    """``True`` when intraday bars reach outside 09:30-16:00 New York time (the provider sends pre- and
+def _has_extended_bars(df: pd.DataFrame, tf: Timeframe, symbol: str) -> bool:
+    """``True`` when intraday stock bars reach outside 09:30-16:00 New York time (the provider sends pre- and
     post-market bars for stocks; the sandbox only with its ``extended_hours`` option)."""
-    if not tf.is_intraday or not len(df):
+    if not tf.is_intraday or not len(df) or market_of(symbol) != "stocks":
         return False
     local = df.index.tz_convert(EXCHANGE_TZ)
     minutes = local.hour * 60 + local.minute
@@ -71,22 +73,6 @@ def _has_extended_bars(df: pd.DataFrame, tf: Timeframe) -> bool:
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-@functools.lru_cache(maxsize=256)
-def _session_intervals(tz: str, intraday: bool, start_ms: int, end_ms: int) -> Tuple[Tuple[int, int], ...]:
-    """:meth:`PolygonDataManager.trading_intervals` of a session market (cached: the symbols of a batch share
-    their range)."""
-    from polygon import sessions
-
-    first = pd.Timestamp(start_ms - _DAY_MS, unit="ms", tz="UTC").tz_convert(tz).date()
-    last = pd.Timestamp(end_ms + _DAY_MS, unit="ms", tz="UTC").tz_convert(tz).date()
-    opens, closes = sessions.session_bounds(first, last, extended=True)
-    if intraday:
-        pairs: Any = zip(opens.tolist(), closes.tolist())
-    else:  # whole New York days: the extended session opens at 04:00, four hours after local midnight
-        pairs = [(o - 4 * 3_600_000, o - 4 * 3_600_000 + _DAY_MS) for o in opens.tolist()]
-    return tuple(cov.intersect(pairs, [(start_ms, end_ms)]))
 
 
 class _Plan:
@@ -173,18 +159,21 @@ class PolygonDataManager:
 
     # -- range arithmetic (pure) ----------------------------------------------------------------------------
 
-    def resolve_range(self, start: Any = None, end: Any = None, tf: Optional[Timeframe] = None) -> Tuple[int, int]:
+    def resolve_range(self, start: Any = None, end: Any = None, tf: Optional[Timeframe] = None,
+                      symbol: Optional[str] = None) -> Tuple[int, int]:
         """Return the half-open ``[start_ms, end_ms)`` of a request (defaults: the last 30 days to now).
 
-        Calendar days (``'YYYY-MM-DD'`` or :class:`datetime.date`) are days of the configured timezone for
-        intraday bars, and exchange (New York) days for daily and coarser bars, whose bars start at New York
-        midnight whatever timezone they are shown in.
+        Calendar days (``'YYYY-MM-DD'``, ``'YYYYMMDD'`` or :class:`datetime.date`) are days of the configured
+        timezone for intraday bars; for daily and coarser bars they are the days whose midnight starts the
+        provider's bars, whatever timezone they are shown in: New York days for stocks, options and indices,
+        UTC days for crypto and fx (:func:`polygon.markets.day_zone`).
 
         :param tf: the timeframe the range is for (selects the day convention above).
+        :param symbol: the ticker (selects the market's day for daily bars; default New York).
         :raises InvalidDateRangeError: for an unparsable bound or ``start >= end``.
         """
         tz = self.config.timezone
-        day_tz = tz if tf is None or tf.is_intraday else EXCHANGE_TZ
+        day_tz = tz if tf is None or tf.is_intraday else markets.day_zone(market_of(symbol) if symbol else "stocks")
 
         def zone(value: Any) -> str:
             return day_tz if is_calendar_day(value) else tz
@@ -202,16 +191,17 @@ class PolygonDataManager:
             )
         return start_ms, end_ms
 
-    def changing_from(self, tf: Timeframe) -> int:
-        """Epoch ms from which bars of ``tf`` may still be revised by the provider."""
+    def changing_from(self, tf: Timeframe, symbol: Optional[str] = None) -> int:
+        """Epoch ms from which bars of ``tf`` (of ``symbol``'s market) may still be revised by the provider."""
         now = self._clock()
         if tf.is_intraday:
             step = tf.seconds * 1000
             return ((now - REVISION_WINDOW_MS) // step) * step
-        if tf.timespan == "day":  # today's New York midnight (never a DST gap: New York switches at 2:00)
-            local = datetime.datetime.fromtimestamp(now / 1000, get_zone(EXCHANGE_TZ))
+        zone = markets.day_zone(market_of(symbol)) if symbol else EXCHANGE_TZ
+        if tf.timespan == "day":  # today's midnight (never a DST gap: New York switches at 2:00)
+            local = datetime.datetime.fromtimestamp(now / 1000, get_zone(zone))
             return int(local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()) * 1000
-        stamp = pd.Timestamp(now, unit="ms", tz="UTC").tz_convert(EXCHANGE_TZ).normalize()
+        stamp = pd.Timestamp(now, unit="ms", tz="UTC").tz_convert(zone).normalize()
         stamp = stamp - tf.offset if not tf.offset.is_on_offset(stamp) else stamp
         return int(stamp.value // 1_000_000)
 
@@ -224,11 +214,10 @@ class PolygonDataManager:
         return _MAX_PERIOD_DAYS[tf.timespan] * tf.multiplier * _DAY_MS
 
     def trading_intervals(self, symbol: str, tf: Timeframe, start_ms: int, end_ms: int) -> List[Tuple[int, int]]:
-        """Parts of ``[start_ms, end_ms)`` in which bars can exist (extended sessions; whole trading days for
-        daily and coarser bars). 24/7 markets (crypto, fx) are always trading."""
-        if market_of(symbol) not in _SESSION_MARKETS:
-            return [(start_ms, end_ms)]
-        return list(_session_intervals(self.config.timezone, tf.is_intraday, start_ms, end_ms))
+        """Parts of ``[start_ms, end_ms)`` in which bars can exist, per market (:mod:`polygon.markets`): extended
+        exchange sessions (whole session days for daily and coarser bars), the fx week from Sunday 17:00 to
+        Friday 17:00 New York, all of it for crypto, nothing after an option's expiry day."""
+        return markets.trading_intervals(symbol, start_ms, end_ms, tf.is_intraday)
 
     def _to_fetch(self, symbol: str, tf: Timeframe, start_ms: int, end_ms: int,
                   covered: List[Tuple[int, int]]) -> List[Tuple[int, int]]:
@@ -293,11 +282,11 @@ class PolygonDataManager:
         """Validate the request (before any I/O), read the cache, and list the intervals to fetch."""
         sym = validate_symbol(symbol)
         tf = parse_timeframe(timeframe)
-        start_ms, end_ms = self.resolve_range(start, end, tf)
+        start_ms, end_ms = self.resolve_range(start, end, tf, sym)
         out_tz = tz or self.config.timezone
         get_zone(out_tz)  # an unknown timezone is a typed error before any I/O
         plan = _Plan(sym, tf, start_ms, end_ms, out_tz, adjusted)
-        plan.tail = self.changing_from(tf)
+        plan.tail = self.changing_from(tf, sym)
         if use_cache and adjusted:
             plan.arrays, plan.covered, _ = self.storage.read_arrays_with_coverage(sym, tf, start_ms, end_ms)
             plan.todo = self._to_fetch(sym, tf, start_ms, end_ms, plan.covered)
@@ -353,7 +342,7 @@ class PolygonDataManager:
         if validate:
             from polygon.validators import validate_bars
 
-            df.attrs["validation"] = validate_bars(df, sym, tf.name, extended_hours=_has_extended_bars(df, tf),
+            df.attrs["validation"] = validate_bars(df, sym, tf.name, extended_hours=_has_extended_bars(df, tf, sym),
                                                    strict=strict)
         return df
 
@@ -441,6 +430,9 @@ class PolygonDataManager:
             raise InvalidParameterError("bars must be an int >= 1, got %r" % (bars,))
         tf = parse_timeframe(timeframe)
         now = self._clock()
+        expiry_end = markets.contract_end_ms(validate_symbol(symbol))
+        if expiry_end is not None:  # an expired option's last bars are those before its expiry
+            now = min(now, expiry_end)
         step_ms = (tf.seconds or 31 * 86400) * 1000
         # trading hours are ~16 h (extended) of 24 on ~5 of 7 days: start with a window that usually suffices
         span = max(bars * step_ms * 3, 4 * _DAY_MS)
@@ -462,13 +454,15 @@ class PolygonDataManager:
         """What the cache holds for a range, without fetching.
 
         :returns: ``{'symbol', 'timeframe', 'start', 'end', 'bar_count', 'first_bar', 'last_bar',
-            'cache_coverage': {'percentage', 'covered_ranges', 'missing_ranges'}}``. Coverage is measured over
-            trading time: weekends and holidays are never "missing"; ranges are ISO strings in the configured
-            timezone.
+            'cache_coverage': {'percentage', 'covered_ranges', 'missing_ranges'}}``. ``start``/``end`` are the
+            first and last instant of the range, both inclusive, exactly as ``df.attrs`` of
+            :meth:`fetch_data` gives them. Coverage is measured over trading time: weekends, holidays and
+            the market's closed hours are never "missing"; ranges are ``[start, end)`` pairs (end exclusive:
+            where the next range would start) of ISO strings in the configured timezone.
         """
         sym = validate_symbol(symbol)
         tf = parse_timeframe(timeframe)
-        start_ms, end_ms = self.resolve_range(start, end, tf)
+        start_ms, end_ms = self.resolve_range(start, end, tf, sym)
         df, covered = self.storage.read_with_coverage(sym, tf, start_ms, end_ms)
         trading = self.trading_intervals(sym, tf, start_ms, end_ms)
         need = cov.covered_ms(trading)
@@ -483,7 +477,7 @@ class PolygonDataManager:
             "symbol": sym,
             "timeframe": tf.name,
             "start": pd.Timestamp(start_ms, unit="ms", tz="UTC").tz_convert(tz).isoformat(),
-            "end": pd.Timestamp(end_ms, unit="ms", tz="UTC").tz_convert(tz).isoformat(),
+            "end": pd.Timestamp(end_ms - 1, unit="ms", tz="UTC").tz_convert(tz).isoformat(),  # inclusive
             "bar_count": int(len(df)),
             "first_bar": df.index[0].isoformat() if len(df) else None,
             "last_bar": df.index[-1].isoformat() if len(df) else None,

@@ -22,7 +22,7 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 import numpy as np
 import pandas as pd
 
-from polygon import sessions
+from polygon import markets, sessions
 from polygon.timeframes import Timeframe
 
 __all__ = [
@@ -122,8 +122,14 @@ class Context(NamedTuple):
 
     @property
     def uses_exchange_calendar(self) -> bool:
-        """Stocks, indices and options follow the exchange sessions; crypto and fx do not."""
-        return self.market in ("stocks", "indices", "options")
+        """Stocks, indices and options follow the exchange sessions; crypto and fx have their own
+        (:mod:`polygon.markets`)."""
+        return self.market in markets.SESSION_MARKETS
+
+    @property
+    def has_volume(self) -> bool:
+        """``False`` for indices, whose values carry no volume."""
+        return markets.has_volume(self.market)
 
 
 class CheckResult(NamedTuple):
@@ -240,8 +246,14 @@ def _runs(mask: np.ndarray):
 def date_range_of(bars: Bars, ctx: Context):
     """The (first, last) exchange days the calendar checks cover, or ``None`` when unknown/too wide."""
     first, last = ctx.start, ctx.end
+    if not ctx.uses_exchange_calendar:  # crypto and fx days are UTC days (their daily bars start at 00:00 UTC)
+        if ctx.start_ms is not None:
+            first = (np.int64(ctx.start_ms) // _DAY_MS).astype("datetime64[D]").item()
+        if ctx.end_ms is not None:
+            last = (np.int64(ctx.end_ms) // _DAY_MS).astype("datetime64[D]").item()
     if (first is None or last is None) and len(bars.t):
-        days = local_day(bars.t[[0, -1]])
+        days = local_day(bars.t[[0, -1]]) if ctx.uses_exchange_calendar else (bars.t[[0, -1]] // _DAY_MS).astype(
+            "datetime64[D]")
         first = first if first is not None else days[0].item()
         last = last if last is not None else days[-1].item()
     if first is None or last is None or last < first:
@@ -404,7 +416,11 @@ def check_alignment(bars: Bars, ctx: Context) -> CheckResult:
 
 
 def check_missing_values(bars: Bars, ctx: Context) -> CheckResult:
-    """NaN or infinite open/high/low/close/volume."""
+    """NaN or infinite open/high/low/close/volume (volume not for indices, which have none)."""
+    if not ctx.has_volume:
+        return _bar_check("missing_values", "high", bars, lambda: ~(
+            np.isfinite(bars.open) & np.isfinite(bars.high) & np.isfinite(bars.low) & np.isfinite(bars.close)),
+            "with a missing or non-finite open/high/low/close", "no missing values (indices carry no volume)")
     return _bar_check("missing_values", "high", bars, lambda: ~(
         np.isfinite(bars.open) & np.isfinite(bars.high) & np.isfinite(bars.low) & np.isfinite(bars.close)
         & np.isfinite(bars.volume)), "with a missing or non-finite open/high/low/close/volume",
@@ -432,7 +448,9 @@ def check_non_positive_prices(bars: Bars, ctx: Context) -> CheckResult:
 
 
 def check_negative_volume(bars: Bars, ctx: Context) -> CheckResult:
-    """volume < 0."""
+    """volume < 0 (skipped for indices)."""
+    if not ctx.has_volume:
+        return skipped("negative_volume", "%s carry no volume" % ctx.market)
     return _bar_check("negative_volume", "high", bars, lambda: bars.volume < 0, "with negative volume",
                       "no negative volume")
 
@@ -452,7 +470,10 @@ def check_vwap_range(bars: Bars, ctx: Context) -> CheckResult:
 
 
 def check_zero_volume_price_change(bars: Bars, ctx: Context) -> CheckResult:
-    """volume == 0 while the bar's prices move (high != low or open != close)."""
+    """volume == 0 while the bar's prices move (high != low or open != close); skipped for indices."""
+    if not ctx.has_volume:
+        return skipped("zero_volume_price_change", "%s carry no volume" % ctx.market)
+
     def mask() -> np.ndarray:
         finite = np.isfinite(bars.high) & np.isfinite(bars.low) & np.isfinite(bars.open) & np.isfinite(bars.close)
         return finite & (bars.volume == 0) & ((bars.high != bars.low) | (bars.open != bars.close))
@@ -467,8 +488,6 @@ def check_zero_volume_price_change(bars: Bars, ctx: Context) -> CheckResult:
 def _calendar_skip(name: str, bars: Bars, ctx: Context) -> Optional[CheckResult]:
     if not bars.has_time:
         return skipped(name, "no usable timestamps")
-    if not ctx.uses_exchange_calendar:
-        return skipped(name, "%s trade around the clock: no exchange sessions to check against" % ctx.market)
     return None
 
 
@@ -489,15 +508,15 @@ def check_outside_session(bars: Bars, ctx: Context) -> CheckResult:
     first, last = span
     if tf.is_intraday:
         bar_ms = ctx.bar_ms
-        opens, closes = sessions.session_bounds(first, last, extended=ctx.extended_hours)
+        opens, closes = markets.session_bounds(ctx.symbol, first, last, extended=ctx.extended_hours)
         ok = _in_sessions(bars.t, bar_ms, opens, closes)
         bad = np.flatnonzero(~ok)
         if not len(bad):
             return CheckResult(name, "passed", "every bar overlaps a %s session"
                                % ("extended" if ctx.extended_hours else "regular"), [])
         severity, note = "medium", ""
-        if not ctx.extended_hours:
-            eopens, ecloses = sessions.session_bounds(first, last, extended=True)
+        if not ctx.extended_hours and ctx.market == "stocks":
+            eopens, ecloses = markets.session_bounds(ctx.symbol, first, last, extended=True)
             n_ext = int(_in_sessions(bars.t[bad], bar_ms, eopens, ecloses).sum())
             if n_ext == len(bad):
                 severity = "low"
@@ -506,7 +525,7 @@ def check_outside_session(bars: Bars, ctx: Context) -> CheckResult:
             len(bad), "extended" if ctx.extended_hours else "regular", note)
     else:
         days = bar_day(bars.t)
-        trading = np.array(sessions.trading_days(first, last), dtype="datetime64[D]")
+        trading = np.array(markets.trading_days(ctx.symbol, first, last), dtype="datetime64[D]")
         bad = np.flatnonzero(~np.isin(days, trading))
         if not len(bad):
             return CheckResult(name, "passed", "every bar falls on a trading day", [])
@@ -571,30 +590,34 @@ def analyse_gaps(bars: Bars, ctx: Context) -> GapAnalysis:
     """
     if not bars.has_time:
         return _gap_skip("no usable timestamps")
-    if not ctx.uses_exchange_calendar:
-        return _gap_skip("%s trade around the clock: gaps are not checked against exchange sessions" % ctx.market)
     tf = ctx.timeframe
     daily = tf.timespan == "day" and tf.multiplier == 1
     if not daily and not (tf.is_intraday and ctx.bar_ms >= _MINUTE_MS):
         return _gap_skip("gaps are checked for minute, hour and 1-day bars only")
+    if not ctx.uses_exchange_calendar and len(bars.t) and tf.is_intraday:
+        # around-the-clock markets without given bounds: expect bars from the first bar to the end of the last
+        if ctx.start is None and ctx.start_ms is None:
+            ctx = ctx._replace(start_ms=int(bars.t[0]))
+        if ctx.end is None and ctx.end_ms is None:
+            ctx = ctx._replace(end_ms=int(bars.t[-1]) + ctx.bar_ms - 1)
     span = date_range_of(bars, ctx)
     if span is None:
         return _gap_skip("no date range (no bars and no start/end) or a range wider than %d days"
                          % MAX_CALENDAR_SPAN_DAYS)
     first, last = span
-    fallback = sessions.calendar_source(first, last) != "exchange_calendars"
-    opens, closes = sessions.session_bounds(first, last, extended=ctx.extended_hours)
+    fallback = ctx.uses_exchange_calendar and sessions.calendar_source(first, last) != "exchange_calendars"
+    opens, closes = markets.session_bounds(ctx.symbol, first, last, extended=ctx.extended_hours)
     done = closes <= ctx.now_ms
     if daily:
         slot_t = opens[done]  # one slot per finished session (its open)
         slot_day = np.arange(len(slot_t))
-        key_expected = np.array(sessions.trading_days(first, last), dtype="datetime64[D]")[done]
+        key_expected = np.array(markets.trading_days(ctx.symbol, first, last), dtype="datetime64[D]")[done]
         key_present = np.unique(bar_day(bars.t))
         present_mask = np.isin(key_expected, key_present)
         bar_ms = _DAY_MS
     else:
         bar_ms = ctx.bar_ms
-        minutes = sessions.expected_minutes(first, last, extended=ctx.extended_hours)
+        minutes = markets.expected_minutes(ctx.symbol, first, last, extended=ctx.extended_hours)
         counts = (closes - opens) // _MINUTE_MS
         minute_day = np.repeat(np.arange(len(opens)), counts)
         phase = 0

@@ -173,7 +173,9 @@ def generate_validation_summary(
 
     :param df: bars with columns open, high, low, close, volume (vwap, transactions optional) and a
         tz-aware DatetimeIndex of bar starts.
-    :param symbol: the ticker (sets the market: crypto and fx are not held to exchange sessions).
+    :param symbol: the ticker (sets the market and its sessions, :mod:`polygon.markets`: crypto around the
+        clock, fx from Sunday 17:00 to Friday 17:00 New York, options until expiry; no volume checks for
+        indices).
     :param timeframe: e.g. ``'1min'``, ``'5min'``, ``'1day'``.
     :param start: first day expected (default ``df.attrs['start']``, else the first bar's day); a datetime
         (or ISO datetime string) also drops the expected bars before that instant.
@@ -200,6 +202,8 @@ def generate_validation_summary(
     ctx = vc.Context(str(symbol), market, tf, bool(extended_hours), first, last, int(now_s * 1000),
                      float(outlier_threshold), stale_min_bars, start_ms=start_ms, end_ms=end_ms)
 
+    if market == "indices" and isinstance(df, pd.DataFrame) and "volume" not in df.columns:
+        df = df.assign(volume=0.0)  # index values carry no volume: a new frame, the caller's is untouched
     try:
         with np.errstate(all="ignore"):
             bars, results = vc.prepare_bars(df, tf)

@@ -124,3 +124,10 @@ def test_unknown_symbol_frame_is_never_mixed_into_a_universe(manager):
     universe = manager.batch_fetcher.fetch_universe(["SPY", "APPL"], "1day", "2023-01-03", "2023-01-10")
     assert universe.attrs["symbols"] == ["SPY"] and "APPL" in universe.attrs["errors"]
     assert isinstance(universe, pd.DataFrame)
+
+
+def test_end_is_inclusive_in_attrs_and_summary_alike(manager):
+    df = manager.fetch_data("AAPL", "1day", "2023-01-03", "2023-01-31")
+    summary = manager.get_data_summary("AAPL", "1day", "2023-01-03", "2023-01-31")
+    assert summary["start"] == df.attrs["start"] and summary["end"] == df.attrs["end"]
+    assert pd.Timestamp(summary["end"]) == pd.Timestamp("2023-02-01", tz="America/New_York") - pd.Timedelta("1ms")
