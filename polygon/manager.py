@@ -43,6 +43,7 @@ from polygon.timeframes import Timeframe, parse_timeframe
 __all__ = [
     "DEFAULT_LOOKBACK_DAYS",
     "EXCHANGE_TZ",
+    "FetchPlan",
     "REVISION_WINDOW_MS",
     "PolygonDataManager",
     "fetch_data",
@@ -75,8 +76,15 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-class _Plan:
-    """One ``fetch_data`` call between its stages: what the cache holds and what must be fetched."""
+class FetchPlan:
+    """One ``fetch_data`` call between its stages (:meth:`PolygonDataManager.plan_fetch`, ``download``,
+    ``finish``): what the cache holds and what must be fetched.
+
+    :ivar symbol: the normalised ticker. :ivar tf: the :class:`~polygon.timeframes.Timeframe`.
+    :ivar start_ms: first millisecond of the range. :ivar end_ms: end of the range (exclusive).
+    :ivar todo: the ``[start, end)`` intervals the download stage fetches (empty: all from the cache).
+    :ivar covered: the cached intervals inside the range.
+    """
 
     __slots__ = ("symbol", "tf", "start_ms", "end_ms", "tz", "adjusted", "arrays", "covered", "todo", "fresh", "tail",
                  "stored")
@@ -128,6 +136,11 @@ class PolygonDataManager:
         self.batch_fetcher = BatchFetcher(self, max_workers=max_workers or self.config.max_workers, progress=progress)
 
     # -- plumbing -------------------------------------------------------------------------------------------
+
+    @property
+    def created_client(self) -> Any:
+        """The REST client when it has been created, else ``None`` (never creates it: no key needed)."""
+        return self._client
 
     @property
     def client(self) -> Any:
@@ -271,21 +284,27 @@ class PolygonDataManager:
         An empty frame of a known ticker says why in ``df.attrs['empty_reason']`` (and ``listed`` /
         ``delisted`` dates when the provider gives them).
         """
-        plan = self._plan(symbol, timeframe, start, end, use_cache, adjusted, tz)
-        self._download(plan)
-        return self._finish(plan, validate, strict)
+        plan = self.plan_fetch(symbol, timeframe, start, end, use_cache=use_cache, adjusted=adjusted, tz=tz)
+        self.download(plan)
+        return self.finish(plan, validate, strict)
 
-    # -- the three stages of fetch_data (the batch fetcher runs the first two on its request threads) ----
+    # -- the three stages of fetch_data: a public seam for the batch fetcher (which runs the download on its
+    # -- request slots) and any caller that schedules its own network work ---------------------------------
 
-    def _plan(self, symbol: Any, timeframe: Any, start: Any, end: Any, use_cache: bool, adjusted: bool,
-              tz: Optional[str]) -> "_Plan":
-        """Validate the request (before any I/O), read the cache, and list the intervals to fetch."""
+    def plan_fetch(self, symbol: Any, timeframe: Any, start: Any = None, end: Any = None, use_cache: bool = True,
+                   adjusted: bool = True, tz: Optional[str] = None) -> "FetchPlan":
+        """Stage 1 of :meth:`fetch_data`: validate the request (before any I/O), read the cache, and list the
+        intervals to fetch (``plan.todo``; empty when the cache holds everything).
+
+        :returns: a :class:`FetchPlan` for :meth:`download` and :meth:`finish`.
+        :raises InvalidInputError: bad symbol, timeframe, range or timezone.
+        """
         sym = validate_symbol(symbol)
         tf = parse_timeframe(timeframe)
         start_ms, end_ms = self.resolve_range(start, end, tf, sym)
         out_tz = tz or self.config.timezone
         get_zone(out_tz)  # an unknown timezone is a typed error before any I/O
-        plan = _Plan(sym, tf, start_ms, end_ms, out_tz, adjusted)
+        plan = FetchPlan(sym, tf, start_ms, end_ms, out_tz, adjusted)
         plan.tail = self.changing_from(tf, sym)
         if use_cache and adjusted:
             plan.arrays, plan.covered, _ = self.storage.read_arrays_with_coverage(sym, tf, start_ms, end_ms)
@@ -294,9 +313,13 @@ class PolygonDataManager:
             plan.todo = [(start_ms, end_ms)]
         return plan
 
-    def _download(self, plan: "_Plan") -> None:
-        """The network stage: fetch every interval of ``plan.todo``. Nothing is written here unless an
-        interval fails: then the intervals already fetched are stored before the error propagates."""
+    def download(self, plan: "FetchPlan") -> None:
+        """Stage 2 of :meth:`fetch_data`, the only one that talks to the provider: fetch every interval of
+        ``plan.todo``. Nothing is written here unless an interval fails: then the intervals already fetched are
+        stored before the error propagates.
+
+        :raises PolygonAPIError: the provider refused (after retries where they apply).
+        """
         try:
             for lo, hi in plan.todo:
                 logger.debug("fetch %s %s [%d, %d)", plan.symbol, plan.tf.name, lo, hi)
@@ -308,7 +331,7 @@ class PolygonDataManager:
                 logger.exception("cache: storing the intervals fetched before the failure failed")
             raise
 
-    def _store(self, plan: "_Plan") -> None:
+    def _store(self, plan: "FetchPlan") -> None:
         """Write the fetched intervals to the cache (coverage only up to the still-changing tail), once."""
         fresh, plan.stored = plan.fresh[plan.stored:], len(plan.fresh)
         if not (plan.adjusted and self.storage.writable):
@@ -318,9 +341,14 @@ class PolygonDataManager:
             self.storage.write_arrays(plan.symbol, plan.tf, bars, covered=done if done[0] < done[1] else None,
                                       tz=self.config.timezone)
 
-    def _finish(self, plan: "_Plan", validate: bool = False, strict: bool = False) -> pd.DataFrame:
-        """Merge the fetched bars with the cached ones and slice; an empty result is explained (or refused, for
-        a ticker the provider does not know) before anything is stored; store; build the frame."""
+    def finish(self, plan: "FetchPlan", validate: bool = False, strict: bool = False) -> pd.DataFrame:
+        """Stage 3 of :meth:`fetch_data`: merge the fetched bars with the cached ones and slice; an empty result
+        is explained (or refused, for a ticker the provider does not know) before anything is stored; store;
+        build the frame (and validate it when asked).
+
+        :returns: the frame :meth:`fetch_data` returns.
+        :raises UnknownSymbolError: see :meth:`fetch_data`.
+        """
         sym, tf, tail = plan.symbol, plan.tf, plan.tail
         source = "cache" if not plan.todo else ("mixed" if plan.covered else "api")
         arrays = plan.arrays
@@ -346,7 +374,7 @@ class PolygonDataManager:
                                                    strict=strict)
         return df
 
-    def explain_empty(self, plan: "_Plan") -> Dict[str, Any]:
+    def explain_empty(self, plan: "FetchPlan") -> Dict[str, Any]:
         """Why a request has no bars: ask (once per day per ticker, cached in memory and on disk) whether the
         provider knows the ticker.
 

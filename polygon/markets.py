@@ -70,7 +70,7 @@ def _market(symbol: str) -> str:
 
 
 def _day(value: Any) -> _dt.date:
-    return sessions._to_date(value)
+    return sessions.as_date(value)
 
 
 def contract_end_ms(symbol: str) -> Optional[int]:

@@ -29,6 +29,7 @@ import numpy as np
 
 __all__ = [
     "TABLE_YEARS",
+    "as_date",
     "calendar_source",
     "expected_minutes",
     "fallback_years",
@@ -79,7 +80,7 @@ def calendar_source(start: Optional[DateLike] = None, end: Optional[DateLike] = 
         return "weekdays"
     if start is None or end is None:
         return "weekdays" if _fallback else "exchange_calendars"
-    first, last = _to_date(start), _to_date(end)
+    first, last = as_date(start), as_date(end)
     for year in range(first.year, last.year + 1):
         _year(year)
     return "weekdays" if any(first.year <= y <= last.year for y in _fallback) else "exchange_calendars"
@@ -100,7 +101,8 @@ def table_path() -> str:
     return os.path.join(directory, _TABLE_NAME)
 
 
-def _to_date(value: DateLike) -> _dt.date:
+def as_date(value: DateLike) -> _dt.date:
+    """A date from a date, datetime, ``numpy.datetime64``, ``pandas.Timestamp`` or ``'YYYY-MM-DD'``."""
     if isinstance(value, _dt.datetime):
         return value.date()
     if isinstance(value, _dt.date):
@@ -261,7 +263,7 @@ def _year(year: int) -> _Year:
 
 
 def _range(start: DateLike, end: DateLike) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    first, last = _to_date(start), _to_date(end)
+    first, last = as_date(start), as_date(end)
     if last < first:
         empty = np.empty(0, dtype=np.int64)
         return np.empty(0, dtype="datetime64[D]"), empty, empty
@@ -324,7 +326,7 @@ def holidays(start: DateLike, end: DateLike) -> List[_dt.date]:
     :param start: first day, inclusive.
     :param end: last day, inclusive.
     """
-    first, last = _to_date(start), _to_date(end)
+    first, last = as_date(start), as_date(end)
     out: List[_dt.date] = []
     for year in range(first.year, last.year + 1):
         out.extend(d for d in _year(year).holidays if first <= d <= last)

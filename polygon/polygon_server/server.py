@@ -274,7 +274,7 @@ class ServerApp:
     def on_status(self, request: Request) -> Response:
         with self._lock:
             requests, errors = dict(self.requests), dict(self.errors)
-        client = self.manager._client  # only when created: a status call never needs the key
+        client = self.manager.created_client  # only when created: a status call never needs the key
         return _json({
             "server": {
                 "version": __version__,

@@ -275,3 +275,14 @@ def test_daily_crypto_days_are_utc_days(manager):
     assert (start, end) == (_ms("2024-03-02", "UTC"), _ms("2024-03-04", "UTC"))
     assert manager.resolve_range("2024-03-02", "2024-03-03", parse_timeframe("1day"), "AAPL") == (
         _ms("2024-03-02"), _ms("2024-03-04"))
+
+
+def test_staged_fetch_is_a_public_seam(manager, requests_sent):
+    plan = manager.plan_fetch("NFLX", "1day", "2023-02-01", "2023-02-28")
+    assert plan.symbol == "NFLX" and plan.todo and requests_sent() == 0  # planning never touches the network
+    manager.download(plan)
+    df = manager.finish(plan)
+    assert len(df) == 19 and df.attrs["source"] == "api"
+    again = manager.plan_fetch("NFLX", "1day", "2023-02-01", "2023-02-28")
+    assert again.todo == []
+    pd.testing.assert_frame_equal(manager.finish(again), manager.fetch_data("NFLX", "1day", "2023-02-01", "2023-02-28"))
