@@ -165,7 +165,7 @@ class BatchFetcher:
         manager = self.manager
         plan = manager.plan_fetch(sym, tf, start, end, use_cache=options["use_cache"], adjusted=options["adjusted"],
                                   tz=options["tz"])
-        if plan.todo:
+        if plan.needs_network:
             with slots:
                 manager.download(plan)
         return manager.finish(plan, options["validate"], options["strict"])

@@ -23,19 +23,29 @@ low, close, volume, vwap, transactions. ``df.attrs`` holds ``symbol``, ``timefra
 
 import datetime
 import logging
+import os
 import threading
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
+import numpy as np
 import pandas as pd
 
 from polygon import coverage as cov
-from polygon import markets
+from polygon import json_codec, markets
 from polygon.batch import BatchFetcher, BatchResult
 from polygon.config import PolygonConfig, get_config
+from polygon.corporate_actions import adjust_mode, get_actions_store
 from polygon.dates import get_zone, is_calendar_day, to_epoch_ms
 from polygon.exceptions import InvalidDateRangeError, InvalidParameterError, UnknownSymbolError
-from polygon.frames import arrays_from_columns, arrays_to_frame, empty_bars_frame, frame_to_arrays, merge_arrays
+from polygon.frames import (
+    BarArrays,
+    arrays_from_columns,
+    arrays_to_frame,
+    empty_bars_frame,
+    frame_to_arrays,
+    merge_arrays,
+)
 from polygon.symbols import market_of, validate_symbol
 from polygon.ticker_reference import get_ticker_reference
 from polygon.timeframes import Timeframe, parse_timeframe
@@ -84,12 +94,14 @@ class FetchPlan:
     :ivar start_ms: first millisecond of the range. :ivar end_ms: end of the range (exclusive).
     :ivar todo: the ``[start, end)`` intervals the download stage fetches (empty: all from the cache).
     :ivar covered: the cached intervals inside the range.
+    :ivar needs_network: ``True`` when :meth:`PolygonDataManager.download` has something to ask the provider
+        (bars to fetch, corporate actions or a ticker's reference answer to refresh); ``False``: all cached.
     """
 
     __slots__ = ("symbol", "tf", "start_ms", "end_ms", "tz", "adjusted", "arrays", "covered", "todo", "fresh", "tail",
-                 "stored")
+                 "stored", "needs_network")
 
-    def __init__(self, symbol: str, tf: Timeframe, start_ms: int, end_ms: int, tz: str, adjusted: bool) -> None:
+    def __init__(self, symbol: str, tf: Timeframe, start_ms: int, end_ms: int, tz: str, adjusted: str) -> None:
         self.symbol, self.tf, self.start_ms, self.end_ms, self.tz, self.adjusted = (
             symbol, tf, start_ms, end_ms, tz, adjusted)
         self.arrays: Any = None
@@ -98,6 +110,7 @@ class FetchPlan:
         self.fresh: List[Tuple[int, int, Any]] = []
         self.stored = 0  # how many of ``fresh`` are in the cache
         self.tail = 0  # bars from here on may still change; taken before the download, never after
+        self.needs_network = True
 
 
 class PolygonDataManager:
@@ -131,8 +144,11 @@ class PolygonDataManager:
             storage = StorageManager(self.config.cache_dir, tz=self.config.timezone)
         self.storage = storage
         self._clock = clock or _now_ms
-        self.reference = get_ticker_reference(
-            getattr(storage, "cache_dir", None) if getattr(storage, "writable", False) else None)
+        own_dir = getattr(storage, "cache_dir", None) if getattr(storage, "writable", False) else None
+        self.reference = get_ticker_reference(own_dir)
+        self.actions = get_actions_store(own_dir)
+        if own_dir:
+            self._check_cache_format(own_dir)
         self.batch_fetcher = BatchFetcher(self, max_workers=max_workers or self.config.max_workers, progress=progress)
 
     # -- plumbing -------------------------------------------------------------------------------------------
@@ -243,10 +259,10 @@ class PolygonDataManager:
 
     # -- fetching -------------------------------------------------------------------------------------------
 
-    def _fetch_interval(self, symbol: str, tf: Timeframe, start_ms: int, end_ms: int, adjusted: bool):
-        """Complete bars starting in ``[start_ms, end_ms)`` (fetched with a margin, then sliced)."""
+    def _fetch_interval(self, symbol: str, tf: Timeframe, start_ms: int, end_ms: int):
+        """Complete as-traded bars starting in ``[start_ms, end_ms)`` (fetched with a margin, then sliced)."""
         margin = self.fetch_margin(tf)
-        cols = self.client.get_bars_columns(symbol, tf, start_ms - margin, end_ms + margin - 1, adjusted=adjusted)
+        cols = self.client.get_bars_columns(symbol, tf, start_ms - margin, end_ms + margin - 1, adjusted=False)
         arrays = arrays_from_columns(cols["t"], cols["o"], cols["h"], cols["l"], cols["c"], cols["v"], cols["vw"],
                                      cols["n"])
         return arrays.slice_ns(start_ms * 1_000_000, end_ms * 1_000_000)
@@ -259,7 +275,7 @@ class PolygonDataManager:
         end: Any = None,
         use_cache: bool = True,
         validate: bool = False,
-        adjusted: bool = True,
+        adjusted: Any = True,
         strict: bool = False,
         tz: Optional[str] = None,
     ) -> pd.DataFrame:
@@ -272,7 +288,10 @@ class PolygonDataManager:
         :param use_cache: ``False`` skips reading the cache (the fresh bars are still written to it).
         :param validate: attach :func:`polygon.validators.generate_validation_summary` to
             ``df.attrs['validation']`` (warning logged for fair/poor data).
-        :param adjusted: split-adjusted prices. Unadjusted bars are fetched every time, never cached.
+        :param adjusted: ``True`` (default): split-adjusted, as the provider's adjusted bars; ``False``: as traded;
+            ``'total_return'``: splits and cash dividends (backward multiplicative factors, see
+            :mod:`polygon.corporate_actions`). The cache holds as-traded bars and the adjustment is applied when
+            the frame is built, so a split announced after caching never leaves a cliff and costs no refetch.
         :param strict: with ``validate``, raise :class:`~polygon.exceptions.DataValidationError` on failures.
         :param tz: timezone of the returned index (default ``config.timezone``).
         :returns: a DataFrame following :mod:`polygon.frames` (empty, never ``None``, when there are no bars).
@@ -292,7 +311,7 @@ class PolygonDataManager:
     # -- request slots) and any caller that schedules its own network work ---------------------------------
 
     def plan_fetch(self, symbol: Any, timeframe: Any, start: Any = None, end: Any = None, use_cache: bool = True,
-                   adjusted: bool = True, tz: Optional[str] = None) -> "FetchPlan":
+                   adjusted: Any = True, tz: Optional[str] = None) -> "FetchPlan":
         """Stage 1 of :meth:`fetch_data`: validate the request (before any I/O), read the cache, and list the
         intervals to fetch (``plan.todo``; empty when the cache holds everything).
 
@@ -301,17 +320,36 @@ class PolygonDataManager:
         """
         sym = validate_symbol(symbol)
         tf = parse_timeframe(timeframe)
+        mode = adjust_mode(adjusted)
         start_ms, end_ms = self.resolve_range(start, end, tf, sym)
         out_tz = tz or self.config.timezone
         get_zone(out_tz)  # an unknown timezone is a typed error before any I/O
-        plan = FetchPlan(sym, tf, start_ms, end_ms, out_tz, adjusted)
+        plan = FetchPlan(sym, tf, start_ms, end_ms, out_tz, mode)
         plan.tail = self.changing_from(tf, sym)
-        if use_cache and adjusted:
+        if use_cache:
             plan.arrays, plan.covered, _ = self.storage.read_arrays_with_coverage(sym, tf, start_ms, end_ms)
             plan.todo = self._to_fetch(sym, tf, start_ms, end_ms, plan.covered)
         else:
             plan.todo = [(start_ms, end_ms)]
+        plan.needs_network = bool(plan.todo) or self._stale_reference(plan)
         return plan
+
+    def _stale_reference(self, plan: "FetchPlan") -> bool:
+        """``True`` when finishing a plan whose bars are all cached would ask the provider for reference data."""
+        if plan.arrays is not None and len(plan.arrays.slice_ns(plan.start_ms * 1_000_000, plan.end_ms * 1_000_000)):
+            if plan.adjusted == "raw" or market_of(plan.symbol) != "stocks":
+                return False
+            held = self.actions.cached(plan.symbol)
+            now = self._clock()
+            if held is None or self.actions.stale(held.refreshed_ms, now, plan.end_ms):
+                return True
+            return plan.adjusted == "total_return" and self.actions.stale(held.dividends_refreshed_ms, now,
+                                                                          plan.end_ms)
+        return self.reference.cached(plan.symbol) is None
+
+    def _today(self) -> str:
+        """The manager clock's day in New York, ``'YYYY-MM-DD'``."""
+        return datetime.datetime.fromtimestamp(self._clock() / 1000, get_zone(EXCHANGE_TZ)).date().isoformat()
 
     def download(self, plan: "FetchPlan") -> None:
         """Stage 2 of :meth:`fetch_data`, the only one that talks to the provider: fetch every interval of
@@ -323,7 +361,16 @@ class PolygonDataManager:
         try:
             for lo, hi in plan.todo:
                 logger.debug("fetch %s %s [%d, %d)", plan.symbol, plan.tf.name, lo, hi)
-                plan.fresh.append((lo, hi, self._fetch_interval(plan.symbol, plan.tf, lo, hi, plan.adjusted)))
+                plan.fresh.append((lo, hi, self._fetch_interval(plan.symbol, plan.tf, lo, hi)))
+            has_bars = bool((plan.arrays is not None and len(plan.arrays)) or any(len(b) for _, _, b in plan.fresh))
+            if has_bars and plan.adjusted != "raw":  # refresh the actions here, on the request slot
+                actions = self.actions.get(lambda: self.client, plan.symbol, self._clock(), plan.end_ms,
+                                           dividends=plan.adjusted == "total_return")
+                if actions is not None and plan.adjusted == "total_return":
+                    self._store(plan)  # the closes before ex-dates may come from the bars just fetched
+                    self._close_before(plan, actions, self._today())(None)  # the daily closes, on this slot
+            elif not has_bars:
+                self.reference.lookup(lambda: self.client, plan.symbol)
         except BaseException:
             try:
                 self._store(plan)
@@ -334,7 +381,7 @@ class PolygonDataManager:
     def _store(self, plan: "FetchPlan") -> None:
         """Write the fetched intervals to the cache (coverage only up to the still-changing tail), once."""
         fresh, plan.stored = plan.fresh[plan.stored:], len(plan.fresh)
-        if not (plan.adjusted and self.storage.writable):
+        if not self.storage.writable:
             return
         for lo, hi, bars in fresh:
             done = (lo, min(hi, plan.tail))
@@ -362,8 +409,14 @@ class PolygonDataManager:
             self._store(plan)
         else:  # could not ask whether the ticker exists: the empty range is not recorded as covered
             plan.stored = len(plan.fresh)
+        as_of = None
+        if len(arrays) and plan.adjusted != "raw":
+            arrays, as_of = self._adjust(plan, arrays)
         df = arrays_to_frame(arrays, plan.tz) if len(arrays) else empty_bars_frame(plan.tz)
         self._annotate(df, sym, tf, plan.start_ms, plan.end_ms, source, plan.tz, tail)
+        df.attrs["adjusted"] = plan.adjusted
+        if as_of is not None:
+            df.attrs["corporate_actions_as_of"] = as_of
         for key in ("empty_reason", "listed", "delisted"):
             if empty.get(key) is not None:
                 df.attrs[key] = empty[key]
@@ -373,6 +426,76 @@ class PolygonDataManager:
             df.attrs["validation"] = validate_bars(df, sym, tf.name, extended_hours=_has_extended_bars(df, tf, sym),
                                                    strict=strict)
         return df
+
+    def _adjust(self, plan: "FetchPlan", arrays: BarArrays) -> Tuple[BarArrays, Optional[str]]:
+        """Apply the split (and, for total return, dividend) factors to as-traded bars (vectorised).
+
+        :returns: the adjusted bars and when the actions used were fetched (ISO, UTC), or ``None`` for a market
+            without corporate actions.
+        """
+        now = self._clock()
+        actions = self.actions.get(lambda: self.client, plan.symbol, now, plan.end_ms,
+                                   dividends=plan.adjusted == "total_return")
+        if actions is None:
+            return arrays, None
+        today = self._today()
+        t_ms = arrays.t_ns // 1_000_000
+        price = actions.split_factors(t_ms, today)
+        volume = actions.split_volume_factors(t_ms, today)
+        if plan.adjusted == "total_return":
+            price = price * actions.dividend_factors(t_ms, today, self._close_before(plan, actions, today))
+        as_of = datetime.datetime.fromtimestamp(actions.refreshed_ms / 1000, datetime.timezone.utc).isoformat()
+        if bool((price == 1.0).all()) and bool((volume == 1.0).all()):
+            return arrays, as_of
+        values = arrays.values.copy()
+        values[[0, 1, 2, 3, 5]] *= price
+        values[4] *= volume
+        return BarArrays(arrays.t_ns, values, arrays.transactions, arrays.tx_mask), as_of
+
+    def _close_before(self, plan: "FetchPlan", actions: Any, today: str) -> Any:
+        """``close_before(ex_date)``: the as-traded daily close of the last trading day before an ex-date, for
+        the dividends that move this plan's bars (ex-date after its first day, by today), from one cached daily
+        fetch spanning them."""
+        first_day = datetime.datetime.fromtimestamp(plan.start_ms / 1000, get_zone(EXCHANGE_TZ)).date().isoformat()
+        exes = [ex for ex, _ in actions.dividends if first_day < ex <= today]
+        closes: Dict[str, Optional[float]] = {}
+
+        def close_before(ex: Optional[str]) -> Optional[float]:
+            if exes and not closes:
+                start = (datetime.date.fromisoformat(min(exes)) - datetime.timedelta(days=10)).isoformat()
+                daily = self.fetch_data(plan.symbol, "1day", start, max(exes), adjusted=False)
+                days = np.array(daily.index.tz_convert(EXCHANGE_TZ).strftime("%Y-%m-%d").tolist(), dtype=object)
+                values = daily["close"].to_numpy()
+                for item in exes:
+                    i = int(np.searchsorted(days, item, side="left")) if len(days) else 0
+                    closes[item] = float(values[i - 1]) if i > 0 else None
+            return closes.get(ex) if ex is not None else None
+
+        return close_before
+
+    def _check_cache_format(self, cache_dir: str) -> None:
+        """Bars are cached as traded since this format; a cache written with split-adjusted bars by an older
+        version is invalidated explicitly (its fetched entries removed, never mixed with as-traded bars)."""
+        marker = os.path.join(cache_dir, ".reference", "bars-format.json")
+        if os.path.exists(marker):
+            return
+        removed = 0
+        try:
+            for entry in self.storage.list_cached():
+                if self.storage.coverage(entry["symbol"], entry["timeframe"]):  # fetched (adjusted) bars
+                    removed += self.storage.clear(entry["symbol"], entry["timeframe"])
+        except Exception as exc:  # a cache problem must not stop the manager; the marker is not written then
+            logger.warning("cache format check failed (%r); cached bars may be split-adjusted", exc)
+            return
+        if removed:
+            logger.warning("cache %s held split-adjusted bars written by an older polygon-kit: removed %d files; "
+                           "bars are now cached as traded and adjusted when read", cache_dir, removed)
+        try:
+            os.makedirs(os.path.dirname(marker), exist_ok=True)
+            with open(marker, "wb") as handle:
+                handle.write(json_codec.dumps({"bars": "as_traded", "format": 2}))
+        except OSError as exc:
+            logger.debug("cache format marker not written: %r", exc)
 
     def explain_empty(self, plan: "FetchPlan") -> Dict[str, Any]:
         """Why a request has no bars: ask (once per day per ticker, cached in memory and on disk) whether the
@@ -539,7 +662,7 @@ def fetch_data(
     end: Any = None,
     use_cache: bool = True,
     validate: bool = False,
-    adjusted: bool = True,
+    adjusted: Any = True,
     **kwargs: Any,
 ) -> pd.DataFrame:
     """:meth:`PolygonDataManager.fetch_data` on the default manager (see :func:`get_default_manager`)."""

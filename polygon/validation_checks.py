@@ -841,3 +841,53 @@ def check_stale_runs(bars: Bars, ctx: Context) -> CheckResult:
     return CheckResult(name, "failed", text, [finding(
         name, "medium", len(starts), bars.t[starts], bars.tz, text, float(lens.sum()) / len(c),
         longest=int(lens.max()))])
+
+
+# ---------------------------------------------------------------- corporate actions
+
+#: Split ratios (new shares per old) a price cliff is compared with; their inverses are reverse splits.
+SPLIT_RATIOS = (1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0, 100.0)
+_SPLIT_TOLERANCE = 0.02  # |log(ratio) - log(split)|: 2%
+
+
+def check_split_cliff(bars: Bars, ctx: Context) -> CheckResult:
+    """An overnight price ratio near a split ratio (2, 3, 1/2, 3/2 ...): bars with different split adjustments
+    in one series, or as-traded prices across a split. High severity when the volume did not move the other
+    way by about the same ratio (prices and volumes disagree), medium when it did (an unadjusted split: read
+    with ``adjusted=True``). Stocks only."""
+    name = "split_like_cliff"
+    if not bars.has_time or not bars.has_prices:
+        return skipped(name, "no usable timestamps or prices")
+    if ctx.market != "stocks":
+        return skipped(name, "%s have no splits" % ctx.market)
+    if len(bars.t) < 2:
+        return CheckResult(name, "passed", "fewer than two bars", [])
+    days = local_day(bars.t)
+    overnight = np.flatnonzero(days[1:] != days[:-1]) + 1  # first bar of each new day
+    prev_close, next_open = bars.close[overnight - 1], bars.open[overnight]
+    ok = np.isfinite(prev_close) & np.isfinite(next_open) & (prev_close > 0) & (next_open > 0)
+    overnight, prev_close, next_open = overnight[ok], prev_close[ok], next_open[ok]
+    log_r = np.log(next_open / prev_close)
+    ratios = np.log(np.array(SPLIT_RATIOS))
+    targets = np.concatenate((ratios, -ratios))
+    dist = np.abs(log_r[:, None] - targets[None, :])
+    near = dist.min(axis=1) < _SPLIT_TOLERANCE if len(log_r) else np.zeros(0, dtype=bool)
+    hits = overnight[near]
+    if not len(hits):
+        return CheckResult(name, "passed", "no overnight price ratio near a split ratio", [])
+    texts, severity = [], "medium"
+    vol = np.where(np.isfinite(bars.volume), bars.volume, np.nan)
+    for i, r in zip(hits.tolist(), np.exp(log_r[near]).tolist()):
+        before, after = vol[max(0, i - 5):i], vol[i:i + 5]
+        matched = False
+        if np.isfinite(before).any() and np.isfinite(after).any():
+            v0, v1 = np.nanmedian(before), np.nanmedian(after)
+            matched = v0 > 0 and v1 > 0 and abs(np.log(v1 / v0) + np.log(r)) < np.log(2.0)
+        if not matched:
+            severity = "high"
+        texts.append("%s (price x%.4g, volume %s)" % (str(days[i]), r, "moved inversely: as traded" if matched
+                                                       else "did not move inversely"))
+    text = ("%d split-like overnight price cliff(s): %s; mixed adjustments or as-traded prices across a split "
+            "(read with adjusted=True)" % (len(hits), "; ".join(texts[:5])))
+    return CheckResult(name, "failed", text, [finding(name, severity, len(hits), bars.t[hits], bars.tz, text,
+                                                      len(hits) / len(bars.t))])

@@ -67,7 +67,8 @@ _CHECKS: List[Callable[[vc.Bars, vc.Context], vc.CheckResult]] = [
     vc.check_zero_volume_price_change,
     vc.check_outside_session,
 ]
-_AFTER_GAPS: List[Callable[[vc.Bars, vc.Context], vc.CheckResult]] = [vc.check_return_outliers, vc.check_stale_runs]
+_AFTER_GAPS: List[Callable[[vc.Bars, vc.Context], vc.CheckResult]] = [vc.check_return_outliers, vc.check_stale_runs,
+                                                                     vc.check_split_cliff]
 
 
 # ---------------------------------------------------------------- scoring

@@ -115,12 +115,13 @@ def test_use_cache_false_always_fetches(manager, requests_sent):
     assert requests_sent() - before == 1 and df.attrs["source"] == "api"
 
 
-def test_unadjusted_is_not_cached(manager, requests_sent):
-    manager.fetch_data("AAPL", "1day", "2023-01-01", "2023-02-01", adjusted=False)
+def test_as_traded_bars_are_what_the_cache_holds(manager, requests_sent):
+    raw = manager.fetch_data("AAPL", "1day", "2023-01-01", "2023-02-01", adjusted=False)
     before = requests_sent()
-    manager.fetch_data("AAPL", "1day", "2023-01-01", "2023-02-01", adjusted=False)
-    assert requests_sent() - before == 1
-    assert manager.storage.coverage("AAPL", "1day") == []
+    again = manager.fetch_data("AAPL", "1day", "2023-01-01", "2023-02-01", adjusted=False)
+    assert requests_sent() == before and again.attrs["source"] == "cache" and again.attrs["adjusted"] == "raw"
+    assert manager.storage.coverage("AAPL", "1day") == [(_ms("2023-01-01"), _ms("2023-02-02"))]
+    pd.testing.assert_frame_equal(raw, again)
 
 
 @pytest.mark.parametrize("symbol", ["../../etc", "AAPL/../x", "..", "a\\b", ""])

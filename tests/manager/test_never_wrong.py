@@ -94,7 +94,7 @@ def test_batch_of_100_known_symbols_sends_no_reference_request(manager, sandbox)
     result = manager.fetch_multiple_symbols(symbols, "1day", "2023-03-06", "2023-03-10")
     after = _path_counts(sandbox)
     assert result.ok and len(result) == 100
-    reference = sum(after.get(p, 0) - before.get(p, 0) for p in set(after) if p.startswith("/v3/reference"))
+    reference = sum(after.get(p, 0) - before.get(p, 0) for p in set(after) if p.startswith("/v3/reference/tickers"))
     # symbols with bars never cost a reference request; a known symbol without bars that week (delisted in the
     # sandbox's synthetic universe) costs one cached lookup, and says why
     empty = [s for s, df in result.items() if len(df) == 0]

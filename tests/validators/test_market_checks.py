@@ -63,3 +63,17 @@ def test_expired_option_is_not_missing_after_expiry():
                                          now=NOW)
     assert report["expected_bar_count"] == 5 and report["completeness"] == 100.0
     assert report["missing_ranges"] == []
+
+
+def test_split_like_cliff_without_volume_change_is_high():
+    days = pd.bdate_range("2024-01-02", periods=20).tz_localize("America/New_York")
+    frame = _frame(days, volume=1e6)
+    frame.iloc[10:, :4] = frame.iloc[10:, :4] / 4  # prices adjusted from here on, volumes not: mixed
+    frame["vwap"] = frame["close"]
+    report = generate_validation_summary(frame, "AAPL", "1day", now=NOW)
+    issue = [f for f in report["issues"] if f["check"] == "split_like_cliff"][0]
+    assert issue["severity"] == "high" and "x0.25" in issue["explanation"]
+    clean = generate_validation_summary(_frame(days, volume=1e6), "AAPL", "1day", now=NOW)
+    assert clean["checks"]["split_like_cliff"]["status"] == "passed"
+    crypto = generate_validation_summary(frame, "X:BTCUSD", "1day", now=NOW)
+    assert crypto["checks"]["split_like_cliff"]["status"] == "skipped"
