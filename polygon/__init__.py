@@ -35,6 +35,7 @@ from polygon.exceptions import (
     StreamConnectionError,
     StreamError,
     SubscriptionError,
+    UnknownSymbolError,
 )
 
 # public name -> submodule that defines it
@@ -86,6 +87,7 @@ __all__ = [
     "StreamError",
     "SubscriptionError",
     "Timeframe",
+    "UnknownSymbolError",
     "__version__",
     "fetch_data",
     "generate_validation_summary",

@@ -163,11 +163,12 @@ class BatchFetcher:
     def _fetch_one(self, sym: str, tf: Any, start: Any, end: Any, options: Dict[str, Any], slots: Any) -> Any:
         """``fetch_data`` of one symbol, holding a request slot for the download only."""
         manager = self.manager
-        plan = manager._plan(sym, tf, start, end, options["use_cache"], options["adjusted"], options["tz"])
-        if plan.todo:
+        plan = manager.plan_fetch(sym, tf, start, end, use_cache=options["use_cache"], adjusted=options["adjusted"],
+                                  tz=options["tz"])
+        if plan.needs_network:
             with slots:
-                manager._download(plan)
-        return manager._finish(plan, options["validate"], options["strict"])
+                manager.download(plan)
+        return manager.finish(plan, options["validate"], options["strict"])
 
     def fetch_universe(
         self,

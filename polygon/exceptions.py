@@ -15,6 +15,7 @@ Every error the library raises on purpose derives from :class:`PolygonError`::
     ├── PolygonResponseError                     malformed, truncated or unexpected body
     ├── InvalidInputError (ValueError)           rejected locally, before any I/O
     │   ├── InvalidSymbolError
+    │   │   └── UnknownSymbolError               the provider does not know the ticker (``suggestions``)
     │   ├── InvalidTimeframeError
     │   ├── InvalidDateRangeError
     │   └── InvalidParameterError
@@ -54,6 +55,7 @@ __all__ = [
     "StreamConnectionError",
     "StreamError",
     "SubscriptionError",
+    "UnknownSymbolError",
     "error_for_status",
 ]
 
@@ -168,6 +170,19 @@ class InvalidInputError(PolygonError, ValueError):
 
 class InvalidSymbolError(InvalidInputError):
     """The symbol is not a valid provider ticker."""
+
+
+class UnknownSymbolError(InvalidSymbolError):
+    """The ticker is well formed but the provider does not know it (found when a range came back empty).
+
+    :ivar symbol: the normalised ticker.
+    :ivar suggestions: near-miss tickers, best first (``[{'ticker', 'name', 'active'}]``).
+    """
+
+    def __init__(self, message: str, symbol: Optional[str] = None, suggestions: Any = None) -> None:
+        super().__init__(message)
+        self.symbol = symbol
+        self.suggestions = list(suggestions or [])
 
 
 class InvalidTimeframeError(InvalidInputError):

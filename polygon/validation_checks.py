@@ -22,7 +22,7 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 import numpy as np
 import pandas as pd
 
-from polygon import sessions
+from polygon import markets, sessions
 from polygon.frames import BAR_COLUMNS, FLOAT_COLUMNS
 from polygon.timeframes import Timeframe
 
@@ -123,8 +123,14 @@ class Context(NamedTuple):
 
     @property
     def uses_exchange_calendar(self) -> bool:
-        """Stocks, indices and options follow the exchange sessions; crypto and fx do not."""
-        return self.market in ("stocks", "indices", "options")
+        """Stocks, indices and options follow the exchange sessions; crypto and fx have their own
+        (:mod:`polygon.markets`)."""
+        return self.market in markets.SESSION_MARKETS
+
+    @property
+    def has_volume(self) -> bool:
+        """``False`` for indices, whose values carry no volume."""
+        return markets.has_volume(self.market)
 
 
 class CheckResult(NamedTuple):
@@ -241,8 +247,14 @@ def _runs(mask: np.ndarray):
 def date_range_of(bars: Bars, ctx: Context):
     """The (first, last) exchange days the calendar checks cover, or ``None`` when unknown/too wide."""
     first, last = ctx.start, ctx.end
+    if not ctx.uses_exchange_calendar:  # crypto and fx days are UTC days (their daily bars start at 00:00 UTC)
+        if ctx.start_ms is not None:
+            first = (np.int64(ctx.start_ms) // _DAY_MS).astype("datetime64[D]").item()
+        if ctx.end_ms is not None:
+            last = (np.int64(ctx.end_ms) // _DAY_MS).astype("datetime64[D]").item()
     if (first is None or last is None) and len(bars.t):
-        days = local_day(bars.t[[0, -1]])
+        days = local_day(bars.t[[0, -1]]) if ctx.uses_exchange_calendar else (bars.t[[0, -1]] // _DAY_MS).astype(
+            "datetime64[D]")
         first = first if first is not None else days[0].item()
         last = last if last is not None else days[-1].item()
     if first is None or last is None or last < first:
@@ -405,7 +417,11 @@ def check_alignment(bars: Bars, ctx: Context) -> CheckResult:
 
 
 def check_missing_values(bars: Bars, ctx: Context) -> CheckResult:
-    """NaN or infinite open/high/low/close/volume."""
+    """NaN or infinite open/high/low/close/volume (volume not for indices, which have none)."""
+    if not ctx.has_volume:
+        return _bar_check("missing_values", "high", bars, lambda: ~(
+            np.isfinite(bars.open) & np.isfinite(bars.high) & np.isfinite(bars.low) & np.isfinite(bars.close)),
+            "with a missing or non-finite open/high/low/close", "no missing values (indices carry no volume)")
     return _bar_check("missing_values", "high", bars, lambda: ~(
         np.isfinite(bars.open) & np.isfinite(bars.high) & np.isfinite(bars.low) & np.isfinite(bars.close)
         & np.isfinite(bars.volume)), "with a missing or non-finite open/high/low/close/volume",
@@ -433,7 +449,9 @@ def check_non_positive_prices(bars: Bars, ctx: Context) -> CheckResult:
 
 
 def check_negative_volume(bars: Bars, ctx: Context) -> CheckResult:
-    """volume < 0."""
+    """volume < 0 (skipped for indices)."""
+    if not ctx.has_volume:
+        return skipped("negative_volume", "%s carry no volume" % ctx.market)
     return _bar_check("negative_volume", "high", bars, lambda: bars.volume < 0, "with negative volume",
                       "no negative volume")
 
@@ -453,7 +471,10 @@ def check_vwap_range(bars: Bars, ctx: Context) -> CheckResult:
 
 
 def check_zero_volume_price_change(bars: Bars, ctx: Context) -> CheckResult:
-    """volume == 0 while the bar's prices move (high != low or open != close)."""
+    """volume == 0 while the bar's prices move (high != low or open != close); skipped for indices."""
+    if not ctx.has_volume:
+        return skipped("zero_volume_price_change", "%s carry no volume" % ctx.market)
+
     def mask() -> np.ndarray:
         finite = np.isfinite(bars.high) & np.isfinite(bars.low) & np.isfinite(bars.open) & np.isfinite(bars.close)
         return finite & (bars.volume == 0) & ((bars.high != bars.low) | (bars.open != bars.close))
@@ -468,8 +489,6 @@ def check_zero_volume_price_change(bars: Bars, ctx: Context) -> CheckResult:
 def _calendar_skip(name: str, bars: Bars, ctx: Context) -> Optional[CheckResult]:
     if not bars.has_time:
         return skipped(name, "no usable timestamps")
-    if not ctx.uses_exchange_calendar:
-        return skipped(name, "%s trade around the clock: no exchange sessions to check against" % ctx.market)
     return None
 
 
@@ -490,15 +509,15 @@ def check_outside_session(bars: Bars, ctx: Context) -> CheckResult:
     first, last = span
     if tf.is_intraday:
         bar_ms = ctx.bar_ms
-        opens, closes = sessions.session_bounds(first, last, extended=ctx.extended_hours)
+        opens, closes = markets.session_bounds(ctx.symbol, first, last, extended=ctx.extended_hours)
         ok = _in_sessions(bars.t, bar_ms, opens, closes)
         bad = np.flatnonzero(~ok)
         if not len(bad):
             return CheckResult(name, "passed", "every bar overlaps a %s session"
                                % ("extended" if ctx.extended_hours else "regular"), [])
         severity, note = "medium", ""
-        if not ctx.extended_hours:
-            eopens, ecloses = sessions.session_bounds(first, last, extended=True)
+        if not ctx.extended_hours and ctx.market == "stocks":
+            eopens, ecloses = markets.session_bounds(ctx.symbol, first, last, extended=True)
             n_ext = int(_in_sessions(bars.t[bad], bar_ms, eopens, ecloses).sum())
             if n_ext == len(bad):
                 severity = "low"
@@ -507,7 +526,7 @@ def check_outside_session(bars: Bars, ctx: Context) -> CheckResult:
             len(bad), "extended" if ctx.extended_hours else "regular", note)
     else:
         days = bar_day(bars.t)
-        trading = np.array(sessions.trading_days(first, last), dtype="datetime64[D]")
+        trading = np.array(markets.trading_days(ctx.symbol, first, last), dtype="datetime64[D]")
         bad = np.flatnonzero(~np.isin(days, trading))
         if not len(bad):
             return CheckResult(name, "passed", "every bar falls on a trading day", [])
@@ -572,30 +591,34 @@ def analyse_gaps(bars: Bars, ctx: Context) -> GapAnalysis:
     """
     if not bars.has_time:
         return _gap_skip("no usable timestamps")
-    if not ctx.uses_exchange_calendar:
-        return _gap_skip("%s trade around the clock: gaps are not checked against exchange sessions" % ctx.market)
     tf = ctx.timeframe
     daily = tf.timespan == "day" and tf.multiplier == 1
     if not daily and not (tf.is_intraday and ctx.bar_ms >= _MINUTE_MS):
         return _gap_skip("gaps are checked for minute, hour and 1-day bars only")
+    if not ctx.uses_exchange_calendar and len(bars.t) and tf.is_intraday:
+        # around-the-clock markets without given bounds: expect bars from the first bar to the end of the last
+        if ctx.start is None and ctx.start_ms is None:
+            ctx = ctx._replace(start_ms=int(bars.t[0]))
+        if ctx.end is None and ctx.end_ms is None:
+            ctx = ctx._replace(end_ms=int(bars.t[-1]) + ctx.bar_ms - 1)
     span = date_range_of(bars, ctx)
     if span is None:
         return _gap_skip("no date range (no bars and no start/end) or a range wider than %d days"
                          % MAX_CALENDAR_SPAN_DAYS)
     first, last = span
-    fallback = sessions.calendar_source() != "exchange_calendars"
-    opens, closes = sessions.session_bounds(first, last, extended=ctx.extended_hours)
+    fallback = ctx.uses_exchange_calendar and sessions.calendar_source(first, last) != "exchange_calendars"
+    opens, closes = markets.session_bounds(ctx.symbol, first, last, extended=ctx.extended_hours)
     done = closes <= ctx.now_ms
     if daily:
         slot_t = opens[done]  # one slot per finished session (its open)
         slot_day = np.arange(len(slot_t))
-        key_expected = np.array(sessions.trading_days(first, last), dtype="datetime64[D]")[done]
+        key_expected = np.array(markets.trading_days(ctx.symbol, first, last), dtype="datetime64[D]")[done]
         key_present = np.unique(bar_day(bars.t))
         present_mask = np.isin(key_expected, key_present)
         bar_ms = _DAY_MS
     else:
         bar_ms = ctx.bar_ms
-        minutes = sessions.expected_minutes(first, last, extended=ctx.extended_hours)
+        minutes = markets.expected_minutes(ctx.symbol, first, last, extended=ctx.extended_hours)
         counts = (closes - opens) // _MINUTE_MS
         minute_day = np.repeat(np.arange(len(opens)), counts)
         phase = 0
@@ -819,3 +842,53 @@ def check_stale_runs(bars: Bars, ctx: Context) -> CheckResult:
     return CheckResult(name, "failed", text, [finding(
         name, "medium", len(starts), bars.t[starts], bars.tz, text, float(lens.sum()) / len(c),
         longest=int(lens.max()))])
+
+
+# ---------------------------------------------------------------- corporate actions
+
+#: Split ratios (new shares per old) a price cliff is compared with; their inverses are reverse splits.
+SPLIT_RATIOS = (1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0, 100.0)
+_SPLIT_TOLERANCE = 0.02  # |log(ratio) - log(split)|: 2%
+
+
+def check_split_cliff(bars: Bars, ctx: Context) -> CheckResult:
+    """An overnight price ratio near a split ratio (2, 3, 1/2, 3/2 ...): bars with different split adjustments
+    in one series, or as-traded prices across a split. High severity when the volume did not move the other
+    way by about the same ratio (prices and volumes disagree), medium when it did (an unadjusted split: read
+    with ``adjusted=True``). Stocks only."""
+    name = "split_like_cliff"
+    if not bars.has_time or not bars.has_prices:
+        return skipped(name, "no usable timestamps or prices")
+    if ctx.market != "stocks":
+        return skipped(name, "%s have no splits" % ctx.market)
+    if len(bars.t) < 2:
+        return CheckResult(name, "passed", "fewer than two bars", [])
+    days = local_day(bars.t)
+    overnight = np.flatnonzero(days[1:] != days[:-1]) + 1  # first bar of each new day
+    prev_close, next_open = bars.close[overnight - 1], bars.open[overnight]
+    ok = np.isfinite(prev_close) & np.isfinite(next_open) & (prev_close > 0) & (next_open > 0)
+    overnight, prev_close, next_open = overnight[ok], prev_close[ok], next_open[ok]
+    log_r = np.log(next_open / prev_close)
+    ratios = np.log(np.array(SPLIT_RATIOS))
+    targets = np.concatenate((ratios, -ratios))
+    dist = np.abs(log_r[:, None] - targets[None, :])
+    near = dist.min(axis=1) < _SPLIT_TOLERANCE if len(log_r) else np.zeros(0, dtype=bool)
+    hits = overnight[near]
+    if not len(hits):
+        return CheckResult(name, "passed", "no overnight price ratio near a split ratio", [])
+    texts, severity = [], "medium"
+    vol = np.where(np.isfinite(bars.volume), bars.volume, np.nan)
+    for i, r in zip(hits.tolist(), np.exp(log_r[near]).tolist()):
+        before, after = vol[max(0, i - 5):i], vol[i:i + 5]
+        matched = False
+        if np.isfinite(before).any() and np.isfinite(after).any():
+            v0, v1 = np.nanmedian(before), np.nanmedian(after)
+            matched = v0 > 0 and v1 > 0 and abs(np.log(v1 / v0) + np.log(r)) < np.log(2.0)
+        if not matched:
+            severity = "high"
+        texts.append("%s (price x%.4g, volume %s)" % (str(days[i]), r, "moved inversely: as traded" if matched
+                                                       else "did not move inversely"))
+    text = ("%d split-like overnight price cliff(s): %s; mixed adjustments or as-traded prices across a split "
+            "(read with adjusted=True)" % (len(hits), "; ".join(texts[:5])))
+    return CheckResult(name, "failed", text, [finding(name, severity, len(hits), bars.t[hits], bars.tz, text,
+                                                      len(hits) / len(bars.t))])

@@ -12,16 +12,14 @@
 
 The checks themselves (pure, vectorised, never writing to the frame) are in
 :mod:`polygon.validation_checks`. Expected bars come from :mod:`polygon.sessions`:
-exchange-calendars' XNYS calendar when installed (holidays, early closes), otherwise every
-weekday, in which case the report says that holidays are not known.
+exchange-calendars' XNYS calendar (holidays, early closes); only for a year the calendar cannot
+answer is every weekday expected, and the report then says that holidays are not known.
 """
 
 import datetime as _dt
-import difflib
 import logging
 import math
 import time
-from collections import abc
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
@@ -29,8 +27,9 @@ import pandas as pd
 
 from polygon import sessions
 from polygon import validation_checks as vc
-from polygon.exceptions import DataValidationError, PolygonError
-from polygon.symbols import market_of, validate_symbol
+from polygon.exceptions import DataValidationError
+from polygon.symbols import market_of
+from polygon.ticker_reference import check_symbol
 from polygon.timeframes import parse_timeframe
 
 __all__ = [
@@ -68,7 +67,8 @@ _CHECKS: List[Callable[[vc.Bars, vc.Context], vc.CheckResult]] = [
     vc.check_zero_volume_price_change,
     vc.check_outside_session,
 ]
-_AFTER_GAPS: List[Callable[[vc.Bars, vc.Context], vc.CheckResult]] = [vc.check_return_outliers, vc.check_stale_runs]
+_AFTER_GAPS: List[Callable[[vc.Bars, vc.Context], vc.CheckResult]] = [vc.check_return_outliers, vc.check_stale_runs,
+                                                                     vc.check_split_cliff]
 
 
 # ---------------------------------------------------------------- scoring
@@ -174,7 +174,9 @@ def generate_validation_summary(
 
     :param df: bars with columns open, high, low, close, volume (vwap, transactions optional) and a
         tz-aware DatetimeIndex of bar starts.
-    :param symbol: the ticker (sets the market: crypto and fx are not held to exchange sessions).
+    :param symbol: the ticker (sets the market and its sessions, :mod:`polygon.markets`: crypto around the
+        clock, fx from Sunday 17:00 to Friday 17:00 New York, options until expiry; no volume checks for
+        indices).
     :param timeframe: e.g. ``'1min'``, ``'5min'``, ``'1day'``.
     :param start: first day expected (default ``df.attrs['start']``, else the first bar's day); a datetime
         (or ISO datetime string) also drops the expected bars before that instant.
@@ -201,6 +203,8 @@ def generate_validation_summary(
     ctx = vc.Context(str(symbol), market, tf, bool(extended_hours), first, last, int(now_s * 1000),
                      float(outlier_threshold), stale_min_bars, start_ms=start_ms, end_ms=end_ms)
 
+    if market == "indices" and isinstance(df, pd.DataFrame) and "volume" not in df.columns:
+        df = df.assign(volume=0.0)  # index values carry no volume: a new frame, the caller's is untouched
     try:
         with np.errstate(all="ignore"):
             bars, results = vc.prepare_bars(df, tf)
@@ -239,12 +243,13 @@ def generate_validation_summary(
             "count": sum(f["count"] for f in r.findings),
             "details": r.details,
         }
-    source = sessions.calendar_source()
+    source = sessions.calendar_source(first, last) if first and last else sessions.calendar_source()
     if source == "exchange_calendars":
         note = "exchange-calendars XNYS: holidays and early closes known"
     else:
-        note = ("weekday calendar: holidays not known (install the 'calendar' extra, exchange-calendars); "
-                "a single missing weekday is reported as a possible holiday with low severity")
+        note = ("weekday calendar for years exchange-calendars cannot answer (%s): holidays not known; "
+                "a single missing weekday is reported as a possible holiday with low severity"
+                % (", ".join(str(y) for y in sessions.fallback_years()) or "forced"))
     completeness = None
     if gaps.expected:
         completeness = round(100.0 * gaps.present / gaps.expected, 2)
@@ -316,72 +321,11 @@ def validate_bars(
 # ---------------------------------------------------------------- symbols
 
 
-def _as_dict(obj: Any) -> Dict[str, Any]:
-    if obj is None:
-        return {}
-    if isinstance(obj, dict):
-        return obj
-    to_dict = getattr(obj, "to_dict", None)
-    if callable(to_dict):
-        try:
-            out = to_dict()
-            if isinstance(out, dict):
-                return out
-        except Exception:
-            pass
-    return {k: v for k, v in getattr(obj, "__dict__", {}).items() if not k.startswith("_")}
-
-
-def _results_of(response: Any) -> Any:
-    data = _as_dict(response) if not isinstance(response, list) else {"results": response}
-    return data.get("results", response if isinstance(response, list) else None)
-
-
-_DETAIL_FIELDS = ("name", "market", "type", "active", "primary_exchange", "currency_name", "locale")
-
-
-def _search_tickers(client: Any, term: str) -> List[Dict[str, Any]]:
-    try:
-        try:
-            response = client.list_tickers(search=term, limit=100, max_pages=1)
-        except TypeError:
-            response = client.list_tickers(search=term, limit=100)
-        if isinstance(response, abc.Iterator):  # PolygonClient.list_* iterate their records
-            response = list(response)
-    except PolygonError as exc:
-        logger.debug("ticker search %r failed: %s", term, exc)
-        return []
-    items = _results_of(response) or []
-    return [_as_dict(item) for item in list(items)[:1000]]
-
-
-def _suggest(client: Any, symbol: str, limit: int = 5) -> List[Dict[str, Any]]:
-    """Near misses for ``symbol`` from the provider's ticker search (difflib over tickers and names).
-
-    Searches for the symbol, then without its last character, then its first two characters, and
-    stops at the first search that yields a close match (at most three requests: rate limits).
-    """
-    core = symbol.split(":", 1)[-1]
-    seen: Dict[str, Dict[str, Any]] = {}
-    close: List[str] = []
-    for term in dict.fromkeys(t for t in (core, core[:-1], core[:2]) if t):
-        for item in _search_tickers(client, term):
-            ticker = item.get("ticker")
-            if isinstance(ticker, str) and ticker != symbol:
-                seen.setdefault(ticker, item)
-        close = difflib.get_close_matches(symbol, list(seen), n=limit, cutoff=0.6)
-        if len(close) < limit:  # e.g. a company name typed instead of its ticker
-            names = {str(v.get("name") or "").upper(): k for k, v in seen.items() if v.get("name")}
-            for name in difflib.get_close_matches(core, list(names), n=limit, cutoff=0.6):
-                if names[name] not in close:
-                    close.append(names[name])
-        if close:
-            break
-    return [{"ticker": t, "name": seen[t].get("name"), "active": seen[t].get("active")} for t in close[:limit]]
-
-
 def validate_symbol_detailed(symbol: Any, client: Any = None) -> Dict[str, Any]:
     """Check a symbol's syntax and ask the provider whether it knows it.
+
+    The network half lives on the client layer (:func:`polygon.ticker_reference.check_symbol`); this is its
+    public name.
 
     :param symbol: the ticker to check.
     :param client: a :class:`polygon.core.PolygonClient` (default: one from the environment's config,
@@ -391,53 +335,7 @@ def validate_symbol_detailed(symbol: Any, client: Any = None) -> Dict[str, Any]:
         active}], 'reason'}``. ``exists`` is ``None`` when the provider could not be asked; ``reason``
         says why a symbol is not valid (``None`` when it is).
     """
-    report: Dict[str, Any] = {
-        "symbol": symbol if isinstance(symbol, str) else repr(symbol),
-        "normalized": None, "valid": False, "syntax_valid": False, "exists": None, "active": None,
-        "market": None, "details": {}, "suggestions": [], "reason": None,
-    }
-    try:
-        norm = validate_symbol(symbol)
-    except PolygonError as exc:
-        report["reason"] = str(exc)
-        return report
-    report.update(normalized=norm, syntax_valid=True, market=market_of(norm))
-    own = client is None
-    if own:
-        try:
-            from polygon.core import PolygonClient
-
-            client = PolygonClient()
-        except PolygonError as exc:
-            report["reason"] = "syntax is valid but the provider could not be asked: %s" % exc
-            return report
-    try:
-        try:
-            response = client.get_ticker_details(norm)
-        except PolygonError as exc:
-            if getattr(exc, "status_code", None) != 404:
-                report["reason"] = "syntax is valid but the provider could not be asked: %s" % exc
-                return report
-            response = None
-        results = _as_dict(_results_of(response))
-        if results.get("ticker") or results.get("name"):
-            details = {k: results.get(k) for k in _DETAIL_FIELDS}
-            report.update(exists=True, details=details, active=details.get("active"))
-            if details.get("active") is False:
-                report["reason"] = "%s is known to the provider but no longer active (delisted)" % norm
-            else:
-                report["valid"] = True
-        else:
-            report["exists"] = False
-        if not report["valid"]:
-            report["suggestions"] = _suggest(client, norm)
-        if report["exists"] is False:
-            hint = ", ".join(s["ticker"] for s in report["suggestions"])
-            report["reason"] = "the provider does not know %s%s" % (norm, "; did you mean %s?" % hint if hint else "")
-    finally:
-        if own:
-            client.close()
-    return report
+    return check_symbol(symbol, client)
 
 
 # ---------------------------------------------------------------- text

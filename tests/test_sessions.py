@@ -93,3 +93,48 @@ def test_trading_days_agree_with_is_trading_day(start, span):
     for i in range(span + 1):
         day = start + dt.timedelta(days=i)
         assert (day in days) == sessions.is_trading_day(day)
+
+
+PERSISTED = """
+import sys, json
+from polygon import sessions
+days = sessions.trading_days('2023-07-01', '2023-07-10')
+print(json.dumps({'days': [d.isoformat() for d in days], 'xcals_imported': 'exchange_calendars' in sys.modules,
+                  'path': sessions.table_path()}))
+"""
+
+
+def _run_child(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, POLYGON_CALENDAR_DIR=str(tmp_path), PYTHONPATH=str(root))
+    out = subprocess.run([sys.executable, "-c", PERSISTED], capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_session_table_is_persisted_and_reused_without_building_the_calendar(tmp_path):
+    first = _run_child(tmp_path)
+    assert first["xcals_imported"] is True  # built the calendar once
+    assert first["path"] == str(tmp_path / "xnys-sessions.npz") and (tmp_path / "xnys-sessions.npz").exists()
+    second = _run_child(tmp_path)
+    assert second["xcals_imported"] is False  # read the table: exchange-calendars not even imported
+    assert second["days"] == first["days"] and "2023-07-04" not in second["days"] and len(second["days"]) == 5
+
+
+def test_a_damaged_or_stale_table_is_rebuilt(tmp_path):
+    (tmp_path / "xnys-sessions.npz").write_bytes(b"not a numpy file")
+    got = _run_child(tmp_path)
+    assert got["xcals_imported"] is True and "2023-07-04" not in got["days"]
+    assert _run_child(tmp_path)["xcals_imported"] is False  # the rebuilt table replaced the damaged one
+
+
+def test_holidays_are_known_on_a_plain_install():
+    assert sessions.calendar_source("2023-01-01", "2023-12-31") == "exchange_calendars"
+    assert dt.date(2023, 4, 7) in sessions.holidays("2023-04-01", "2023-04-30")  # Good Friday
+    assert sessions.fallback_years() == []

@@ -54,6 +54,7 @@ from polygon.exceptions import (
     PolygonNotEntitledError,
     PolygonNotFoundError,
     PolygonRateLimitError,
+    UnknownSymbolError,
 )
 from polygon.frames import BAR_COLUMNS, COLUMN_TO_WIRE, FLOAT_COLUMNS, INDEX_NAME
 from polygon.polygon_server.messages import MAX_BODY, read_body, validate_message
@@ -95,13 +96,17 @@ URL_MAP = Map([
 class ApiError(Exception):
     """An error answer: HTTP ``status``, a machine ``code`` and a message for people."""
 
-    def __init__(self, status: int, code: str, message: str, headers: Optional[Dict[str, str]] = None) -> None:
+    def __init__(self, status: int, code: str, message: str, headers: Optional[Dict[str, str]] = None,
+                 extra: Optional[Dict[str, Any]] = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+        self.extra = extra or {}  # more members of the error object (e.g. suggestions)
 
 
 def error_for(exc: PolygonError) -> ApiError:
     """Map a library exception to the server's error answer (pure; the key is never in library messages)."""
+    if isinstance(exc, UnknownSymbolError):
+        return ApiError(404, "unknown_symbol", str(exc), extra={"suggestions": exc.suggestions})
     if isinstance(exc, InvalidSymbolError):
         return ApiError(400, "invalid_symbol", str(exc))
     if isinstance(exc, InvalidTimeframeError):
@@ -276,7 +281,7 @@ class ServerApp:
     def _error(self, err: ApiError, endpoint: str) -> Response:
         self._count(self.errors, err.code)
         logger.info("server: %s -> %d %s: %s", endpoint, err.status, err.code, err.message)
-        return _json({"error": {"code": err.code, "message": err.message}}, err.status, err.headers)
+        return _json({"error": dict(err.extra, code=err.code, message=err.message)}, err.status, err.headers)
 
     # -- endpoints -----------------------------------------------------------------------------------------
     def on_dashboard(self, request: Request) -> Response:
@@ -315,7 +320,7 @@ class ServerApp:
         with self._lock:
             requests, errors = dict(self.requests), dict(self.errors)
         config = self.manager.config
-        client = self.manager._client  # only when created: a status call never needs the key
+        client = self.manager.created_client  # only when created: a status call never needs the key
         limits = client.get_rate_limit_status() if client is not None else get_rate_limit_status(config)
         health = self.health()
         return _json({

@@ -5,6 +5,7 @@ from polygon.exceptions import InvalidDateRangeError, InvalidSymbolError, Invali
 from polygon.frames import BAR_COLUMNS
 from polygon.manager import PolygonDataManager
 from polygon.storage import StorageManager
+from polygon.timeframes import parse_timeframe
 
 
 def _ms(text, tz="America/New_York"):
@@ -114,12 +115,13 @@ def test_use_cache_false_always_fetches(manager, requests_sent):
     assert requests_sent() - before == 1 and df.attrs["source"] == "api"
 
 
-def test_unadjusted_is_not_cached(manager, requests_sent):
-    manager.fetch_data("AAPL", "1day", "2023-01-01", "2023-02-01", adjusted=False)
+def test_as_traded_bars_are_what_the_cache_holds(manager, requests_sent):
+    raw = manager.fetch_data("AAPL", "1day", "2023-01-01", "2023-02-01", adjusted=False)
     before = requests_sent()
-    manager.fetch_data("AAPL", "1day", "2023-01-01", "2023-02-01", adjusted=False)
-    assert requests_sent() - before == 1
-    assert manager.storage.coverage("AAPL", "1day") == []
+    again = manager.fetch_data("AAPL", "1day", "2023-01-01", "2023-02-01", adjusted=False)
+    assert requests_sent() == before and again.attrs["source"] == "cache" and again.attrs["adjusted"] == "raw"
+    assert manager.storage.coverage("AAPL", "1day") == [(_ms("2023-01-01"), _ms("2023-02-02"))]
+    pd.testing.assert_frame_equal(raw, again)
 
 
 @pytest.mark.parametrize("symbol", ["../../etc", "AAPL/../x", "..", "a\\b", ""])
@@ -249,3 +251,39 @@ def test_a_failed_second_interval_keeps_the_first_in_the_cache(make_sandbox, tmp
         df = m.fetch_data("IWM", "1min", "2023-03-06", "2023-03-10")
         assert sb.stats()["requests_total"] == 1, "only the interval that failed is fetched again"
         assert df.attrs["source"] == "mixed" and df.index[-1].date().isoformat() == "2023-03-10"
+
+
+def test_fx_saturday_is_not_missing_and_an_expired_option_has_nothing_to_fetch(manager):
+    summary = manager.get_data_summary("C:EURUSD", "1hour", "2024-03-02", "2024-03-02")  # a Saturday
+    assert summary["cache_coverage"]["missing_ranges"] == [] and summary["cache_coverage"]["percentage"] == 100.0
+    summary = manager.get_data_summary("C:EURUSD", "1hour", "2024-03-01", "2024-03-03")
+    # uncovered spans that contain trading time are listed whole
+    assert summary["cache_coverage"]["missing_ranges"] == [["2024-03-01T00:00:00-05:00", "2024-03-04T00:00:00-05:00"]]
+    tf = parse_timeframe("1min")
+    start, end = _ms("2023-06-20"), _ms("2023-06-24")
+    assert manager.trading_intervals("O:SPY230616C00400000", tf, start, end) == []
+    summary = manager.get_data_summary("O:SPY230616C00400000", "1min", "2023-06-20", "2023-06-23")
+    assert summary["cache_coverage"]["missing_ranges"] == []
+
+
+def test_crypto_weekend_is_trading_time(manager):
+    summary = manager.get_data_summary("X:BTCUSD", "1hour", "2024-03-02", "2024-03-03")
+    assert summary["cache_coverage"]["missing_ranges"] == [["2024-03-02T00:00:00-05:00", "2024-03-04T00:00:00-05:00"]]
+
+
+def test_daily_crypto_days_are_utc_days(manager):
+    start, end = manager.resolve_range("2024-03-02", "2024-03-03", parse_timeframe("1day"), "X:BTCUSD")
+    assert (start, end) == (_ms("2024-03-02", "UTC"), _ms("2024-03-04", "UTC"))
+    assert manager.resolve_range("2024-03-02", "2024-03-03", parse_timeframe("1day"), "AAPL") == (
+        _ms("2024-03-02"), _ms("2024-03-04"))
+
+
+def test_staged_fetch_is_a_public_seam(manager, requests_sent):
+    plan = manager.plan_fetch("NFLX", "1day", "2023-02-01", "2023-02-28")
+    assert plan.symbol == "NFLX" and plan.todo and requests_sent() == 0  # planning never touches the network
+    manager.download(plan)
+    df = manager.finish(plan)
+    assert len(df) == 19 and df.attrs["source"] == "api"
+    again = manager.plan_fetch("NFLX", "1day", "2023-02-01", "2023-02-28")
+    assert again.todo == []
+    pd.testing.assert_frame_equal(manager.finish(again), manager.fetch_data("NFLX", "1day", "2023-02-01", "2023-02-28"))

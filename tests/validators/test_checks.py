@@ -258,8 +258,10 @@ def test_crypto_is_not_held_to_exchange_sessions():
                        "volume": 1.0, "vwap": close, "transactions": 3}, index=index)
     report = summary(df, symbol="X:BTCUSD")
     assert report["market"] == "crypto"
-    assert report["checks"]["outside_session"]["status"] == "skipped"
-    assert report["expected_bar_count"] is None and report["overall_quality"] == "excellent"
+    # 03:00 on a Sunday is inside crypto's around-the-clock session
+    assert report["checks"]["outside_session"]["status"] == "passed"
+    assert report["expected_bar_count"] == 2000 and report["completeness"] == 100.0
+    assert report["overall_quality"] == "excellent"
 
 
 def test_empty_frame_is_poor(make_bars):

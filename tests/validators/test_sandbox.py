@@ -122,3 +122,14 @@ def test_cli_validate_table_and_json(sandbox_env, capsys):
     assert main(["validate", "MSFT", "1hour", "--start", "2024-03-04", "--end", "2024-03-05", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["symbol"] == "MSFT" and report["timeframe"] == "1hour" and report["expected_bar_count"] == 14
+
+
+def test_cli_validate_across_good_friday_is_excellent_on_a_plain_install(sandbox_env, capsys):
+    """Issue 12 case 4: with the calendar always on, clean data spanning a holiday scores excellent."""
+    from polygon.cli import main
+
+    assert main(["validate", "AAPL", "1day", "--start", "2023-03-27", "--end", "2023-04-14", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["calendar_source"] == "exchange_calendars"
+    assert report["overall_quality"] == "excellent" and report["score"] >= 95, report["issues"]
+    assert report["completeness"] == 100.0 and report["expected_bar_count"] == 14  # 2023-04-07 is a holiday

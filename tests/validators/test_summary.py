@@ -1,6 +1,7 @@
 """Report shape, calendar handling (holidays, weekday fallback), strict mode, text table, property test."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -72,14 +73,35 @@ def test_daily_bars_skip_holidays_and_flag_a_missing_day():
 
 FALLBACK = """
 import sys, json
-sys.modules['exchange_calendars'] = None  # as if the calendar extra were not installed
 import pandas as pd
 sys.path.insert(0, %r)
+from polygon import sessions
+sessions._state['source'] = 'weekdays'  # as for a year exchange-calendars cannot answer
 from test_summary import JULY
 from polygon.validators import generate_validation_summary
 report = generate_validation_summary(JULY, 'MSFT', '1min', now=%r)
 print(json.dumps(report))
 """
+
+
+MISSING = """
+import sys
+sys.modules['exchange_calendars'] = None  # a broken install: the core dependency cannot be imported
+from polygon import sessions
+from polygon.exceptions import PolygonConfigError
+try:
+    sessions.trading_days('2024-07-01', '2024-07-05')
+except PolygonConfigError as exc:
+    print('error:', exc)
+"""
+
+
+def test_missing_calendar_is_an_install_error_not_a_silent_fallback(tmp_path):
+    env = dict(os.environ, POLYGON_CALENDAR_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", MISSING], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("error:") and "pip install exchange-calendars" in out.stdout
 
 
 def test_weekday_fallback_notes_unknown_holidays():
