@@ -7,6 +7,7 @@ files written by this package.
 
 import datetime as _dt
 import logging
+import threading
 from typing import Any, Dict, Iterator, Optional, Tuple
 
 from polygon.exceptions import (
@@ -46,6 +47,10 @@ class ObjectInfo(Tuple[str, str, int]):
         return self[2]
 
 
+_SESSION_LOCK = threading.Lock()
+_SESSION: Dict[str, Any] = {}
+
+
 def _require_boto3():
     try:
         import boto3
@@ -54,6 +59,15 @@ def _require_boto3():
     except ImportError:
         raise PolygonConfigError("flat files need boto3: pip install 'polygon-kit[flatfiles]'") from None
     return boto3, botocore
+
+
+def _new_client(boto3: Any, **kwargs: Any) -> Any:
+    """An S3 client from one process-wide boto3 session (its service models are loaded once, ~1 s)."""
+    with _SESSION_LOCK:  # creating clients from a shared session is not thread-safe
+        session = _SESSION.get("s3")
+        if session is None:
+            session = _SESSION["s3"] = boto3.session.Session()
+        return session.client("s3", **kwargs)
 
 
 class FlatFilesSource:
@@ -79,8 +93,8 @@ class FlatFilesSource:
         cfg = botocore.config.Config(max_pool_connections=max(1, int(max_connections)), connect_timeout=timeout,
                                      read_timeout=timeout, retries={"max_attempts": 3, "mode": "standard"},
                                      signature_version="s3v4", s3={"addressing_style": "path"})
-        self._client = boto3.session.Session().client(
-            "s3", endpoint_url=endpoint, aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key,
+        self._client = _new_client(
+            boto3, endpoint_url=endpoint, aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key,
             region_name="us-east-1", config=cfg)
 
     @classmethod

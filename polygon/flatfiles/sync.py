@@ -108,6 +108,7 @@ def sync_flatfiles(
     max_workers: int = 4,
     progress: Optional[bool] = None,
     on_day: Optional[Callable[[str], None]] = None,
+    batch_rows: int = 3_000_000,
 ) -> SyncReport:
     """Sync the provider's flat files of ``market``/``kind`` for ``start``..``end`` (days, inclusive).
 
@@ -124,6 +125,8 @@ def sync_flatfiles(
     :param max_workers: parallel downloads (bounded; storing stays in this thread, in day order).
     :param progress: a progress bar (tqdm) on stderr; default when stderr is a terminal.
     :param on_day: called with each day (``'YYYY-MM-DD'``) once it is stored and recorded.
+    :param batch_rows: bars held in memory (about 70 bytes each) before they are written: consecutive days are
+        written with one write per symbol, then recorded in the manifest together.
     :returns: a :class:`SyncReport`.
     :raises InvalidParameterError: for an unknown market or kind. :raises InvalidDateRangeError: for bad days.
     :raises PolygonAuthenticationError: keys refused. :raises PolygonNotEntitledError: plan does not include it.
@@ -173,7 +176,7 @@ def sync_flatfiles(
     lister = _Listing(client, config) if wanted and kind in BAR_KINDS else None
     try:
         _run(todo, source, kind, market, wanted, storage, manifest, report, max_workers, lister, bar, on_day,
-             cache_dir)
+             cache_dir, int(batch_rows))
     finally:
         if bar is not None:
             bar.close()
@@ -201,7 +204,7 @@ def _note_missing(report: SyncReport, market: str, first: _dt.date, last: _dt.da
 
 
 def _run(todo, source, kind, market, wanted, storage, manifest, report, max_workers, lister, bar, on_day,
-         cache_dir) -> None:
+         cache_dir, batch_rows) -> None:
     if not todo:
         return
     workers = max(1, min(int(max_workers), len(todo)))
@@ -223,8 +226,26 @@ def _run(todo, source, kind, market, wanted, storage, manifest, report, max_work
             raise
         return opened, rows
 
+    batch: List[Tuple[_dt.date, ObjectInfo, Any]] = []
+
+    def flush() -> None:
+        if kind in BAR_KINDS:
+            _store_bars(batch, timeframe_of(kind), storage, report, wanted, lister)
+        for day, opened, parsed in batch:
+            rows = parsed.rows if kind in BAR_KINDS else parsed
+            if kind not in BAR_KINDS:
+                report.rows += rows
+            report.bytes += opened.size
+            manifest.record(day.isoformat(), etag=opened.etag, size=opened.size, rows=rows, key=opened.key)
+            report.days_synced.append(day.isoformat())
+            if bar is not None:
+                bar.update(1)
+            if on_day is not None:
+                on_day(day.isoformat())
+        batch.clear()
+
     with concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="polygon-flatfiles") as pool:
-        # a sliding window: at most `workers` days downloaded ahead of the one being stored
+        # a sliding window: at most `workers` days downloaded ahead of the ones being stored
         pending: List[Tuple[_dt.date, concurrent.futures.Future]] = []
         queue = list(todo)
         try:
@@ -234,11 +255,10 @@ def _run(todo, source, kind, market, wanted, storage, manifest, report, max_work
                     pending.append((day, pool.submit(download, day, info)))
                 day, future = pending.pop(0)
                 opened, parsed = future.result()
-                _store(day, opened, parsed, kind, storage, manifest, report, wanted, lister)
-                if bar is not None:
-                    bar.update(1)
-                if on_day is not None:
-                    on_day(day.isoformat())
+                batch.append((day, opened, parsed))
+                held = sum(p.rows for _d, _o, p in batch) if kind in BAR_KINDS else 0
+                if held >= batch_rows or not (queue or pending) or kind not in BAR_KINDS:
+                    flush()
         except BaseException:
             stop.set()
             for _day, future in pending:
@@ -246,29 +266,30 @@ def _run(todo, source, kind, market, wanted, storage, manifest, report, max_work
             raise
 
 
-def _store(day, opened: ObjectInfo, parsed, kind, storage, manifest, report, wanted, lister) -> None:
-    iso = day.isoformat()
-    report.bytes += opened.size
-    if kind in BAR_KINDS:
-        timeframe = timeframe_of(kind)
-        covered = _day_bounds_ms(day)
+def _store_bars(batch, timeframe: str, storage, report, wanted, lister) -> None:
+    """Write the bars of several days with one write per symbol (the cache merges per partition)."""
+    from polygon.frames import concat_arrays
+
+    by_symbol: Dict[str, List[Any]] = {}
+    covered: Dict[str, List[Tuple[int, int]]] = {}
+    for day, _opened, parsed in batch:
+        bounds = _day_bounds_ms(day)
         for symbol, arrays in parsed.bars.items():
-            if not storage.write_arrays(symbol, timeframe, arrays, covered=covered, tz="America/New_York"):
-                raise PolygonError("flat files: the cache at %s refused the bars of %s on %s"
-                                   % (storage.cache_dir, symbol, iso))
-            report.symbols.add(symbol)
+            by_symbol.setdefault(symbol, []).append(arrays)
+            covered.setdefault(symbol, []).append(bounds)
         report.rows += parsed.rows
         report.skipped_tickers |= parsed.skipped
         for symbol in sorted((wanted or set()) - set(parsed.bars)):
             if lister is not None and lister.listed(symbol, day):
-                storage.write_arrays(symbol, timeframe, _empty(), covered=covered, tz="America/New_York")
-                report.covered_empty.setdefault(symbol, []).append(iso)
-        rows = parsed.rows
-    else:
-        rows = parsed
-        report.rows += rows
-    manifest.record(iso, etag=opened.etag, size=opened.size, rows=rows, key=opened.key)
-    report.days_synced.append(iso)
+                covered.setdefault(symbol, []).append(bounds)
+                report.covered_empty.setdefault(symbol, []).append(day.isoformat())
+    for symbol in sorted(covered):
+        parts = by_symbol.get(symbol) or [_empty()]
+        arrays = parts[0] if len(parts) == 1 else concat_arrays(parts)
+        if not storage.write_arrays(symbol, timeframe, arrays, covered=covered[symbol], tz="America/New_York"):
+            raise PolygonError("flat files: the cache at %s refused the bars of %s" % (storage.cache_dir, symbol))
+        if symbol in by_symbol:
+            report.symbols.add(symbol)
 
 
 def _empty():

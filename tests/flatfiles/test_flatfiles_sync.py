@@ -108,7 +108,7 @@ def test_a_killed_sync_resumes_without_duplicates(ff_sandbox, ff_config):
         from polygon.config import get_config
         from polygon.flatfiles import sync_flatfiles
         config = get_config(**json.loads(sys.argv[1]))
-        sync_flatfiles('stocks', 'minute_aggs', '2024-01-01', '2024-01-31', config=config, max_workers=1,
+        sync_flatfiles('stocks', 'minute_aggs', '2024-01-01', '2024-01-31', config=config, max_workers=1, batch_rows=1,
                        progress=False, on_day=lambda day: __import__('time').sleep(0.3))
     """)
     proc = subprocess.Popen([sys.executable, "-c", script, json.dumps(values)], env=env)
