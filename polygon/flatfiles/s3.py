@@ -61,6 +61,15 @@ def _require_boto3():
     return boto3, botocore
 
 
+def _quiet_botocore() -> None:
+    """botocore's DEBUG records dump request headers (the ``Authorization`` header names the access key id):
+    keep them out of any log the application turns on with a DEBUG root logger."""
+    for name in ("botocore", "boto3", "s3transfer"):
+        log = logging.getLogger(name)
+        if log.getEffectiveLevel() < logging.INFO:
+            log.setLevel(logging.INFO)
+
+
 def _new_client(boto3: Any, **kwargs: Any) -> Any:
     """An S3 client from one process-wide boto3 session (its service models are loaded once, ~1 s)."""
     with _SESSION_LOCK:  # creating clients from a shared session is not thread-safe
@@ -87,6 +96,7 @@ class FlatFilesSource:
                 "flat files need S3 keys (separate from the API key): set POLYGON_S3_ACCESS_KEY_ID and "
                 "POLYGON_S3_SECRET_ACCESS_KEY, or s3_access_key_id / s3_secret_access_key in the config file")
         boto3, botocore = _require_boto3()
+        _quiet_botocore()
         self._errors = botocore.exceptions
         self.endpoint = endpoint
         self.bucket = bucket
