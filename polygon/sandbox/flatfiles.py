@@ -76,6 +76,9 @@ class FlatFilesServer:
 
         from polygon.serving import LocalServer
 
+        moto_log = logging.getLogger("moto")  # its DEBUG records dump request headers, keys included
+        if moto_log.getEffectiveLevel() < logging.INFO:
+            moto_log.setLevel(logging.INFO)
         server = LocalServer(self.host, 0, dispatcher(backend), name="polygon-sandbox-s3")
         server.start()
         self._server = server
