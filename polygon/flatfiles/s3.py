@@ -66,7 +66,7 @@ def _quiet_botocore() -> None:
     keep them out of any log the application turns on with a DEBUG root logger."""
     for name in ("botocore", "boto3", "s3transfer"):
         log = logging.getLogger(name)
-        if log.getEffectiveLevel() < logging.INFO:
+        if log.level < logging.INFO:  # NOTSET too: whatever the root logger says later
             log.setLevel(logging.INFO)
 
 

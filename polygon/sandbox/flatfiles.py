@@ -77,7 +77,7 @@ class FlatFilesServer:
         from polygon.serving import LocalServer
 
         moto_log = logging.getLogger("moto")  # its DEBUG records dump request headers, keys included
-        if moto_log.getEffectiveLevel() < logging.INFO:
+        if moto_log.level < logging.INFO:  # NOTSET too: whatever the root logger says later
             moto_log.setLevel(logging.INFO)
         server = LocalServer(self.host, 0, dispatcher(backend), name="polygon-sandbox-s3")
         server.start()
