@@ -2,9 +2,10 @@
 
 ``python -m codegen``                      write polygon/_generated/ from schema/
 ``python -m codegen --check``              exit 1 naming each stale, missing or extra file; 0 when fresh
-``python -m codegen import-openapi PATH ENDPOINT...``
+``python -m codegen import-openapi PATH [ENDPOINT...] [--all]``
                                            create/refresh schema/rest/ files from an OpenAPI document
-                                           (ENDPOINT: ``/v2/last/trade/{stocksTicker}`` or ``name=path``)
+                                           (ENDPOINT: ``/v2/last/trade/{stocksTicker}`` or ``name=path``;
+                                           ``--all``: every path of the document)
 """
 
 import argparse
@@ -67,14 +68,21 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command")
     imp = sub.add_parser("import-openapi", help="create/refresh schema/rest/*.json from an OpenAPI document")
     imp.add_argument("path", help="OpenAPI 3 JSON document")
-    imp.add_argument("endpoints", nargs="+", metavar="ENDPOINT", help="path template or name=path")
+    imp.add_argument("endpoints", nargs="*", metavar="ENDPOINT", help="path template or name=path")
+    imp.add_argument("--all", action="store_true", dest="all_paths",
+                     help="import every path of the document (known paths keep their names)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
     try:
         if args.command == "import-openapi":
-            for path in import_openapi(args.path, args.endpoints, args.schema):
+            if not args.endpoints and not args.all_paths:
+                parser.error("import-openapi needs ENDPOINT... or --all")
+            notes = []
+            for path in import_openapi(args.path, args.endpoints, args.schema, args.all_paths, notes):
                 print("wrote %s" % os.path.relpath(path))
+            for note in notes:
+                print("note: %s" % note)
             print("now run: python -m codegen")
             return 0
         files = generate(args.schema, args.templates)

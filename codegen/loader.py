@@ -78,6 +78,9 @@ class ParamDef:
     minimum: Any
     maximum: Any
     description: str
+    kind: Optional[str] = None  # x-kind: symbol | currency | date | datetime | agg_bound | timestamp_ns | ...
+    item_type: Optional[str] = None  # arrays: the scalar type of the items (sent comma-separated)
+    pattern: Optional[str] = None
 
 
 @dataclass
@@ -90,6 +93,22 @@ class EndpointDef:
     response_is_list: bool
     paginated: bool
     summary: str
+    description: str = ""
+    variants: Tuple[str, ...] = ()
+    table: Optional["TableDef"] = None
+
+
+@dataclass
+class ColumnDef:
+    name: str  # DataFrame column
+    wire: Tuple[str, ...]  # key path inside one record
+    dtype: str  # int | float | bool | str | timestamp_ns | timestamp_ms | timestamp_s | datetime | date | object
+
+
+@dataclass
+class TableDef:
+    records: Tuple[str, ...]  # key path from the response body to the list of records
+    columns: List[ColumnDef]
 
 
 @dataclass
@@ -130,6 +149,7 @@ class Spec:
     messages: List[MessageDef]
     schemas: Dict[str, Any]
     inputs_hash: str
+    response_schemas: Dict[str, Any] = field(default_factory=dict)
 
 
 def _json_files(directory):
@@ -287,39 +307,61 @@ def _one_line(text):
     return " ".join(str(text).split())
 
 
-def _params(docs, doc, path, where):
+def _params(docs, doc, path, where, problems):
     schema, spath = docs.deref(doc.get("$defs", {}).get("parameters", {"properties": {}}), path)
     required = set(schema.get("required", []))
     out = []
     for wire, sub in schema.get("properties", {}).items():
         sub, _ = docs.deref(sub, spath)
+        here = "%s: parameter %s" % (where, wire)
         location = sub.get("x-in")
         if location not in ("path", "query"):
-            raise SchemaError("%s: parameter %s needs x-in 'path' or 'query'" % (where, wire))
+            problems.append("%s needs x-in 'path' or 'query'" % here)
+            continue
         kind = _scalar(sub)
-        if kind not in SCALARS:
-            raise SchemaError("%s: parameter %s has unsupported type %r" % (where, wire, kind))
+        item_type, enum, pattern = None, sub.get("enum"), sub.get("pattern")
+        if kind == "array":
+            items, _ = docs.deref(sub.get("items", {}), spath)
+            item_type = _scalar(items)
+            enum, pattern = items.get("enum", enum), items.get("pattern", pattern)
+            if item_type not in SCALARS or location != "query":
+                problems.append("%s: arrays are query parameters of scalars (got %s items in %s)"
+                                % (here, item_type, location))
+                continue
+        elif kind not in SCALARS:
+            problems.append("%s has unsupported type %r" % (here, kind))
+            continue
         python = sub.get("x-python-name") or snake_case(wire)
         if not is_identifier(python):
-            raise SchemaError("%s: parameter %s: %r is not a python identifier" % (where, wire, python))
+            problems.append("%s: %r is not a python identifier" % (here, python))
+            continue
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                problems.append("%s: bad pattern %r: %s" % (here, pattern, exc))
+                continue
         out.append(ParamDef(
             name=python,
             wire_name=wire,
             location=location,
             type=kind,
             required=wire in required or location == "path",
-            enum=tuple(sub["enum"]) if "enum" in sub else None,
+            enum=tuple(enum) if enum is not None else None,
             default=sub.get("default"),
             minimum=sub.get("minimum"),
             maximum=sub.get("maximum"),
             description=_one_line(sub.get("description", "")),
+            kind=sub.get("x-kind"),
+            item_type=item_type,
+            pattern=pattern,
         ))
     names = [p.name for p in out]
-    if len(set(names)) != len(names):
-        raise SchemaError("%s: two parameters share a python name" % where)
+    for dup in sorted({n for n in names if names.count(n) > 1}):
+        problems.append("%s: two parameters share the python name %r" % (where, dup))
     for wire in _path_fields(doc["x-endpoint"]["path"]):
         if wire not in {p.wire_name for p in out if p.location == "path"}:
-            raise SchemaError("%s: path field {%s} has no path parameter" % (where, wire))
+            problems.append("%s: path field {%s} has no path parameter" % (where, wire))
     # path parameters first (in path order), then query parameters (file order)
     order = {wire: i for i, wire in enumerate(_path_fields(doc["x-endpoint"]["path"]))}
     return sorted(out, key=lambda p: (p.location != "path", order.get(p.wire_name, 0)))
@@ -330,32 +372,105 @@ def _path_fields(template):
 
 
 def _load_rest(docs, root, registry):
-    endpoints = []
+    """Endpoints and their inlined response schemas; every problem of every file is reported at once."""
+    endpoints, schemas, problems = [], {}, []
     builder = _ModelBuilder(docs, registry)
     for path in _json_files(os.path.join(root, "rest")):
         where = docs.rel(path)
-        doc = docs.load(path)
-        meta = doc.get("x-endpoint")
-        if not isinstance(meta, dict) or not {"name", "method", "path"} <= set(meta):
-            raise SchemaError("%s: needs x-endpoint {name, method, path}" % where)
-        if meta["name"] + ".json" != os.path.basename(path):
-            raise SchemaError("%s: file name must be x-endpoint.name + .json" % where)
-        response, rpath = docs.flatten(doc.get("$defs", {}).get("response", {}), path)
-        is_list = _scalar(response) == "array"
-        if is_list:
-            response, rpath = docs.flatten(response.get("items", {}), rpath)
-        model = builder.model(response, rpath, where + "#response")
+        try:
+            doc = docs.load(path)
+            meta = doc.get("x-endpoint")
+            if not isinstance(meta, dict) or not {"name", "method", "path"} <= set(meta):
+                raise SchemaError("%s: needs x-endpoint {name, method, path}" % where)
+            if meta["name"] + ".json" != os.path.basename(path):
+                raise SchemaError("%s: file name must be x-endpoint.name + .json" % where)
+            response, rpath = docs.flatten(doc.get("$defs", {}).get("response", {}), path)
+            is_list = _scalar(response) == "array"
+            if is_list:
+                response, rpath = docs.flatten(response.get("items", {}), rpath)
+            model = builder.model(response, rpath, where + "#response")
+            params = _params(docs, doc, path, where, problems)
+            table = _table(docs, doc, path, where, meta.get("table"))
+            schemas[meta["name"]] = _plain(docs.inline(doc.get("$defs", {}).get("response", {}), path))
+        except SchemaError as exc:
+            problems.append(str(exc))
+            continue
         endpoints.append(EndpointDef(
             name=meta["name"],
             method=meta["method"].upper(),
             path=meta["path"],
-            params=_params(docs, doc, path, where),
+            params=params,
             response_model=model,
             response_is_list=is_list,
             paginated=bool(meta.get("paginated")),
             summary=_one_line(meta.get("summary", "")),
+            description=_one_line(doc.get("description", "")),
+            variants=tuple(meta.get("variants", ())),
+            table=table,
         ))
-    return sorted(endpoints, key=lambda e: e.name)
+    if problems:
+        raise SchemaError("%d problem(s) in schema/rest:\n  %s" % (len(problems), "\n  ".join(problems)))
+    return sorted(endpoints, key=lambda e: e.name), schemas
+
+
+def _plain(node):
+    """A schema without the ``x-*`` annotations (what jsonschema needs to validate bodies)."""
+    if isinstance(node, dict):
+        return {k: _plain(v) for k, v in node.items() if not k.startswith("x-")}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+_UNIT_DTYPES = {"ns": "timestamp_ns", "ms": "timestamp_ms", "s": "timestamp_s"}
+
+
+def _column_dtype(schema):
+    unit = schema.get("x-unit")
+    if unit:
+        return _UNIT_DTYPES.get(unit, "int")
+    kind = _scalar(schema)
+    if kind == "string":
+        fmt = schema.get("format")
+        return {"date-time": "datetime", "date": "date"}.get(fmt, "str")
+    return {"integer": "int", "number": "float", "boolean": "bool"}.get(kind, "object")
+
+
+def _table(docs, doc, path, where, records):
+    """The DataFrame layout of an endpoint whose ``x-endpoint.table`` names its records (``results``,
+    ``results.values``): one column per scalar field, nested objects flattened one level (``day_close``).
+    """
+    if not records:
+        return None
+    keys = tuple(records.split("."))
+    node, npath = docs.flatten(doc.get("$defs", {}).get("response", {}), path)
+    for key in keys:
+        node, npath = docs.flatten(node.get("properties", {}).get(key, {}), npath)
+        if not node:
+            raise SchemaError("%s: x-endpoint.table %r is not in the response" % (where, records))
+    if _scalar(node) != "array":
+        raise SchemaError("%s: x-endpoint.table %r is not an array of records" % (where, records))
+    item, ipath = docs.flatten(node.get("items", {}), npath)
+    columns = []
+    for wire, sub in item.get("properties", {}).items():
+        raw = sub
+        sub, spath = docs.flatten(sub, ipath)
+        python = raw.get("x-python-name") or sub.get("x-python-name") or snake_case(wire)
+        if _scalar(sub) == "object" and sub.get("properties"):
+            for inner_wire, inner in sub["properties"].items():
+                inner_raw = inner
+                inner, _ = docs.flatten(inner, spath)
+                inner_python = inner_raw.get("x-python-name") or inner.get("x-python-name") or snake_case(inner_wire)
+                dtype = _column_dtype(inner)
+                columns.append(ColumnDef("%s_%s" % (python, inner_python), (wire, inner_wire),
+                                         "object" if _scalar(inner) in ("object", "array") else dtype))
+            continue
+        columns.append(ColumnDef(python, (wire,), _column_dtype(sub)))
+    names = [c.name for c in columns]
+    dups = sorted({n for n in names if names.count(n) > 1})
+    if dups:
+        raise SchemaError("%s: table columns named twice: %s" % (where, ", ".join(dups)))
+    return TableDef(keys, columns)
 
 
 def _load_stream(docs, root, registry):
@@ -428,7 +543,7 @@ def load(root, template_dir=None):
     """Read the schema tree at ``root``; returns a :class:`Spec`. Raises :class:`SchemaError`."""
     docs = _Documents(root)
     rest_models, stream_models, server_models = {}, {}, {}
-    endpoints = _load_rest(docs, root, rest_models)
+    endpoints, response_schemas = _load_rest(docs, root, rest_models)
     events, actions = _load_stream(docs, root, stream_models)
     messages, schemas = _load_server(docs, root, server_models)
     return Spec(
@@ -441,4 +556,5 @@ def load(root, template_dir=None):
         messages=messages,
         schemas=schemas,
         inputs_hash=inputs_hash(root, [template_dir] if template_dir else []),
+        response_schemas=response_schemas,
     )

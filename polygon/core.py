@@ -36,7 +36,8 @@ from requests.adapters import HTTPAdapter
 from polygon._generated.endpoints import ENDPOINTS, ParameterError, build_request
 from polygon._generated.models import AggsResponse
 from polygon.config import PolygonConfig, get_config
-from polygon.dates import check_date_range, format_agg_bound, format_date
+from polygon.dates import check_date_range
+from polygon.endpoint_params import coerce_params
 from polygon.exceptions import (
     InvalidParameterError,
     PolygonAPIError,
@@ -73,7 +74,6 @@ BAR_COLUMNS = ("t", "o", "h", "l", "c", "v", "vw", "n")
 MAX_AGGS_LIMIT = 50000
 MAX_PAGES = 100000
 _POOL_HEADROOM = 4
-_TICKER_WIRE_NAMES = ("ticker", "stocksTicker", "optionsTicker", "indicesTicker", "cryptoTicker", "forexTicker")
 _SYMBOL_ALIASES = ("symbol", "ticker", "stocks_ticker", "stocksTicker")
 _PY_TYPES = {"string": str, "integer": int, "number": float, "boolean": bool}
 
@@ -392,27 +392,8 @@ class PolygonClient:
 
     # -- endpoint plumbing -------------------------------------------------------------------
     def _coerce(self, name: str, params: Dict[str, Any]) -> Dict[str, Any]:
-        """Validate symbols and format dates by wire name, drop ``None`` values."""
-        spec = ENDPOINTS[name]
-        by_name = {p.name: p for p in spec.params}
-        out: Dict[str, Any] = {}
-        tz = self.config.timezone
-        for key, value in params.items():
-            if value is None:
-                continue
-            param = by_name.get(key)
-            if param is None:
-                out[key] = value  # build_request names the unknown parameter
-                continue
-            wire = param.wire_name
-            if wire in _TICKER_WIRE_NAMES and param.location == "path":
-                value = validate_symbol(value)
-            elif wire in ("from", "to") and param.location == "path":
-                value = format_agg_bound(value, tz, name=param.name)
-            elif wire == "date" or (param.type == "string" and hasattr(value, "isoformat")):
-                value = format_date(value, name=param.name)
-            out[key] = value
-        return out
+        """Validate symbols, format dates and timestamps by parameter kind, drop ``None`` values."""
+        return coerce_params(ENDPOINTS[name], params, self.config.timezone)
 
     def _prepare(self, name: str, params: Dict[str, Any]) -> Tuple[str, Dict[str, str]]:
         try:
@@ -456,7 +437,8 @@ class PolygonClient:
             "from": from_, "to": to, "multiplier": multiplier, "timespan": timespan,
             "adjusted": adjusted, "sort": sort, "limit": limit,
         }
-        ticker_wire = next((w for w in _TICKER_WIRE_NAMES if w in by_wire), "stocksTicker")
+        ticker_wire = next((p.wire_name for p in spec.params if p.location == "path" and p.kind == "symbol"),
+                           "stocksTicker")
         values[ticker_wire] = symbol
         params = {by_wire[w]: v for w, v in values.items() if w in by_wire}
         return self._prepare("get_aggs", params)
@@ -573,7 +555,7 @@ def _make_endpoint_method(spec: Any) -> Callable[..., Any]:
     params = _ordered_params(spec)
     sig_params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
     lines = [spec.summary or spec.name, ""]
-    ticker = next((p.name for p in params if p.location == "path" and p.wire_name in _TICKER_WIRE_NAMES), None)
+    ticker = next((p.name for p in params if p.location == "path" and p.kind == "symbol"), None)
     for p in params:
         annotation = _PY_TYPES.get(p.type, Any)
         if p.location == "path" and p.wire_name in ("from", "to", "date"):
