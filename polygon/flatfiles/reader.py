@@ -155,8 +155,9 @@ def read_day_ticks(chunks: Iterator[bytes], kind: str, sink: Callable[[pd.DataFr
             if frame.empty:
                 continue
             for name in columns:
-                if name.endswith("_timestamp"):
-                    frame[name] = pd.to_numeric(frame[name], errors="coerce").fillna(0).astype(np.int64)
+                if name.endswith("_timestamp"):  # exact int64 ns; a column with gaps (trf_timestamp) is nullable
+                    values = pd.to_numeric(frame[name], errors="coerce")
+                    frame[name] = values.astype("Int64" if values.isna().any() else np.int64)
             kept += len(frame)
             sink(frame.reset_index(drop=True))
     except (OSError, EOFError, ValueError, pd.errors.ParserError) as exc:

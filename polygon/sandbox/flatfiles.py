@@ -31,6 +31,11 @@ _SETUP_LOCK = threading.Lock()
 _ADMIN: Dict[str, str] = {}  # the process-wide moto admin keys
 _COUNTER = itertools.count(1)
 _AGG_COLUMNS = ("ticker", "volume", "open", "close", "high", "low", "window_start", "transactions")
+_TRADE_COLUMNS = ("ticker", "conditions", "correction", "exchange", "id", "participant_timestamp", "price",
+                  "sequence_number", "sip_timestamp", "size", "tape", "trf_id", "trf_timestamp")
+_QUOTE_COLUMNS = ("ticker", "ask_exchange", "ask_price", "ask_size", "bid_exchange", "bid_price", "bid_size",
+                  "conditions", "indicators", "participant_timestamp", "sequence_number", "sip_timestamp", "tape",
+                  "trf_timestamp")
 _MARKET_PREFIX = {"stocks": "us_stocks_sip", "options": "us_options_opra", "indices": "us_indices",
                   "crypto": "global_crypto", "forex": "global_forex"}
 
@@ -143,15 +148,23 @@ class FlatFilesServer:
             raise PolygonConfigError("the sandbox publishes stocks flat files; %r is not served yet" % (market,))
         kinds = tuple(kinds)
         for kind in kinds:
-            if kind not in ("minute_aggs", "day_aggs"):
-                raise PolygonConfigError("the sandbox publishes minute_aggs and day_aggs, not %r" % (kind,))
+            if kind not in ("minute_aggs", "day_aggs", "trades", "quotes"):
+                raise PolygonConfigError("the sandbox publishes minute_aggs, day_aggs, trades and quotes, not %r"
+                                         % (kind,))
         first = _as_date(start)
         last = _as_date(end) if end is not None else first
         days = sessions.trading_days(first, last)
         tickers = [t for t in (sorted(symbols) if symbols else self.model.universe.tickers)
                    if t in self.model.universe]
         written = {}
-        for i in range(0, len(days), 20):  # ticker-major inside a block of days: one vectorised model batch each
+        for kind in [k for k in kinds if k in ("trades", "quotes")]:
+            for day in days:
+                key = "%s/%s_v1/%04d/%02d/%s.csv.gz" % (_MARKET_PREFIX[market], kind, day.year, day.month,
+                                                        day.isoformat())
+                written[key] = self.put(key, self.tick_file(day, kind, tickers))
+        kinds = tuple(k for k in kinds if k not in ("trades", "quotes"))
+        # ticker-major inside a block of days: one vectorised model batch each
+        for i in range(0, len(days) if kinds else 0, 20):
             block = days[i:i + 20]
             parts = {(day, kind): ([], []) for day in block for kind in kinds}
             for ticker in tickers:
@@ -181,6 +194,34 @@ class FlatFilesServer:
                 names.append(ticker)
                 parts.append(bars)
         return encode_day_file(names, parts, edit)
+
+    def tick_file(self, day: _dt.date, kind: str, tickers: Sequence[str]) -> bytes:
+        """The gzipped CSV of one day's ``trades`` or ``quotes``: the tape the REST ticks and bars come from."""
+        import numpy as np
+        import pandas as pd
+
+        from polygon.sandbox.tape import day_quotes, day_trades
+
+        frames = []
+        for ticker in tickers:
+            if ticker not in self.model.universe:
+                continue
+            cols = (day_trades if kind == "trades" else day_quotes)(self.model, ticker, day)
+            if not len(cols):
+                continue
+            frame = pd.DataFrame(cols._asdict())
+            frame.insert(0, "ticker", ticker)
+            frames.append(frame)
+        columns = _TRADE_COLUMNS if kind == "trades" else _QUOTE_COLUMNS
+        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["ticker"])
+        for name in columns:  # the provider's columns this tape has no value for stay empty
+            if name not in frame:
+                frame[name] = np.nan if name != "correction" else 0
+        if kind == "trades" and len(frame):
+            frame["trf_id"] = np.nan
+            frame["trf_timestamp"] = np.nan
+        text = frame[list(columns)].to_csv(index=False, lineterminator="\n")
+        return gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
 
     def put(self, key: str, body: bytes) -> str:
         """Store one object; returns its ETag."""

@@ -250,3 +250,37 @@ def test_trades_files_go_to_the_tick_store_with_exact_nanoseconds(ff_sandbox, ff
     assert frame["sip_timestamp"].dtype == np.int64
     assert int(frame["sip_timestamp"].iloc[0]) == base + 1001 + 7
     assert frame.loc[frame["sequence_number"] == 3, "size"].item() == 0.5  # fractional sizes kept
+
+
+def test_the_sandbox_tape_as_trades_and_quotes_files_into_the_tick_store(ff_sandbox, ff_config):
+    pytest.importorskip("pyarrow")
+    from polygon.flatfiles import TickStore
+    from polygon.sandbox.tape import day_quotes, day_trades
+
+    day = dt.date(2024, 1, 4)
+    ff_sandbox.flatfiles.publish(day, day, kinds=("trades", "quotes"), symbols=["AAPL", "MSFT"])
+    for kind in ("trades", "quotes"):
+        report = sync_flatfiles("stocks", kind, day, day, config=ff_config, progress=False)
+        assert report.days_synced == [day.isoformat()]
+    store = TickStore(ff_config.cache_dir)
+    trades = store.read("stocks", "trades", day, "MSFT")
+    tape = day_trades(ff_sandbox.model, "MSFT", day)
+    assert len(trades) == len(tape) > 1000
+    np.testing.assert_array_equal(trades["sip_timestamp"].to_numpy(np.int64), tape.sip_timestamp)
+    np.testing.assert_array_equal(trades["price"].to_numpy(), tape.price)
+    assert trades["size"].sum() == tape.size.sum()
+    assert trades["trf_timestamp"].isna().all()  # absent on the tape: missing, never a made-up 0
+    quotes = store.read("stocks", "quotes", day, "AAPL")
+    np.testing.assert_array_equal(quotes["bid_price"].to_numpy(), day_quotes(ff_sandbox.model, "AAPL", day).bid_price)
+    # the minute bars are the aggregation of those trades
+    bars = ff_sandbox.model.day_minutes("MSFT", day, adjusted=False)
+    assert bars.v.sum() == tape.size.sum()
+    # and SQL sees the tick store
+    pytest.importorskip("duckdb")
+    from polygon.sql import query
+
+    counts = query("SELECT ticker, market, day, count(*) AS n, sum(size) AS size FROM trades "
+                   "GROUP BY ALL ORDER BY ticker", storage=StorageManager(ff_config.cache_dir))
+    msft = counts[counts["ticker"] == "MSFT"].iloc[0]
+    assert (msft["market"], str(msft["day"])[:10], msft["n"], msft["size"]) == ("stocks", "2024-01-04", len(tape),
+                                                                                 tape.size.sum())
