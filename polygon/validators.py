@@ -21,6 +21,7 @@ import difflib
 import logging
 import math
 import time
+from collections import abc
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
@@ -345,6 +346,8 @@ def _search_tickers(client: Any, term: str) -> List[Dict[str, Any]]:
             response = client.list_tickers(search=term, limit=100, max_pages=1)
         except TypeError:
             response = client.list_tickers(search=term, limit=100)
+        if isinstance(response, abc.Iterator):  # PolygonClient.list_* iterate their records
+            response = list(response)
     except PolygonError as exc:
         logger.debug("ticker search %r failed: %s", term, exc)
         return []
