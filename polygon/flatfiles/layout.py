@@ -11,6 +11,7 @@ Datasets are named by a market (``stocks``, ``options``, ``crypto``, ``forex``, 
 
 import datetime as _dt
 import re
+import zoneinfo
 from typing import Dict, Optional, Tuple
 
 from polygon.exceptions import InvalidParameterError
@@ -24,6 +25,8 @@ __all__ = [
     "TICK_KINDS",
     "TRADE_COLUMNS",
     "check_dataset",
+    "day_bounds_ms",
+    "day_zone",
     "day_of_key",
     "object_key",
     "prefix",
@@ -109,3 +112,19 @@ def timeframe_of(kind: str) -> str:
     if kind == "day_aggs":
         return "1day"
     raise InvalidParameterError("%r files hold ticks, not bars" % (kind,))
+
+
+_NY = zoneinfo.ZoneInfo("America/New_York")
+
+
+def day_zone(market: str) -> _dt.tzinfo:
+    """The zone of a market's day boundary: UTC for crypto and forex, New York for the rest."""
+    return _dt.timezone.utc if market in ("crypto", "forex") else _NY
+
+
+def day_bounds_ms(day: _dt.date, market: str = "stocks") -> Tuple[int, int]:
+    """``[start, end)`` of ``day`` in epoch ms at the market's day boundary (:func:`day_zone`)."""
+    zone = day_zone(market)
+    nxt = day + _dt.timedelta(days=1)
+    return (int(_dt.datetime(day.year, day.month, day.day, tzinfo=zone).timestamp() * 1000),
+            int(_dt.datetime(nxt.year, nxt.month, nxt.day, tzinfo=zone).timestamp() * 1000))

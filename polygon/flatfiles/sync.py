@@ -16,13 +16,12 @@ import concurrent.futures
 import datetime as _dt
 import logging
 import threading
-import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from polygon.dates import format_date
 from polygon.exceptions import InvalidDateRangeError, PolygonError
-from polygon.flatfiles.layout import BAR_KINDS, check_dataset, day_of_key, prefix, timeframe_of
+from polygon.flatfiles.layout import BAR_KINDS, check_dataset, day_bounds_ms, day_of_key, day_zone, prefix, timeframe_of
 from polygon.flatfiles.manifest import Manifest
 from polygon.flatfiles.reader import read_day_bars, read_day_ticks
 from polygon.flatfiles.s3 import FlatFilesSource, ObjectInfo
@@ -32,7 +31,6 @@ from polygon.symbols import validate_symbols
 __all__ = ["SyncReport", "sync_flatfiles"]
 
 logger = logging.getLogger(__name__)
-_NY = zoneinfo.ZoneInfo("America/New_York")
 
 
 @dataclass
@@ -66,14 +64,6 @@ class SyncReport:
                     self.market, self.kind, len(self.days_synced), len(self.days_resynced),
                     len(self.days_skipped), len(self.days_missing), self.rows, len(self.symbols),
                     self.bytes / 1e6, self.seconds))
-
-
-def _day_bounds_ms(day: _dt.date) -> Tuple[int, int]:
-    """``[midnight, next midnight)`` New York time, epoch ms (the provider's day boundary)."""
-    start = _dt.datetime(day.year, day.month, day.day, tzinfo=_NY)
-    nxt = day + _dt.timedelta(days=1)
-    end = _dt.datetime(nxt.year, nxt.month, nxt.day, tzinfo=_NY)
-    return int(start.timestamp() * 1000), int(end.timestamp() * 1000)
 
 
 def _months(start: _dt.date, end: _dt.date) -> Iterable[Tuple[int, int]]:
@@ -196,7 +186,7 @@ def _note_missing(report: SyncReport, market: str, first: _dt.date, last: _dt.da
     else:  # forex: a file per weekday
         expected = [first + _dt.timedelta(days=i) for i in range((last - first).days + 1)
                     if (first + _dt.timedelta(days=i)).weekday() < 5]
-    today = _dt.datetime.now(_NY).date()
+    today = _dt.datetime.now(day_zone(market)).date()
     for day in expected:
         if day not in listing:
             report.days_missing[day.isoformat()] = (
@@ -230,7 +220,7 @@ def _run(todo, source, kind, market, wanted, storage, manifest, report, max_work
 
     def flush() -> None:
         if kind in BAR_KINDS:
-            _store_bars(batch, timeframe_of(kind), storage, report, wanted, lister)
+            _store_bars(batch, timeframe_of(kind), market, storage, report, wanted, lister)
         for day, opened, parsed in batch:
             rows = parsed.rows if kind in BAR_KINDS else parsed
             if kind not in BAR_KINDS:
@@ -266,14 +256,14 @@ def _run(todo, source, kind, market, wanted, storage, manifest, report, max_work
             raise
 
 
-def _store_bars(batch, timeframe: str, storage, report, wanted, lister) -> None:
+def _store_bars(batch, timeframe: str, market: str, storage, report, wanted, lister) -> None:
     """Write the bars of several days with one write per symbol (the cache merges per partition)."""
     from polygon.frames import concat_arrays
 
     by_symbol: Dict[str, List[Any]] = {}
     covered: Dict[str, List[Tuple[int, int]]] = {}
     for day, _opened, parsed in batch:
-        bounds = _day_bounds_ms(day)
+        bounds = day_bounds_ms(day, market)
         for symbol, arrays in parsed.bars.items():
             by_symbol.setdefault(symbol, []).append(arrays)
             covered.setdefault(symbol, []).append(bounds)

@@ -211,12 +211,14 @@ class FlatFilesServer:
                 continue
             frame = pd.DataFrame(cols._asdict())
             frame.insert(0, "ticker", ticker)
+            if kind == "trades":  # as the REST handler: condition 12 on every seventh sequence number
+                frame["conditions"] = np.where(frame["sequence_number"].to_numpy() % 7 == 0, "12", "")
             frames.append(frame)
         columns = _TRADE_COLUMNS if kind == "trades" else _QUOTE_COLUMNS
         frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["ticker"])
         for name in columns:  # the provider's columns this tape has no value for stay empty
             if name not in frame:
-                frame[name] = np.nan if name != "correction" else 0
+                frame[name] = np.nan
         if kind == "trades" and len(frame):
             frame["trf_id"] = np.nan
             frame["trf_timestamp"] = np.nan
