@@ -16,6 +16,8 @@ Subcommands::
     polygon cache list|size|info|export|clear [--symbol S] [--timeframe TF] [--path P --format F] [--yes]
     polygon validate SYMBOL TIMEFRAME [--start D --end D] [--extended-hours] [--json]
     polygon validate-symbol SYMBOL [--json]
+    polygon flatfiles sync|status ...       bulk history from the provider's flat files (polygon.cli_bulk)
+    polygon sql "SELECT ..."                DuckDB over the cache
 
 Errors from the library are shown as one line on stderr with exit code 2 (bad input, rejected before any
 network I/O) or 1. ``update`` reports a failing symbol on stderr, goes on with the others and exits 1.
@@ -424,6 +426,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("symbol")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_validate_symbol)
+
+    from polygon.cli_bulk import add_parsers  # flatfiles, sql
+
+    add_parsers(sub)
     return parser
 
 

@@ -14,6 +14,10 @@ Environment variables:
 ``POLYGON_RATE_LIMIT_PER_SECOND`` requests per second cap for paid plans (optional)
 ``POLYGON_TIMEZONE``              timezone of returned bars (default America/New_York)
 ``POLYGON_CONFIG_FILE``           path of the INI file (default ``~/.config/polygon-kit/config.ini``)
+``POLYGON_S3_ACCESS_KEY_ID``      flat files: S3 access key id (not the API key; never shown)
+``POLYGON_S3_SECRET_ACCESS_KEY``  flat files: S3 secret (never shown)
+``POLYGON_S3_ENDPOINT``           flat files: S3 endpoint (default the provider's)
+``POLYGON_S3_BUCKET``             flat files: bucket (default ``flatfiles``)
 
 The INI file has one ``[polygon]`` section whose keys are the field names below
 (``api_key``, ``base_url``, ``rate_limit_per_minute``...).
@@ -43,6 +47,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://api.massive.com"
 DEFAULT_WS_URL = "wss://socket.massive.com"
 DEFAULT_TIMEZONE = "America/New_York"
+DEFAULT_S3_ENDPOINT = "https://files.massive.com"
+DEFAULT_S3_BUCKET = "flatfiles"
 #: The fixed, documented key the offline sandbox accepts by default.
 SANDBOX_API_KEY = "sandbox-key-polygon-kit"
 
@@ -59,6 +65,10 @@ _ENV = {
     "read_timeout": "POLYGON_READ_TIMEOUT",
     "max_retries": "POLYGON_MAX_RETRIES",
     "max_workers": "POLYGON_MAX_WORKERS",
+    "s3_access_key_id": "POLYGON_S3_ACCESS_KEY_ID",
+    "s3_secret_access_key": "POLYGON_S3_SECRET_ACCESS_KEY",
+    "s3_endpoint": "POLYGON_S3_ENDPOINT",
+    "s3_bucket": "POLYGON_S3_BUCKET",
 }
 
 
@@ -105,6 +115,10 @@ class PolygonConfig:
     max_retries: int = 5
     retry_budget: float = 120.0
     max_workers: int = 8
+    s3_access_key_id: Optional[str] = dataclasses.field(default=None, repr=False)
+    s3_secret_access_key: Optional[str] = dataclasses.field(default=None, repr=False)
+    s3_endpoint: str = DEFAULT_S3_ENDPOINT
+    s3_bucket: str = DEFAULT_S3_BUCKET
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
@@ -142,6 +156,8 @@ class PolygonConfig:
         data = dataclasses.asdict(self)
         if redact:
             data["api_key"] = "***" if self.api_key else None
+            for name in ("s3_access_key_id", "s3_secret_access_key"):
+                data[name] = "***" if data[name] else None
         return data
 
 

@@ -25,6 +25,9 @@ Options (faults and limits off by default), settable at start and later with :me
   (``'auto'``, the default: real time while the market is open, a replay of the last session
   otherwise, so streams flow at any hour; ``'realtime'``; or a date ``'YYYY-MM-DD'`` to replay) and
   ``speed`` (replay factor).
+- Flat files: ``flatfiles=True`` (or ``{'bucket': ..., 'plan': ['stocks']}``) also starts an S3 emulator
+  (moto) on a loopback port; ``sandbox.flatfiles.publish(start, end)`` writes the days' files and
+  :meth:`Sandbox.config` then carries the S3 endpoint and keys (see :mod:`polygon.sandbox.flatfiles`).
 
 REST: every path of the generated endpoint table (:mod:`polygon.sandbox.router`); handlers live in
 :mod:`polygon.sandbox.endpoints`, one registry by endpoint name; an endpoint without one answers 501.
@@ -57,13 +60,16 @@ class Sandbox:
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, api_key: str = SANDBOX_API_KEY,
-                 server_options: Optional[Dict[str, Any]] = None, **options: Any) -> None:
+                 server_options: Optional[Dict[str, Any]] = None, flatfiles: Any = False, **options: Any) -> None:
         self.server_options = dict(server_options or {})
         self.host = host
         self.port = int(port)
         self.api_key = api_key
         self._state = SandboxState(api_key, options)
         self._server = None
+        #: ``True`` or a dict of :class:`~polygon.sandbox.flatfiles.FlatFilesServer` options (``bucket``, ``plan``)
+        self._flatfiles_options = ({} if flatfiles is True else dict(flatfiles)) if flatfiles else None
+        self.flatfiles = None
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def start(self) -> "Sandbox":
@@ -83,6 +89,15 @@ class Sandbox:
         self.port = server.server_port
         server.start()
         self._server = server
+        if self._flatfiles_options is not None:
+            from polygon.sandbox.flatfiles import FlatFilesServer
+
+            try:
+                self.flatfiles = FlatFilesServer(self._state.model, host=self._url_host,
+                                                 **self._flatfiles_options).start()
+            except BaseException:
+                self.stop()
+                raise
         logger.info("sandbox serving on %s", self.base_url)
         return self
 
@@ -92,6 +107,9 @@ class Sandbox:
         if server is None:
             return
         self._state.stopping.set()
+        if self.flatfiles is not None:
+            self.flatfiles.stop()
+            self.flatfiles = None
         from polygon.sandbox.stream import close_all
 
         close_all(self._state)
@@ -127,6 +145,8 @@ class Sandbox:
     def config(self, **overrides: Any) -> PolygonConfig:
         """A :class:`~polygon.config.PolygonConfig` pointing at this sandbox (``overrides`` win)."""
         values: Dict[str, Any] = {"api_key": self.api_key, "base_url": self.base_url, "ws_url": self.ws_url}
+        if self.flatfiles is not None:
+            values.update(self.flatfiles.config_values())
         values.update(overrides)
         return get_config(**values)
 

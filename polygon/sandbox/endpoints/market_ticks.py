@@ -126,7 +126,7 @@ def _trade_row(cols: DayTrades, i: int, market: str) -> Dict[str, Any]:
            "sequence_number": int(cols.sequence_number[i]), "sip_timestamp": int(cols.sip_timestamp[i]),
            "size": int(cols.size[i])}
     if market == "stocks":
-        out["conditions"] = [] if i % 7 else [12]
+        out["conditions"] = [] if int(cols.sequence_number[i]) % 7 else [12]  # a property of the trade
         out["tape"] = int(cols.tape[i])
     return out
 

@@ -1,0 +1,24 @@
+"""Bulk history from the provider's flat files (optional extra ``flatfiles``: boto3).
+
+The provider publishes one gzipped CSV per trading day and dataset on an S3-compatible endpoint, with
+S3 keys separate from the API key. :func:`sync_flatfiles` streams each day's file into the bar cache
+(``minute_aggs`` -> ``1min``, ``day_aggs`` -> ``1day``, with coverage, so ``fetch_data`` then needs no
+REST request for those days) or into the tick store (``trades``, ``quotes``)::
+
+    from polygon.flatfiles import sync_flatfiles
+    report = sync_flatfiles('stocks', 'minute_aggs', '2024-01-01', '2024-03-31')
+    print(report.summary())
+
+Configuration: ``POLYGON_S3_ACCESS_KEY_ID``, ``POLYGON_S3_SECRET_ACCESS_KEY`` (or ``s3_access_key_id`` /
+``s3_secret_access_key`` in the config file), ``POLYGON_S3_ENDPOINT`` and ``POLYGON_S3_BUCKET``. The
+files carry unadjusted prices and no VWAP (``vwap`` is NaN for bars that came from them).
+"""
+
+from polygon.flatfiles.layout import KINDS, MARKET_PREFIXES, object_key
+from polygon.flatfiles.manifest import Manifest
+from polygon.flatfiles.s3 import FlatFilesSource
+from polygon.flatfiles.sync import SyncReport, sync_flatfiles
+from polygon.flatfiles.tickstore import TickStore
+
+__all__ = ["KINDS", "MARKET_PREFIXES", "FlatFilesSource", "Manifest", "SyncReport", "TickStore", "object_key",
+           "sync_flatfiles"]

@@ -1,0 +1,112 @@
+"""The tick store: trades and quotes by day, one Parquet file per market, kind and day.
+
+Layout under the cache directory: ``.ticks/<market>/<kind>/<YYYY>/<YYYY-MM-DD>.parquet`` with the flat
+file's columns (timestamps ``int64`` nanoseconds, exact). A day file exists only when the whole day was
+stored (written to a temporary name, renamed at the end), so its presence is its coverage. Rows keep
+the file's order (by ticker, then time), and row groups are small, so reading one symbol reads little.
+"""
+
+import datetime as _dt
+import os
+import tempfile
+from typing import List, Optional
+
+import pandas as pd
+
+from polygon.exceptions import CacheError
+from polygon.flatfiles.layout import TICK_KINDS, check_dataset
+
+__all__ = ["TickStore"]
+
+
+def _pyarrow():
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise CacheError("the tick store needs pyarrow: pip install 'polygon-kit[parquet]'") from None
+    return pa, pq
+
+
+class TickStore:
+    """Trades and quotes by day under ``cache_dir/.ticks``."""
+
+    def __init__(self, cache_dir: str) -> None:
+        self.root = os.path.join(os.path.abspath(cache_dir), ".ticks")
+
+    def path(self, market: str, kind: str, day: _dt.date) -> str:
+        """The file of one day."""
+        check_dataset(market, kind)
+        if kind not in TICK_KINDS:
+            raise CacheError("the tick store holds %s, not %r" % (" and ".join(TICK_KINDS), kind))
+        return os.path.join(self.root, market, kind, "%04d" % day.year, day.isoformat() + ".parquet")
+
+    def has(self, market: str, kind: str, day: _dt.date) -> bool:
+        """``True`` when the whole day is stored."""
+        return os.path.exists(self.path(market, kind, day))
+
+    def days(self, market: str, kind: str) -> List[_dt.date]:
+        """Every stored day, ascending."""
+        base = os.path.dirname(os.path.dirname(self.path(market, kind, _dt.date(2000, 1, 1))))
+        out = []
+        for year in sorted(os.listdir(base)) if os.path.isdir(base) else ():
+            for name in sorted(os.listdir(os.path.join(base, year))):
+                if name.endswith(".parquet") and not name.startswith("."):
+                    try:
+                        out.append(_dt.date.fromisoformat(name[:-8]))
+                    except ValueError:
+                        continue
+        return out
+
+    def writer(self, market: str, kind: str, day: _dt.date) -> "_DayWriter":
+        """A writer for one day: ``append(frame)`` chunks, then ``commit()`` (or ``abort()``)."""
+        return _DayWriter(self.path(market, kind, day))
+
+    def read(self, market: str, kind: str, day: _dt.date, symbol: Optional[str] = None) -> pd.DataFrame:
+        """One stored day (only ``symbol``'s rows when given).
+
+        :raises CacheError: when the day is not stored.
+        """
+        _pa, pq = _pyarrow()
+        path = self.path(market, kind, day)
+        if not os.path.exists(path):
+            raise CacheError("no %s %s stored for %s" % (market, kind, day))
+        filters = [("ticker", "=", symbol)] if symbol is not None else None
+        return pq.read_table(path, filters=filters).to_pandas()
+
+
+class _DayWriter:
+    def __init__(self, path: str) -> None:
+        self.pa, self.pq = _pyarrow()
+        self.path = path
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, self.tmp = tempfile.mkstemp(prefix=".part-", suffix=".parquet", dir=os.path.dirname(path))
+        os.close(fd)
+        self._writer = None
+        self._schema = None
+        self.rows = 0
+
+    def append(self, frame: pd.DataFrame) -> None:
+        table = self.pa.Table.from_pandas(frame, preserve_index=False)
+        if self._writer is None:
+            self._schema = table.schema
+            self._writer = self.pq.ParquetWriter(self.tmp, self._schema, compression="zstd")
+        else:
+            table = table.cast(self._schema)
+        self._writer.write_table(table, row_group_size=65_536)
+        self.rows += len(frame)
+
+    def commit(self) -> str:
+        if self._writer is None:  # an empty day: an empty file records that it was stored
+            self._writer = self.pq.ParquetWriter(self.tmp, self.pa.schema([("ticker", self.pa.string())]))
+        self._writer.close()
+        os.replace(self.tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        try:
+            os.remove(self.tmp)
+        except OSError:
+            pass

@@ -1,0 +1,117 @@
+"""SQL over the cache (DuckDB) and the same Parquet mirror read by Dask, checked against pandas."""
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from polygon.exceptions import InvalidInputError, PolygonConfigError
+from polygon.manager import PolygonDataManager
+from polygon.storage import StorageManager
+
+duckdb = pytest.importorskip("duckdb", reason="the sql extra (duckdb) is not installed")
+pytest.importorskip("pyarrow", reason="the Parquet mirror needs pyarrow")
+
+SYMBOLS = ["AAPL", "MSFT", "BRK.B"]
+
+
+@pytest.fixture(scope="module")
+def filled(sandbox, tmp_path_factory):
+    """A cache holding a year of daily bars and a week of minute bars for three symbols, and the frames."""
+    cache = str(tmp_path_factory.mktemp("sqlcache"))
+    config = sandbox.config(cache_dir=cache)
+    storage = StorageManager(cache)
+    manager = PolygonDataManager(config=config, storage=storage)
+    frames = {}
+    for symbol in SYMBOLS:
+        frames[(symbol, "1day")] = manager.fetch_data(symbol, "1day", "2023-01-01", "2023-12-31")
+        frames[(symbol, "1min")] = manager.fetch_data(symbol, "1min", "2023-03-06", "2023-03-10")
+    return storage, frames
+
+
+def test_sql_aggregates_equal_pandas_on_the_same_frames(filled):
+    from polygon.sql import query
+
+    storage, frames = filled
+    result = query("SELECT symbol, timeframe, count(*) AS n, sum(volume) AS volume, avg(close) AS avg_close, "
+                   "max(high) AS high FROM bars GROUP BY symbol, timeframe ORDER BY symbol, timeframe",
+                   storage=storage)
+    expected = pd.DataFrame([
+        {"symbol": s, "timeframe": tf, "n": len(f), "volume": f["volume"].sum(), "avg_close": f["close"].mean(),
+         "high": f["high"].max()} for (s, tf), f in sorted(frames.items())])
+    assert list(result["symbol"]) == list(expected["symbol"]) and list(result["n"]) == list(expected["n"])
+    np.testing.assert_allclose(result[["volume", "avg_close", "high"]].to_numpy(float),
+                               expected[["volume", "avg_close", "high"]].to_numpy(float), rtol=1e-12)
+
+
+def test_views_per_timeframe_and_timestamps_are_exact(filled):
+    from polygon.sql import query
+
+    storage, frames = filled
+    day = query("SELECT timestamp, close FROM bars_1day WHERE symbol = 'BRK.B' ORDER BY timestamp", storage=storage)
+    frame = frames[("BRK.B", "1day")]
+    assert len(day) == len(frame)
+    got = pd.DatetimeIndex(day["timestamp"])
+    got = got.tz_localize("UTC") if got.tz is None else got.tz_convert("UTC")
+    assert (got == frame.index.tz_convert("UTC")).all()
+    np.testing.assert_array_equal(day["close"].to_numpy(), frame["close"].to_numpy())
+    years = query("SELECT DISTINCT year FROM bars_1min", storage=storage)
+    assert years["year"].tolist() == [2023]
+
+
+def test_the_mirror_is_refreshed_incrementally_and_follows_the_cache(filled, sandbox, tmp_path):
+    from polygon.sql import query, refresh_mirror
+
+    storage, _frames = filled
+    again = refresh_mirror(storage)
+    assert again["exported"] == [] and again["unchanged"] == 6
+    # a new symbol appears in the cache: only it is exported
+    manager = PolygonDataManager(config=sandbox.config(cache_dir=storage.cache_dir), storage=storage)
+    manager.fetch_data("KO", "1day", "2023-01-01", "2023-01-31")
+    step = refresh_mirror(storage)
+    assert step["exported"] == ["KO/1day"] and step["unchanged"] == 6
+    assert query("SELECT count(*) AS n FROM bars WHERE symbol = 'KO'", storage=storage)["n"].item() == 20
+    storage.clear("KO")
+    step = refresh_mirror(storage)
+    assert step["dropped"] == ["KO/1day"]
+    assert query("SELECT count(*) AS n FROM bars WHERE symbol = 'KO'", storage=storage)["n"].item() == 0
+
+
+def test_bad_sql_is_a_typed_error_and_an_empty_cache_has_empty_views(tmp_path):
+    from polygon.sql import query
+
+    storage = StorageManager(str(tmp_path))
+    assert query("SELECT count(*) AS n FROM bars", storage=storage)["n"].item() == 0
+    with pytest.raises(InvalidInputError, match="SQL error"):
+        query("SELEC nothing", storage=storage)
+    with pytest.raises(InvalidInputError, match="needs an SQL statement"):
+        query("  ", storage=storage)
+
+
+def test_without_duckdb_the_error_names_the_extra(monkeypatch, tmp_path):
+    import sys
+
+    from polygon.sql import query
+
+    monkeypatch.setitem(sys.modules, "duckdb", None)
+    with pytest.raises(PolygonConfigError, match=r"polygon-kit\[sql\]"):
+        query("SELECT 1", storage=StorageManager(str(tmp_path)))
+
+
+@pytest.mark.filterwarnings("ignore:The inplace keyword")  # inside dask's parquet reader
+def test_dask_reads_the_same_dataset_with_the_same_counts_and_sums(filled):
+    dd = pytest.importorskip("dask.dataframe", reason="dask is an optional test dependency")
+    from polygon.sql import mirror_path, refresh_mirror
+
+    storage, frames = filled
+    refresh_mirror(storage)
+    root = mirror_path(storage)
+    ddf = dd.read_parquet(os.path.join(root, "timeframe=1day"))
+    got = ddf.groupby("symbol").agg({"close": "sum", "volume": "sum"}).compute()
+    counts = ddf.groupby("symbol").size().compute()
+    for symbol in SYMBOLS:
+        frame = frames[(symbol, "1day")]
+        assert counts.loc[symbol] == len(frame)
+        assert got.loc[symbol, "close"] == pytest.approx(frame["close"].sum(), rel=1e-12)
+        assert got.loc[symbol, "volume"] == pytest.approx(frame["volume"].sum(), rel=1e-12)
