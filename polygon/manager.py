@@ -56,6 +56,7 @@ __all__ = [
     "FetchPlan",
     "REVISION_WINDOW_MS",
     "PolygonDataManager",
+    "ensure_as_traded_cache",
     "fetch_data",
     "get_default_manager",
 ]
@@ -474,28 +475,7 @@ class PolygonDataManager:
         return close_before
 
     def _check_cache_format(self, cache_dir: str) -> None:
-        """Bars are cached as traded since this format; a cache written with split-adjusted bars by an older
-        version is invalidated explicitly (its fetched entries removed, never mixed with as-traded bars)."""
-        marker = os.path.join(cache_dir, ".reference", "bars-format.json")
-        if os.path.exists(marker):
-            return
-        removed = 0
-        try:
-            for entry in self.storage.list_cached():
-                if self.storage.coverage(entry["symbol"], entry["timeframe"]):  # fetched (adjusted) bars
-                    removed += self.storage.clear(entry["symbol"], entry["timeframe"])
-        except Exception as exc:  # a cache problem must not stop the manager; the marker is not written then
-            logger.warning("cache format check failed (%r); cached bars may be split-adjusted", exc)
-            return
-        if removed:
-            logger.warning("cache %s held split-adjusted bars written by an older polygon-kit: removed %d files; "
-                           "bars are now cached as traded and adjusted when read", cache_dir, removed)
-        try:
-            os.makedirs(os.path.dirname(marker), exist_ok=True)
-            with open(marker, "wb") as handle:
-                handle.write(json_codec.dumps({"bars": "as_traded", "format": 2}))
-        except OSError as exc:
-            logger.debug("cache format marker not written: %r", exc)
+        ensure_as_traded_cache(self.storage)
 
     def explain_empty(self, plan: "FetchPlan") -> Dict[str, Any]:
         """Why a request has no bars: ask (once per day per ticker, cached in memory and on disk) whether the
@@ -653,6 +633,37 @@ def get_default_manager() -> PolygonDataManager:
         if manager is None:
             manager = _default[key] = PolygonDataManager(config=config)
         return manager
+
+
+
+def ensure_as_traded_cache(storage: Any) -> None:
+    """Bars are cached as traded since this format; a cache written with split-adjusted bars by an older
+    version is invalidated explicitly (its fetched entries removed, never mixed with as-traded bars).
+
+    Every writer of bars (the manager, flat-file sync) calls it before writing into ``storage``; the marker
+    ``.reference/bars-format.json`` then says the cache holds as-traded bars only.
+    """
+    cache_dir = storage.cache_dir
+    marker = os.path.join(cache_dir, ".reference", "bars-format.json")
+    if os.path.exists(marker):
+        return
+    removed = 0
+    try:
+        for entry in storage.list_cached():
+            if storage.coverage(entry["symbol"], entry["timeframe"]):  # fetched (adjusted) bars
+                removed += storage.clear(entry["symbol"], entry["timeframe"])
+    except Exception as exc:  # a cache problem must not stop the manager; the marker is not written then
+        logger.warning("cache format check failed (%r); cached bars may be split-adjusted", exc)
+        return
+    if removed:
+        logger.warning("cache %s held split-adjusted bars written by an older polygon-kit: removed %d files; "
+                       "bars are now cached as traded and adjusted when read", cache_dir, removed)
+    try:
+        os.makedirs(os.path.dirname(marker), exist_ok=True)
+        with open(marker, "wb") as handle:
+            handle.write(json_codec.dumps({"bars": "as_traded", "format": 2}))
+    except OSError as exc:
+        logger.debug("cache format marker not written: %r", exc)
 
 
 def fetch_data(

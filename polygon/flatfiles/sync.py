@@ -141,6 +141,10 @@ def sync_flatfiles(
 
         storage = get_storage_manager(config.cache_dir)
     cache_dir = storage.cache_dir if storage is not None else config.cache_dir
+    if storage is not None:  # flat files hold as-traded bars: the cache must say it holds only those
+        from polygon.manager import ensure_as_traded_cache
+
+        ensure_as_traded_cache(storage)
     source = source or FlatFilesSource.from_config(config, max_connections=max_workers)
     manifest = Manifest(cache_dir, market, kind)
     report = SyncReport(market, kind)

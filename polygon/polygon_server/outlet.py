@@ -57,12 +57,15 @@ class _Queue:
         self.bytes = 0
         self.dropped = 0  # data events dropped because the client did not keep up
         self.queued = 0  # messages accepted
+        self.since: float = 0.0  # monotonic time the current backlog began (the queue was empty before it)
         self.closed = False
         self.lock = threading.RLock()  # simple-websocket writes (close) may come while a caller holds it
 
     def add(self, items: List[Any], events: int, keep_head: bool) -> None:
         """Append ``items`` (their data events counted on the first); callers hold ``lock``."""
         q = self.items
+        if not q:
+            self.since = time.monotonic()
         for i, item in enumerate(items):
             q.append((item, events if i == 0 else 0))
             self.bytes += len(item)
@@ -88,6 +91,11 @@ class _Queue:
             events += n
             size += len(item)
         q.appendleft((b"".join(parts), events))
+
+    def lag(self) -> float:
+        """Seconds the current backlog has waited (0 when nothing is queued): an upper bound of the age of
+        the oldest queued message."""
+        return time.monotonic() - self.since if self.items else 0.0
 
     def pop(self) -> None:
         self.bytes -= len(self.items.popleft()[0])
@@ -242,6 +250,11 @@ class SocketOutlet:
         return len(self._q.items)
 
     @property
+    def lag(self) -> float:
+        """Seconds the oldest queued message has waited (see :meth:`_Queue.lag`)."""
+        return self._q.lag()
+
+    @property
     def dropped(self) -> int:
         return self._q.dropped
 
@@ -302,6 +315,11 @@ class CallbackOutlet:
     @property
     def pending(self) -> int:
         return len(self._q.items)
+
+    @property
+    def lag(self) -> float:
+        """Seconds the oldest queued message has waited (see :meth:`_Queue.lag`)."""
+        return self._q.lag()
 
     @property
     def dropped(self) -> int:

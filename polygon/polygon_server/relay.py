@@ -90,6 +90,11 @@ class RelayClient:
         return self.outlet.pending
 
     @property
+    def lag(self) -> float:
+        """Seconds the oldest message queued for this client has waited (0 when none is queued)."""
+        return self.outlet.lag
+
+    @property
     def closed(self) -> bool:
         """``True`` once closed, replaced, or once a write failed (the client is gone or stopped reading)."""
         return self.outlet.closed
@@ -488,6 +493,7 @@ class StreamRelay:
                     "sent": c.sent,
                     "dropped": c.dropped,
                     "pending": c.pending,
+                    "lag_ms": round(c.lag * 1000.0, 1),
                 }
                 for c in clients
             },

@@ -8,7 +8,6 @@ import os
 import sys
 
 import pytest
-
 from importgraph import cycles, import_graph
 
 ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "polygon")

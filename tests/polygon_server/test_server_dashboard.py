@@ -4,7 +4,6 @@ the status and coverage endpoints, the startup warning and ``--help``."""
 import hashlib
 import logging
 import re
-import threading
 import time
 from pathlib import Path
 
@@ -109,28 +108,22 @@ def test_cache_coverage_endpoint(server):
 
 
 def test_relay_client_lag_is_the_age_of_its_oldest_queued_message():
-    release, sending = threading.Event(), threading.Event()
+    from polygon.polygon_server.outlet import CallbackOutlet
 
-    def send(batch):
-        sending.set()
-        assert release.wait(10)
-
-    client = RelayClient("lagging", send)
-    try:
-        assert client.lag == 0.0
-        client.push({"n": 1})  # taken by the sender, which then blocks
-        assert sending.wait(10)
-        client.push({"n": 2})
-        client.push({"n": 3})
-        first = client.lag
-        deadline = time.monotonic() + 10
-        while client.lag <= first and time.monotonic() < deadline:  # the clock moves on; bounded
-            time.sleep(0.01)
-        assert client.pending == 2 and client.lag > first >= 0.0
-    finally:
-        release.set()
-        client.close()
+    written = []
+    outlet = CallbackOutlet(written.extend)
+    client = RelayClient("lagging", outlet)
     assert client.lag == 0.0
+    outlet.put_texts(['{"n":1}'])  # queued; the relay's fan-out thread writes it later
+    outlet.put_texts(['{"n":2}'])
+    first = client.lag
+    deadline = time.monotonic() + 10
+    while client.lag <= first and time.monotonic() < deadline:  # the clock moves on; bounded
+        time.sleep(0.01)
+    assert client.pending == 2 and client.lag > first >= 0.0
+    assert outlet.flush() and written == ['{"n":1}', '{"n":2}']
+    assert client.lag == 0.0 and client.pending == 0
+    client.close()
 
 
 def test_help_names_the_real_default_cache_dir(capsys, monkeypatch, tmp_path):
