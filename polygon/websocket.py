@@ -52,7 +52,14 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import websocket as _wsc
 
-from polygon.asyncio_adapter import caller_loop, interruptible, running_loop, sync_or_async, wait_event
+from polygon.asyncio_adapter import (
+    PrivateLoop,
+    caller_loop,
+    interruptible,
+    running_loop,
+    sync_or_async,
+    wait_event,
+)
 from polygon.config import PolygonConfig, get_config
 from polygon.exceptions import (
     MaxConnectionsError,
@@ -185,8 +192,7 @@ class PolygonWebSocketClient(_FrameDispatcher):
         self._ws: Optional[_wsc.WebSocket] = None
         self._reader: Optional[threading.Thread] = None
         self._dispatcher: Optional[threading.Thread] = None
-        self._private_loop: Optional[asyncio.AbstractEventLoop] = None
-        self._private_thread: Optional[threading.Thread] = None
+        self._private = PrivateLoop("polygon-ws-callbacks")
         self._recorder: Any = None
         self._sink: Any = None
         self._fatal: Optional[BaseException] = None
@@ -495,7 +501,7 @@ class PolygonWebSocketClient(_FrameDispatcher):
                 sink, self._sink = self._sink, None
                 if sink is not None:
                     self._storage_dropped_before += sink.dropped
-                self._stop_private_loop()
+                self._private.stop()
         for closable in (recorder, sink):
             if closable is not None:
                 try:
@@ -529,44 +535,12 @@ class PolygonWebSocketClient(_FrameDispatcher):
 
     def _ensure_private_loop(self) -> asyncio.AbstractEventLoop:
         """The client's own loop thread for coroutines of callbacks subscribed from plain code; started on
-        demand, stopped when the session ends (:meth:`_stop_private_loop`)."""
-        with self._lock:
-            if self._private_loop is None:
-                loop = asyncio.new_event_loop()
-                thread = threading.Thread(target=loop.run_forever, name="polygon-ws-callbacks", daemon=True)
-                thread.start()
-                self._private_loop, self._private_thread = loop, thread
-            return self._private_loop
+        demand, stopped (pending coroutines cancelled, loop closed) when the session ends."""
+        return self._private.get()
 
-    def _stop_private_loop(self) -> None:
-        """Stop the private loop: its thread ends, pending callback coroutines are cancelled, the loop is
-        closed (no thread or descriptors outlive the session)."""
-        with self._lock:
-            loop, thread = self._private_loop, self._private_thread
-            self._private_loop = self._private_thread = None
-        if loop is None or thread is None:
-            return
-        try:
-            loop.call_soon_threadsafe(loop.stop)
-        except RuntimeError:  # already closed
-            return
-        if thread is threading.current_thread():  # stopping from a callback on that loop: it ends by itself
-            return
-        thread.join(5)
-        if thread.is_alive():
-            logger.warning("a coroutine callback blocks the private event loop; leaving it behind")
-            return
-        try:
-            pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
-            for task in pending:
-                task.cancel()
-            if pending:
-                gathered = asyncio.gather(*pending, return_exceptions=True)
-                loop.run_until_complete(asyncio.wait_for(gathered, 2))
-        except Exception:
-            logger.warning("cancelling coroutine callbacks at disconnect failed", exc_info=True)
-        finally:
-            loop.close()
+    @property
+    def _private_loop(self) -> Optional[asyncio.AbstractEventLoop]:
+        return self._private.loop
 
     # ---------------------------------------------------------------------------------------------- connection
     def _open(self) -> "_wsc.WebSocket":
