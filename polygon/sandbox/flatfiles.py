@@ -168,8 +168,11 @@ class FlatFilesServer:
             block = days[i:i + 20]
             parts = {(day, kind): ([], []) for day in block for kind in kinds}
             for ticker in tickers:
-                self.model.prefetch(ticker, block)
+                listed = set(self.model.session_days(ticker, block[0], block[-1]))
+                self.model.prefetch(ticker, [d for d in block if d in listed])
                 for day in block:
+                    if day not in listed:  # before listing or after delisting: not in the day's file
+                        continue
                     for kind in kinds:
                         bars = (self.model.day_minutes(ticker, day, adjusted=False) if kind == "minute_aggs"
                                 else self.model.day_bar(ticker, day, adjusted=False))
@@ -186,7 +189,7 @@ class FlatFilesServer:
         """The gzipped CSV of one day (``edit(frame) -> frame`` may change the rows first: a republication)."""
         names, parts = [], []
         for ticker in tickers:
-            if ticker not in self.model.universe:
+            if ticker not in self.model.universe or not self.model.session_days(ticker, day, day):
                 continue
             bars = (self.model.day_minutes(ticker, day, adjusted=False) if kind == "minute_aggs"
                     else self.model.day_bar(ticker, day, adjusted=False))
@@ -204,7 +207,7 @@ class FlatFilesServer:
 
         frames = []
         for ticker in tickers:
-            if ticker not in self.model.universe:
+            if ticker not in self.model.universe or not self.model.session_days(ticker, day, day):
                 continue
             cols = (day_trades if kind == "trades" else day_quotes)(self.model, ticker, day)
             if not len(cols):
