@@ -76,7 +76,7 @@ CASES = [
      lambda r: r.bids and r.asks and r.bids[0].price < r.asks[0].price),
     ("get_snapshot_option", ("SPY", OPTION), {}, "/v3/snapshot/options/SPY/O:SPY251219C00500000",
      lambda r: r.details.ticker.startswith("O:SPY") and r.greeks is not None),
-    ("list_snapshot_options_chain", ("SPY",), {}, "/v3/snapshot/options/SPY",
+    ("list_snapshot_options_chain", ("SPY",), {"params": {"limit": 250}}, "/v3/snapshot/options/SPY",
      lambda r: all(s.details.ticker.startswith("O:SPY") for s in r) and r),
     ("get_snapshot_indices", (["I:SPX"],), {}, "/v3/snapshot/indices", lambda r: len(r) == 1 and r[0].value > 0),
     ("list_universal_snapshots", (), {"ticker_any_of": ["AAPL", "X:BTCUSD"]}, "/v3/snapshot",
