@@ -1,7 +1,7 @@
 """Offline sandbox: a local emulator of the provider's REST and WebSocket APIs.
 
 It speaks the provider's wire protocol (paths, parameters, JSON field names, status codes, error
-bodies, pagination, the ``/stocks`` WebSocket handshake and events) over a deterministic synthetic
+bodies, pagination, the WebSocket handshake and events) over a deterministic synthetic
 market, so clients, tests, demos and benchmarks run without network access or a real key::
 
     from polygon.sandbox import Sandbox
@@ -26,8 +26,10 @@ Options (faults and limits off by default), settable at start and later with :me
   otherwise, so streams flow at any hour; ``'realtime'``; or a date ``'YYYY-MM-DD'`` to replay) and
   ``speed`` (replay factor).
 
-Limitations: stocks only (``/stocks`` stream, US equities universe of about 300 tickers); no
-``second`` aggregates; ``limit`` counts result bars (the provider counts base minute bars).
+REST: every path of the generated endpoint table (:mod:`polygon.sandbox.router`); handlers live in
+:mod:`polygon.sandbox.endpoints`, one registry by endpoint name; an endpoint without one answers 501.
+Limitations: ``limit`` counts result bars (the provider counts base minute bars); streams other than
+``/stocks`` need a stream handler that takes the market.
 """
 
 import logging

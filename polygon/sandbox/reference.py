@@ -1,44 +1,24 @@
-"""Body builders for the sandbox's non-aggregate endpoints (reference data, status, last/snapshot).
+"""Body builders for the sandbox's market status and holidays, ticker rows and details.
 
 Pure functions of the market model, the request parameters and "now"; the shapes and field names
 are the provider's.
 """
 
 import datetime as _dt
-from typing import Dict, List, Mapping, Optional, Tuple
-
-import numpy as np
+from typing import Dict, List, Tuple
 
 from polygon import sessions
-from polygon.sandbox.aggs import parse_bool, parse_limit
-from polygon.sandbox.market import MINUTE_MS, Bars, MarketModel, et_date
-from polygon.sandbox.universe import Security, Universe, stable_fraction, stable_seed
-from polygon.sandbox.wire import RESULTS, WireError, bars_json, decode_cursor, dumps, dumps_with_results, encode_cursor
+from polygon.sandbox.market import MINUTE_MS, MarketModel, et_date
+from polygon.sandbox.universe import ALWAYS_LIQUID, Security, stable_fraction, stable_seed
+from polygon.sandbox.wire import WireError, dumps
 
-__all__ = [
-    "daily_open_close",
-    "grouped_daily",
-    "last_quote",
-    "last_trade",
-    "list_tickers",
-    "market_holidays",
-    "market_status",
-    "previous_close",
-    "snapshot_ticker",
-    "ticker_details",
-]
+__all__ = ["KNOWN_TICKERS", "market_holidays", "market_status", "shares_outstanding", "ticker_details_dict",
+           "ticker_row"]
 
-_EXCHANGE_IDS = {"XNAS": 12, "XNYS": 10, "ARCX": 11}
-_TAPES = {"XNYS": 1, "ARCX": 2, "XNAS": 3}
+#: the well-known (real-named) tickers of the universe
+KNOWN_TICKERS = ALWAYS_LIQUID
 _HOLIDAY_NAMES = {1: "New Years Day", 2: "Washingtons Birthday", 5: "Memorial Day", 6: "Juneteenth",
                   7: "Independence Day", 9: "Labor Day", 11: "Thanksgiving", 12: "Christmas"}
-
-
-def _parse_date(text: str) -> _dt.date:
-    try:
-        return _dt.date.fromisoformat(text)
-    except ValueError:
-        raise WireError(400, "Could not parse the date parameter: use YYYY-MM-DD.") from None
 
 
 def _unknown_ticker() -> WireError:
@@ -54,73 +34,6 @@ def _sessions_until(now_ms: int, count: int) -> List[_dt.date]:
         if now_ms < int(open_ms[0]):
             days = days[:-1]
     return days[-count:]
-
-
-def _close_ms(day: _dt.date) -> int:
-    return int(sessions.session_bounds(day, day)[1][0])
-
-
-def _bar_dict(bars: Bars, i: int, with_n: bool = True) -> Dict[str, object]:
-    out = {"o": float(bars.o[i]), "h": float(bars.h[i]), "l": float(bars.l[i]), "c": float(bars.c[i]),
-           "v": int(bars.v[i]), "vw": float(bars.vw[i])}
-    if with_n:
-        out["n"] = int(bars.n[i])
-    return out
-
-
-# -- aggregates-like ------------------------------------------------------------------------------
-def previous_close(model: MarketModel, ticker: str, query: Mapping[str, str], rid: str, now_ms: int) -> bytes:
-    """``/v2/aggs/ticker/{ticker}/prev``: the last complete session before today (New York)."""
-    adjusted = parse_bool(query.get("adjusted"), "adjusted", True)
-    today = et_date(now_ms)
-    days = [d for d in _sessions_until(now_ms, 2) if d < today][-1:]
-    head = {"ticker": ticker, "queryCount": 0, "resultsCount": 0, "adjusted": adjusted}
-    if ticker not in model.universe or not days:
-        head.update(status="OK", request_id=rid)
-        return dumps(head)
-    bar = model.day_bar(ticker, days[0], adjusted)
-    bar = Bars(np.array([_close_ms(days[0])], dtype=np.int64), *bar[1:])
-    head.update(queryCount=1, resultsCount=1, results=RESULTS, status="OK", request_id=rid, count=1)
-    return dumps_with_results(head, bars_json(bar, ticker=ticker))
-
-
-def grouped_daily(model: MarketModel, date: str, query: Mapping[str, str], rid: str, now_ms: int) -> bytes:
-    """``/v2/aggs/grouped/locale/us/market/stocks/{date}``: every ticker's bar for one day."""
-    day = _parse_date(date)
-    adjusted = parse_bool(query.get("adjusted"), "adjusted", True)
-    head = {"queryCount": 0, "resultsCount": 0, "adjusted": adjusted}
-    if not sessions.is_trading_day(day) or _close_ms(day) > now_ms:
-        head.update(status="OK", request_id=rid)
-        return dumps(head)
-    close = np.array([_close_ms(day)], dtype=np.int64)
-    rows = []
-    for ticker in model.universe.tickers:
-        bar = model.day_bar(ticker, day, adjusted)
-        if len(bar):
-            rows.append(bars_json(Bars(close, *bar[1:]), ticker=ticker)[1:-1])
-    head.update(queryCount=len(rows), resultsCount=len(rows), results=RESULTS, status="OK", request_id=rid,
-                count=len(rows))
-    return dumps_with_results(head, "[" + ",".join(rows) + "]")
-
-
-def daily_open_close(model: MarketModel, ticker: str, date: str, query: Mapping[str, str], now_ms: int) -> bytes:
-    """``/v1/open-close/{ticker}/{date}``: open, close, pre-market and after-hours prices."""
-    day = _parse_date(date)
-    adjusted = parse_bool(query.get("adjusted"), "adjusted", True)
-    if ticker not in model.universe or not sessions.is_trading_day(day) or _close_ms(day) > now_ms:
-        raise WireError(404, "Data not found.", "NOT_FOUND", "message")
-    bar = model.day_bar(ticker, day, adjusted)
-    raw = model._day_cache(ticker, day, model.universe.is_illiquid(ticker))
-    factor = 1.0 if adjusted else model.universe.split_factor(ticker, day.isoformat())
-    pre = raw.present & ~raw.regular & (np.arange(len(raw.t)) < np.argmax(raw.regular))
-    post = raw.present & ~raw.regular & ~pre
-    body = {"status": "OK", "from": day.isoformat(), "symbol": ticker, "open": float(bar.o[0]),
-            "high": float(bar.h[0]), "low": float(bar.l[0]), "close": float(bar.c[0]), "volume": int(bar.v[0])}
-    if post.any():
-        body["afterHours"] = round(float(raw.c[post][-1]) * factor, 4)
-    if pre.any():
-        body["preMarket"] = round(float(raw.o[pre][0]) * factor, 4)
-    return dumps(body)
 
 
 # -- market status --------------------------------------------------------------------------------
@@ -200,67 +113,27 @@ def _figi(kind: str, sec: Security) -> str:
     return "BBG" + "".join(alphabet[(seed >> (5 * i)) % len(alphabet)] for i in range(9))
 
 
-def _ticker_row(sec: Security) -> Dict[str, object]:
+def ticker_row(sec: Security) -> Dict[str, object]:
     return {"ticker": sec.ticker, "name": sec.name, "market": "stocks", "locale": "us",
             "primary_exchange": sec.primary_exchange, "type": sec.type, "active": True, "currency_name": "usd",
             "cik": _cik(sec), "composite_figi": _figi("composite", sec), "share_class_figi": _figi("share", sec),
             "last_updated_utc": "2024-01-02T00:00:00Z"}
 
 
-def list_tickers(universe: Universe, query: Mapping[str, str], base_url: str, rid: str) -> bytes:
-    """``/v3/reference/tickers`` with filters, ``order``/``sort``, ``limit`` (max 1000) and cursor pages."""
-    params = {k: v for k, v in query.items() if k not in ("apiKey", "cursor")}
-    if query.get("cursor"):
-        params.update(decode_cursor(query["cursor"]))
-    limit = parse_limit(params.get("limit"), 100, 1000)
-    order = params.get("order") or "asc"
-    sort = params.get("sort") or "ticker"
-    if order not in ("asc", "desc"):
-        raise WireError(400, "Invalid value for 'order': must be one of asc, desc.")
-    rows = list(universe.securities)
-    market = params.get("market")
-    if market and market != "stocks":
-        rows = []
-    if params.get("type"):
-        rows = [s for s in rows if s.type == params["type"]]
-    if params.get("exchange"):
-        rows = [s for s in rows if s.primary_exchange == params["exchange"]]
-    if params.get("active") and not parse_bool(params.get("active"), "active", True):
-        rows = []
-    if params.get("ticker"):
-        rows = [s for s in rows if s.ticker == params["ticker"]]
-    for op, test in (("gte", lambda a, b: a >= b), ("gt", lambda a, b: a > b), ("lte", lambda a, b: a <= b),
-                     ("lt", lambda a, b: a < b)):
-        bound = params.get("ticker." + op)
-        if bound:
-            rows = [s for s in rows if test(s.ticker, bound)]
-    if params.get("search"):
-        needle = params["search"].lower()
-        rows = [s for s in rows if needle in s.ticker.lower() or needle in s.name.lower()]
-    key = (lambda s: (s.name, s.ticker)) if sort == "name" else (lambda s: s.ticker)
-    rows.sort(key=key, reverse=(order == "desc"))
-    try:
-        offset = max(0, int(params.get("offset") or 0))
-    except ValueError:
-        raise WireError(400, "Invalid cursor parameter.") from None
-    page = rows[offset:offset + limit]
-    body: Dict[str, object] = {"results": [_ticker_row(s) for s in page], "status": "OK", "request_id": rid,
-                               "count": len(page)}
-    if offset + limit < len(rows):
-        nxt = dict(params, offset=str(offset + limit), limit=str(limit))
-        body["next_url"] = "%s/v3/reference/tickers?cursor=%s" % (base_url, encode_cursor(nxt))
-    return dumps(body)
+def shares_outstanding(sec: Security) -> int:
+    """Shares outstanding of a stock (ticker details, financials and IPOs agree)."""
+    return int(sec.base_volume * (80 + 400 * stable_fraction("float", sec.ticker)))
 
 
-def ticker_details(model: MarketModel, ticker: str, rid: str, now_ms: int) -> bytes:
-    """``/v3/reference/tickers/{ticker}``; unknown tickers get the provider's 404."""
+def ticker_details_dict(model: MarketModel, ticker: str, now_ms: int) -> Dict[str, object]:
+    """The ``results`` of ``/v3/reference/tickers/{ticker}`` for a US stock of the universe."""
     sec = model.universe.get(ticker)
     if sec is None:
         raise _unknown_ticker()
-    shares = int(sec.base_volume * (80 + 400 * stable_fraction("float", ticker)))
+    shares = shares_outstanding(sec)
     days = _sessions_until(now_ms, 1)
     price = float(model.day_bar(ticker, days[-1]).c[0]) if days else sec.base_price
-    row = _ticker_row(sec)
+    row = ticker_row(sec)
     del row["last_updated_utc"]
     row.update({
         "description": "%s is a security of the polygon-kit offline sandbox; its prices are synthetic." % sec.name,
@@ -273,89 +146,6 @@ def ticker_details(model: MarketModel, ticker: str, rid: str, now_ms: int) -> by
         "ticker_root": ticker.split(".")[0],
         "total_employees": int(1000 + 150_000 * stable_fraction("employees", ticker)),
     })
-    return dumps({"request_id": rid, "results": row, "status": "OK"})
-
-
-# -- last trade / quote / snapshot -----------------------------------------------------------------
-def _last_minute(model: MarketModel, ticker: str, now_ms: int) -> Tuple[Optional[_dt.date], Bars, int]:
-    """Day, its as-traded minute bars up to ``now_ms``, and the index of the last complete one."""
-    for day in reversed(_sessions_until(now_ms, 3)):
-        bars = model.day_minutes(ticker, day, adjusted=False)
-        done = np.flatnonzero(bars.t + MINUTE_MS <= now_ms)
-        if len(done):
-            return day, bars, int(done[-1])
-    return None, model.day_minutes(ticker, _dt.date(2000, 1, 3)), -1
-
-
-def _trade_parts(model: MarketModel, ticker: str, now_ms: int):
-    sec = model.universe.get(ticker)
-    if sec is None:
-        raise _unknown_ticker()
-    day, bars, i = _last_minute(model, ticker, now_ms)
-    if i < 0:
-        raise WireError(404, "Data not found.", "NOT_FOUND", "message")
-    t_ns = (int(bars.t[i]) + 59_000 + stable_seed("ms", ticker, int(bars.t[i])) % 900) * 1_000_000
-    return sec, day, bars, i, t_ns
-
-
-def last_trade(model: MarketModel, ticker: str, rid: str, now_ms: int) -> bytes:
-    """``/v2/last/trade/{ticker}``: the close of the last complete minute as a trade."""
-    sec, _day, bars, i, t_ns = _trade_parts(model, ticker, now_ms)
-    results = {"T": ticker, "c": [37], "i": str(stable_seed("trade", ticker, t_ns) % 10**6), "p": float(bars.c[i]),
-               "q": int(t_ns // 1_000_000 % 10**8), "s": int(max(1, bars.v[i] // max(bars.n[i], 1))), "t": t_ns,
-               "x": _exchange_id(sec), "y": t_ns - 1_000_000, "z": _TAPES[sec.primary_exchange]}
-    return dumps({"request_id": rid, "results": results, "status": "OK"})
-
-
-def _exchange_id(sec: Security) -> int:
-    return _EXCHANGE_IDS.get(sec.primary_exchange, 4)
-
-
-def _spread(price: float) -> float:
-    return 0.01 if price >= 1.0 else 0.0001
-
-
-def last_quote(model: MarketModel, ticker: str, rid: str, now_ms: int) -> bytes:
-    """``/v2/last/nbbo/{ticker}``: a quote straddling the last trade."""
-    sec, _day, bars, i, t_ns = _trade_parts(model, ticker, now_ms)
-    price, tick = float(bars.c[i]), _spread(float(bars.c[i]))
-    dec = 2 if tick >= 0.01 else 4
-    results = {"P": round(price + tick, dec), "S": 1 + stable_seed("as", ticker, t_ns) % 9, "T": ticker,
-               "X": _EXCHANGE_IDS.get(sec.primary_exchange, 4), "p": round(price - tick, dec),
-               "q": int(t_ns // 1_000_000 % 10**8), "s": 1 + stable_seed("bs", ticker, t_ns) % 9, "t": t_ns - 100_000,
-               "x": _exchange_id(sec), "y": t_ns - 1_100_000, "z": _TAPES[sec.primary_exchange]}
-    return dumps({"request_id": rid, "results": results, "status": "OK"})
-
-
-def snapshot_ticker(model: MarketModel, ticker: str, rid: str, now_ms: int) -> bytes:
-    """``/v2/snapshot/locale/us/markets/stocks/tickers/{ticker}``: day so far, last minute, previous day."""
-    sec, day, bars, i, t_ns = _trade_parts(model, ticker, now_ms)
-    upto = bars.take(slice(0, i + 1))
-    day_bar = {"o": float(upto.o[0]), "h": float(upto.h.max()), "l": float(upto.l.min()), "c": float(upto.c[-1]),
-               "v": int(upto.v.sum()), "vw": round(float(upto.pv.sum() / max(upto.v.sum(), 1)), 4)}
-    prev_days = sessions.trading_days(day - _dt.timedelta(days=10), day - _dt.timedelta(days=1))
-    prev = model.day_bar(ticker, prev_days[-1], adjusted=False) if prev_days else None
-    price, tick = float(bars.c[i]), _spread(float(bars.c[i]))
-    dec = 2 if tick >= 0.01 else 4
-    minute = dict(_bar_dict(bars, i), av=int(upto.v.sum()), t=int(bars.t[i]))
-    snap: Dict[str, object] = {
-        "day": day_bar,
-        "lastQuote": {"P": round(price + tick, dec), "S": 2, "p": round(price - tick, dec), "s": 3,
-                      "t": t_ns - 100_000},
-        "lastTrade": {"c": [37], "i": str(stable_seed("trade", ticker, t_ns) % 10**6), "p": price,
-                      "s": int(max(1, bars.v[i] // max(bars.n[i], 1))), "t": t_ns,
-                      "x": _EXCHANGE_IDS.get(sec.primary_exchange, 4)},
-        "min": minute,
-        "prevDay": _bar_dict(prev, 0, with_n=False) if prev is not None and len(prev) else {},
-        "ticker": ticker,
-        "todaysChange": 0.0,
-        "todaysChangePerc": 0.0,
-        "updated": t_ns,
-    }
-    if prev is not None and len(prev):
-        change = price - float(prev.c[0])
-        snap["todaysChange"] = round(change, 4)
-        snap["todaysChangePerc"] = round(100.0 * change / float(prev.c[0]), 4)
-    return dumps({"request_id": rid, "status": "OK", "ticker": snap})
+    return row
 
 

@@ -1,74 +1,56 @@
-"""The sandbox's WSGI app: the provider's REST paths, auth, faults, and the ``/stocks`` WebSocket.
+"""The sandbox's WSGI app: every REST path of the generated endpoint table, auth, faults, the streams.
 
-werkzeug ``Map([Rule(...)])`` routes each path to an ``on_<endpoint>`` handler returning body bytes;
-the app adds authentication (``Authorization: Bearer KEY``, or the provider's ``apiKey`` query
-parameter), the fault options and the statistics. This server is for local use (tests, demos,
-offline development), not for exposure on a network.
+Requests are matched and their parameters checked by :class:`~polygon.sandbox.router.Router` (built
+from the generated ``ENDPOINTS``), then answered by the handler registered under the endpoint's
+name in :mod:`polygon.sandbox.endpoints`; an endpoint without a handler answers 501. The app adds
+authentication (``Authorization: Bearer KEY``, or the provider's ``apiKey`` query parameter), the
+fault options, the statistics (keyed by the provider's path templates) and ``X-Request-Id``. The
+WebSocket paths ``/stocks``, ``/options``, ``/forex``, ``/crypto`` and ``/indices`` go to the stream
+handler. This server is for local use (tests, demos, offline development), not for a network.
 """
 
+import inspect
 import logging
 import time
-from typing import Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
-from werkzeug.exceptions import HTTPException, NotFound
-from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from polygon import sessions
-from polygon.sandbox import aggs, reference
+from polygon.sandbox.endpoints import Call, load_all
 from polygon.sandbox.faults import RATE_LIMIT_MESSAGE
+from polygon.sandbox.router import Router
 from polygon.sandbox.state import SandboxState
-from polygon.sandbox.wire import WireError, error_body, request_id
+from polygon.sandbox.wire import WireError, dumps, error_body, request_id
 from polygon.serving import ClosedResponse
 
-__all__ = ["PATH_TEMPLATES", "SandboxApp", "create_app"]
+__all__ = ["STREAM_MARKETS", "SandboxApp", "create_app"]
 
 logger = logging.getLogger(__name__)
 
-URL_MAP = Map([
-    Rule("/v2/aggs/ticker/<ticker>/range/<multiplier>/<timespan>/<from_>/<to>", endpoint="aggs"),
-    Rule("/v2/aggs/ticker/<ticker>/prev", endpoint="previous_close"),
-    Rule("/v2/aggs/grouped/locale/us/market/stocks/<date>", endpoint="grouped_daily"),
-    Rule("/v1/open-close/<ticker>/<date>", endpoint="daily_open_close"),
-    Rule("/v1/marketstatus/now", endpoint="market_status"),
-    Rule("/v1/marketstatus/upcoming", endpoint="market_holidays"),
-    Rule("/v3/reference/tickers", endpoint="tickers"),
-    Rule("/v3/reference/tickers/<ticker>", endpoint="ticker_details"),
-    Rule("/v2/last/trade/<ticker>", endpoint="last_trade"),
-    Rule("/v2/last/nbbo/<ticker>", endpoint="last_quote"),
-    Rule("/v2/snapshot/locale/us/markets/stocks/tickers/<ticker>", endpoint="snapshot_ticker"),
-    Rule("/stocks", endpoint="stocks_stream", websocket=True),
-], strict_slashes=False)
-
-#: endpoint -> the provider's path template (the keys of ``stats()['requests']``)
-PATH_TEMPLATES = {
-    "aggs": "/v2/aggs/ticker/{stocksTicker}/range/{multiplier}/{timespan}/{from}/{to}",
-    "previous_close": "/v2/aggs/ticker/{stocksTicker}/prev",
-    "grouped_daily": "/v2/aggs/grouped/locale/us/market/stocks/{date}",
-    "daily_open_close": "/v1/open-close/{stocksTicker}/{date}",
-    "market_status": "/v1/marketstatus/now",
-    "market_holidays": "/v1/marketstatus/upcoming",
-    "tickers": "/v3/reference/tickers",
-    "ticker_details": "/v3/reference/tickers/{ticker}",
-    "last_trade": "/v2/last/trade/{stocksTicker}",
-    "last_quote": "/v2/last/nbbo/{stocksTicker}",
-    "snapshot_ticker": "/v2/snapshot/locale/us/markets/stocks/tickers/{stocksTicker}",
-    "stocks_stream": "/stocks",
-}
+#: WebSocket path -> market name given to the stream handler
+STREAM_MARKETS = {"/stocks": "stocks", "/options": "options", "/forex": "forex", "/crypto": "crypto",
+                  "/indices": "indices"}
 _JSON = "application/json; charset=utf-8"
+_ALLOWED_METHODS = ("GET", "HEAD")
 
 
 class SandboxApp:
     """WSGI application of one sandbox.
 
     :param state: the sandbox's shared options, stats and market model.
-    :param stream_handler: ``callable(state, environ)`` serving an upgraded ``/stocks`` socket.
+    :param stream_handler: ``callable(state, environ)`` serving an upgraded ``/stocks`` socket; when it
+        also takes a ``market`` keyword it serves ``/options``, ``/forex``, ``/crypto`` and ``/indices``.
+    :param router: the REST router (default: built from the generated endpoint table).
     """
 
-    def __init__(self, state: SandboxState, stream_handler: Optional[Callable] = None) -> None:
+    def __init__(self, state: SandboxState, stream_handler: Optional[Callable] = None,
+                 router: Optional[Router] = None) -> None:
         self.state = state
         self.stream_handler = stream_handler
-        self.url_map = URL_MAP
+        self.router = router or Router()
+        self.handlers = load_all()
+        self._stream_markets = _accepts_market(stream_handler)
 
     def __call__(self, environ, start_response):
         request = Request(environ)
@@ -77,25 +59,27 @@ class SandboxApp:
 
     # -- dispatch ---------------------------------------------------------------------------------
     def dispatch_request(self, request: Request) -> Response:
-        adapter = self.url_map.bind_to_environ(request.environ)
-        rid = request_id(request.path, request.args)
-        try:
-            rule, values = adapter.match(return_rule=True)
-        except NotFound:
+        rid = request_id()
+        path = "/" + request.path.strip("/")
+        market = STREAM_MARKETS.get(path)
+        if market is not None and (market == "stocks" or self._stream_markets):
+            return self._stream(request, path, market)
+        found = self.router.match(path)
+        if found is None:
             self.state.count_request("<not found>", 404)
-            err = WireError(404, "The requested path was not found.", "NOT_FOUND", "message")
+            return self._error(WireError(404, "The requested path was not found.", "NOT_FOUND", "message"), rid)
+        spec, values = found
+        if request.method not in _ALLOWED_METHODS:
+            self.state.count_request(spec.path, 405)
+            err = WireError(405, "Method %s is not allowed on %s; allowed: GET." % (request.method, spec.path),
+                            headers={"Allow": ", ".join(_ALLOWED_METHODS)})
             return self._error(err, rid)
-        except HTTPException as exc:  # 405 and friends
-            self.state.count_request("<invalid>", exc.code or 400)
-            return self._error(WireError(exc.code or 400, exc.description or "bad request"), rid)
-        if rule.endpoint == "stocks_stream":
-            return self._stream(request)
         self.state.rest_started()
         try:
-            status, body, headers = self._serve(request, rule.endpoint, values, rid)
+            status, body, headers = self._serve(request, spec, values, rid)
         finally:
             self.state.rest_finished()
-        self.state.count_request(PATH_TEMPLATES[rule.endpoint], status)
+        self.state.count_request(self.router.template(spec, values), status)
         response = Response(body, status=status, content_type=_JSON)
         response.headers["X-Sandbox-Calendar"] = sessions.calendar_source()
         response.headers["X-Request-Id"] = rid
@@ -103,8 +87,7 @@ class SandboxApp:
             response.headers[name] = value
         return response
 
-    def _serve(self, request: Request, endpoint: str, values: Dict[str, str],
-               rid: str) -> Tuple[int, bytes, Dict[str, str]]:
+    def _serve(self, request: Request, spec, values: Dict[str, str], rid: str) -> Tuple[int, bytes, Dict[str, str]]:
         state = self.state
         latency = state.faults.latency()
         if latency > 0:
@@ -117,11 +100,19 @@ class SandboxApp:
             if state.faults.server_error():
                 code = int(state.option("error_status") or 500)
                 raise WireError(code, "Internal server error (injected by the sandbox).")
-            body = getattr(self, "on_" + endpoint)(request, rid, **values)
+            handler = self.handlers.get(spec.name)
+            params = self.router.validate(spec, values, request.args, request.path)
+            if handler is None:
+                raise WireError(501, "The sandbox does not serve %s (%s) yet." % (spec.path, spec.name),
+                                "NOT_IMPLEMENTED")
+            call = Call(state=state, name=spec.name, params=params, args=request.args,
+                        base_url=request.host_url.rstrip("/"), rid=rid, now_ms=state.clock.rest_now_ms(),
+                        wall_ms=_wall_now_ms())
+            body = _encode(handler(call))
         except WireError as err:
             return err.status, error_body(err, rid), err.headers
         except Exception:  # a sandbox bug must still answer like a server would
-            logger.exception("sandbox handler %s failed", endpoint)
+            logger.exception("sandbox handler %s failed", spec.name)
             return 500, error_body(WireError(500, "Internal server error."), rid), {}
         if state.faults.truncate() and len(body) > 1:
             body = body[: max(1, len(body) // 2)]
@@ -141,61 +132,42 @@ class SandboxApp:
     def _error(self, err: WireError, rid: str) -> Response:
         response = Response(error_body(err, rid), status=err.status, content_type=_JSON)
         response.headers["X-Sandbox-Calendar"] = sessions.calendar_source()
+        if rid:
+            response.headers["X-Request-Id"] = rid
         for name, value in err.headers.items():
             response.headers[name] = value
         return response
 
-    def _stream(self, request: Request) -> Response:
+    def _stream(self, request: Request, path: str, market: str) -> Response:
         upgrade = request.headers.get("Upgrade", "").lower() == "websocket"
         if not upgrade or self.stream_handler is None:
-            self.state.count_request("/stocks", 400)
+            self.state.count_request(path, 400)
             return self._error(WireError(400, "This path serves WebSocket connections only."), "")
-        self.state.count_request("/stocks", 101)
-        self.stream_handler(self.state, request.environ)
+        self.state.count_request(path, 101)
+        if market == "stocks" and not self._stream_markets:
+            self.stream_handler(self.state, request.environ)
+        else:
+            self.stream_handler(self.state, request.environ, market=market)
         return ClosedResponse()
 
-    # -- helpers for handlers ---------------------------------------------------------------------
-    def _base_url(self, request: Request) -> str:
-        return request.host_url.rstrip("/")
 
-    def _now(self) -> int:
-        return self.state.clock.rest_now_ms()
+def _accepts_market(handler: Optional[Callable]) -> bool:
+    """``True`` when ``handler`` takes a ``market`` keyword (it serves every market's stream)."""
+    if handler is None:
+        return False
+    try:
+        params = inspect.signature(handler).parameters
+    except (TypeError, ValueError):
+        return False
+    return "market" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
-    # -- endpoints ----------------------------------------------------------------------------------
-    def on_aggs(self, request, rid, ticker, multiplier, timespan, from_, to):
-        body, _count = aggs.aggs_body(self.state.model, ticker, multiplier, timespan, from_, to, request.args,
-                                      self._base_url(request), rid, until_ms=_wall_now_ms())
+
+def _encode(body: Any) -> bytes:
+    if isinstance(body, bytes):
         return body
-
-    def on_previous_close(self, request, rid, ticker):
-        return reference.previous_close(self.state.model, ticker, request.args, rid, self._now())
-
-    def on_grouped_daily(self, request, rid, date):
-        return reference.grouped_daily(self.state.model, date, request.args, rid, _wall_now_ms())
-
-    def on_daily_open_close(self, request, rid, ticker, date):
-        return reference.daily_open_close(self.state.model, ticker, date, request.args, _wall_now_ms())
-
-    def on_market_status(self, request, rid):
-        return reference.market_status(self._now())
-
-    def on_market_holidays(self, request, rid):
-        return reference.market_holidays(self._now())
-
-    def on_tickers(self, request, rid):
-        return reference.list_tickers(self.state.model.universe, request.args, self._base_url(request), rid)
-
-    def on_ticker_details(self, request, rid, ticker):
-        return reference.ticker_details(self.state.model, ticker, rid, _wall_now_ms())
-
-    def on_last_trade(self, request, rid, ticker):
-        return reference.last_trade(self.state.model, ticker, rid, self._now())
-
-    def on_last_quote(self, request, rid, ticker):
-        return reference.last_quote(self.state.model, ticker, rid, self._now())
-
-    def on_snapshot_ticker(self, request, rid, ticker):
-        return reference.snapshot_ticker(self.state.model, ticker, rid, self._now())
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    return dumps(body)
 
 
 def _wall_now_ms() -> int:
@@ -203,5 +175,5 @@ def _wall_now_ms() -> int:
 
 
 def create_app(state: SandboxState, stream_handler: Optional[Callable] = None) -> SandboxApp:
-    """Build the WSGI app for ``state`` (the ``/stocks`` path needs ``stream_handler``)."""
+    """Build the WSGI app for ``state`` (the stream paths need ``stream_handler``)."""
     return SandboxApp(state, stream_handler)

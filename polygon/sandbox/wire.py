@@ -1,15 +1,19 @@
 """Wire helpers shared by the REST handlers: request ids, error bodies, JSON encoding of bars.
 
 Bodies are compact JSON built deterministically (no clock, no randomness), so the same request
-gives the same bytes in every process. ``request_id`` is a digest of the request itself.
+gives the same bytes in every process, apart from ``request_id``: unique per request, as the
+provider's. This module imports nothing else of the sandbox (the market model imports it).
 """
 
 import base64
-import hashlib
 import json
-from typing import Dict, Mapping, Optional
+import uuid
+from typing import TYPE_CHECKING, Dict, Mapping, Optional
 
-from polygon.sandbox.market import Bars
+from polygon import json_codec
+
+if TYPE_CHECKING:  # pragma: no cover - annotations only: market.py imports this module
+    from polygon.sandbox.market import Bars
 
 __all__ = [
     "WireError",
@@ -44,15 +48,14 @@ class WireError(Exception):
         self.headers = dict(headers or {})
 
 
-def request_id(path: str, query: Mapping[str, str]) -> str:
-    """A 32-hex-digit id that depends only on the request (path and sorted query)."""
-    items = "&".join("%s=%s" % (k, query[k]) for k in sorted(query) if k != "apiKey")
-    return hashlib.md5(("%s?%s" % (path, items)).encode("utf-8")).hexdigest()
+def request_id() -> str:
+    """A new 32-hex-digit request id (random: unique per request, like the provider's)."""
+    return uuid.uuid4().hex
 
 
 def dumps(obj: object) -> bytes:
-    """Compact JSON bytes."""
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """Compact JSON bytes (:mod:`polygon.json_codec`)."""
+    return json_codec.dumps(obj)
 
 
 def error_body(err: WireError, rid: str) -> bytes:
@@ -69,7 +72,7 @@ def dumps_with_results(obj: Dict[str, object], results_json: str) -> bytes:
 RESULTS = _PLACEHOLDER
 
 
-def bars_json(bars: Bars, ticker: Optional[str] = None, with_n: bool = True) -> str:
+def bars_json(bars: "Bars", ticker: Optional[str] = None, with_n: bool = True) -> str:
     """Encode bars as the provider's ``results`` array (``{"v","vw","o","c","h","l","t","n"}``)."""
     cols = [col.tolist() for col in (bars.v, bars.vw, bars.o, bars.c, bars.h, bars.l, bars.t, bars.n)]
     head = '{"T":%s,' % json.dumps(ticker) if ticker is not None else "{"
@@ -82,7 +85,7 @@ def bars_json(bars: Bars, ticker: Optional[str] = None, with_n: bool = True) -> 
     return "[" + ",".join(rows) + "]"
 
 
-def bar_rows(bars: Bars):
+def bar_rows(bars: "Bars"):
     """One JSON object string per bar (aggregates ``results`` items, without ``T``)."""
     cols = [col.tolist() for col in (bars.v, bars.vw, bars.o, bars.c, bars.h, bars.l, bars.t, bars.n)]
     return list(map('{{"v":{},"vw":{!r},"o":{!r},"c":{!r},"h":{!r},"l":{!r},"t":{},"n":{}}}'.format, *cols))
