@@ -450,7 +450,9 @@ class PolygonClient(EndpointMethods):
                     for record in self._iter_records(name, params, max_pages))
         url, query = self._prepare(name, params)
         if spec.paginated:
-            body = _merge_pages(list(self._iter_pages(url, query, max_pages)), spec.records)
+            pages = list(self._iter_pages(url, query, max_pages))
+            # records that are a list (bars, indicator values) are concatenated; others: the first page
+            body = _merge_pages(pages, spec.records) if spec.item_model is not None else pages[0]
         else:
             body = self._get_json(url, query)
         return self._to_model(name, body)

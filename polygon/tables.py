@@ -62,12 +62,13 @@ def _iso(values: List[Any], tz: str, column: str) -> pd.Series:
         stamps = pd.to_datetime(pd.Series(values, dtype=object), utc=True, **kwargs)
     except (ValueError, TypeError) as exc:
         raise PolygonResponseError("column %r: not ISO-8601 date-times: %s" % (column, exc)) from None
-    return stamps.dt.tz_convert(tz).rename(column)
+    return stamps.dt.tz_convert(tz).astype(pd.DatetimeTZDtype("ns", tz)).rename(column)
 
 
 def _day(values: List[Any], column: str) -> pd.Series:
     try:
-        return pd.to_datetime(pd.Series(values, dtype=object), format="%Y-%m-%d").rename(column)
+        days = pd.to_datetime(pd.Series(values, dtype=object), format="%Y-%m-%d")
+        return days.astype("datetime64[ns]").rename(column)
     except (ValueError, TypeError) as exc:
         raise PolygonResponseError("column %r: not YYYY-MM-DD days: %s" % (column, exc)) from None
 
