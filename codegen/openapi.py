@@ -331,6 +331,8 @@ def _param_kind(wire, location, entry, path):
 def _convert_params(parameters, path, where, problems):
     props, required = {}, []
     for param in parameters:
+        if not param:
+            continue  # an unresolved $ref, already reported
         wire = param.get("name")
         if not wire or param.get("in") not in ("path", "query"):
             problems.append("%s: parameter %r in %r is not supported (path and query only)"

@@ -57,8 +57,26 @@ DOCSTRINGS = {
 }
 
 
-def py_literal(value, indent=0, width=100):
+def py_literal(value, indent=0, width=100, _flats=None):
     """A deterministic python literal for JSON-like data; long dicts and lists go one item per line."""
+    if not isinstance(value, (list, dict)):
+        return _flat(value, {})
+    flats = {} if _flats is None else _flats
+    flat = _flat(value, flats)
+    if len(flat) + indent <= width:
+        return flat
+    pad = " " * (indent + 4)
+    if isinstance(value, list):
+        items = "".join("%s%s,\n" % (pad, py_literal(v, indent + 4, width, flats)) for v in value)
+        return "[\n%s%s]" % (items, " " * indent)
+    items = "".join(
+        "%s%s: %s,\n" % (pad, _flat(k, flats), py_literal(v, indent + 4, width, flats)) for k, v in value.items()
+    )
+    return "{\n%s%s}" % (items, " " * indent)
+
+
+def _flat(value, flats):
+    """The one-line literal of ``value``; ``flats`` caches containers by id (each is rendered once)."""
     if value is None or isinstance(value, bool):
         return repr(value)
     if isinstance(value, (int, float)):
@@ -66,24 +84,18 @@ def py_literal(value, indent=0, width=100):
     if isinstance(value, str):
         return _string(value)
     if isinstance(value, tuple):
-        inner = ", ".join(py_literal(v) for v in value)
+        inner = ", ".join(_flat(v, flats) for v in value)
         return "(%s,)" % inner if len(value) == 1 else "(%s)" % inner
-    if isinstance(value, list):
-        flat = "[%s]" % ", ".join(py_literal(v) for v in value)
-        if len(flat) + indent <= width and "\n" not in flat:
-            return flat
-        pad = " " * (indent + 4)
-        items = "".join("%s%s,\n" % (pad, py_literal(v, indent + 4, width)) for v in value)
-        return "[\n%s%s]" % (items, " " * indent)
-    if isinstance(value, dict):
-        flat = "{%s}" % ", ".join("%s: %s" % (py_literal(k), py_literal(v)) for k, v in value.items())
-        if len(flat) + indent <= width and "\n" not in flat:
-            return flat
-        pad = " " * (indent + 4)
-        items = "".join(
-            "%s%s: %s,\n" % (pad, py_literal(k), py_literal(v, indent + 4, width)) for k, v in value.items()
-        )
-        return "{\n%s%s}" % (items, " " * indent)
+    if isinstance(value, (list, dict)):
+        known = flats.get(id(value))
+        if known is not None:
+            return known
+        if isinstance(value, list):
+            text = "[%s]" % ", ".join(_flat(v, flats) for v in value)
+        else:
+            text = "{%s}" % ", ".join("%s: %s" % (_flat(k, flats), _flat(v, flats)) for k, v in value.items())
+        flats[id(value)] = text
+        return text
     raise TypeError("no literal for %r" % (value,))
 
 
