@@ -13,7 +13,7 @@ def _valid(key, message):
 def test_schema_table_is_valid_json_schema():
     assert set(sm.SCHEMAS) == {
         "bars_request", "ws_subscribe", "ws_unsubscribe", "ws_ping", "ws_subscribed", "ws_unsubscribed",
-        "ws_pong", "ws_error", "ws_data", "ws_status",
+        "ws_pong", "ws_error", "ws_data", "ws_status", "ws_batch",
     }
     for key, schema in sm.SCHEMAS.items():
         jsonschema.Draft202012Validator.check_schema(schema)
@@ -54,6 +54,9 @@ def test_bars_request_schema(message, ok):
                      "data": {"event_type": "trade", "symbol": "AAPL", "price": 1.0}}, True),
         ("ws_data", {"type": "data", "data": {"price": 1.0}}, False),
         ("ws_status", {"type": "status", "status": "connected", "client_id": "client123"}, True),
+        ("ws_status", {"type": "status", "status": "connected", "client_id": "c", "batch": True}, True),
+        ("ws_batch", {"type": "batch", "events": [{"event_type": "trade", "symbol": "AAPL", "price": 1.0}]}, True),
+        ("ws_batch", {"type": "batch", "events": []}, False),
         ("ws_subscribed", {"type": "subscribed", "symbols": ["AAPL"], "channels": ["T"]}, True),
     ],
 )

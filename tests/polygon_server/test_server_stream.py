@@ -9,6 +9,7 @@ import pytest
 import websocket
 
 from polygon.polygon_server import PolygonServer
+from polygon.polygon_server.messages import validate_message
 from polygon.polygon_server.outlet import CallbackOutlet
 from polygon.polygon_server.relay import RelayClient
 
@@ -228,7 +229,7 @@ def _events(client, count, seconds=20.0):
         if message["type"] == "data":
             out.append(message["data"])
         elif message["type"] == "batch":
-            assert message["events"], "a batch is never empty"
+            assert not validate_message("ws_batch", message), "schema/server/ws_batch.json"
             out.extend(message["events"])
     assert len(out) >= count, "only %d events" % len(out)
     return out
@@ -245,6 +246,7 @@ def test_batch_mode_carries_the_same_events_in_fewer_messages(make_sandbox, tmp_
         try:
             hello = json.loads(batched.recv())
             assert hello["status"] == "connected" and hello["batch"] is True
+            assert not validate_message("ws_status", hello)
             assert plain.next("status").get("batch") is None
             plain.send(action="subscribe", symbols=["*"], channels=["T", "Q"])
             plain.next("subscribed")
