@@ -68,6 +68,7 @@ _PREFIX = struct.Struct("<II")
 _ALIGN = 64
 _HEADER_PROBE = 16384
 _MAX_EXP = 8
+_SMALL = 64  # partitions of at most this many bars keep plain float64 prices: nothing to gain, less to do
 _EXACT = 2 ** 53
 _PARQUET_META_KEY = b"polygon_kit"
 _CODECS = dict({name: ("dec", "raw") for name in FLOAT_COLUMNS}, t_ns=("delta", "int"), transactions=("int",),
@@ -243,23 +244,31 @@ def _int_column(k: np.ndarray) -> Tuple[Dict[str, Any], np.ndarray]:
     return {"base": base, "dtype": dtype.str}, (k - base).astype(dtype) if base else k.astype(dtype)
 
 
+def _exact_decimals(x: np.ndarray, exp: int) -> Optional[np.ndarray]:
+    """``k`` (int64) with ``k / 10**exp`` bit-identical to ``x``, or ``None``."""
+    scale = 10.0 ** exp
+    k = np.rint(x * scale)
+    if not float(np.abs(k).max()) < _EXACT:
+        return None
+    k = k.astype(np.int64)
+    return k if np.array_equal(np.divide(k, scale).view(np.int64), x.view(np.int64)) else None
+
+
 def _float_column(x: np.ndarray) -> Tuple[Dict[str, Any], np.ndarray]:
-    if x.size and np.isfinite(x).all() and float(np.abs(x).max()) < _EXACT:
-        bits = x.view(np.int64)
+    if x.size > _SMALL and np.isfinite(x).all() and float(np.abs(x).max()) < _EXACT:
+        sample = x[:_SMALL]
         for exp in range(_MAX_EXP + 1):
-            scale = 10.0 ** exp
-            k = np.rint(x * scale)
-            if float(np.abs(k).max()) >= _EXACT:
-                break
-            k = k.astype(np.int64)
-            if np.array_equal(np.divide(k, scale).view(np.int64), bits):
-                if float(k.max()) - float(k.min()) >= _EXACT:
-                    break
+            if _exact_decimals(sample, exp) is None:  # cheap rejection on the first bars
+                continue
+            k = _exact_decimals(x, exp)
+            if k is None:
+                continue
+            if float(k.max()) - float(k.min()) < _EXACT:
                 spec, data = _int_column(k)
                 if data.itemsize < 8:
                     spec.update(codec="dec", exp=exp)
                     return spec, data
-                break
+            break
     return {"codec": "raw", "dtype": "<f8"}, np.ascontiguousarray(x, dtype="<f8")
 
 
