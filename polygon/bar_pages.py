@@ -27,6 +27,7 @@ _INT_KEYS = (COLUMN_TO_WIRE[INDEX_NAME], COLUMN_TO_WIRE["transactions"])
 _REQUIRED = tuple(COLUMN_TO_WIRE[name] for name in (INDEX_NAME,) + OHLC_COLUMNS)
 _EXACT_INT = 2.0 ** 53
 _CHUNK_BYTES = 1 << 20
+_MIN_FAST_BYTES = 4096  # below this (a few dozen bars) building dicts costs less than the checks
 
 
 def _bar_keys(template: bytes) -> Optional[List[str]]:
@@ -117,7 +118,7 @@ def decode_aggs_page(content: bytes, url: Optional[str] = None, status: Optional
 
     :raises PolygonResponseError: for a body that is not JSON (as :func:`polygon.http.decode_json`).
     """
-    fast = _fast_columns(content) if content else None
+    fast = _fast_columns(content) if content and len(content) >= _MIN_FAST_BYTES else None
     if fast is None:
         return decode_json(content, url, status)
     meta, columns = fast

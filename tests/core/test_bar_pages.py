@@ -8,12 +8,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polygon import json_codec
+from polygon import bar_pages, json_codec
 from polygon.bar_pages import columns_from_pages, decode_aggs_page
 from polygon.exceptions import PolygonResponseError
 from polygon.frames import WIRE_COLUMNS
 
 CODECS = ["json"] + (["orjson"] if json_codec.BACKEND == "orjson" else [])
+
+
+@pytest.fixture(autouse=True)
+def small_pages_too(monkeypatch):
+    """The straight-to-columns path also for the small pages of these tests."""
+    monkeypatch.setattr(bar_pages, "_MIN_FAST_BYTES", 0)
 
 
 @pytest.fixture(params=CODECS)
@@ -123,10 +129,16 @@ def test_malformed_body_is_a_typed_error(codec):
 
 
 def test_a_page_decoded_in_many_slices_gives_the_same_columns(codec, monkeypatch):
-    import polygon.bar_pages as bar_pages
-
     monkeypatch.setattr(bar_pages, "_CHUNK_BYTES", 150)  # about two bars per slice
     content = _page([_bar(i, price=100 + i / 7) for i in range(41)])
     page = decode_aggs_page(content)
     assert isinstance(page["results"], dict)
     _same(columns_from_pages([page]), _by_dicts(content))
+
+
+def test_small_pages_are_decoded_the_ordinary_way(monkeypatch):
+    monkeypatch.setattr(bar_pages, "_MIN_FAST_BYTES", 4096)
+    small, large = _page([_bar(i) for i in range(5)]), _page([_bar(i) for i in range(100)])
+    assert len(small) < 4096 <= len(large)
+    assert isinstance(decode_aggs_page(small)["results"], list)
+    assert isinstance(decode_aggs_page(large)["results"], dict)
