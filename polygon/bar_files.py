@@ -68,6 +68,7 @@ _PREFIX = struct.Struct("<II")
 _ALIGN = 64
 _HEADER_PROBE = 16384
 _MAX_EXP = 8
+_SMALL = 64  # partitions of at most this many bars keep plain float64 prices: nothing to gain, less to do
 _EXACT = 2 ** 53
 _PARQUET_META_KEY = b"polygon_kit"
 _CODECS = dict({name: ("dec", "raw") for name in FLOAT_COLUMNS}, t_ns=("delta", "int"), transactions=("int",),
@@ -243,61 +244,76 @@ def _int_column(k: np.ndarray) -> Tuple[Dict[str, Any], np.ndarray]:
     return {"base": base, "dtype": dtype.str}, (k - base).astype(dtype) if base else k.astype(dtype)
 
 
+def _exact_decimals(x: np.ndarray, exp: int) -> Optional[np.ndarray]:
+    """``k`` (int64) with ``k / 10**exp`` bit-identical to ``x``, or ``None``."""
+    scale = 10.0 ** exp
+    k = np.rint(x * scale)
+    if not float(np.abs(k).max()) < _EXACT:
+        return None
+    k = k.astype(np.int64)
+    return k if np.array_equal(np.divide(k, scale).view(np.int64), x.view(np.int64)) else None
+
+
 def _float_column(x: np.ndarray) -> Tuple[Dict[str, Any], np.ndarray]:
-    if x.size and np.isfinite(x).all() and float(np.abs(x).max()) < _EXACT:
-        bits = x.view(np.int64)
+    if x.size > _SMALL and np.isfinite(x).all() and float(np.abs(x).max()) < _EXACT:
+        sample = x[:_SMALL]
         for exp in range(_MAX_EXP + 1):
-            scale = 10.0 ** exp
-            k = np.rint(x * scale)
-            if float(np.abs(k).max()) >= _EXACT:
-                break
-            k = k.astype(np.int64)
-            if np.array_equal(np.divide(k, scale).view(np.int64), bits):
-                if float(k.max()) - float(k.min()) >= _EXACT:
-                    break
+            if _exact_decimals(sample, exp) is None:  # cheap rejection on the first bars
+                continue
+            k = _exact_decimals(x, exp)
+            if k is None:
+                continue
+            if float(k.max()) - float(k.min()) < _EXACT:
                 spec, data = _int_column(k)
                 if data.itemsize < 8:
                     spec.update(codec="dec", exp=exp)
                     return spec, data
-                break
+            break
     return {"codec": "raw", "dtype": "<f8"}, np.ascontiguousarray(x, dtype="<f8")
 
 
-def native_encode(arrays: BarArrays, meta: Dict[str, Any]) -> List[Any]:
-    """Return the chunks of a version-2 native file (prefix + header bytes, then payload arrays) to write
-    in order."""
+def _encoded_columns(arrays: BarArrays) -> List[Tuple[Dict[str, Any], np.ndarray]]:
     n = arrays.rows
-    columns: List[Tuple[Dict[str, Any], np.ndarray]] = []
-    t_ns = np.asarray(arrays.t_ns, np.int64)
-    if n > 1:
-        gaps = np.diff(t_ns)
-        step = int(np.gcd.reduce(gaps)) or 1
-        units = gaps // step
-        dtype = _narrowest(0, int(units.max()), _UNSIGNED)
-        columns.append(({"name": "t_ns", "codec": "delta", "base": int(t_ns[0]), "step": step, "dtype": dtype.str},
-                        units.astype(dtype)))
-    else:
-        columns.append(({"name": "t_ns", "codec": "int", "base": 0, "dtype": "<i8"}, t_ns.astype("<i8")))
+    t_ns = np.ascontiguousarray(arrays.t_ns, "<i8")
+    tx = np.ascontiguousarray(arrays.transactions, "<i8")
+    mask = ({"name": "tx_mask", "codec": "bits", "dtype": "|u1"}, np.packbits(np.asarray(arrays.tx_mask, np.bool_)))
+    if n <= _SMALL:  # plain arrays: nothing to gain on a few bars, and less to do
+        return ([({"name": "t_ns", "codec": "int", "base": 0, "dtype": "<i8"}, t_ns)]
+                + [({"name": name, "codec": "raw", "dtype": "<f8"}, arrays.values[i])
+                   for i, name in enumerate(FLOAT_COLUMNS)]
+                + [({"name": "transactions", "codec": "int", "base": 0, "dtype": "<i8"}, tx), mask])
+    gaps = np.diff(t_ns)
+    step = int(np.gcd.reduce(gaps)) or 1
+    units = gaps // step
+    dtype = _narrowest(0, int(units.max()), _UNSIGNED)
+    columns = [({"name": "t_ns", "codec": "delta", "base": int(t_ns[0]), "step": step, "dtype": dtype.str},
+                units.astype(dtype))]
     for i, name in enumerate(FLOAT_COLUMNS):
         spec, data = _float_column(np.ascontiguousarray(arrays.values[i]))
         columns.append((dict(spec, name=name), data))
-    spec, data = _int_column(np.asarray(arrays.transactions, np.int64))
+    spec, data = _int_column(tx)
     columns.append((dict(spec, name="transactions", codec="int"), data))
-    columns.append(({"name": "tx_mask", "codec": "bits", "dtype": "|u1"},
-                    np.packbits(np.asarray(arrays.tx_mask, np.bool_))))
-    payload, offset = [], 0
+    columns.append(mask)
+    return columns
+
+
+def native_encode(arrays: BarArrays, meta: Dict[str, Any]) -> List[Any]:
+    """Return the chunks of a version-2 native file (prefix + header bytes, then the payload) to write in
+    order."""
+    columns = _encoded_columns(arrays)
+    offset = 0
     for spec, data in columns:
         spec["offset"] = offset
         spec["count"] = int(data.size)
-        pad = (-data.nbytes) % 8
-        raw = data.reshape(-1).view(np.uint8)
-        chunk = np.concatenate([raw, np.zeros(pad, np.uint8)]) if pad else raw
-        payload.append(chunk)
-        offset += chunk.size
+        offset += data.nbytes + (-data.nbytes) % 8  # each array padded to 8 bytes
+    payload = np.zeros(offset, np.uint8)
+    for spec, data in columns:
+        payload[spec["offset"]:spec["offset"] + data.nbytes] = np.ascontiguousarray(data).reshape(-1).view(np.uint8)
     header = dict(meta)
-    header.update({"format": "polygon-kit-bars", "version": 2, "rows": n, "columns": [c[0] for c in columns],
-                   "payload_bytes": offset, "checksum": "sum64:%016x" % sum64(payload)})
-    return [_frame(header, _MAGIC_V2)] + payload
+    header.update({"format": "polygon-kit-bars", "version": 2, "rows": arrays.rows,
+                   "columns": [c[0] for c in columns], "payload_bytes": offset,
+                   "checksum": "sum64:%016x" % int(payload.view("<u8").sum(dtype=np.uint64))})
+    return [_frame(header, _MAGIC_V2), payload]
 
 
 def _decode_ints(buf: np.ndarray, spec: Dict[str, Any], n: int, out: np.ndarray) -> None:

@@ -19,7 +19,7 @@ from polygon.exceptions import PolygonResponseError
 from polygon.frames import COLUMN_TO_WIRE, INDEX_NAME, OHLC_COLUMNS, WIRE_COLUMNS, WIRE_TO_COLUMN
 from polygon.http import decode_json
 
-__all__ = ["WIRE_COLUMNS", "columns_from_pages", "decode_aggs_page"]
+__all__ = ["WIRE_COLUMNS", "PageColumns", "columns_from_pages", "decode_aggs_page"]
 
 _RESULTS = b'"results":['
 _NUMBER_BYTES = b"0123456789.+-eE"
@@ -27,6 +27,12 @@ _INT_KEYS = (COLUMN_TO_WIRE[INDEX_NAME], COLUMN_TO_WIRE["transactions"])
 _REQUIRED = tuple(COLUMN_TO_WIRE[name] for name in (INDEX_NAME,) + OHLC_COLUMNS)
 _EXACT_INT = 2.0 ** 53
 _CHUNK_BYTES = 1 << 20
+_MIN_FAST_BYTES = 4096  # below this (a few dozen bars) building dicts costs less than the checks
+
+
+class PageColumns(dict):
+    """``results`` of a page decoded straight into columns: ``{wire name: ndarray}`` (a distinct type, so a
+    provider body whose ``results`` is a JSON object is never mistaken for it)."""
 
 
 def _bar_keys(template: bytes) -> Optional[List[str]]:
@@ -117,11 +123,11 @@ def decode_aggs_page(content: bytes, url: Optional[str] = None, status: Optional
 
     :raises PolygonResponseError: for a body that is not JSON (as :func:`polygon.http.decode_json`).
     """
-    fast = _fast_columns(content) if content else None
+    fast = _fast_columns(content) if content and len(content) >= _MIN_FAST_BYTES else None
     if fast is None:
         return decode_json(content, url, status)
     meta, columns = fast
-    meta["results"] = columns
+    meta["results"] = PageColumns(columns)
     return meta
 
 
@@ -139,7 +145,7 @@ def _column(results: List[dict], key: str, dtype: Any) -> np.ndarray:
 
 
 def _page_columns(results: Any) -> Dict[str, np.ndarray]:
-    if isinstance(results, dict):  # decoded straight into columns
+    if isinstance(results, PageColumns):  # decoded straight into columns
         size = len(results["t"]) if results else 0
         return {key: results[key] if key in results else np.full(size, np.nan) for key in WIRE_COLUMNS}
     if not isinstance(results, list):

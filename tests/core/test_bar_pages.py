@@ -8,12 +8,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polygon import json_codec
-from polygon.bar_pages import columns_from_pages, decode_aggs_page
+from polygon import bar_pages, json_codec
+from polygon.bar_pages import PageColumns, columns_from_pages, decode_aggs_page
 from polygon.exceptions import PolygonResponseError
 from polygon.frames import WIRE_COLUMNS
 
 CODECS = ["json"] + (["orjson"] if json_codec.BACKEND == "orjson" else [])
+
+
+@pytest.fixture(autouse=True)
+def small_pages_too(monkeypatch):
+    """The straight-to-columns path also for the small pages of these tests."""
+    monkeypatch.setattr(bar_pages, "_MIN_FAST_BYTES", 0)
 
 
 @pytest.fixture(params=CODECS)
@@ -49,7 +55,7 @@ def _by_dicts(content):
 def test_provider_page_is_decoded_straight_into_columns(codec):
     content = _page([_bar(i) for i in range(50)], next_url="http://127.0.0.1:1/next?cursor=x")
     page = decode_aggs_page(content)
-    assert isinstance(page["results"], dict)  # the fast path ran
+    assert isinstance(page["results"], PageColumns)  # the fast path ran
     assert page["next_url"] == "http://127.0.0.1:1/next?cursor=x" and page["ticker"] == "AAPL"
     _same(columns_from_pages([page]), _by_dicts(content))
 
@@ -69,7 +75,7 @@ def test_any_numbers_decode_to_the_same_bits_on_both_paths(rows):
                     for o, h, c, v, vw, t, n in rows]
             content = _page(bars)
             page = decode_aggs_page(content)
-            assert isinstance(page["results"], dict) or max(r[6] for r in rows) > 2**53
+            assert isinstance(page["results"], PageColumns) or max(r[6] for r in rows) > 2**53
             _same(columns_from_pages([page]), _by_dicts(content))
         finally:
             json_codec.loads = original
@@ -123,10 +129,22 @@ def test_malformed_body_is_a_typed_error(codec):
 
 
 def test_a_page_decoded_in_many_slices_gives_the_same_columns(codec, monkeypatch):
-    import polygon.bar_pages as bar_pages
-
     monkeypatch.setattr(bar_pages, "_CHUNK_BYTES", 150)  # about two bars per slice
     content = _page([_bar(i, price=100 + i / 7) for i in range(41)])
     page = decode_aggs_page(content)
-    assert isinstance(page["results"], dict)
+    assert isinstance(page["results"], PageColumns)
     _same(columns_from_pages([page]), _by_dicts(content))
+
+
+def test_small_pages_are_decoded_the_ordinary_way(monkeypatch):
+    monkeypatch.setattr(bar_pages, "_MIN_FAST_BYTES", 4096)
+    small, large = _page([_bar(i) for i in range(5)]), _page([_bar(i) for i in range(100)])
+    assert len(small) < 4096 <= len(large)
+    assert isinstance(decode_aggs_page(small)["results"], list)
+    assert isinstance(decode_aggs_page(large)["results"], PageColumns)
+
+
+def test_results_that_are_a_json_object_are_a_typed_error(codec):
+    page = decode_aggs_page(b'{"status":"OK","results":{"t":1}}')
+    with pytest.raises(PolygonResponseError, match="non-list results"):
+        columns_from_pages([page])

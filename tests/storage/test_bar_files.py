@@ -44,6 +44,7 @@ floats = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=64),
 @given(st.lists(st.tuples(st.integers(1, 10**12), floats, floats, st.integers(-2**63, 2**63 - 1), st.booleans()),
                 max_size=40))
 def test_any_bars_come_back_bit_for_bit(tmp_path_factory, rows):
+    rows = rows * 4  # past 64 bars the compact forms are used, below plain arrays: both are covered
     steps = np.array([r[0] for r in rows], np.int64)
     n = len(rows)
     t_ns = 1_600_000_000_000_000_000 + np.cumsum(steps) if n else np.empty(0, np.int64)
@@ -52,6 +53,18 @@ def test_any_bars_come_back_bit_for_bit(tmp_path_factory, rows):
     mask = np.array([r[4] for r in rows], np.bool_)
     arrays = BarArrays(np.ascontiguousarray(t_ns), np.ascontiguousarray(values), tx, mask)
     _same_bits(_roundtrip(tmp_path_factory.mktemp("bars"), arrays), arrays)
+
+
+def test_compact_forms_are_used_on_real_looking_bars(tmp_path):
+    rng = np.random.default_rng(2)
+    n = 500
+    close = np.round(100 + rng.standard_normal(n).cumsum() * 0.05, 2)
+    arrays = frame_to_arrays(bars_frame_from_columns(T0 + np.arange(n) * MINUTE_MS, close, close, close, close,
+                                                     rng.integers(1, 10**6, n).astype(float),
+                                                     np.round(close + 0.0003, 4), rng.integers(1, 500, n)))
+    header = native_encode(arrays, {})[0]
+    assert b'"codec":"delta"' in header and header.count(b'"codec":"dec"') == 6
+    _same_bits(_roundtrip(tmp_path, arrays), arrays)
 
 
 def test_minute_bars_take_a_third_of_the_old_space(tmp_path, make_bars):

@@ -122,7 +122,7 @@ def test_truncated_file_is_quarantined_and_treated_as_miss(store, make_bars, cap
     path = _only_data_file(store, "AAPL", "1min")
     with open(path, "r+b") as fh:
         fh.truncate(os.path.getsize(path) // 2)
-    with caplog.at_level(logging.WARNING, logger="polygon.storage"):
+    with caplog.at_level(logging.WARNING, logger="polygon"):
         frame, covered = store.read_with_coverage("AAPL", "1min")
     assert len(frame) == 0 and covered == []
     assert any("corrupt" in r.getMessage() for r in caplog.records)
@@ -152,7 +152,7 @@ def test_flipped_bytes_are_detected(store, make_bars, where):
 def test_uncreatable_cache_dir_degrades_with_one_warning(tmp_path, make_bars, caplog):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
-    with caplog.at_level(logging.WARNING, logger="polygon.storage"):
+    with caplog.at_level(logging.WARNING, logger="polygon"):
         store = StorageManager(str(blocker / "cache"), tz=NY)
         for _ in range(3):
             assert store.write("AAPL", "1min", make_bars(count=5), covered=(T0, T0 + 5 * MINUTE_MS)) is False
@@ -171,7 +171,7 @@ def test_read_only_cache_dir_serves_reads_and_skips_writes(cache_dir, make_bars,
     writer.write("AAPL", "1min", make_bars(count=10), covered=(T0, T0 + 10 * MINUTE_MS))
     os.chmod(cache_dir, 0o555)
     try:
-        with caplog.at_level(logging.WARNING, logger="polygon.storage"):
+        with caplog.at_level(logging.WARNING, logger="polygon"):
             store = StorageManager(cache_dir, tz=NY)
             assert store.writable is False
             assert store.write("MSFT", "1min", make_bars(count=1)) is False
@@ -184,7 +184,7 @@ def test_read_only_cache_dir_serves_reads_and_skips_writes(cache_dir, make_bars,
 def test_read_only_detection_uses_access_check(cache_dir, monkeypatch, caplog):
     # works as root too: os.access is what the probe consults first
     monkeypatch.setattr(os, "access", lambda *a, **k: False)
-    with caplog.at_level(logging.WARNING, logger="polygon.storage"):
+    with caplog.at_level(logging.WARNING, logger="polygon"):
         store = StorageManager(cache_dir, tz=NY)
     assert store.writable is False
     assert len(caplog.records) == 1

@@ -99,7 +99,7 @@ def test_kill_9_writer_mid_write_leaves_previous_version_readable(cache_dir, cap
         mid_write += has_temp
         if block_after:
             assert has_temp  # killed with a complete temp file not yet renamed
-        with caplog.at_level(logging.WARNING, logger="polygon.storage"):
+        with caplog.at_level(logging.WARNING, logger="polygon"):
             store = StorageManager(cache_dir, tz="UTC")
             frame, covered = store.read_with_coverage("AAPL", "1min")
         assert not [r for r in caplog.records if r.levelno >= logging.WARNING], "corruption after kill"
