@@ -134,7 +134,8 @@ def test_demo_runs_twice_second_pass_from_cache(tmp_path):
     cmd = [sys.executable, "-m", "polygon", "demo", "--stream-seconds", "1.5"]
     first = subprocess.run(cmd, cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=180)
     assert first.returncode == 0, first.stderr[-3000:]
-    assert "pass 1: 3 symbols" in first.stdout and "3 HTTP requests" in first.stdout
+    # 3 bar requests and one market-wide splits request (bars are cached as traded, split-adjusted when read)
+    assert "pass 1: 3 symbols" in first.stdout and "4 HTTP requests" in first.stdout
     assert "pass 2 (cache): 3 symbols" in first.stdout and "0 HTTP requests" in first.stdout
     assert "streamed" in first.stdout and "  trade " in first.stdout
     second = subprocess.run(cmd[:-2] + ["--no-stream"], cwd=str(tmp_path), env=env, capture_output=True, text=True,
@@ -248,7 +249,7 @@ def test_update_reports_a_failing_symbol_and_runs_the_others(make_sandbox, cli_f
     assert len(errors) == 1 and errors[0].startswith("error: AAPL: ") and "400" in errors[0], out.stderr
     assert "Traceback" not in out.stderr
     assert out.stdout.startswith("MSFT 1day: ") and "AAPL" not in out.stdout
-    assert sb.stats()["status_counts"] == {400: 1, 200: 1}
+    assert sb.stats()["status_counts"] == {400: 1, 200: 2}  # MSFT's bars and its splits
 
 
 def test_stream_count_then_clean_disconnect_and_summary(make_sandbox, cli_for):
