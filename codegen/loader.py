@@ -96,6 +96,8 @@ class EndpointDef:
     description: str = ""
     variants: Tuple[str, ...] = ()
     table: Optional["TableDef"] = None
+    item_model: Optional[str] = None  # the model of the records a list_* method yields
+    hand_written: bool = False  # the client method is written by hand (core.py), not in the mixin
 
 
 @dataclass
@@ -391,6 +393,7 @@ def _load_rest(docs, root, registry):
             model = builder.model(response, rpath, where + "#response")
             params = _params(docs, doc, path, where, problems)
             table = _table(docs, doc, path, where, meta.get("table"))
+            item_model = _item_model(docs, doc, path, table.records if table else ("results",))
             schemas[meta["name"]] = _plain(docs.inline(doc.get("$defs", {}).get("response", {}), path))
         except SchemaError as exc:
             problems.append(str(exc))
@@ -407,10 +410,25 @@ def _load_rest(docs, root, registry):
             description=_one_line(doc.get("description", "")),
             variants=tuple(meta.get("variants", ())),
             table=table,
+            item_model=item_model,
+            hand_written=bool(meta.get("hand_written")),
         ))
     if problems:
         raise SchemaError("%d problem(s) in schema/rest:\n  %s" % (len(problems), "\n  ".join(problems)))
     return sorted(endpoints, key=lambda e: e.name), schemas
+
+
+def _item_model(docs, doc, path, records):
+    """The ``x-model`` of the items of the records array at key path ``records``, or None."""
+    node, npath = docs.flatten(doc.get("$defs", {}).get("response", {}), path)
+    for key in records:
+        if not isinstance(node, dict):
+            return None
+        node, npath = docs.flatten(node.get("properties", {}).get(key, {}), npath)
+    if not isinstance(node, dict) or _scalar(node) != "array":
+        return None
+    items, _ = docs.flatten(node.get("items", {}), npath)
+    return items.get("x-model") if isinstance(items, dict) else None
 
 
 def _plain(node):
@@ -522,14 +540,19 @@ def _load_server(docs, root, registry):
     return messages, schemas
 
 
+#: Plain python modules that codegen copies verbatim into the output (they feed the hash too).
+RUNTIME_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runtime")
+
+
 def inputs_hash(root, extra_dirs=()):
-    """sha256 over the relative paths and bytes of every schema file (and template) that feeds the output."""
+    """sha256 over the relative paths and bytes of every schema file, template and runtime module that feeds
+    the output."""
     digest = hashlib.sha256()
-    for base, label in [(root, "schema")] + [(d, os.path.basename(d)) for d in extra_dirs]:
+    for base, label in [(root, "schema")] + [(d, os.path.basename(d)) for d in list(extra_dirs) + [RUNTIME_DIR]]:
         for dirpath, dirnames, filenames in os.walk(base):
             dirnames.sort()
             for fname in sorted(filenames):
-                if fname.endswith((".json", ".jinja2")):
+                if fname.endswith((".json", ".jinja2", ".py")) and fname != "__init__.py":
                     full = os.path.join(dirpath, fname)
                     rel = os.path.relpath(full, base).replace(os.sep, "/")
                     digest.update(("%s/%s\0" % (label, rel)).encode())

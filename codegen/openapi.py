@@ -323,7 +323,7 @@ def _param_kind(wire, location, entry, path):
         return "date"
     if entry.get("format") == "date-time" or "date-time" in entry.get("x-formats", ()):
         return "datetime"
-    if base == "timestamp" and entry.get("type") in ("string", "integer"):
+    if base == "timestamp" and entry.get("type") == "string":
         return "timestamp_ns" if "nanosecond" in text else "timestamp_ms"
     return None
 
@@ -331,6 +331,8 @@ def _param_kind(wire, location, entry, path):
 def _convert_params(parameters, path, where, problems):
     props, required = {}, []
     for param in parameters:
+        if not param:
+            continue  # an unresolved $ref, already reported
         wire = param.get("name")
         if not wire or param.get("in") not in ("path", "query"):
             problems.append("%s: parameter %r in %r is not supported (path and query only)"
@@ -362,7 +364,7 @@ def _convert_params(parameters, path, where, problems):
         entry["x-in"] = param["in"]
         ticker = param["in"] == "path" and wire in TICKER_PATH_PARAMS
         entry["x-python-name"] = "ticker" if ticker else snake_case(wire)
-        x_kind = _param_kind(wire, param["in"], entry, path)
+        x_kind = _param_kind(wire, param["in"], dict(entry, description=description or ""), path)
         if x_kind:
             entry["x-kind"] = x_kind
         if x_kind == "currency":
@@ -370,6 +372,11 @@ def _convert_params(parameters, path, where, problems):
         props[wire] = entry
         if param.get("required") or param["in"] == "path":
             required.append(wire)
+    for wire, entry in props.items():
+        # a range filter (timestamp.gte) means what its base parameter means: the provider says it once
+        base = props.get(wire.split(".")[0]) if "." in wire else None
+        if base is not None and base.get("x-kind") and base.get("type") == entry.get("type"):
+            entry["x-kind"] = base["x-kind"]
     out = {"type": "object", "properties": props, "additionalProperties": False}
     if required:
         out["required"] = required

@@ -5,8 +5,11 @@ only in the ``Authorization: Bearer`` header, client-side rate limiting
 (:mod:`polygon.rate_limit`), retries with backoff for 429/5xx/connection errors, and typed
 errors from :mod:`polygon.exceptions`.
 
-There is one method per endpoint of the generated table (``polygon._generated.endpoints``),
-built from that table at import time; they return the generated response models::
+There is one method per endpoint of the generated table (``polygon._generated.endpoints``): they are
+real, typed methods of the generated mixin :class:`polygon._generated.client.EndpointMethods`, which
+:class:`PolygonClient` inherits. ``get_*`` return the generated response models; ``list_*`` iterate
+their records (models) over every page; ``<name>_df`` (tabular endpoints) return DataFrames built by
+:mod:`polygon.tables`::
 
     from polygon.core import PolygonClient
 
@@ -14,14 +17,17 @@ built from that table at import time; they return the generated response models:
         status = client.get_market_status()
         aggs = client.get_aggs('AAPL', 1, 'day', '2024-01-02', '2024-01-31')
         frame = client.get_bars('AAPL', '5min', '2024-01-02', '2024-01-05')
+        for trade in client.list_trades('AAPL', timestamp='2024-01-02', limit=1000):
+            print(trade.price)
+        trades = client.list_trades_df('AAPL', timestamp='2024-01-02')
 
 Proxies (``HTTP_PROXY``/``HTTPS_PROXY``/``NO_PROXY``) and ``REQUESTS_CA_BUNDLE`` are honoured
 through requests' environment handling; ``SSL_CERT_FILE`` is used when ``REQUESTS_CA_BUNDLE``
 is not set.
 """
 
-import inspect
 import logging
+import numbers
 import os
 import random
 import time
@@ -33,6 +39,7 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
+from polygon._generated.client import EndpointMethods
 from polygon._generated.endpoints import ENDPOINTS, ParameterError, build_request
 from polygon._generated.models import AggsResponse
 from polygon.config import PolygonConfig, get_config
@@ -74,8 +81,6 @@ BAR_COLUMNS = ("t", "o", "h", "l", "c", "v", "vw", "n")
 MAX_AGGS_LIMIT = 50000
 MAX_PAGES = 100000
 _POOL_HEADROOM = 4
-_SYMBOL_ALIASES = ("symbol", "ticker", "stocks_ticker", "stocksTicker")
-_PY_TYPES = {"string": str, "integer": int, "number": float, "boolean": bool}
 
 
 class _BearerAuth(requests.auth.AuthBase):
@@ -147,29 +152,48 @@ def columns_from_pages(pages: Any) -> Dict[str, np.ndarray]:
     return out
 
 
-def _merge_pages(pages: List[Any]) -> Any:
-    """One response body from several pages: results concatenated, counts updated, no next_url.
+def _records_of(page: Any, path: Tuple[str, ...]) -> Any:
+    """The value at key path ``path`` of a decoded page (None when a key is missing)."""
+    node = page
+    for key in path:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node
 
-    ``results`` is always a list (empty when the provider sent none).
+
+def _merge_pages(pages: List[Any], path: Tuple[str, ...] = ("results",)) -> Any:
+    """One response body from several pages: the records at ``path`` (e.g. ``results`` or
+    ``results.values``) concatenated, counts updated, no next_url.
+
+    ``results`` is always a list (empty when the provider sent none) for the default path.
     """
     first = pages[0]
     if not isinstance(first, dict):
         return first
     if len(pages) == 1:
-        return first if first.get("results") is not None else dict(first, results=[])
-    merged = dict(first)
-    results: List[Any] = []
+        if path == ("results",) and first.get("results") is None:
+            return dict(first, results=[])
+        return first
+    if not isinstance(_records_of(first, path), list):
+        return first  # the records are not a list: nothing to concatenate
+    records: List[Any] = []
     for page in pages:
-        results.extend(page.get("results") or [])
-    merged["results"] = results
+        records.extend(_records_of(page, path) or [])
+    merged = dict(first)
+    node = merged
+    for key in path[:-1]:
+        node[key] = dict(node[key])
+        node = node[key]
+    node[path[-1]] = records
     merged["next_url"] = None
     for key in ("resultsCount", "count"):
         if key in merged:
-            merged[key] = len(results)
+            merged[key] = len(records)
     return merged
 
 
-class PolygonClient:
+class PolygonClient(EndpointMethods):
     """Synchronous, thread-safe client of the provider's REST API (or the sandbox).
 
     :param api_key: API key; default from config (``POLYGON_API_KEY``).
@@ -413,15 +437,74 @@ class PolygonClient:
             raise PolygonResponseError("%s: expected a JSON object, got %s" % (name, type(body).__name__))
         return model.from_wire(body)
 
-    def _call(self, name: str, max_pages: Optional[int] = None, **params: Any) -> Any:
-        """Call endpoint ``name`` of the generated table with python-named parameters."""
+    def _call(self, name: str, params: Dict[str, Any], max_pages: Optional[int] = None) -> Any:
+        """Call endpoint ``name`` of the generated table with python-named parameters.
+
+        ``list_*`` endpoints return an iterator of their record models (arguments checked now, pages
+        requested as it is consumed); the others their response model (every page merged).
+        """
         spec = ENDPOINTS[name]
+        if spec.item_model is not None and spec.paginated and name.startswith("list_"):
+            model = spec.item_model
+            return (model.from_wire(record) if isinstance(record, dict) else record
+                    for record in self._iter_records(name, params, max_pages))
         url, query = self._prepare(name, params)
         if spec.paginated:
-            body = _merge_pages(list(self._iter_pages(url, query, max_pages)))
+            pages = list(self._iter_pages(url, query, max_pages))
+            # records that are a list (bars, indicator values) are concatenated; others: the first page
+            body = _merge_pages(pages, spec.records) if spec.item_model is not None else pages[0]
         else:
             body = self._get_json(url, query)
         return self._to_model(name, body)
+
+    def _iter_records(self, name: str, params: Dict[str, Any], max_pages: Optional[int] = None) -> Iterator[Any]:
+        """The raw records (wire dicts) of a paginated endpoint over every page, at most ``limit`` of them.
+
+        The arguments are checked before this returns; ``limit`` becomes the page size, capped at the
+        parameter's maximum.
+        """
+        spec = ENDPOINTS[name]
+        limit = params.get("limit")
+        page_params = dict(params)
+        if isinstance(limit, numbers.Integral) and not isinstance(limit, bool) and limit > 0:
+            try:
+                maximum = spec.param("limit").maximum
+            except KeyError:
+                maximum = None
+            page_params["limit"] = int(min(limit, maximum)) if maximum else int(limit)
+        url, query = self._prepare(name, page_params)
+        return self._records(url, query, spec.records, limit if page_params.get("limit") else None, max_pages)
+
+    def _records(
+        self, url: str, query: Dict[str, str], path: Tuple[str, ...], limit: Optional[int], max_pages: Optional[int]
+    ) -> Iterator[Any]:
+        count = 0
+        for page in self._iter_pages(url, query, max_pages):
+            records = _records_of(page, path)
+            if records is None:
+                continue
+            if not isinstance(records, list):
+                raise PolygonResponseError("expected a list at %r, got %s" % (".".join(path), type(records).__name__),
+                                           url=redact_url(url))
+            for record in records:
+                yield record
+                count += 1
+                if limit is not None and count >= limit:
+                    return
+
+    def _call_frame(self, name: str, params: Dict[str, Any], max_pages: Optional[int] = None) -> Any:
+        """Endpoint ``name``'s records as a DataFrame (:func:`polygon.tables.records_frame`)."""
+        from polygon.tables import records_frame
+
+        spec = ENDPOINTS[name]
+        if spec.table is None:
+            raise InvalidParameterError("%s has no tabular result" % name)
+        if spec.paginated:
+            records = list(self._iter_records(name, params, max_pages))
+        else:
+            url, query = self._prepare(name, params)
+            records = _records_of(self._get_json(url, query), spec.table.records) or []
+        return records_frame(spec.table, records, self.config.timezone)
 
     # -- aggregates --------------------------------------------------------------------------
     def _aggs_request(
@@ -540,69 +623,3 @@ def _pop_alias(aliases: Dict[str, Any], value: Any, names: Tuple[str, ...], cano
                 raise InvalidParameterError("pass %s only once (got %s= too)" % (canonical, name))
             value = alias_value if value is None else value
     return value
-
-
-def _ordered_params(spec: Any) -> List[Any]:
-    """Path parameters in template order, then required query, then optional query parameters."""
-    path = [p for p in spec.params if p.location == "path"]
-    path.sort(key=lambda p: spec.path.find("{%s}" % p.wire_name))
-    query = [p for p in spec.params if p.location != "path"]
-    return path + [p for p in query if p.required] + [p for p in query if not p.required]
-
-
-def _make_endpoint_method(spec: Any) -> Callable[..., Any]:
-    """Build ``PolygonClient.<spec.name>`` with a real signature and docstring from the spec."""
-    params = _ordered_params(spec)
-    sig_params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-    lines = [spec.summary or spec.name, ""]
-    ticker = next((p.name for p in params if p.location == "path" and p.kind == "symbol"), None)
-    for p in params:
-        annotation = _PY_TYPES.get(p.type, Any)
-        if p.location == "path" and p.wire_name in ("from", "to", "date"):
-            annotation = Any
-        default = inspect.Parameter.empty if p.required else p.default
-        if default is None:
-            annotation = Optional[annotation]
-        if default is not inspect.Parameter.empty and p.wire_name == "limit" and spec.paginated and p.maximum:
-            default = p.maximum
-        sig_params.append(
-            inspect.Parameter(p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default, annotation=annotation)
-        )
-        text = " ".join((p.description or "").split())
-        if p.enum:
-            text += " One of: %s." % ", ".join(str(e) for e in p.enum)
-        lines.append(":param %s: %s" % (p.name, text.strip() or p.wire_name))
-    if spec.paginated:
-        sig_params.append(inspect.Parameter("max_pages", inspect.Parameter.KEYWORD_ONLY, default=None))
-        lines.append(":param max_pages: stop after this many pages (default: follow ``next_url`` to the end).")
-    model = getattr(spec.response_model, "__name__", "dict")
-    lines.append(":returns: ``%s`` (all pages merged)." % model if spec.paginated else ":returns: ``%s``." % model)
-    lines.append(":raises InvalidInputError: for bad arguments, before any request.")
-    lines.append(":raises PolygonAPIError: for an error response.")
-    signature = inspect.Signature(sig_params)
-
-    def method(self: PolygonClient, *args: Any, **kwargs: Any) -> Any:
-        if ticker is not None and ticker not in kwargs:
-            for alias in _SYMBOL_ALIASES:
-                if alias in kwargs and alias != ticker:
-                    kwargs[ticker] = kwargs.pop(alias)
-                    break
-        try:
-            bound = signature.bind(self, *args, **kwargs)
-        except TypeError as exc:
-            raise InvalidParameterError("%s: %s" % (spec.name, exc)) from None
-        bound.apply_defaults()
-        arguments = dict(bound.arguments)
-        arguments.pop("self")
-        return self._call(spec.name, **arguments)
-
-    method.__name__ = spec.name
-    method.__qualname__ = "PolygonClient.%s" % spec.name
-    method.__doc__ = "\n".join(lines)
-    method.__signature__ = signature  # type: ignore[attr-defined]
-    return method
-
-
-for _name, _spec in sorted(ENDPOINTS.items()):
-    if not hasattr(PolygonClient, _name):
-        setattr(PolygonClient, _name, _make_endpoint_method(_spec))

@@ -109,9 +109,9 @@ def _fetch(model: MarketModel, ticker: str, multiplier: int, timespan: str, lo: 
 
 
 def index_json(bars: Bars) -> str:
-    """Index bars as the provider's ``results`` (values only: no ``v``, ``vw``, ``n``)."""
+    """Index bars as ``results``: values, volume 0 (the schema requires ``v``), no ``vw``, ``n``."""
     cols = [col.tolist() for col in (bars.o, bars.c, bars.h, bars.l, bars.t)]
-    return "[" + ",".join('{"o":%r,"c":%r,"h":%r,"l":%r,"t":%d}' % row for row in zip(*cols)) + "]"
+    return "[" + ",".join('{"v":0,"o":%r,"c":%r,"h":%r,"l":%r,"t":%d}' % row for row in zip(*cols)) + "]"
 
 
 def aggs_body(model: MarketModel, ticker: str, multiplier_text: str, timespan: str, from_text: str,

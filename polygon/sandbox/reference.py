@@ -1,43 +1,24 @@
-"""Body builders for the sandbox's market status, ticker rows and details, and the single-ticker snapshot.
+"""Body builders for the sandbox's market status and holidays, ticker rows and details.
 
 Pure functions of the market model, the request parameters and "now"; the shapes and field names
 are the provider's.
 """
 
 import datetime as _dt
-from typing import Dict, List, Optional, Tuple
-
-import numpy as np
+from typing import Dict, List, Tuple
 
 from polygon import sessions
-from polygon.sandbox.market import MINUTE_MS, Bars, MarketModel, et_date
+from polygon.sandbox.market import MINUTE_MS, MarketModel, et_date
 from polygon.sandbox.universe import ALWAYS_LIQUID, Security, stable_fraction, stable_seed
 from polygon.sandbox.wire import WireError, dumps
 
-__all__ = [
-    "KNOWN_TICKERS",
-    "ticker_details_dict",
-    "ticker_row",
-    "market_holidays",
-    "market_status",
-    "shares_outstanding",
-    "snapshot_ticker",
-    "ticker_details",
-]
+__all__ = ["KNOWN_TICKERS", "market_holidays", "market_status", "shares_outstanding", "ticker_details_dict",
+           "ticker_row"]
 
 #: the well-known (real-named) tickers of the universe
 KNOWN_TICKERS = ALWAYS_LIQUID
-_EXCHANGE_IDS = {"XNAS": 12, "XNYS": 10, "ARCX": 11}
-_TAPES = {"XNYS": 1, "ARCX": 2, "XNAS": 3}
 _HOLIDAY_NAMES = {1: "New Years Day", 2: "Washingtons Birthday", 5: "Memorial Day", 6: "Juneteenth",
                   7: "Independence Day", 9: "Labor Day", 11: "Thanksgiving", 12: "Christmas"}
-
-
-def _parse_date(text: str) -> _dt.date:
-    try:
-        return _dt.date.fromisoformat(text)
-    except ValueError:
-        raise WireError(400, "Could not parse the date parameter: use YYYY-MM-DD.") from None
 
 
 def _unknown_ticker() -> WireError:
@@ -53,18 +34,6 @@ def _sessions_until(now_ms: int, count: int) -> List[_dt.date]:
         if now_ms < int(open_ms[0]):
             days = days[:-1]
     return days[-count:]
-
-
-def _close_ms(day: _dt.date) -> int:
-    return int(sessions.session_bounds(day, day)[1][0])
-
-
-def _bar_dict(bars: Bars, i: int, with_n: bool = True) -> Dict[str, object]:
-    out = {"o": float(bars.o[i]), "h": float(bars.h[i]), "l": float(bars.l[i]), "c": float(bars.c[i]),
-           "v": int(bars.v[i]), "vw": float(bars.vw[i])}
-    if with_n:
-        out["n"] = int(bars.n[i])
-    return out
 
 
 # -- market status --------------------------------------------------------------------------------
@@ -178,72 +147,5 @@ def ticker_details_dict(model: MarketModel, ticker: str, now_ms: int) -> Dict[st
         "total_employees": int(1000 + 150_000 * stable_fraction("employees", ticker)),
     })
     return row
-
-
-def ticker_details(model: MarketModel, ticker: str, rid: str, now_ms: int) -> bytes:
-    """``/v3/reference/tickers/{ticker}``; unknown tickers get the provider's 404."""
-    return dumps({"request_id": rid, "results": ticker_details_dict(model, ticker, now_ms), "status": "OK"})
-
-
-# -- last trade / quote / snapshot -----------------------------------------------------------------
-def _last_minute(model: MarketModel, ticker: str, now_ms: int) -> Tuple[Optional[_dt.date], Bars, int]:
-    """Day, its as-traded minute bars up to ``now_ms``, and the index of the last complete one."""
-    for day in reversed(_sessions_until(now_ms, 3)):
-        bars = model.day_minutes(ticker, day, adjusted=False)
-        done = np.flatnonzero(bars.t + MINUTE_MS <= now_ms)
-        if len(done):
-            return day, bars, int(done[-1])
-    return None, model.day_minutes(ticker, _dt.date(2000, 1, 3)), -1
-
-
-def _trade_parts(model: MarketModel, ticker: str, now_ms: int):
-    sec = model.universe.get(ticker)
-    if sec is None:
-        raise _unknown_ticker()
-    day, bars, i = _last_minute(model, ticker, now_ms)
-    if i < 0:
-        raise WireError(404, "Data not found.", "NOT_FOUND", "message")
-    t_ns = (int(bars.t[i]) + 59_000 + stable_seed("ms", ticker, int(bars.t[i])) % 900) * 1_000_000
-    return sec, day, bars, i, t_ns
-
-
-def _exchange_id(sec: Security) -> int:
-    return _EXCHANGE_IDS.get(sec.primary_exchange, 4)
-
-
-def _spread(price: float) -> float:
-    return 0.01 if price >= 1.0 else 0.0001
-
-
-def snapshot_ticker(model: MarketModel, ticker: str, rid: str, now_ms: int) -> bytes:
-    """``/v2/snapshot/locale/us/markets/stocks/tickers/{ticker}``: day so far, last minute, previous day."""
-    sec, day, bars, i, t_ns = _trade_parts(model, ticker, now_ms)
-    upto = bars.take(slice(0, i + 1))
-    day_bar = {"o": float(upto.o[0]), "h": float(upto.h.max()), "l": float(upto.l.min()), "c": float(upto.c[-1]),
-               "v": int(upto.v.sum()), "vw": round(float(upto.pv.sum() / max(upto.v.sum(), 1)), 4)}
-    prev_days = sessions.trading_days(day - _dt.timedelta(days=10), day - _dt.timedelta(days=1))
-    prev = model.day_bar(ticker, prev_days[-1], adjusted=False) if prev_days else None
-    price, tick = float(bars.c[i]), _spread(float(bars.c[i]))
-    dec = 2 if tick >= 0.01 else 4
-    minute = dict(_bar_dict(bars, i), av=int(upto.v.sum()), t=int(bars.t[i]))
-    snap: Dict[str, object] = {
-        "day": day_bar,
-        "lastQuote": {"P": round(price + tick, dec), "S": 2, "p": round(price - tick, dec), "s": 3,
-                      "t": t_ns - 100_000},
-        "lastTrade": {"c": [37], "i": str(stable_seed("trade", ticker, t_ns) % 10**6), "p": price,
-                      "s": int(max(1, bars.v[i] // max(bars.n[i], 1))), "t": t_ns,
-                      "x": _EXCHANGE_IDS.get(sec.primary_exchange, 4)},
-        "min": minute,
-        "prevDay": _bar_dict(prev, 0, with_n=False) if prev is not None and len(prev) else {},
-        "ticker": ticker,
-        "todaysChange": 0.0,
-        "todaysChangePerc": 0.0,
-        "updated": t_ns,
-    }
-    if prev is not None and len(prev):
-        change = price - float(prev.c[0])
-        snap["todaysChange"] = round(change, 4)
-        snap["todaysChangePerc"] = round(100.0 * change / float(prev.c[0]), 4)
-    return dumps({"request_id": rid, "status": "OK", "ticker": snap})
 
 

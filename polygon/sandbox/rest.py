@@ -17,7 +17,6 @@ from typing import Any, Callable, Dict, Optional, Tuple
 from werkzeug.wrappers import Request, Response
 
 from polygon import sessions
-from polygon.sandbox import reference
 from polygon.sandbox.endpoints import Call, load_all
 from polygon.sandbox.faults import RATE_LIMIT_MESSAGE
 from polygon.sandbox.router import Router
@@ -101,7 +100,7 @@ class SandboxApp:
             if state.faults.server_error():
                 code = int(state.option("error_status") or 500)
                 raise WireError(code, "Internal server error (injected by the sandbox).")
-            handler = self.handlers.get(spec.name) or _LEGACY.get(spec.name)
+            handler = self.handlers.get(spec.name)
             params = self.router.validate(spec, values, request.args, request.path)
             if handler is None:
                 raise WireError(501, "The sandbox does not serve %s (%s) yet." % (spec.path, spec.name),
@@ -173,12 +172,6 @@ def _encode(body: Any) -> bytes:
 
 def _wall_now_ms() -> int:
     return int(time.time() * 1000)
-
-
-# -- handlers kept here until their registry module exists (endpoints/*.py win) -----------------------
-_LEGACY: Dict[str, Callable[[Call], Any]] = {
-    "get_snapshot_ticker": lambda c: reference.snapshot_ticker(c.state.model, c.params["ticker"], c.rid, c.now_ms),
-}
 
 
 def create_app(state: SandboxState, stream_handler: Optional[Callable] = None) -> SandboxApp:

@@ -8,6 +8,8 @@ variables; per-market variants of one URL shape are told apart by the ticker's p
 no I/O: :mod:`polygon.sandbox.rest` serves them.
 """
 
+import datetime as _dt
+import re
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 from polygon._generated.endpoints import ENDPOINTS, EndpointSpec, ParamSpec
@@ -193,6 +195,14 @@ def _bad(param: ParamSpec, raw: str) -> WireError:
                      % (param.wire_name, _allowed(param), raw))
 
 
+def _is_date(text: str) -> bool:
+    try:
+        _dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
+
+
 def convert(param: ParamSpec, raw: str) -> Any:
     """The python value of ``raw`` for ``param`` (``limit`` above its maximum is capped, as the provider).
 
@@ -218,10 +228,17 @@ def convert(param: ParamSpec, raw: str) -> Any:
             raise _bad(param, raw)
         value = low in _TRUE
     elif kind == "array":
-        value = [item for item in raw.split(",") if item]
-        if param.enum is not None and any(item not in param.enum for item in value):
+        value = [item.strip() for item in raw.split(",") if item.strip()]
+        if not value or (param.enum is not None and any(item not in param.enum for item in value)):
+            raise _bad(param, raw)
+        if getattr(param, "pattern", None) and any(re.fullmatch(param.pattern, item) is None for item in value):
             raise _bad(param, raw)
         return value
+    elif getattr(param, "pattern", None) and re.fullmatch(param.pattern, raw) is None:
+        raise _bad(param, raw)
+    elif getattr(param, "kind", None) == "date" and not _is_date(raw):
+        raise WireError(400, "Invalid value for parameter '%s': must be a date YYYY-MM-DD, got '%s'."
+                        % (param.wire_name, raw))
     if param.enum is not None and value not in param.enum:
         raise _bad(param, raw)
     if param.minimum is not None and isinstance(value, (int, float)) and value < param.minimum:

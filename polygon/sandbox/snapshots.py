@@ -54,7 +54,9 @@ class Snap:
         if short:
             out = {"o": float(m.o[0]), "h": float(m.h.max()), "l": float(m.l.min()), "c": float(m.c[-1])}
             if self.market != "indices":
-                out.update(v=v, vw=vw)
+                out["v"] = v
+            if self.market not in ("indices", "fx"):
+                out["vw"] = vw
             return out
         change, pct = self.change()
         out = {"open": float(m.o[0]), "high": float(m.h.max()), "low": float(m.l.min()), "close": float(m.c[-1]),
@@ -78,7 +80,11 @@ class Snap:
         m, i = self.minutes, len(self.minutes) - 1
         out = {"o": float(m.o[i]), "h": float(m.h[i]), "l": float(m.l[i]), "c": float(m.c[i]), "t": int(m.t[i])}
         if self.market != "indices":
-            out.update(v=int(m.v[i]), vw=float(m.vw[i]), n=int(m.n[i]), av=int(m.v.sum()))
+            out.update(v=int(m.v[i]), n=int(m.n[i]))
+        if self.market not in ("indices", "fx"):
+            out["vw"] = float(m.vw[i])
+        if self.market == "stocks":
+            out["av"] = int(m.v.sum())
         return out
 
     def quote(self) -> Dict[str, float]:
@@ -111,7 +117,7 @@ class Snap:
             return out
         trade = self.last_trade()
         if self.market == "crypto":
-            out["lastTrade"] = dict(trade, c=[1], t=t_ns // 1_000_000, x=1 + trade["x"] % 4)
+            out["lastTrade"] = dict(trade, c=[1], t=t_ns // 1_000_000, x=(1, 2, 6, 23)[trade["x"] % 4])
             out["updated"] = t_ns // 1_000_000
             return out
         out["lastTrade"] = dict(trade, c=[])

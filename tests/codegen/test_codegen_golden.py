@@ -6,8 +6,10 @@ Regenerate the expected files after an intended change with
 
 import difflib
 import importlib.util
+import inspect
 import json
 import os
+import re
 import shutil
 import sys
 
@@ -92,6 +94,51 @@ def test_golden_package_works():
     assert stream.subscribe_message("X.A") == {"action": "subscribe", "params": "X.A"}
     assert stream.auth_message("k") == {"action": "auth", "params": "k"}
     assert stream.parse_event({"ev": "nope"}) is None
+
+    # arrays (list or comma text, items checked), enum/pattern, dotted range filters, currency-pair paths
+    req = endpoints.build_request("list_trades", ticker="AAPL", timestamp_gte="2024-01-02", exchanges=[1, 3],
+                                  tickers="AB,CD", order="asc")
+    assert req == ("GET", "/v3/trades/AAPL", {"timestamp.gte": "2024-01-02", "exchanges": "1,3", "tickers": "AB,CD",
+                                               "order": "asc"})
+    for bad, words in [(dict(exchanges=[4]), "one of 1, 2, 3"), (dict(exchanges=["1"]), "got '1'"),
+                       (dict(tickers=["ab"]), "matching ^[A-Z]+$"), (dict(tickers=[]), "a list"),
+                       (dict(tickers=5), "a list"), (dict(limit=5), "between 1 and 4")]:
+        with pytest.raises(endpoints.ParameterError, match=re.escape(words)):
+            endpoints.build_request("list_trades", ticker="AAPL", **bad)
+    assert endpoints.build_request("get_conversion", from_="AUD", to="USD", amount=2.5).path == "/v1/conversion/AUD/USD"
+    with pytest.raises(endpoints.ParameterError, match="'from_'"):
+        endpoints.build_request("get_conversion", from_="2024-01-02", to="USD")
+    spec = endpoints.ENDPOINTS["list_trades"]
+    assert spec.variants == ("/v3/trades/{cryptoTicker}",) and spec.item_model is models.Trade
+    assert spec.param("ticker").kind == "symbol" and spec.param("tickers").item_type == "string"
+    assert [(c.name, c.wire, c.dtype) for c in spec.table.columns] == [
+        ("price", ("p",), "float"), ("sip_timestamp", ("sip_timestamp",), "timestamp_ns"),
+        ("published_utc", ("published_utc",), "datetime"), ("day", ("day",), "date"),
+        ("conditions", ("conditions",), "object"), ("venue_id", ("venue", "id"), "int"),
+        ("venue_open", ("venue", "open"), "bool"),
+    ]
+    schemas = sys.modules["codegen_golden_pkg.response_schemas"].RESPONSE_SCHEMAS
+    assert schemas["list_trades"]["properties"]["results"]["items"]["required"] == ["p"]
+    assert "x-model" not in json.dumps(schemas) and "$ref" not in json.dumps(schemas["get_bars"])
+
+    # the client mixin: typed methods, hand-written endpoints left out, *_df for tabular endpoints
+    client = sys.modules["codegen_golden_pkg.client"].EndpointMethods
+    assert not hasattr(client, "get_bars")  # x-endpoint.hand_written
+    assert {"get_conversion", "list_days", "list_trades", "list_trades_df"} <= set(vars(client))
+    signature = inspect.signature(client.list_trades)
+    assert list(signature.parameters)[:3] == ["self", "ticker", "timestamp_gte"]
+    assert signature.parameters["ticker"].default is inspect.Parameter.empty
+    assert signature.return_annotation.__args__ == (models.Trade,)  # Iterator[Trade]
+    assert ":param timestamp_gte:" in client.list_trades.__doc__
+    assert "``venue_open`` boolean" in client.list_trades_df.__doc__
+
+    class Echo(client):
+        def _call(self, name, params, max_pages=None):
+            return name, params, max_pages
+
+    assert Echo().list_trades("X", limit=2, max_pages=3) == (
+        "list_trades", {"ticker": "X", "timestamp_gte": None, "exchanges": None, "tickers": None, "order": None,
+                        "limit": 2}, 3)
 
     assert server.ACTION_MESSAGES == {"ping": server.Ping}
     assert server.parse_message({"action": "ping"}) == server.Ping()
@@ -226,3 +273,24 @@ def test_loader_errors_name_the_problem(tmp_path, relpath, mutate, message):
     with pytest.raises(SchemaError) as info:
         load(root)
     assert message in str(info.value)
+
+
+def test_loader_reports_every_problem_at_once(tmp_path):
+    root = _broken_tree(tmp_path, "rest/get_bars.json", lambda d: d["$defs"]["parameters"]["properties"].update({
+        "bad": {"type": "object", "x-in": "query"},
+        "worse": {"type": "string"},
+        "arr": {"type": "array", "items": {"type": "object"}, "x-in": "query"},
+    }))
+    path = os.path.join(root, "rest", "list_trades.json")
+    with open(path, encoding="utf-8") as fh:
+        doc = json.load(fh)
+    doc["x-endpoint"]["table"] = "nothing"
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(doc, fh)
+    with pytest.raises(SchemaError) as info:
+        load(root)
+    text = str(info.value)
+    assert "4 problem(s)" in text
+    for words in ("bad has unsupported type 'object'", "worse needs x-in", "arr: arrays are query parameters",
+                  "list_trades.json: x-endpoint.table 'nothing'"):
+        assert words in text

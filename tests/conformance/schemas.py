@@ -51,8 +51,16 @@ def response_validator(name: str) -> jsonschema.protocols.Validator:
 
 
 def schema_errors(name: str, body: Any) -> List[str]:
-    """Every schema violation of ``body`` as ``path: message`` (empty when valid)."""
-    validator = response_validator(name)
+    """Every schema violation of ``body`` as ``path: message`` (empty when valid): the generated
+    ``RESPONSE_SCHEMAS`` (schema/rest with ``$ref`` s inlined), else the schema/rest file itself."""
+    try:
+        from polygon._generated.response_schemas import RESPONSE_SCHEMAS
+    except ImportError:  # a table generated before the schemas were emitted
+        RESPONSE_SCHEMAS = {}
+    if name in RESPONSE_SCHEMAS:
+        validator = jsonschema.Draft202012Validator(RESPONSE_SCHEMAS[name])
+    else:
+        validator = response_validator(name)
     return ["%s: %s" % ("/".join(str(p) for p in err.absolute_path) or "<root>", err.message)
             for err in validator.iter_errors(body)]
 

@@ -52,7 +52,8 @@ def test_forex_week_runs_sunday_17h_to_friday_17h_new_york(state):
 
 def test_indices_have_values_without_volume(state):
     day = bars(state, "I:SPX", "day", "2024-06-03", "2024-06-03")
-    assert len(day) == 1 and set(day[0]) == {"o", "h", "l", "c", "t"} and 1000 < day[0]["c"] < 20000
+    assert len(day) == 1 and set(day[0]) == {"o", "h", "l", "c", "t", "v"} and 1000 < day[0]["c"] < 20000
+    assert day[0]["v"] == 0 and day[0]["l"] < day[0]["h"]
 
 
 def test_no_stock_bars_on_holidays_or_before_listing_or_after_delisting(state):
@@ -102,7 +103,7 @@ def test_previous_close_and_open_close(state):
     oc = ma.daily_open_close(call(state, "x", stocksTicker="AAPL", date="2024-06-03"))
     assert (oc["open"], oc["close"], oc["volume"]) == (day["o"], day["c"], day["v"]) and "preMarket" in oc
     idx = ma.daily_open_close(call(state, "x", indicesTicker="I:SPX", date="2024-06-03"))
-    assert "volume" not in idx and idx["symbol"] == "I:SPX"
+    assert idx["volume"] == 0 and idx["symbol"] == "I:SPX"
     crypto = ma.open_close_crypto(call(state, "x", date="2024-06-02", **{"from": "BTC", "to": "USD"}))
     assert crypto["isUTC"] and crypto["open"] == crypto["openTrades"][0]["p"]
     with pytest.raises(WireError):

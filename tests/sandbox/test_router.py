@@ -12,7 +12,9 @@ def _spec(name, path, *params):
     return EndpointSpec(name=name, method="GET", path=path, params=params, response_model=None)
 
 
-def _p(wire, location="path", kind="string", **kw):
+def _p(wire, location="path", kind="string", kind_=None, **kw):
+    if kind_ is not None:
+        kw["kind"] = kind_
     return ParamSpec(name=wire, wire_name=wire, location=location, type=kind, **kw)
 
 
@@ -134,3 +136,21 @@ def test_stats_template_is_the_variant_of_the_tickers_market(ticker, template):
     router = Router({"list_trades": _Merged})
     spec, values = router.match("/v3/trades/" + ticker)
     assert router.template(spec, values) == template
+
+
+@pytest.mark.parametrize("param,raw,ok", [
+    (_p("date", "query", kind_="date"), "2024-02-29", "2024-02-29"),
+    (_p("date", "query", kind_="date"), "2023-02-29", None),
+    (_p("filing_date", "query", pattern="^[0-9]{8}$"), "20240131", "20240131"),
+    (_p("filing_date", "query", pattern="^[0-9]{8}$"), "2024-01-31", None),
+    (_p("tickers", "query", "array", item_type="string"), "AAPL, MSFT", ["AAPL", "MSFT"]),
+    (_p("tickers", "query", "array", item_type="string"), ",", None),
+])
+def test_kind_pattern_and_array_values(param, raw, ok):
+    from polygon.sandbox.router import convert
+
+    if ok is None:
+        with pytest.raises(WireError, match="'%s'" % param.wire_name):
+            convert(param, raw)
+    else:
+        assert convert(param, raw) == ok

@@ -39,7 +39,9 @@ def _bar_row(bars: Bars, i: int, ticker: Optional[str], market: str, t: Optional
         row["T"] = ticker
     row.update(o=float(bars.o[i]), h=float(bars.h[i]), l=float(bars.l[i]), c=float(bars.c[i]),
                t=int(bars.t[i]) if t is None else t)
-    if market != "indices":
+    if market == "indices":
+        row["v"] = 0  # values only: the schema's required volume is zero
+    else:
         row.update(v=int(bars.v[i]), vw=float(bars.vw[i]), n=int(bars.n[i]))
     return row
 
@@ -153,8 +155,7 @@ def daily_open_close(call: Call) -> Dict[str, Any]:
     factor = model.factor(ticker, day, adjusted, as_of)
     body: Dict[str, Any] = {"status": "OK", "from": day.isoformat(), "symbol": ticker, "open": float(bar.o[0]),
                             "high": float(bar.h[0]), "low": float(bar.l[0]), "close": float(bar.c[0])}
-    if market != "indices":
-        body["volume"] = int(bar.v[0])
+    body["volume"] = int(bar.v[0]) if market != "indices" else 0
     if market == "stocks":
         first_regular = int(np.argmax(raw.regular))
         pre = raw.present & ~raw.regular & (np.arange(len(raw.t)) < first_regular)

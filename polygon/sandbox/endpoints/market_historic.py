@@ -6,7 +6,7 @@ from typing import Any, Dict
 import numpy as np
 
 from polygon.sandbox.endpoints import Call
-from polygon.sandbox.endpoints.market_ticks import unknown_ticker
+from polygon.sandbox.endpoints.market_ticks import crypto_exchange, unknown_ticker
 from polygon.sandbox.query import effective, parse_day, serves, ticker_of, to_bool
 from polygon.sandbox.tape import day_quotes, day_trades
 from polygon.sandbox.wire import WireError
@@ -76,9 +76,10 @@ def v2_trades(call: Call) -> Dict[str, Any]:
 def v2_nbbo(call: Call) -> Dict[str, Any]:
     """``/v2/ticks/stocks/nbbo/{ticker}/{date}``: a day's quotes after ``timestamp`` (ns)."""
     return _v2(call, day_quotes, lambda c, i: {
-        "P": float(c.ask_price[i]), "S": int(c.ask_size[i]), "X": int(c.ask_exchange[i]), "p": float(c.bid_price[i]),
-        "q": int(c.sequence_number[i]), "s": int(c.bid_size[i]), "t": int(c.sip_timestamp[i]),
-        "x": int(c.bid_exchange[i]), "y": int(c.participant_timestamp[i]), "z": int(c.tape[i])}, _QUOTE_MAP)
+        "P": float(c.ask_price[i]), "S": int(c.ask_size[i]), "X": int(c.ask_exchange[i]), "c": [1],
+        "p": float(c.bid_price[i]), "q": int(c.sequence_number[i]), "s": int(c.bid_size[i]),
+        "t": int(c.sip_timestamp[i]), "x": int(c.bid_exchange[i]), "y": int(c.participant_timestamp[i]),
+        "z": int(c.tape[i])}, _QUOTE_MAP)
 
 
 def _historic(call: Call, prefix: str, loader):
@@ -115,7 +116,7 @@ def historic_crypto(call: Call) -> Dict[str, Any]:
     """``/v1/historic/crypto/{from}/{to}/{date}``: a day's trades of a crypto pair."""
     base, quote, day, cols, idx = _historic(call, "X:", day_trades)
     ticks = [{"c": [1], "p": float(cols.price[i]), "s": float(cols.size[i]),
-              "t": int(cols.sip_timestamp[i]) // 1_000_000, "x": (1, 2, 6, 23)[int(cols.exchange[i]) % 4]}
+              "t": int(cols.sip_timestamp[i]) // 1_000_000, "x": crypto_exchange(int(cols.exchange[i]))}
              for i in idx.tolist()]
     return {"day": day.isoformat() + "T00:00:00.000Z", "map": {"c": "conditions", "p": "price", "s": "size",
                                                               "t": "timestamp", "x": "exchange"},

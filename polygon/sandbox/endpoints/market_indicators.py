@@ -197,7 +197,7 @@ def _indicator(call: Call, kind: str) -> Dict[str, Any]:
     underlying: Dict[str, Any] = {"url": url}
     if expand:
         underlying["aggregates"] = [
-            {"T": ticker, "o": float(bars.o[i]), "h": float(bars.h[i]), "l": float(bars.l[i]), "c": float(bars.c[i]),
+            {"o": float(bars.o[i]), "h": float(bars.h[i]), "l": float(bars.l[i]), "c": float(bars.c[i]),
              "v": int(bars.v[i]), "vw": float(bars.vw[i]), "n": int(bars.n[i]), "t": int(bars.t[i])}
             for i in range(len(bars))]
     body: Dict[str, Any] = {"results": {"underlying": underlying, "values": values}, "status": "OK",

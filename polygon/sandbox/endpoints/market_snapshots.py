@@ -55,7 +55,9 @@ def _all(call: Call, market: str) -> Dict[str, Any]:
             found = _snap(call, ticker)
             if found is not None:
                 rows.append(found.v2())
-    return {"count": len(rows), "request_id": call.rid, "status": "OK", "tickers": rows}
+    if market == "stocks":
+        return {"count": len(rows), "status": "OK", "tickers": rows}
+    return {"status": "OK", "tickers": rows}
 
 
 def _direction(call: Call, market: str) -> Dict[str, Any]:
@@ -64,7 +66,7 @@ def _direction(call: Call, market: str) -> Dict[str, Any]:
         raise WireError(400, "Invalid value for 'direction': must be one of gainers, losers.")
     rows = [r for r in _all(call, market)["tickers"] if r.get("prevDay")]
     rows.sort(key=lambda r: r["todaysChangePerc"], reverse=direction == "gainers")
-    return {"request_id": call.rid, "status": "OK", "tickers": rows[:20]}
+    return {"status": "OK", "tickers": rows[:20]}
 
 
 def _per_market(shape: str, fn: Callable[[Call, str], Dict[str, Any]], market_path: str):
@@ -109,7 +111,7 @@ def crypto_book(call: Call) -> Dict[str, Any]:
                      "bidCount": round(sum(next(iter(b["x"].values())) for b in bids), 4), "bids": bids,
                      "spread": round(q["ask"] - q["bid"], 8), "ticker": ticker,
                      "updated": found.last_trade_ns() // 1_000_000},
-            "status": "OK", "request_id": call.rid}
+            "status": "OK"}
 
 
 # -- /v3 ----------------------------------------------------------------------------------------------
@@ -117,10 +119,15 @@ _TYPES = ("stocks", "options", "crypto", "fx", "indices")
 
 
 def _v3_item(call: Call, ticker: str) -> Dict[str, Any]:
+    return _v3_item_snap(call, ticker)[0]
+
+
+def _v3_item_snap(call: Call, ticker: str):
+    """The ``/v3/snapshot`` item of ``ticker`` and its :class:`Snap` (``None`` when it has no bars yet)."""
     model = _model(call)
     sec = model.universe.get(ticker)
     if sec is None:
-        return {"error": "NOT_FOUND", "message": "Ticker not found.", "ticker": ticker}
+        return {"error": "NOT_FOUND", "message": "Ticker not found.", "ticker": ticker}, None
     market = sec.market
     item: Dict[str, Any] = {"market_status": market_status(market, call.now_ms), "name": sec.name,
                             "ticker": ticker, "type": market}
@@ -134,16 +141,16 @@ def _v3_item(call: Call, ticker: str) -> Dict[str, Any]:
             under["change_to_break_even"] = round(item["break_even_price"] - under["price"], 4)
         item["details"].pop("ticker", None)
     if found is None:
-        return item
+        return item, None
     item["session"] = found.day_agg(short=False)
     if market == "indices":
-        item.update(value=found.price, last_updated=int(found.minutes.t[-1]) * 1_000_000, timeframe="REAL-TIME")
-        return item
+        item["value"] = found.price
+        return item, found
     item["last_quote"] = found.v3_quote()
     if market != "fx":
         item["last_trade"] = found.v3_trade()
     item["fmv"] = found.price
-    return item
+    return item, found
 
 
 def _v3_list(call: Call, default_tickers: Callable[[], List[str]], max_limit: int = 250) -> Dict[str, Any]:
@@ -208,7 +215,7 @@ def snapshot_indices(call: Call) -> Dict[str, Any]:
 
 # -- options chain -----------------------------------------------------------------------------------------
 def _chain_item(call: Call, ticker: str) -> Dict[str, Any]:
-    item = _v3_item(call, ticker)
+    item, found = _v3_item_snap(call, ticker)
     out = {k: item[k] for k in ("break_even_price", "details", "greeks", "implied_volatility", "open_interest",
                                 "underlying_asset", "fmv") if k in item}
     out["details"] = dict(out["details"], ticker=ticker)
@@ -216,7 +223,7 @@ def _chain_item(call: Call, ticker: str) -> Dict[str, Any]:
         s = item["session"]
         out["day"] = {"change": s["change"], "change_percent": s["change_percent"], "close": s["close"],
                       "high": s["high"], "low": s["low"], "open": s["open"], "volume": s.get("volume", 0),
-                      "previous_close": s.get("previous_close", s["open"]),
+                      "previous_close": s.get("previous_close", s["open"]), "vwap": found.day_agg()["vw"],
                       "last_updated": item["last_trade"]["sip_timestamp"]}
         out["last_quote"] = {k: v for k, v in item["last_quote"].items() if k not in ("ask_exchange", "bid_exchange")}
         out["last_trade"] = item["last_trade"]
@@ -303,6 +310,10 @@ def summaries(call: Call) -> Dict[str, Any]:
         wanted = [t for t in wanted.split(",") if t]
     results = []
     for ticker in list(wanted)[:250]:
+        if _model(call).market(ticker) == "indices":  # summaries cover stocks, options, crypto and forex
+            results.append({"error": "NOT_FOUND", "message": "Summaries are not served for indices.",
+                            "ticker": ticker})
+            continue
         item = _v3_item(call, ticker)
         if "error" in item or "session" not in item:
             results.append(item if "error" in item else dict(item, price=None))

@@ -110,11 +110,17 @@ def _path(call: Call, ticker: str) -> str:
     return "/v3/%s/%s" % (kind, ticker)
 
 
+def crypto_exchange(x: int) -> int:
+    """A crypto venue id (Coinbase 1, Bitfinex 2, Bitstamp 6, Kraken 23) for a tape exchange id."""
+    return (1, 2, 6, 23)[x % 4]
+
+
 def _trade_row(cols: DayTrades, i: int, market: str) -> Dict[str, Any]:
     if market == "crypto":
-        return {"conditions": _CRYPTO_CONDITIONS, "exchange": 1 + int(cols.exchange[i]) % 4, "id": str(int(cols.id[i])),
-                "participant_timestamp": int(cols.participant_timestamp[i]), "price": float(cols.price[i]),
-                "size": float(cols.size[i])}
+        return {"conditions": _CRYPTO_CONDITIONS, "exchange": crypto_exchange(int(cols.exchange[i])),
+                "id": str(int(cols.id[i])), "participant_timestamp": int(cols.participant_timestamp[i]),
+                "price": float(cols.price[i]), "sequence_number": int(cols.sequence_number[i]),
+                "sip_timestamp": int(cols.sip_timestamp[i]), "size": float(cols.size[i])}
     out = {"exchange": int(cols.exchange[i]), "id": str(int(cols.id[i])),
            "participant_timestamp": int(cols.participant_timestamp[i]), "price": float(cols.price[i]),
            "sequence_number": int(cols.sequence_number[i]), "sip_timestamp": int(cols.sip_timestamp[i]),
@@ -128,7 +134,8 @@ def _trade_row(cols: DayTrades, i: int, market: str) -> Dict[str, Any]:
 def _quote_row(cols: DayQuotes, i: int, market: str) -> Dict[str, Any]:
     if market == "fx":
         return {"ask_exchange": 48, "ask_price": float(cols.ask_price[i]), "bid_exchange": 48,
-                "bid_price": float(cols.bid_price[i]), "participant_timestamp": int(cols.participant_timestamp[i])}
+                "bid_price": float(cols.bid_price[i]), "participant_timestamp": int(cols.participant_timestamp[i]),
+                "sequence_number": int(cols.sequence_number[i]), "sip_timestamp": int(cols.sip_timestamp[i])}
     out = {"ask_exchange": int(cols.ask_exchange[i]), "ask_price": float(cols.ask_price[i]),
            "ask_size": int(cols.ask_size[i]), "bid_exchange": int(cols.bid_exchange[i]),
            "bid_price": float(cols.bid_price[i]), "bid_size": int(cols.bid_size[i]),
@@ -241,7 +248,7 @@ def last_crypto_trade(call: Call) -> Dict[str, Any]:
     if ticker not in model.universe:
         raise unknown_ticker()
     cols, i = latest(model, ticker, call.now_ms)
-    return {"last": {"conditions": _CRYPTO_CONDITIONS, "exchange": 1 + int(cols.exchange[i]) % 4,
+    return {"last": {"conditions": _CRYPTO_CONDITIONS, "exchange": crypto_exchange(int(cols.exchange[i])),
                      "price": float(cols.price[i]), "size": float(cols.size[i]),
                      "timestamp": int(cols.sip_timestamp[i]) // 1_000_000},
             "request_id": call.rid, "status": "success", "symbol": "%s-%s" % (base, quote_)}

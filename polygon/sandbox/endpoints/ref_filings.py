@@ -98,8 +98,9 @@ def list_filings(call: Call) -> Dict[str, Any]:
     ``has_xbrl``, ``entities.company_data.*``; sort ``filing_date`` (default) or ``period_of_report_date``."""
     query = effective_query(call)
     rows = _all_filings(call, query, "entities.company_data.ticker")
-    rows = filter_rows(rows, query, {"type": lambda r: r["type"], "filing_date": lambda r: r["filing_date"],
-                                     "period_of_report_date": lambda r: r["period_of_report_date"],
+    rows = filter_rows(rows, query, {"type": lambda r: r["type"],  # dates as the provider's YYYYMMDD here
+                                     "filing_date": lambda r: r["filing_date"].replace("-", ""),
+                                     "period_of_report_date": lambda r: r["period_of_report_date"].replace("-", ""),
                                      "entities.company_data.cik": lambda r: r["cik"],
                                      "entities.company_data.sic": lambda r: r["sic"],
                                      "entities.company_data.name": lambda r: r["name"]})
@@ -155,7 +156,9 @@ def get_filing_file(call: Call) -> Dict[str, Any]:
 
 # -- financials -------------------------------------------------------------------------------------
 def _point(label: str, order: int, value: float, unit: str = "USD") -> Dict[str, Any]:
-    return {"label": label, "order": order, "unit": unit, "value": round(value, 2 if unit == "USD" else 4)}
+    # amounts in whole dollars, as the provider reports them; per-share values with cents
+    amount = int(round(value)) if unit == "USD" else round(value, 4)
+    return {"label": label, "order": order, "unit": unit, "value": amount}
 
 
 def _financials(call: Call, stub: Dict[str, Any]) -> Dict[str, Any]:
