@@ -200,7 +200,7 @@ def bs_price(kind: str, s, k: float, t, sigma) -> np.ndarray:
     else:
         value = disc * _norm_cdf(-d2) - s * _norm_cdf(-d1)
         intrinsic = np.maximum(k - s, 0.0)
-    return np.where(np.asarray(t) <= 0, intrinsic, np.maximum(value, intrinsic * 0.0))
+    return np.where(np.asarray(t) <= 0, intrinsic, np.maximum(value, 0.0))
 
 
 def bs_greeks(kind: str, s: float, k: float, t: float, sigma: float) -> Dict[str, float]:

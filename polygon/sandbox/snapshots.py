@@ -117,7 +117,7 @@ class Snap:
             return out
         trade = self.last_trade()
         if self.market == "crypto":
-            out["lastTrade"] = dict(trade, c=[1], t=t_ns // 1_000_000, x=(1, 2, 6, 23)[trade["x"] % 4])
+            out["lastTrade"] = dict(trade, c=[1], t=t_ns // 1_000_000)
             out["updated"] = t_ns // 1_000_000
             return out
         out["lastTrade"] = dict(trade, c=[])

@@ -25,6 +25,10 @@ __all__ = ["MAX_TRADES_PER_MINUTE", "DayQuotes", "DayTrades", "MinuteTape", "Tap
            "day_trades", "second_bars", "sub_ms", "tape_source", "trade_ns"]
 
 _EXCHANGES = np.array([4, 7, 10, 11, 12, 19, 21], dtype=np.int64)
+#: venue ids of the other markets (crypto: Coinbase, Bitfinex, Bitstamp, Kraken; forex: the bank aggregate;
+#: options: NYSE American, Cboe, Nasdaq options)
+_VENUES = {"crypto": np.array([1, 2, 6, 23], dtype=np.int64), "fx": np.array([48], dtype=np.int64),
+           "options": np.array([300, 302, 312], dtype=np.int64)}
 _TAPES = {"XNYS": 1, "ARCX": 2, "XNAS": 3}
 
 
@@ -46,6 +50,11 @@ class MinuteTape(NamedTuple):
     acc_pv: float  # day price x volume before this minute
     tape: int
     decimals: int
+
+
+def _venues(market: str, draws: np.ndarray) -> np.ndarray:
+    venues = _VENUES.get(market, _EXCHANGES)
+    return venues[draws % len(venues)]
 
 
 def build_minute(ticker: str, bars: Bars, i: int, day_open: float, acc_v: int, acc_pv: float,
@@ -79,7 +88,7 @@ def build_minute(ticker: str, bars: Bars, i: int, day_open: float, acc_v: int, a
     bid = np.round(prices - tick * spread_lo, dec)
     ask = np.round(prices + tick * spread_hi, dec)
     return MinuteTape(
-        start=start, t=start + offsets, p=prices, s=sizes, x=_EXCHANGES[rng.integers(0, len(_EXCHANGES), k)],
+        start=start, t=start + offsets, p=prices, s=sizes, x=_venues(market, rng.integers(0, len(_EXCHANGES), k)),
         bid=bid, ask=ask, bid_size=rng.integers(1, 20, k), ask_size=rng.integers(1, 20, k),
         seq0=int(stable_seed("seq", ticker, start) % 1_000_000) * 1000, day_open=day_open, acc_volume=acc_v,
         acc_pv=acc_pv, tape=tape, decimals=dec,
@@ -247,7 +256,7 @@ def trade_ns(ticker: str, minute: MinuteTape, j: int) -> Tuple[int, int]:
     return sip, sip - latency_ns(seq)
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=16)  # about 1 MB per liquid ticker-day
 def _day_columns(model: MarketModel, ticker: str, day: _dt.date):
     tapes = day_tapes(model, ticker, day)
     if not tapes:

@@ -207,16 +207,13 @@ class Universe:
             return False
         return stable_fraction("illiquid", ticker) < self.illiquid_fraction
 
-    def split_factor(self, ticker: str, day_iso: str, known_until: Optional[str] = None) -> float:
-        """Product of the ratios of the splits of ``ticker`` after ``day_iso``.
-
-        :param known_until: only splits whose ex-date is on or before this day count (the
-            sandbox clock's today); ``None`` counts every split.
-        """
+    def split_factor(self, ticker: str, day_iso: str) -> float:
+        """Multiplier from adjusted to as-traded prices on ``day_iso``: the product of the ratios of the
+        splits of ``ticker`` whose ex-date is after ``day_iso`` (1.0 when none)."""
         sec = self._by_ticker.get(ticker)
         factor = 1.0
         if sec is not None:
             for ex_date, ratio in sec.splits:
-                if day_iso < ex_date and (known_until is None or ex_date <= known_until):
+                if day_iso < ex_date:
                     factor *= ratio
         return factor

@@ -87,6 +87,8 @@ def test_quotes_of_each_market_have_the_providers_fields(state):
     crypto = mt.list_trades(call(state, "list_trades", cryptoTicker="X:BTCUSD", limit=1))["results"][0]
     assert set(crypto) == {"conditions", "exchange", "id", "participant_timestamp", "price", "size",
                            "sequence_number", "sip_timestamp"} and crypto["exchange"] in (1, 2, 6, 23)
+    option = mt.list_trades(call(state, "list_trades", optionsTicker="O:SPY240628C00500000", limit=3))["results"]
+    assert option and all(r["exchange"] in (300, 302, 312) and "tape" not in r for r in option)
 
 
 def test_last_trade_and_quote_come_from_the_tape(state):

@@ -186,7 +186,7 @@ def open_close_crypto(call: Call) -> Dict[str, Any]:
 
     def rows(index) -> List[Dict[str, Any]]:
         return [{"c": [1], "i": str(int(trades.id[i])), "p": float(trades.price[i]), "s": float(trades.size[i]),
-                 "t": int(trades.sip_timestamp[i]) // 1_000_000, "x": 1 + int(trades.exchange[i]) % 4}
+                 "t": int(trades.sip_timestamp[i]) // 1_000_000, "x": int(trades.exchange[i])}
                 for i in index]
 
     n = len(trades)

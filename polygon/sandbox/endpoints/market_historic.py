@@ -6,7 +6,7 @@ from typing import Any, Dict
 import numpy as np
 
 from polygon.sandbox.endpoints import Call
-from polygon.sandbox.endpoints.market_ticks import crypto_exchange, unknown_ticker
+from polygon.sandbox.endpoints.market_ticks import unknown_ticker
 from polygon.sandbox.query import effective, parse_day, serves, ticker_of, to_bool
 from polygon.sandbox.tape import day_quotes, day_trades
 from polygon.sandbox.wire import WireError
@@ -116,7 +116,7 @@ def historic_crypto(call: Call) -> Dict[str, Any]:
     """``/v1/historic/crypto/{from}/{to}/{date}``: a day's trades of a crypto pair."""
     base, quote, day, cols, idx = _historic(call, "X:", day_trades)
     ticks = [{"c": [1], "p": float(cols.price[i]), "s": float(cols.size[i]),
-              "t": int(cols.sip_timestamp[i]) // 1_000_000, "x": crypto_exchange(int(cols.exchange[i]))}
+              "t": int(cols.sip_timestamp[i]) // 1_000_000, "x": int(cols.exchange[i])}
              for i in idx.tolist()]
     return {"day": day.isoformat() + "T00:00:00.000Z", "map": {"c": "conditions", "p": "price", "s": "size",
                                                               "t": "timestamp", "x": "exchange"},

@@ -110,14 +110,9 @@ def _path(call: Call, ticker: str) -> str:
     return "/v3/%s/%s" % (kind, ticker)
 
 
-def crypto_exchange(x: int) -> int:
-    """A crypto venue id (Coinbase 1, Bitfinex 2, Bitstamp 6, Kraken 23) for a tape exchange id."""
-    return (1, 2, 6, 23)[x % 4]
-
-
 def _trade_row(cols: DayTrades, i: int, market: str) -> Dict[str, Any]:
     if market == "crypto":
-        return {"conditions": _CRYPTO_CONDITIONS, "exchange": crypto_exchange(int(cols.exchange[i])),
+        return {"conditions": _CRYPTO_CONDITIONS, "exchange": int(cols.exchange[i]),
                 "id": str(int(cols.id[i])), "participant_timestamp": int(cols.participant_timestamp[i]),
                 "price": float(cols.price[i]), "sequence_number": int(cols.sequence_number[i]),
                 "sip_timestamp": int(cols.sip_timestamp[i]), "size": float(cols.size[i])}
@@ -248,7 +243,7 @@ def last_crypto_trade(call: Call) -> Dict[str, Any]:
     if ticker not in model.universe:
         raise unknown_ticker()
     cols, i = latest(model, ticker, call.now_ms)
-    return {"last": {"conditions": _CRYPTO_CONDITIONS, "exchange": crypto_exchange(int(cols.exchange[i])),
+    return {"last": {"conditions": _CRYPTO_CONDITIONS, "exchange": int(cols.exchange[i]),
                      "price": float(cols.price[i]), "size": float(cols.size[i]),
                      "timestamp": int(cols.sip_timestamp[i]) // 1_000_000},
             "request_id": call.rid, "status": "success", "symbol": "%s-%s" % (base, quote_)}
