@@ -76,9 +76,11 @@ CASES = [
      lambda r: r.bids and r.asks and r.bids[0].price < r.asks[0].price),
     ("get_snapshot_option", ("SPY", OPTION), {}, "/v3/snapshot/options/SPY/O:SPY251219C00500000",
      lambda r: r.details.ticker.startswith("O:SPY") and r.greeks is not None),
-    ("list_snapshot_options_chain", ("SPY",), {}, "/v3/snapshot/options/SPY",
+    ("list_snapshot_options_chain", ("SPY",), {"params": {"limit": 250}}, "/v3/snapshot/options/SPY",
      lambda r: all(s.details.ticker.startswith("O:SPY") for s in r) and r),
     ("get_snapshot_indices", (["I:SPX"],), {}, "/v3/snapshot/indices", lambda r: len(r) == 1 and r[0].value > 0),
+    ("list_snapshot_indices", (), {"ticker_any_of": ["I:SPX", "I:NDX"]}, "/v3/snapshot/indices",
+     lambda r: sorted(s.ticker for s in r) == ["I:NDX", "I:SPX"] and all(s.value > 0 for s in r)),
     ("list_universal_snapshots", (), {"ticker_any_of": ["AAPL", "X:BTCUSD"]}, "/v3/snapshot",
      lambda r: sorted(s.ticker for s in r) == ["AAPL", "X:BTCUSD"]),
     ("get_summaries", (["AAPL", "MSFT"],), {}, "/v1/summaries",
@@ -147,5 +149,16 @@ def test_official_method_against_the_sandbox(client, option_ticker, method, args
     assert check(result), (method, args, kwargs, str(result)[:500])
 
 
-def test_every_listed_method_exists():
-    assert {case[0] for case in CASES} <= set(dir(massive.RESTClient))
+#: methods of this client version whose paths are not in the provider document schema/ is imported from
+CANNOT_WORK = {"time_mult"} | {
+    name for name in dir(massive.RESTClient)
+    if name.startswith(("list_benzinga_", "get_etf_global_", "list_futures_", "get_futures_", "list_inflation",
+                        "list_financials_", "list_stocks_", "list_eu_merchant_", "list_tmx_"))
+} | {"list_labor_market_indicators", "list_treasury_yields", "list_short_interest", "list_short_volume"}
+
+
+def test_every_official_method_is_tried_or_named_as_impossible():
+    methods = {n for n in dir(massive.RESTClient) if not n.startswith("_") and callable(getattr(massive.RESTClient, n))}
+    tried = {case[0] for case in CASES}
+    assert tried <= methods and not tried & CANNOT_WORK
+    assert methods - tried == CANNOT_WORK, sorted(methods - tried - CANNOT_WORK)

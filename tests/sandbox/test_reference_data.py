@@ -54,6 +54,8 @@ def test_delisted_tickers_are_inactive(sandbox):
     assert all(r["active"] is False and r["delisted_utc"] for r in rows)
     active = get(sandbox, "/v3/reference/tickers", ticker=gone[0].ticker).json()
     assert active["results"] == []
+    before = get(sandbox, "/v3/reference/tickers", ticker=gone[0].ticker, date=gone[0].delisted).json()["results"]
+    assert [r["ticker"] for r in before] == [gone[0].ticker]  # still trading on its last day
 
 
 def test_news_pages_filters_and_agrees_with_the_bars(sandbox):

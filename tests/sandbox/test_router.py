@@ -154,3 +154,32 @@ def test_kind_pattern_and_array_values(param, raw, ok):
             convert(param, raw)
     else:
         assert convert(param, raw) == ok
+
+
+def test_live_endpoint_without_handler_answers_501_naming_it():
+    from polygon.sandbox.rest import SandboxApp
+    from polygon.sandbox.state import SandboxState
+    from polygon.serving import LocalServer
+
+    table = dict(TABLE, nothing=_spec("list_nothing_yet", "/v9/nothing/{ticker}", _p("ticker", required=True)))
+    state = SandboxState("k", {})
+    server = LocalServer("127.0.0.1", 0, SandboxApp(state, router=Router(table)), name="test-501")
+    server.start()
+    try:
+        resp = requests.get("http://127.0.0.1:%d/v9/nothing/AAPL" % server.server_port,
+                            headers={"Authorization": "Bearer k"}, timeout=10)
+        body = resp.json()
+        assert resp.status_code == 501 and body["status"] == "NOT_IMPLEMENTED"
+        assert "/v9/nothing/{ticker}" in body["error"] and "list_nothing_yet" in body["error"]
+        assert len(body["request_id"]) == 32 and state.stats()["requests"] == {"/v9/nothing/{ticker}": 1}
+    finally:
+        server.close()
+
+
+def test_live_stats_use_the_variant_template_of_the_market(make_sandbox):
+    sb = make_sandbox()
+    for path in ("/v3/trades/AAPL", "/v3/trades/X:BTCUSD", "/v3/trades/X:BTCUSD"):
+        resp = requests.get(sb.base_url + path, params={"limit": 1}, headers={"Authorization": "Bearer " + sb.api_key},
+                            timeout=30)
+        assert resp.status_code == 200, resp.text
+    assert sb.stats()["requests"] == {"/v3/trades/{stockTicker}": 1, "/v3/trades/{cryptoTicker}": 2}

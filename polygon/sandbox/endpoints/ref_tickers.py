@@ -61,8 +61,9 @@ def list_tickers(call: Call) -> Dict[str, Any]:
     query = effective_query(call)
     day = query.get("date") or _dt.date.fromtimestamp(call.now_ms / 1000.0).isoformat()
     active = (query.get("active") or "true").lower() in ("true", "1")
-    rows = [ticker_row(s) for s in securities(call.state.model.universe) if s.list_date <= day[:10]]
-    rows = [r for r in rows if r["active"] == active]
+    day = day[:10]
+    rows = [ticker_row(s) for s in securities(call.state.model.universe)
+            if s.list_date <= day and is_active(s, day) == active]  # active on the query's day
     rows = filter_rows(rows, query, {"ticker": lambda r: r["ticker"], "type": lambda r: r.get("type"),
                                      "market": lambda r: r["market"], "exchange": lambda r: r.get("primary_exchange"),
                                      "cik": lambda r: r.get("cik"), "cusip": lambda r: r.get("cusip")})
