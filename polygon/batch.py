@@ -130,6 +130,11 @@ class BatchFetcher:
             except InvalidInputError as exc:
                 result.errors[str(sym)] = exc
         options = _split_options(kwargs)
+        if len(good) > 1:
+            try:  # one market-wide splits request instead of one per symbol (a failure leaves them per symbol)
+                self.manager.prefetch_actions(good, start, end, options["adjusted"])
+            except PolygonError as exc:
+                logger.info("batch splits prefetch failed (%s); each symbol asks for its own", exc)
         slots = threading.BoundedSemaphore(self.max_workers)
         progress = _Progress(len(good), "fetch %s" % tf.name, self.progress)
         try:

@@ -93,20 +93,24 @@ class CorporateActions:
     :ivar refreshed_ms: when the splits were fetched (the manager's clock).
     :ivar dividends_refreshed_ms: when the dividends were fetched (``None``: never; they are fetched only for
         total-return frames).
+    :ivar splits_from: ``''`` when ``splits`` is the symbol's whole history, else the day after which it is
+        complete (a batch's market-wide prefetch); bars on or before that day need a per-symbol refresh.
     """
 
-    __slots__ = ("symbol", "splits", "dividends", "refreshed_ms", "dividends_refreshed_ms")
+    __slots__ = ("symbol", "splits", "dividends", "refreshed_ms", "dividends_refreshed_ms", "splits_from")
 
     def __init__(self, symbol: str, splits: List[Tuple[str, float, float]], dividends: List[Tuple[str, float]],
-                 refreshed_ms: int, dividends_refreshed_ms: Optional[int] = None) -> None:
+                 refreshed_ms: int, dividends_refreshed_ms: Optional[int] = None, splits_from: str = "") -> None:
         self.symbol, self.refreshed_ms = symbol, int(refreshed_ms)
+        self.splits_from = splits_from  # the splits are complete for execution dates after this day ('' = all)
         self.dividends_refreshed_ms = None if dividends_refreshed_ms is None else int(dividends_refreshed_ms)
         self.splits = sorted((str(d)[:10], float(f), float(t)) for d, f, t in splits)
         self.dividends = sorted((str(d)[:10], float(c)) for d, c in dividends)
 
     def to_dict(self) -> Dict[str, Any]:
         return {"symbol": self.symbol, "splits": self.splits, "dividends": self.dividends,
-                "refreshed_ms": self.refreshed_ms, "dividends_refreshed_ms": self.dividends_refreshed_ms}
+                "refreshed_ms": self.refreshed_ms, "dividends_refreshed_ms": self.dividends_refreshed_ms,
+                "splits_from": self.splits_from}
 
     def split_factors(self, t_ms: np.ndarray, today: str) -> np.ndarray:
         """``S`` of each bar start (see the module docstring), counting splits executed by ``today``."""
@@ -168,7 +172,7 @@ class CorporateActionsStore:
             with open(path, "rb") as handle:
                 data = json_codec.loads(handle.read())
             return CorporateActions(symbol, data["splits"], data["dividends"], data["refreshed_ms"],
-                                    data.get("dividends_refreshed_ms"))
+                                    data.get("dividends_refreshed_ms"), data.get("splits_from") or "")
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -209,8 +213,46 @@ class CorporateActionsStore:
         # a range cannot reach past "now": a refresh at now_ms serves every range, even one ending later today
         return refreshed_ms is None or now_ms - refreshed_ms >= self.ttl_ms or min(until_ms, now_ms) > refreshed_ms
 
-    def get(self, client: Any, symbol: str, now_ms: int, until_ms: int, dividends: bool = False
-            ) -> Optional[CorporateActions]:
+    def fresh_for(self, held: Optional[CorporateActions], now_ms: int, from_day: str, until_ms: int,
+                  dividends: bool = False) -> bool:
+        """``True`` when ``held`` answers a range from ``from_day`` (``'YYYY-MM-DD'``) to ``until_ms`` without a
+        request."""
+        if held is None or self.stale(held.refreshed_ms, now_ms, until_ms):
+            return False
+        if held.splits_from and from_day < held.splits_from:
+            return False
+        return not (dividends and self.stale(held.dividends_refreshed_ms, now_ms, until_ms))
+
+    def prefetch_splits(self, client: Any, symbols: List[str], from_day: str, now_ms: int, until_ms: int) -> int:
+        """One market-wide splits request (``execution_date > from_day``) for the symbols whose actions are not
+        fresh for the range: a batch pays one request instead of one per symbol.
+
+        :returns: how many symbols it filled (0 when every symbol was fresh: no request).
+        """
+        wanted = [s for s in dict.fromkeys(validate_symbol(x) for x in symbols) if market_of(s) == "stocks"
+                  and not self.fresh_for(self.cached(s), now_ms, from_day, until_ms)]
+        if len(wanted) < 2:
+            return 0  # one symbol: its own (complete) request is as cheap
+        real = client() if callable(client) and not hasattr(client, "list_splits") else client
+        with self._lock:
+            self.requests += 1
+        rows = _rows(real.list_splits(execution_date_gt=from_day))
+        by_ticker: Dict[str, List[List[Any]]] = {}
+        for r in rows:
+            if r.get("execution_date") and r.get("ticker"):
+                by_ticker.setdefault(r["ticker"], []).append(
+                    [r["execution_date"], r.get("split_from") or 1.0, r.get("split_to") or 1.0])
+        for sym in wanted:
+            held = self.cached(sym)
+            fresh = CorporateActions(sym, by_ticker.get(sym, []), held.dividends if held else [], now_ms,
+                                     held.dividends_refreshed_ms if held else None, splits_from=from_day)
+            with self._lock:
+                self._memory[sym] = fresh
+            self._write(fresh)
+        return len(wanted)
+
+    def get(self, client: Any, symbol: str, now_ms: int, until_ms: int, dividends: bool = False,
+            from_day: str = "") -> Optional[CorporateActions]:
         """The actions of ``symbol`` (``None`` for markets without them), refreshed when older than the TTL or
         when the range ends after the last refresh (an action may have been announced since).
 
@@ -218,6 +260,7 @@ class CorporateActionsStore:
             refresh is needed).
         :param now_ms: the manager's "now"; :param until_ms: the end of the requested range.
         :param dividends: also make sure the dividends are fresh (total return); splits always are.
+        :param from_day: the range's first day (``'YYYY-MM-DD'``): a batch-prefetched split list must cover it.
         :raises PolygonError: when a refresh is needed and the provider cannot be asked (stale actions are then
             used instead, with a warning, when there are any).
         """
@@ -225,7 +268,8 @@ class CorporateActionsStore:
         if market_of(sym) != "stocks":
             return None
         held = self.cached(sym)
-        need_splits = held is None or self.stale(held.refreshed_ms, now_ms, until_ms)
+        need_splits = held is None or self.stale(held.refreshed_ms, now_ms, until_ms) or bool(
+            held.splits_from and from_day < held.splits_from)
         need_dividends = dividends and (held is None or self.stale(held.dividends_refreshed_ms, now_ms, until_ms))
         if not (need_splits or need_dividends):
             return held
@@ -256,7 +300,8 @@ class CorporateActionsStore:
             logger.warning("%s: corporate actions could not be refreshed (%s); using those of %s", sym, exc,
                            _dt.datetime.fromtimestamp(held.refreshed_ms / 1000, _dt.timezone.utc).isoformat())
             return held
-        fresh = CorporateActions(sym, splits, divs, split_time or now_ms, div_time)
+        fresh = CorporateActions(sym, splits, divs, split_time or now_ms, div_time,
+                                 "" if need_splits else (held.splits_from if held is not None else ""))
         with self._lock:
             self._memory[sym] = fresh
         self._write(fresh)

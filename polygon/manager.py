@@ -340,13 +340,28 @@ class PolygonDataManager:
         if plan.arrays is not None and len(plan.arrays.slice_ns(plan.start_ms * 1_000_000, plan.end_ms * 1_000_000)):
             if plan.adjusted == "raw" or market_of(plan.symbol) != "stocks":
                 return False
-            held = self.actions.cached(plan.symbol)
-            now = self._clock()
-            if held is None or self.actions.stale(held.refreshed_ms, now, plan.end_ms):
-                return True
-            return plan.adjusted == "total_return" and self.actions.stale(held.dividends_refreshed_ms, now,
-                                                                          plan.end_ms)
+            return not self.actions.fresh_for(self.actions.cached(plan.symbol), self._clock(), self._first_day(plan),
+                                              plan.end_ms, plan.adjusted == "total_return")
         return self.reference.cached(plan.symbol) is None
+
+    @staticmethod
+    def _first_day(plan: "FetchPlan") -> str:
+        """The New York day of the plan's first millisecond (the earliest day whose bars are adjusted)."""
+        return datetime.datetime.fromtimestamp(plan.start_ms / 1000, get_zone(EXCHANGE_TZ)).date().isoformat()
+
+    def prefetch_actions(self, symbols: List[str], start: Any = None, end: Any = None, adjusted: Any = True) -> int:
+        """Fetch the splits of many symbols with one market-wide request (splits executed after the range's
+        first day), so that a batch does not pay one splits request per symbol. Symbols whose actions are fresh
+        are skipped; nothing is sent when all are. Used by :class:`~polygon.batch.BatchFetcher`.
+
+        :returns: how many symbols were filled.
+        """
+        if adjust_mode(adjusted) == "raw":
+            return 0
+        start_ms, end_ms = self.resolve_range(start, end)
+        day = datetime.datetime.fromtimestamp(start_ms / 1000, get_zone(EXCHANGE_TZ)).date()
+        from_day = (day - datetime.timedelta(days=1)).isoformat()  # any timezone's first day is covered
+        return self.actions.prefetch_splits(lambda: self.client, symbols, from_day, self._clock(), end_ms)
 
     def _today(self) -> str:
         """The manager clock's day in New York, ``'YYYY-MM-DD'``."""
@@ -366,7 +381,7 @@ class PolygonDataManager:
             has_bars = bool((plan.arrays is not None and len(plan.arrays)) or any(len(b) for _, _, b in plan.fresh))
             if has_bars and plan.adjusted != "raw":  # refresh the actions here, on the request slot
                 actions = self.actions.get(lambda: self.client, plan.symbol, self._clock(), plan.end_ms,
-                                           dividends=plan.adjusted == "total_return")
+                                           dividends=plan.adjusted == "total_return", from_day=self._first_day(plan))
                 if actions is not None and plan.adjusted == "total_return":
                     self._store(plan)  # the closes before ex-dates may come from the bars just fetched
                     self._close_before(plan, actions, self._today())(None)  # the daily closes, on this slot
@@ -436,7 +451,7 @@ class PolygonDataManager:
         """
         now = self._clock()
         actions = self.actions.get(lambda: self.client, plan.symbol, now, plan.end_ms,
-                                   dividends=plan.adjusted == "total_return")
+                                   dividends=plan.adjusted == "total_return", from_day=self._first_day(plan))
         if actions is None:
             return arrays, None
         today = self._today()

@@ -141,7 +141,8 @@ def test_demo_uses_polygon_cache_dir_and_every_run_shows_a_cold_then_a_cached_pa
         out = subprocess.run(run, cwd=str(work), env=env, capture_output=True, text=True, timeout=180)
         assert out.returncode == 0, out.stderr[-3000:]
         assert "cache: %s (POLYGON_CACHE_DIR)" % (cache / ".polygon-demo") in out.stdout
-        assert re.search(r"pass 1 \(cold cache\): 3 symbols in [\d.]+ s, 3 HTTP requests", out.stdout), out.stdout
+        # 3 bar requests, plus one market-wide splits request while the cache's corporate actions are not fresh
+        assert re.search(r"pass 1 \(cold cache\): 3 symbols in [\d.]+ s, [34] HTTP requests", out.stdout), out.stdout
         assert re.search(r"pass 2 \(cache\): 3 symbols in [\d.]+ s, 0 HTTP requests", out.stdout), out.stdout
         assert "the cached pass took" in out.stdout
     assert "streamed" not in out.stdout
@@ -161,7 +162,7 @@ def test_demo_without_a_cache_dir_uses_a_named_temporary_one_and_removes_it(tmp_
     assert out.returncode == 0, out.stderr[-3000:]
     named = re.search(r"cache: (\S+) \(a fresh temporary directory, removed at the end\)", out.stdout)
     assert named and named.group(1).startswith(str(temp / "polygon-demo-")), out.stdout
-    assert "3 HTTP requests" in out.stdout and "0 HTTP requests" in out.stdout
+    assert "4 HTTP requests" in out.stdout and "0 HTTP requests" in out.stdout  # 3 bars + 1 market-wide splits
     assert "streamed" in out.stdout and "  trade " in out.stdout
     assert list(temp.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["tmp"]
 
@@ -270,7 +271,7 @@ def test_update_reports_a_failing_symbol_and_runs_the_others(make_sandbox, cli_f
     assert len(errors) == 1 and errors[0].startswith("error: AAPL: ") and "400" in errors[0], out.stderr
     assert "Traceback" not in out.stderr
     assert out.stdout.startswith("MSFT 1day: ") and "AAPL" not in out.stdout
-    assert sb.stats()["status_counts"] == {400: 1, 200: 1}
+    assert sb.stats()["status_counts"] == {400: 1, 200: 2}  # MSFT's bars and its splits
 
 
 def test_stream_count_then_clean_disconnect_and_summary(make_sandbox, cli_for):

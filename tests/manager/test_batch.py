@@ -99,8 +99,9 @@ def test_requests_in_flight_never_exceed_max_workers(make_sandbox, tmp_path):
         result = m.fetch_multiple_symbols(symbols, "1day", "2023-03-06", "2023-03-10")
     assert result.ok and len(result) == 12
     stats = sb.stats()
-    # one bar request per symbol, and one for its splits (the cache holds as-traded bars, adjusted when read)
-    assert stats["requests_total"] == 24 and stats["requests"]["/v3/reference/splits"] == 12
+    # one bar request per symbol, and one market-wide splits request for the batch (the cache holds as-traded
+    # bars, adjusted when read)
+    assert stats["requests_total"] == 13 and stats["requests"]["/v3/reference/splits"] == 1
     # the pool has spare threads for cache writes and frames, but only max_workers requests fly at once
     assert stats["rest_in_flight_peak"] == 3
 
@@ -109,7 +110,7 @@ def test_batch_equals_single_fetches_and_repeats_from_cache(manager, requests_se
     symbols = ["AAPL", "MSFT", "SPY"]
     batch = manager.fetch_multiple_symbols(symbols, "1hour", "2023-03-06", "2023-03-10")
     sent = requests_sent()
-    assert sent == 3 + 3 and all(df.attrs["source"] == "api" for df in batch.values())  # bars + splits
+    assert sent == 3 + 1 and all(df.attrs["source"] == "api" for df in batch.values())  # bars + one splits
     again = manager.fetch_multiple_symbols(symbols, "1hour", "2023-03-06", "2023-03-10")
     assert requests_sent() == sent, "the second batch must be served from the cache"
     for sym in symbols:

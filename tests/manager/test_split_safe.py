@@ -134,3 +134,21 @@ def test_an_old_adjusted_cache_is_invalidated_explicitly(sandbox, tmp_path, capl
                             progress=False) as m:
         assert m.storage.coverage("AAPL", "1day") == []
     assert "held split-adjusted bars written by an older polygon-kit" in caplog.text
+
+
+def test_batch_prefetches_splits_in_one_request_and_matches_the_provider(setup):
+    sb, clock, manager = setup
+    clock.move("2024-06-20T20:00:00-04:00")
+    sb.reset_stats()
+    result = manager.fetch_multiple_symbols(["NVDA", "MSFT", "AAPL"], "1day", "2024-06-03", "2024-06-18")
+    assert result.ok and sb.stats()["requests"].get("/v3/reference/splits") == 1  # one for the whole batch
+    provider = _provider(sb, "NVDA", "2024-06-03", "2024-06-18", adjusted=True)
+    pd.testing.assert_frame_equal(result["NVDA"][["open", "close"]], provider[["open", "close"]], check_freq=False)
+    # an earlier range than the prefetch covered asks for the symbol's whole split history
+    sb.reset_stats()
+    manager.fetch_data("NVDA", "1day", "2021-07-12", "2021-07-23")  # across its 2021-07-20 4:1 split
+    assert sb.stats()["requests"].get("/v3/reference/splits") == 1
+    early = manager.fetch_data("NVDA", "1day", "2021-07-12", "2021-07-23")
+    pd.testing.assert_frame_equal(early[["open", "close"]],
+                                  _provider(sb, "NVDA", "2021-07-12", "2021-07-23", adjusted=True)[["open", "close"]],
+                                  check_freq=False)

@@ -101,7 +101,7 @@ def test_routes_errors_are_json(server):
 
 
 def test_provider_rate_limit_is_a_429_with_retry_after(make_sandbox, tmp_path):
-    sb = make_sandbox(rate_limit_per_minute=1)
+    sb = make_sandbox(rate_limit_per_minute=2)  # the first POST sends two: MSFT's bars and its splits
     config = sb.config(cache_dir=str(tmp_path / "c"), max_retries=0)
     with PolygonServer(port=0, config=config) as srv:
         assert post(srv, {"symbol": "MSFT", "timeframe": "1day", "start_date": "2023-01-03",
