@@ -17,7 +17,8 @@ from typing import Dict, List, NamedTuple, Optional, Tuple
 import numpy as np
 
 from polygon import sessions
-from polygon.sandbox.universe import Security, Universe, stable_seed
+from polygon.sandbox.bars import _Day, anchor_price, fit_to_trades, trade_count
+from polygon.sandbox.universe import Security, Universe, register_contracts, stable_seed
 
 __all__ = ["RATE", "UNDERLYINGS", "Contract", "bs_greeks", "bs_price", "contract_security", "contracts",
            "expirations", "implied_vol", "occ_ticker", "option_days", "parse_occ"]
@@ -109,8 +110,6 @@ def _strike_step(price: float) -> float:
 
 
 def _listing_price(universe: Universe, underlying: str, list_date: _dt.date) -> float:
-    from polygon.sandbox.market import anchor_price
-
     sec = universe.get(underlying)
     return anchor_price(sec, list_date) * universe.split_factor(underlying, list_date.isoformat())
 
@@ -165,6 +164,9 @@ def contract_security(universe: Universe, ticker: str) -> Optional[Security]:
     name = "%s $%g %s" % (c.underlying, c.strike, "Call" if c.contract_type == "call" else "Put")
     return Security(ticker, name, "OPTION", "BATO", max(c.strike * 0.05, 0.5), 200, c.list_date.isoformat(),
                     market="options", delisted=c.expiration.isoformat())
+
+
+register_contracts(contract_security)
 
 
 # -- pricing ----------------------------------------------------------------------------------------
@@ -230,8 +232,6 @@ def years_to_expiry(expiration: _dt.date, ms) -> np.ndarray:
 
 def option_days(model, sec: Security, days) -> list:
     """The generated minutes (``market._Day``) of a contract on ``days``, priced from its underlying."""
-    from polygon.sandbox.market import _Day, fit_to_trades, trade_count
-
     c = contract_of(model.universe, sec.ticker)
     out = []
     for day in days:

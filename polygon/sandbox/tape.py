@@ -14,12 +14,15 @@ few hundred microseconds earlier.
 
 import datetime as _dt
 import functools
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 
-from polygon.sandbox.market import MAX_TRADES_PER_MINUTE, MINUTE_MS, Bars, MarketModel, _decimals, aggregate_groups
+from polygon.sandbox.bars import MAX_TRADES_PER_MINUTE, MINUTE_MS, Bars, _decimals, aggregate_groups, concat
 from polygon.sandbox.universe import stable_seed
+
+if TYPE_CHECKING:  # pragma: no cover - annotations only: market.py uses this module
+    from polygon.sandbox.market import MarketModel
 
 __all__ = ["MAX_TRADES_PER_MINUTE", "DayQuotes", "DayTrades", "MinuteTape", "TapeSource", "day_quotes", "day_tapes",
            "day_trades", "second_bars", "sub_ms", "tape_source", "trade_ns"]
@@ -98,7 +101,7 @@ def build_minute(ticker: str, bars: Bars, i: int, day_open: float, acc_v: int, a
 class TapeSource:
     """Cached tapes of every symbol-minute, served from one :class:`MarketModel`."""
 
-    def __init__(self, model: MarketModel) -> None:
+    def __init__(self, model: "MarketModel") -> None:
         self.model = model
         self._minute = functools.lru_cache(maxsize=8192)(self._build)
         self._day = functools.lru_cache(maxsize=256)(self._day_context)
@@ -218,7 +221,7 @@ class DayQuotes(NamedTuple):
         return DayQuotes(*(col[index] for col in self))
 
 
-def tape_source(model: MarketModel) -> TapeSource:
+def tape_source(model: "MarketModel") -> TapeSource:
     """The :class:`TapeSource` of ``model`` (one per model, made on first use)."""
     source = getattr(model, "_tape_source", None)
     if source is None:
@@ -227,7 +230,7 @@ def tape_source(model: MarketModel) -> TapeSource:
     return source
 
 
-def day_tapes(model: MarketModel, ticker: str, day: _dt.date) -> List[MinuteTape]:
+def day_tapes(model: "MarketModel", ticker: str, day: _dt.date) -> List[MinuteTape]:
     """The tapes of every minute of ``ticker`` with trades on ``day``, in time order."""
     if ticker not in model.universe:
         return []
@@ -257,7 +260,7 @@ def trade_ns(ticker: str, minute: MinuteTape, j: int) -> Tuple[int, int]:
 
 
 @functools.lru_cache(maxsize=16)  # about 1 MB per liquid ticker-day
-def _day_columns(model: MarketModel, ticker: str, day: _dt.date):
+def _day_columns(model: "MarketModel", ticker: str, day: _dt.date):
     tapes = day_tapes(model, ticker, day)
     if not tapes:
         z, f = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
@@ -279,7 +282,7 @@ def _day_columns(model: MarketModel, ticker: str, day: _dt.date):
     return tapes, trades, quotes
 
 
-def day_trades(model: MarketModel, ticker: str, day: _dt.date) -> DayTrades:
+def day_trades(model: "MarketModel", ticker: str, day: _dt.date) -> DayTrades:
     """Every trade of ``ticker`` on ``day`` (as traded: never split-adjusted), as numpy columns.
 
     The minute bars (``adjusted=False``) are exactly their aggregation: per minute, the first and
@@ -289,16 +292,14 @@ def day_trades(model: MarketModel, ticker: str, day: _dt.date) -> DayTrades:
     return _day_columns(model, ticker, day)[1]
 
 
-def day_quotes(model: MarketModel, ticker: str, day: _dt.date) -> DayQuotes:
+def day_quotes(model: "MarketModel", ticker: str, day: _dt.date) -> DayQuotes:
     """Every quote of ``ticker`` on ``day``: one 1 ms before each trade, bracketing its price."""
     return _day_columns(model, ticker, day)[2]
 
 
-def second_bars(model: MarketModel, ticker: str, first: _dt.date, last: _dt.date, adjusted: bool = True,
+def second_bars(model: "MarketModel", ticker: str, first: _dt.date, last: _dt.date, adjusted: bool = True,
                 as_of: Optional[_dt.date] = None) -> Bars:
     """One-second bars (aggregations of the trades) of the days ``first`` to ``last``."""
-    from polygon.sandbox.market import concat
-
     out = []
     for day in model.session_days(ticker, first, last):
         trades = day_trades(model, ticker, day)

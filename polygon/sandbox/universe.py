@@ -15,9 +15,9 @@ and answered by :meth:`Universe.get` when the contract is listed.
 import hashlib
 import itertools
 import string
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
 
-__all__ = ["Security", "Universe", "stable_fraction", "stable_seed"]
+__all__ = ["Security", "Universe", "register_contracts", "stable_fraction", "stable_seed"]
 
 
 def stable_seed(*parts: object) -> int:
@@ -184,9 +184,7 @@ class Universe:
         """
         sec = self._by_ticker.get(ticker)
         if sec is None and isinstance(ticker, str) and ticker.startswith("O:"):
-            from polygon.sandbox.options import contract_security
-
-            sec = contract_security(self, ticker)
+            sec = _CONTRACTS[0](self, ticker) if _CONTRACTS else None
         return sec
 
     def of_market(self, market: str) -> List[Security]:
@@ -217,3 +215,13 @@ class Universe:
                 if day_iso < ex_date:
                     factor *= ratio
         return factor
+
+
+#: how an OCC ticker becomes a :class:`Security`: installed by :mod:`polygon.sandbox.options` when it is imported
+#: (the market model imports it), so this module needs no import of the options module above it
+_CONTRACTS: List[Callable[["Universe", str], Optional[Security]]] = []
+
+
+def register_contracts(resolve: Callable[["Universe", str], Optional[Security]]) -> None:
+    """Install the resolver of options tickers used by :meth:`Universe.get`."""
+    _CONTRACTS[:] = [resolve]

@@ -1,6 +1,7 @@
 """The import graph of a package, read from its source with ``ast`` (nothing is imported or run).
 
-Every ``import`` counts, at module level or inside a function (a lazy import is still a dependency).
+Every ``import`` counts, at module level or inside a function (a lazy import is still a dependency), except
+those under ``if TYPE_CHECKING:``, which never run.
 """
 
 import ast
@@ -27,7 +28,13 @@ def module_files(root: str, package: str) -> Dict[str, str]:
 def _targets(tree: ast.AST, module: str, is_package: bool) -> Iterable[Tuple[str, int]]:
     """``(imported name, line)``; ``from a import b`` yields ``a.b`` (a module, or a name of ``a``)."""
     base = module if is_package else module.rpartition(".")[0]
+    skipped = set()
+    for node in ast.walk(tree):  # annotations only: `if TYPE_CHECKING:` blocks are never executed
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.dump(node.test):
+            skipped.update(id(n) for stmt in node.body for n in ast.walk(stmt))
     for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield alias.name, node.lineno

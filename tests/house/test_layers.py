@@ -23,7 +23,7 @@ PLACES = {
     "polygon.markets": "base", "polygon.options": "base", "polygon.endpoint_params": "base",
     "polygon.http": "transport", "polygon.rate_limit": "transport", "polygon.serving": "transport",
     "polygon.bar_pages": "transport", "polygon.core": "transport", "polygon.tables": "transport",
-    "polygon.symbol_lookup": "transport", "polygon.reference_cache": "transport",
+    "polygon.ticker_reference": "transport", "polygon.chain": "data",
     "polygon.validation_checks": "quality", "polygon.validators": "quality",
     "polygon.bar_files": "data", "polygon.cache_files": "data", "polygon.cache": "data",
     "polygon.write_behind": "data", "polygon.cache_export": "data", "polygon.storage": "data",
@@ -118,6 +118,7 @@ def _write(root, files):
      ["pkg.sandbox.rest:1 imports pkg.high (data): the sandbox shares only generated tables and base helpers "
       "with the client"]),
     ({"stray.py": ""}, ["pkg.stray has no layer: add it to PLACES in tests/house/test_layers.py"]),
+    ({"low.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg import high\n"}, []),
 ])
 def test_the_checker_catches_a_forbidden_import(tmp_path, files, expected):
     if "requests" in str(files) and not hasattr(sys, "stdlib_module_names"):
