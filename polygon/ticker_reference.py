@@ -19,6 +19,7 @@ import logging
 import os
 import threading
 import time
+from collections import abc
 from typing import Any, Callable, Dict, List, Optional
 
 from polygon import json_codec
@@ -61,7 +62,10 @@ def as_dict(obj: Any) -> Dict[str, Any]:
 
 
 def results_of(response: Any) -> Any:
-    """The ``results`` member of a response model or dict (a list response is its own results)."""
+    """The ``results`` member of a response model or dict; a list, or the record iterator that the client's
+    ``list_*`` methods return, is its own results."""
+    if isinstance(response, abc.Iterator):
+        response = list(response)
     data = as_dict(response) if not isinstance(response, list) else {"results": response}
     return data.get("results", response if isinstance(response, list) else None)
 
@@ -105,7 +109,7 @@ def _search_tickers(client: Any, term: str) -> List[Dict[str, Any]]:
         logger.debug("ticker search %r failed: %s", term, exc)
         return []
     items = results_of(response) or []
-    return [as_dict(item) for item in list(items)[:1000]]
+    return [as_dict(item) for item in list(items)[:1000]]  # a search answers one page of at most 100
 
 
 def suggest(client: Any, symbol: str, limit: int = 5) -> List[Dict[str, Any]]:

@@ -99,7 +99,7 @@ def test_dividend_after_caching_total_return(setup):
     assert _aggs_sent(sb) == 1 and df.attrs["source"] == "mixed"  # the new days only
     raw = _provider(sb, "MSFT", "2024-04-22", "2024-05-24", adjusted=False)
     with PolygonClient(config=sb.config()) as client:
-        divs = [d for d in client.list_dividends(ticker="MSFT").results if d.ex_dividend_date == "2024-05-14"]
+        divs = [d for d in client.list_dividends(ticker="MSFT") if d.ex_dividend_date == "2024-05-14"]
     cash = divs[0].cash_amount
     before_ex = raw.index < pd.Timestamp("2024-05-14", tz=NY)
     factor = 1.0 - cash / raw["close"][before_ex].iloc[-1]
