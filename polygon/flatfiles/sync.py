@@ -16,6 +16,7 @@ import concurrent.futures
 import datetime as _dt
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
@@ -121,8 +122,6 @@ def sync_flatfiles(
     :raises InvalidParameterError: for an unknown market or kind. :raises InvalidDateRangeError: for bad days.
     :raises PolygonAuthenticationError: keys refused. :raises PolygonNotEntitledError: plan does not include it.
     """
-    import time
-
     began = time.monotonic()
     check_dataset(market, kind)
     if start is None:
@@ -174,9 +173,33 @@ def sync_flatfiles(
     finally:
         if bar is not None:
             bar.close()
+    if kind in BAR_KINDS and market == "stocks" and report.symbols:
+        _prefetch_splits(report, client, config, cache_dir, first)
     report.seconds = time.monotonic() - began
     logger.info("flat files: %s", report.summary())
     return report
+
+
+def _prefetch_splits(report: SyncReport, client: Any, config: Any, cache_dir: str, first: _dt.date) -> None:
+    """Flat files hold as-traded prices; ``fetch_data`` adjusts them with each symbol's splits. One market-wide
+    splits request here (when an API key is set) makes the synced symbols' splits fresh, so reading them back
+    asks the REST API for nothing."""
+    if client is None and not config.has_api_key:
+        logger.info("flat files: no API key: splits are fetched when the bars are first read")
+        return
+    from polygon.corporate_actions import get_actions_store
+
+    def make_client():
+        from polygon.core import PolygonClient
+
+        return client if client is not None else PolygonClient(config=config)
+
+    now_ms = int(time.time() * 1000)
+    try:
+        get_actions_store(cache_dir).prefetch_splits(make_client, sorted(report.symbols), first.isoformat(), now_ms,
+                                                     now_ms)
+    except PolygonError as exc:
+        logger.warning("flat files: splits not prefetched (%s); they are fetched when the bars are first read", exc)
 
 
 def _note_missing(report: SyncReport, market: str, first: _dt.date, last: _dt.date,
