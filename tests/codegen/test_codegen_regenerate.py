@@ -207,7 +207,11 @@ def test_regeneration_when_the_api_changes(tmp_path):
     ignore = shutil.ignore_patterns("__pycache__")
     for part in ("polygon", "codegen", "schema"):
         shutil.copytree(os.path.join(ROOT, part), tree / part, ignore=ignore)
-    shutil.rmtree(tree / "schema" / "rest")
+    # start from a schema/ holding only our aggregates file (its local corrections, e.g. the bar model ``Agg``
+    # that polygon.frames reads the wire map from, survive the import) and let the document bring the rest
+    for name in os.listdir(tree / "schema" / "rest"):
+        if name != "get_aggs.json":
+            os.remove(tree / "schema" / "rest" / name)
     doc = _read(DOC)
     (tmp_path / "rest.json").write_text(json.dumps(doc))
     first = _run(tree, "-m", "codegen", "import-openapi", str(tmp_path / "rest.json"), *NAMES)
