@@ -38,7 +38,13 @@ class ParameterError(ValueError):
 
 @dataclass(frozen=True)
 class ParamSpec:
-    """One request parameter: python ``name``, provider ``wire_name``, ``location`` 'path' or 'query'."""
+    """One request parameter: python ``name``, provider ``wire_name``, ``location`` 'path' or 'query'.
+
+    ``type`` is 'string', 'integer', 'number', 'boolean' or 'array' (of ``item_type``, sent comma-separated;
+    ``enum``/``pattern``/bounds then apply to each item). ``kind`` (``x-kind`` in schema/rest) says how the
+    client coerces values: 'symbol', 'currency', 'date', 'datetime', 'agg_bound', 'timestamp_ns',
+    'timestamp_ms' or None.
+    """
 
     name: str
     wire_name: str
@@ -76,7 +82,12 @@ class ParamSpec:
 
 @dataclass(frozen=True)
 class EndpointSpec:
-    """One provider endpoint: the python method ``name``, HTTP ``method``, ``path`` template (wire names)."""
+    """One provider endpoint: the python method ``name``, HTTP ``method``, ``path`` template (wire names).
+
+    ``variants``: the provider's other paths of the same URL shape (per-market tickers) this endpoint serves;
+    ``table``: the DataFrame layout of a tabular result; ``item_model``: the model of the records a
+    ``list_*`` method yields; ``records``: the key path of those records in a body.
+    """
 
     name: str
     method: str
