@@ -8,7 +8,8 @@ Layout of schema/ (all files JSON Schema draft 2020-12, custom keys under ``x-``
     ``x-python-name``; ``$defs.response``: the response body schema (the document's root ``$ref``).
 ``stream/<ev>.json``
     One provider socket event (``properties.ev.const`` discriminates), ``x-model``, ``x-channel``,
-    ``x-order`` (table order) and ``x-normalized`` (ordered ``[{key, wire | const}]``: the callback dict).
+    ``x-order`` (table order), ``x-normalized`` (ordered ``[{key, wire | const}]``: the callback dict), and for
+    markets other than stocks ``x-market`` (the socket) and ``x-symbol-field`` (the ticker's wire key, ``sym``).
     ``stream/actions.json`` holds the client actions as ``$defs`` with ``x-function`` and ``x-argument``.
 ``server/<message>.json``
     Our own server's messages; ``x-model`` and ``x-discriminator`` (the const field: ``action`` or ``type``).
@@ -98,6 +99,8 @@ class EventDef:
     ev: str
     channel: Optional[str]
     normalized: List[Tuple[str, Optional[str], Any]]  # (key, wire key or None, const)
+    market: str = "stocks"  # x-market: the socket (path) carrying the event
+    symbol_field: str = "sym"  # x-symbol-field: the wire key holding the ticker
 
 
 @dataclass
@@ -384,8 +387,10 @@ def _load_stream(docs, root, registry):
             if "key" not in item or ("wire" in item) == ("const" in item):
                 raise SchemaError("%s: x-normalized items are {key, wire} or {key, const}" % where)
             normalized.append((item["key"], item.get("wire"), item.get("const")))
-        events.append((flat.get("x-order", 0), ev, EventDef(model, ev, flat.get("x-channel"), normalized)))
-    return [event for _, _, event in sorted(events, key=lambda item: item[:2])], actions
+        market = flat.get("x-market", "stocks")
+        event = EventDef(model, ev, flat.get("x-channel"), normalized, market, flat.get("x-symbol-field", "sym"))
+        events.append((flat.get("x-order", 0), market, ev, event))
+    return [event for _, _, _, event in sorted(events, key=lambda item: item[:3])], actions
 
 
 def _load_server(docs, root, registry):

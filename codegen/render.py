@@ -38,7 +38,7 @@ DOCSTRINGS = {
     "_helpers.py": "Conversion helpers shared by the generated model modules (None-safe nested from/to wire).",
     "models.py": "Response models of the provider's REST endpoints (stdlib dataclasses, python field names).",
     "endpoints.py": "The endpoint table of the provider's REST API and a validating request builder.",
-    "stream.py": "The provider's stocks socket: event dataclasses, callback-dict normalizers, client actions.",
+    "stream.py": "The provider's sockets: event dataclasses, callback-dict normalizers, client actions, market tables.",
     "server_messages.py": "Messages of our own server (``/api/v1/bars`` body, ``/ws/{client_id}`` protocol) and "
                           "their JSON Schemas.",
 }
@@ -227,9 +227,15 @@ class Renderer:
         for action in self.spec.actions:
             parts.append(self._t("action.jinja2", action=action))
             needed |= _ACTION_IMPORTS[action.kind]
-        channels = tuple(e.channel for e in self.spec.events if e.channel)
-        parts.append(self._t("event_table.jinja2", events=self.spec.events, normalizers=normalizers,
-                             channels=channels))
+        stocks = [e for e in self.spec.events if e.market == "stocks"]
+        channels = tuple(e.channel for e in stocks if e.channel)
+        markets = {}
+        for event, function in normalizers:
+            markets.setdefault(event.market, []).append((event, function))
+        shared = [e for e in self.spec.events if not e.channel]  # status messages: every socket has them
+        parts.append(self._t("event_table.jinja2", events=stocks, channels=channels,
+                             normalizers=[(e, f) for e, f in normalizers if e.market == "stocks"],
+                             markets=sorted(markets.items()), shared=shared))
         needed |= _EVENT_TABLE_IMPORTS
         return self._module("stream.py", parts, needed, self._helper_imports(parts))
 

@@ -10,10 +10,12 @@ import asyncio
 import collections
 import concurrent.futures
 import inspect
-import json
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
+
+from polygon import json_codec
 
 if TYPE_CHECKING:
     from polygon.subscriptions import _Routes
@@ -27,52 +29,92 @@ _STOP = object()
 
 class _FrameQueue:
     """FIFO of frames bounded by the number of *events* they hold (memory stays bounded whatever the
-    frame size). ``put`` drops the oldest frames or waits, as the overflow policy says."""
+    frame size). When full, ``put`` follows the overflow policy:
 
-    def __init__(self, max_events: int) -> None:
+    - ``'wait'``: wait (the socket is not read, so TCP pushes back on the sender) while the dispatcher's
+      *lag* is under ``max_lag`` seconds, then drop the oldest frames for as long as the lag stays over it.
+      The lag is the age of the frame the dispatcher took last (how old the data it works on is); a
+      dispatcher that keeps up on average never loses an event, a stuck one never stalls the socket
+      longer than ``max_lag``.
+    - ``'drop_oldest'``: drop the oldest frames at once.
+    - ``'block'``: wait for room however long it takes.
+    """
+
+    def __init__(self, max_events: int, policy: str = "wait", max_lag: float = 5.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.max_events = max_events
+        self.policy = policy
+        self.max_lag = max_lag
         self.events = 0
         self.unfinished = 0
         self.dropped_events = 0
         self.dropped_frames = 0
+        self.waits = 0  # times the reader waited for room (backpressure)
+        self.taken_at: Optional[float] = None  # enqueue time of the frame the dispatcher took last
+        self._clock = clock
         self._frames: "collections.deque[Any]" = collections.deque()
         self._cond = threading.Condition(threading.Lock())
+        self._getter_waits = False
+        self._putter_waits = False
 
-    def put(self, frame: Any, size: int, block: bool, stop: threading.Event) -> int:
-        """Append ``frame`` holding ``size`` events; returns the number of events dropped to make room."""
+    def lag(self) -> float:
+        """Seconds the dispatcher is behind: the age of the frame it took last (0 when idle)."""
+        taken = self.taken_at
+        return 0.0 if taken is None or not self._frames else max(0.0, self._clock() - taken)
+
+    def put(self, frame: Any, size: int, stop: threading.Event, block: bool = False) -> int:
+        """Append ``frame`` holding ``size`` events; returns the number of events dropped to make room.
+        ``block`` forces waiting (replays)."""
         dropped = 0
+        policy = "block" if block else self.policy
         with self._cond:
+            now = self._clock()
             while self.events and self.events + size > self.max_events:
-                if block:
-                    if stop.is_set():
-                        return 0
-                    self._cond.wait(0.1)
-                    continue
-                old_size, _old = self._frames.popleft()
+                if stop.is_set():
+                    return 0
+                if policy != "drop_oldest":
+                    if self.taken_at is None:
+                        self.taken_at = now  # nothing taken yet: the dispatcher's lag starts now
+                    left = self.max_lag - (now - self.taken_at)
+                    if policy == "block" or left > 0:
+                        self.waits += 1
+                        self._putter_waits = True
+                        self._cond.wait(min(0.1, left) if policy != "block" else 0.1)
+                        self._putter_waits = False
+                        now = self._clock()
+                        continue
+                old_size, _old, _t = self._frames.popleft()
                 self.events -= old_size
                 self.unfinished -= 1
                 dropped += old_size
                 self.dropped_frames += 1
             self.dropped_events += dropped
-            self._frames.append((size, frame))
+            self._frames.append((size, frame, now))
             self.events += size
             self.unfinished += 1
-            self._cond.notify_all()
+            if self._getter_waits:
+                self._cond.notify()
         return dropped
 
     def put_stop(self) -> None:
         with self._cond:
-            self._frames.append((0, _STOP))
+            self._frames.append((0, _STOP, self._clock()))
             self.unfinished += 1
             self._cond.notify_all()
 
     def get(self) -> Any:
         with self._cond:
+            if not self._frames:
+                self.taken_at = None  # idle: no lag until the next frame arrives
             while not self._frames:
+                self._getter_waits = True
                 self._cond.wait()
-            size, frame = self._frames.popleft()
+                self._getter_waits = False
+            size, frame, when = self._frames.popleft()
             self.events -= size
-            self._cond.notify_all()
+            self.taken_at = when
+            if self._putter_waits and (self.events <= self.max_events // 2 or not self._frames):
+                self._cond.notify()  # the reader refills half a queue at a time: fewer thread switches
             return frame
 
     def done(self) -> None:
@@ -118,14 +160,16 @@ class _FrameDispatcher:
     """The dispatcher thread's side of :class:`~polygon.websocket.PolygonWebSocketClient` (a mixin).
 
     The client provides ``_queue`` (a :class:`_FrameQueue`), ``_stop``, ``_book``
-    (a :class:`~polygon.subscriptions.SubscriptionBook`), ``_normalizers``, ``_sink``, the counters
-    ``_events_dispatched`` and ``_callback_errors``, and the methods ``_on_status`` and ``_ensure_private_loop``.
+    (a :class:`~polygon.subscriptions.SubscriptionBook`), ``_normalizers``, ``_symbol_fields``, ``_sink``, the
+    counters ``_events_dispatched`` and ``_callback_errors``, and the methods ``_on_status``,
+    ``_ensure_private_loop`` and ``_canonical``.
     """
 
     _queue: _FrameQueue
     _stop: threading.Event
     _book: Any
     _normalizers: Dict[str, Callable[[dict], dict]]
+    _symbol_fields: Dict[str, str]
     _sink: Any
     _events_dispatched: int
     _callback_errors: int
@@ -136,10 +180,17 @@ class _FrameDispatcher:
     def _ensure_private_loop(self) -> asyncio.AbstractEventLoop:  # pragma: no cover - provided by the client
         raise NotImplementedError
 
-    def _plan(self, routes: "_Routes", key: Tuple[str, str]) -> Any:
-        """What to do with events of ``key``: ``(normalise, single, fns, coroutine_targets, to_sink)`` or
-        ``None`` when nobody wants them; cached per routes snapshot. ``single`` is the ``(fn, loop)`` of the
-        only plain callback, else ``fns`` holds them all; only what the sink keeps goes to it."""
+    def _canonical(self, raw: str) -> str:  # pragma: no cover - provided by the client
+        raise NotImplementedError
+
+    def _plan(self, routes: "_Routes", ev: str, raw: str) -> Any:
+        """What to do with events ``ev`` of the wire ticker ``raw``: ``(normalise, single, fns,
+        coroutine_targets, to_sink, loop, channel, canonical)`` or ``False`` when nobody wants them; cached per
+        routes snapshot. ``single`` is the only plain callback (``loop`` its subscriber's loop), else ``fns``
+        holds ``(fn, loop)`` of them all; only what the sink keeps goes to it; ``canonical`` is the REST form of
+        the ticker when the wire spells it otherwise (``None`` when the same)."""
+        symbol = self._canonical(raw)
+        key = (ev, symbol)
         norm = self._normalizers.get(key[0])
         targets = routes.cache.get(key)
         if targets is None:
@@ -148,22 +199,29 @@ class _FrameDispatcher:
         coros = tuple(t for t in targets if t.coro)
         sink = self._sink
         to_sink = sink is not None and sink.wants(key[0])
-        plan = None
+        plan: Any = False
         if norm is not None and (targets or to_sink):
-            single = fns[0] if len(fns) == 1 else None
-            plan = (norm, single, fns if single is None else (), coros, to_sink)
-        routes.plans[key] = plan if plan is not None else False
+            canonical = symbol if symbol != raw else None
+            if len(fns) == 1:
+                plan = (norm, fns[0][0], (), coros, to_sink, fns[0][1], ev, canonical)
+            else:
+                plan = (norm, None, fns, coros, to_sink, None, ev, canonical)
+        entry = routes.plans.get(ev)
+        if entry is None:
+            entry = routes.plans[ev] = (self._symbol_fields.get(ev, "sym"), {})
+        entry[1][raw] = plan  # nested by channel: no key tuple per event
         return plan
 
     def _dispatch_loop(self) -> None:
         q = self._queue
+        get = q.get
         stopped = self._stop.is_set
         book = self._book
         isawaitable = inspect.isawaitable
-        loads = json.loads
+        loads = json_codec.loads
         inflight: Dict[asyncio.AbstractEventLoop, concurrent.futures.Future] = {}
         while True:
-            frame = q.get()
+            frame = get()
             try:
                 if frame is _STOP or stopped():
                     return
@@ -181,32 +239,28 @@ class _FrameDispatcher:
                 bars: Optional[list] = None
                 count = 0
                 for msg in frame:
-                    if stopped():  # disconnect() from a callback: deliver nothing more
-                        break
+                    # one dict literal per event (the normaliser), no copies for a single plain callback
                     try:
-                        key = (msg["ev"], msg["sym"])
-                        plan = plans.get(key)
-                        if plan is None:
-                            plan = self._plan(routes, key)
-                        if not plan:
-                            continue
-                        norm, single, fns, coros, to_sink = plan
-                        data = norm(msg)
-                    except (KeyError, TypeError, ValueError, AttributeError):
-                        if type(msg) is dict and msg.get("ev") == "status":
-                            self._on_status(msg)
-                        else:
-                            logger.debug("malformed event skipped: %r", msg)
+                        field, by_symbol = plans[msg["ev"]]  # the wire key of the ticker: sym, pair, T ...
+                        plan = by_symbol[msg[field]]
+                    except (KeyError, TypeError, IndexError, ValueError):
+                        plan = self._plan_for(routes, msg)
+                    if not plan:
                         continue
+                    norm, single, fns, coros, to_sink, _loop, _channel, canonical = plan
+                    data = norm(msg)
+                    if canonical is not None:  # 'BTC-USD' on the wire -> 'X:BTCUSD' (the REST form)
+                        data["symbol"] = canonical
                     count += 1
                     if single is not None:
-                        fn = single[0]
                         try:
-                            result = fn(data)
+                            result = single(data)
                             if result is not None and isawaitable(result):
-                                self._submit_awaitable(result, single[1])
+                                self._submit_awaitable(result, plan[5])
                         except Exception:
-                            self._callback_error(fn)
+                            self._callback_error(single)
+                        if stopped():  # disconnect() from a callback: deliver nothing more
+                            break
                     elif fns:
                         item = data
                         for fn, fn_loop in fns:
@@ -216,7 +270,9 @@ class _FrameDispatcher:
                                     self._submit_awaitable(result, fn_loop)
                             except Exception:
                                 self._callback_error(fn)
-                            item = dict(data)
+                            item = dict(data)  # each callback its own dict: one may mutate it
+                        if stopped():
+                            break
                     if coros:
                         if batches is None:
                             batches = {}
@@ -226,7 +282,7 @@ class _FrameDispatcher:
                     if to_sink:
                         if bars is None:
                             bars = []
-                        bars.append((key[0], data))
+                        bars.append((plan[6], data))
                 self._events_dispatched += count
                 if bars and self._sink is not None:
                     self._sink.add(bars)
@@ -236,6 +292,22 @@ class _FrameDispatcher:
                 logger.exception("dispatching a frame failed; frame skipped")
             finally:
                 q.done()
+
+    def _plan_for(self, routes: "_Routes", msg: Any) -> Any:
+        """Slow path of the dispatcher: the plan of a key seen for the first time, or ``None`` (skip) for a
+        status message (acted on) or a malformed event (logged)."""
+        try:
+            ev = msg["ev"]
+            raw = msg[self._symbol_fields[ev]]
+            entry = routes.plans.get(ev)
+            plan = None if entry is None else entry[1].get(raw)
+            return plan if plan is not None else self._plan(routes, ev, raw)
+        except (KeyError, TypeError, IndexError, AttributeError):
+            if type(msg) is dict and msg.get("ev") == "status":
+                self._on_status(msg)
+            else:
+                logger.debug("malformed event skipped: %r", msg)
+            return None
 
     def _submit_coroutines(
         self, batches: Dict[Any, list], inflight: Dict[Any, Any], stopped: Callable[[], bool]

@@ -14,17 +14,63 @@ from polygon.symbols import market_of, validate_symbol
 
 __all__ = [
     "CHANNEL_NAMES",
+    "MARKETS",
+    "MARKET_CHANNEL_NAMES",
     "SubscriptionBook",
     "WILDCARD",
     "backoff_delays",
+    "canonical_symbol",
+    "provider_param",
 ]
 
 logger = logging.getLogger(__name__)
 
+#: The provider's sockets (``ws_url + '/' + market``); stocks is the default.
+MARKETS = ("stocks", "options", "forex", "crypto", "indices")
+#: Channels of each socket and what they carry (FMV is on the Business feed, LV and the crypto/forex AM on
+#: Launchpad: the same paths on the provider's other hosts; the sandbox serves them all on one socket).
+MARKET_CHANNEL_NAMES: Dict[str, Dict[str, str]] = {
+    "stocks": {"T": "trades", "Q": "quotes", "A": "second aggregates", "AM": "minute aggregates",
+               "LULD": "limit-up limit-down bands", "NOI": "imbalances", "FMV": "fair market value",
+               "LV": "Launchpad value"},
+    "options": {"T": "trades", "Q": "quotes", "A": "second aggregates", "AM": "minute aggregates",
+                "FMV": "fair market value", "LV": "Launchpad value"},
+    "forex": {"C": "quotes", "CA": "minute aggregates", "CAS": "second aggregates", "FMV": "fair market value",
+              "AM": "Launchpad minute aggregates", "LV": "Launchpad value"},
+    "crypto": {"XT": "trades", "XQ": "quotes", "XL2": "level-2 book", "XA": "minute aggregates",
+               "XAS": "second aggregates", "FMV": "fair market value", "AM": "Launchpad minute aggregates",
+               "LV": "Launchpad value"},
+    "indices": {"V": "values", "A": "second aggregates", "AM": "minute aggregates"},
+}
 #: Channels of the stocks stream and what they carry.
-CHANNEL_NAMES = {"T": "trades", "Q": "quotes", "A": "second aggregates", "AM": "minute aggregates"}
+CHANNEL_NAMES = dict(MARKET_CHANNEL_NAMES["stocks"])
 #: The symbol that covers every symbol of a channel.
 WILDCARD = "*"
+_PREFIX = {"options": "O:", "forex": "C:", "crypto": "X:", "indices": "I:"}
+_SYMBOL_MARKET = {"fx": "forex"}  # polygon.symbols.market_of's names -> socket names
+
+
+def canonical_symbol(symbol: str, market: str = "stocks") -> str:
+    """The REST form of a ticker seen on ``market``'s socket: ``'BTC-USD'`` / ``'X:BTC-USD'`` -> ``'X:BTCUSD'``,
+    ``'EUR/USD'`` / ``'C:EUR-USD'`` -> ``'C:EURUSD'``; other markets' tickers are returned unchanged.
+
+    >>> canonical_symbol('BTC-USD', 'crypto'), canonical_symbol('EUR/USD', 'forex')
+    ('X:BTCUSD', 'C:EURUSD')
+    """
+    if market == "crypto" or market == "forex":
+        prefix = _PREFIX[market]
+        body = symbol[2:] if symbol.startswith(prefix) else symbol
+        return prefix + body.replace("-", "").replace("/", "")
+    return symbol
+
+
+def provider_param(param: str) -> str:
+    """A subscription param in the provider's form: crypto and forex pairs are dashed (``'XT.X:BTCUSD'`` ->
+    ``'XT.X:BTC-USD'``, ``'C.C:EURUSD'`` -> ``'C.C:EUR-USD'``); others unchanged."""
+    channel, _, symbol = param.partition(".")
+    if symbol[:2] in ("X:", "C:") and "-" not in symbol and len(symbol) > 5:
+        return "%s.%s-%s" % (channel, symbol[:-3], symbol[-3:])
+    return param
 
 
 def backoff_delays(initial: float = 1.0, cap: float = 30.0, attempts: int = 5) -> List[float]:
@@ -68,7 +114,8 @@ class SubscriptionBook:
     receives each event once. Not thread-safe: the owner locks.
 
     :param channels: the allowed channels.
-    :param market: symbols of other markets (``X:BTCUSD`` on stocks) are refused.
+    :param market: the socket's market: symbols of other markets (``X:BTCUSD`` on stocks) and channels of
+        other sockets are refused; crypto and forex pairs are kept in their REST form (``X:BTCUSD``).
     """
 
     def __init__(self, channels: Sequence[str] = tuple(CHANNEL_NAMES), market: str = "stocks") -> None:
@@ -81,14 +128,20 @@ class SubscriptionBook:
 
     # -- validation
     def normalise_channels(self, channels: Union[str, Iterable[str], None]) -> List[str]:
-        allowed = ", ".join("%s (%s)" % (c, CHANNEL_NAMES.get(c, c)) for c in self.channels)
+        names = MARKET_CHANNEL_NAMES.get(self.market, CHANNEL_NAMES)
+        allowed = ", ".join("%s (%s)" % (c, names.get(c, c)) for c in self.channels)
         if isinstance(channels, str):
             channels = [channels]
         out: List[str] = []
         for ch in channels or ():
             norm = ch.strip().upper() if isinstance(ch, str) else ch
             if norm not in self.channels:
-                raise SubscriptionError("unknown channel %r; allowed: %s" % (ch, allowed))
+                elsewhere = [m for m, table in MARKET_CHANNEL_NAMES.items() if norm in table]
+                if elsewhere:
+                    raise SubscriptionError(
+                        "channel %r is not on the %s stream (it is on %s: PolygonWebSocketClient(market=%r)); "
+                        "allowed here: %s" % (ch, self.market, ", ".join(elsewhere), elsewhere[0], allowed))
+                raise SubscriptionError("unknown channel %r on the %s stream; allowed: %s" % (ch, self.market, allowed))
             if norm not in out:
                 out.append(norm)
         if not out:
@@ -107,10 +160,15 @@ class SubscriptionBook:
                     norm = validate_symbol(sym)
                 except InvalidSymbolError as exc:
                     raise SubscriptionError("%s, or '*' for every symbol" % exc) from None
-                if market_of(norm) != self.market:
+                market = market_of(norm)
+                market = _SYMBOL_MARKET.get(market, market)
+                if market != self.market:
+                    example = {"stocks": "'AAPL'", "options": "'O:SPY251219C00500000'", "forex": "'C:EURUSD'",
+                               "crypto": "'X:BTCUSD'", "indices": "'I:SPX'"}.get(self.market, "")
                     raise SubscriptionError(
-                        "symbol %r belongs to the %s market, this stream is %s" % (norm, market_of(norm), self.market)
-                    )
+                        "symbol %r belongs to the %s market, this stream is %s (tickers like %s; or "
+                        "PolygonWebSocketClient(market=%r))" % (norm, market, self.market, example, market))
+                norm = canonical_symbol(norm, market)
             if norm not in out:
                 out.append(norm)
         if not out:

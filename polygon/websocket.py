@@ -6,12 +6,15 @@ re-exported here.
 
 Threads: a *reader* only receives frames, acts on the provider's status messages (the frames that carry
 them are decoded there) and puts whole event frames, still encoded, on a bounded queue; a *dispatcher*
-decodes them (``json.loads``), normalises each event into the guide's dict (``event_type`` 'trade' /
-'quote' / 'aggregate', ``symbol``, ``timestamp`` in ms ...) and calls the callbacks. User code never runs
-on the reader, so a slow callback cannot stall the socket. The queue is bounded by the number of events it
-holds (``queue_size``); when full, the oldest frames are dropped (``overflow='drop_oldest'``, counted in
-``get_status()['dropped_messages']`` and logged) or the reader waits (``overflow='block'``, which lets the
-provider see a slow consumer instead).
+decodes them (:mod:`polygon.json_codec`: orjson when installed), normalises each event into the guide's
+dict (``event_type`` 'trade' / 'quote' / 'aggregate', ``symbol``, ``timestamp`` in ms ...: one dict literal
+per event) and calls the callbacks. User code never runs on the reader. The queue is bounded by the number
+of events it holds (``queue_size``). When it is full the default policy (``overflow='wait'``) stops reading
+the socket, so TCP pushes back on the sender, for as long as the dispatcher's lag (the age of the data it
+is working on) is under ``max_lag`` seconds; past that the oldest frames are dropped (counted in
+``get_status()['dropped_messages']`` and logged) until it catches up. A callback that keeps up on average
+loses nothing in a burst; a stuck one never stalls the socket longer than ``max_lag``. ``'drop_oldest'``
+drops at once; ``'block'`` waits however long it takes.
 
 **The sync/async rule.** ``connect``, ``disconnect``, ``subscribe``, ``unsubscribe``, ``listen`` and
 ``replay`` are plain blocking methods. Called while an asyncio event loop is running in the current thread
@@ -41,7 +44,6 @@ budget :class:`~polygon.exceptions.StreamConnectionError` is raised from :meth:`
 """
 
 import asyncio
-import json
 import logging
 import threading
 import time
@@ -50,7 +52,14 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import websocket as _wsc
 
-from polygon.asyncio_adapter import caller_loop, sync_or_async, wait_event
+from polygon.asyncio_adapter import (
+    PrivateLoop,
+    caller_loop,
+    interruptible,
+    running_loop,
+    sync_or_async,
+    wait_event,
+)
 from polygon.config import PolygonConfig, get_config
 from polygon.exceptions import (
     MaxConnectionsError,
@@ -59,12 +68,24 @@ from polygon.exceptions import (
     StreamConnectionError,
     SubscriptionError,
 )
+from polygon.json_codec import dumps as _dumps
+from polygon.json_codec import loads
 from polygon.stream_dispatch import _FrameDispatcher, _FrameQueue, _Target
-from polygon.subscriptions import CHANNEL_NAMES, SubscriptionBook, backoff_delays
+from polygon.subscriptions import (
+    CHANNEL_NAMES,
+    MARKET_CHANNEL_NAMES,
+    MARKETS,
+    SubscriptionBook,
+    backoff_delays,
+    canonical_symbol,
+    provider_param,
+)
 from polygon.subscriptions import WILDCARD as WILDCARD  # re-export: public here before the split
 
 __all__ = [
     "CHANNEL_NAMES",
+    "MARKETS",
+    "MARKET_CHANNEL_NAMES",
     "PolygonWebSocketClient",
     "SubscriptionBook",
     "backoff_delays",
@@ -74,6 +95,7 @@ logger = logging.getLogger(__name__)
 
 _OK_STATUSES = frozenset(("connected", "success", "auth_success"))
 _FATAL_STATUSES = frozenset(("max_connections", "auth_failed"))
+_OVERFLOW = ("wait", "drop_oldest", "block")
 
 
 def _stream() -> Any:
@@ -88,11 +110,17 @@ class PolygonWebSocketClient(_FrameDispatcher):
     :param config: a :class:`~polygon.config.PolygonConfig`; default :func:`~polygon.config.get_config`.
         The URL is ``config.ws_url + '/' + market``.
     :param storage: optional storage manager: A/AM bars are appended to its cache off the reader thread.
-    :param market: stream path, ``'stocks'``.
+    :param market: the socket: ``'stocks'`` (default), ``'options'``, ``'forex'``, ``'crypto'`` or ``'indices'``.
+        Channels and tickers are checked against it (``MARKET_CHANNEL_NAMES``); events arrive normalised with
+        an ``event_type`` per kind (``'crypto_trade'``, ``'forex_quote'``, ``'index_value'``, ``'luld'`` ...) and
+        ``symbol`` in the REST form (``'X:BTCUSD'``, ``'C:EURUSD'``), whatever the socket's own spelling.
     :param queue_size: events buffered between the reader and the dispatcher (whole frames are queued; the
         bound is on the events they hold, so memory stays bounded whatever the frame size). Under a slow
         consumer, delivered events are about ``queue_size / arrival rate`` seconds old: smaller is fresher.
-    :param overflow: ``'drop_oldest'`` (default; drops are counted and logged) or ``'block'``.
+    :param overflow: when the queue is full: ``'wait'`` (default: backpressure while the dispatcher's lag is
+        under ``max_lag``, then drop oldest), ``'drop_oldest'`` (at once) or ``'block'`` (never drop). Drops
+        are counted and logged.
+    :param max_lag: seconds of dispatcher lag the ``'wait'`` policy tolerates before dropping (default 5).
     :param record: path of a file receiving every raw frame with its receive time (JSON lines).
     :param journal: with ``storage``, also append trades/quotes to an append-only journal.
     :param ping_interval: seconds of silence after which a ping is sent.
@@ -112,7 +140,8 @@ class PolygonWebSocketClient(_FrameDispatcher):
         *,
         market: str = "stocks",
         queue_size: int = 50_000,
-        overflow: str = "drop_oldest",
+        overflow: str = "wait",
+        max_lag: float = 5.0,
         record: Optional[str] = None,
         journal: bool = False,
         ping_interval: float = 10.0,
@@ -124,18 +153,23 @@ class PolygonWebSocketClient(_FrameDispatcher):
         clock: Callable[[], float] = time.monotonic,
         sleep: Optional[Callable[[float], Any]] = None,
     ) -> None:
-        if overflow not in ("drop_oldest", "block"):
-            raise PolygonConfigError("overflow must be 'drop_oldest' or 'block', got %r" % (overflow,))
+        if overflow not in _OVERFLOW:
+            raise PolygonConfigError("overflow must be one of %s, got %r" % (", ".join(map(repr, _OVERFLOW)), overflow))
+        if not max_lag > 0:
+            raise PolygonConfigError("max_lag must be positive seconds, got %r" % (max_lag,))
         if queue_size < 1:
             raise PolygonConfigError("queue_size must be >= 1 (events)")
         if ping_interval <= 0 or read_timeout <= 0:
             raise PolygonConfigError("ping_interval and read_timeout must be positive seconds")
+        if market not in MARKETS:
+            raise PolygonConfigError("market must be one of %s, got %r" % (", ".join(MARKETS), market))
         self.config = config if config is not None else get_config()
         self.market = market
         self.url = "%s/%s" % (self.config.ws_url, market)
         self.storage = storage
         self.queue_size = queue_size
         self.overflow = overflow
+        self.max_lag = float(max_lag)
         self.record = record
         self.journal = journal
         self.ping_interval = float(ping_interval)
@@ -145,20 +179,20 @@ class PolygonWebSocketClient(_FrameDispatcher):
         self._clock = clock
         self._sleep = sleep
         stream = _stream()
-        self._normalizers = dict(stream.NORMALIZERS)
-        order = list(CHANNEL_NAMES)
-        channels = sorted(stream.CHANNELS, key=lambda c: order.index(c) if c in order else len(order))
+        self._normalizers = dict(stream.MARKET_NORMALIZERS[market])
+        self._symbol_fields = dict(stream.SYMBOL_FIELDS[market])
+        order = list(MARKET_CHANNEL_NAMES[market])
+        channels = sorted(self._normalizers, key=lambda c: order.index(c) if c in order else len(order))
         self._book = SubscriptionBook(channels, market)
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._done = threading.Event()
         self._done.set()
-        self._queue = _FrameQueue(queue_size)
+        self._queue = self._new_queue()
         self._ws: Optional[_wsc.WebSocket] = None
         self._reader: Optional[threading.Thread] = None
         self._dispatcher: Optional[threading.Thread] = None
-        self._private_loop: Optional[asyncio.AbstractEventLoop] = None
-        self._private_thread: Optional[threading.Thread] = None
+        self._private = PrivateLoop("polygon-ws-callbacks")
         self._recorder: Any = None
         self._sink: Any = None
         self._fatal: Optional[BaseException] = None
@@ -294,18 +328,26 @@ class PolygonWebSocketClient(_FrameDispatcher):
             self._send_changes(add, remove)
         return remove
 
-    @sync_or_async
-    def listen(self, timeout: Optional[float] = None) -> None:
+    def listen(self, timeout: Optional[float] = None) -> Any:
         """Block until :meth:`disconnect` (from anywhere, a callback included) or a fatal error.
 
         Connects first if :meth:`connect` was never called; returns at once after :meth:`disconnect`.
-        In async code ``await client.listen()`` can be cancelled.
+        In async code ``await client.listen()`` can be cancelled, and Ctrl+C raises ``KeyboardInterrupt`` at
+        the ``await`` (so an ``except KeyboardInterrupt`` around it runs, as in the guide); in plain code
+        Ctrl+C raises it from :meth:`listen` as usual. Either way :meth:`disconnect` (or the ``with`` block)
+        then closes the stream.
 
         :param timeout: return after this many seconds even if still connected (bounded runs).
         :raises StreamConnectionError: the stream dropped and the reconnect budget was spent.
         :raises PolygonAuthenticationError: the key was refused on reconnect.
         :raises MaxConnectionsError: the provider refused the connection.
         """
+        if running_loop() is not None:
+            return interruptible(self._listen(timeout))
+        return self._listen(timeout)
+
+    @sync_or_async
+    def _listen(self, timeout: Optional[float]) -> None:
         if self._started_at is None:
             self.connect()
         done = self._done
@@ -322,7 +364,7 @@ class PolygonWebSocketClient(_FrameDispatcher):
         :param speed: 1.0 = original pacing, 10.0 = ten times faster, ``None`` = as fast as possible.
         :returns: the number of frames fed.
         """
-        from polygon.stream_journal import iter_recording
+        from polygon.stream_recording import iter_recording
 
         with self._lock:
             offline = not self._running
@@ -355,8 +397,9 @@ class PolygonWebSocketClient(_FrameDispatcher):
             message_count, last_message_time (ISO 8601, UTC), uptime_seconds, reconnect_attempts``, and beside
             them ``url, market, dropped_messages, dropped_frames, queue_depth, queue_size, overflow,
             events_dispatched, callback_errors, reconnects, last_error, subscription_ids,
-            provider_subscriptions``, and with ``storage`` ``storage_pending`` / ``storage_dropped`` (events
-            waiting for the storage writer / dropped, oldest first, because it fell too far behind).
+            provider_subscriptions, max_lag, lag_seconds`` (the dispatcher's lag now), ``backpressure_waits``
+            (times the reader waited for room), and with ``storage`` ``storage_pending`` / ``storage_dropped``
+            (events waiting for the storage writer / dropped, oldest first, because it fell too far behind).
         """
         with self._lock:
             subs = self._book.symbols_map()
@@ -387,6 +430,9 @@ class PolygonWebSocketClient(_FrameDispatcher):
             "queue_depth": self._queue.events,
             "queue_size": self.queue_size,
             "overflow": self.overflow,
+            "max_lag": self.max_lag,
+            "lag_seconds": round(self._queue.lag(), 3),
+            "backpressure_waits": self._queue.waits,
             "events_dispatched": self._events_dispatched,
             "callback_errors": self._callback_errors,
             "reconnects": self._reconnects,
@@ -410,7 +456,7 @@ class PolygonWebSocketClient(_FrameDispatcher):
         self._on_probation = None
         self._dropped_before += self._queue.dropped_events
         self._dropped_frames_before += self._queue.dropped_frames
-        self._queue = _FrameQueue(self.queue_size)
+        self._queue = self._new_queue()
         self._book.routes.plans.clear()  # plans depend on the session's sink
         for leftover in (self._recorder, self._sink):
             if leftover is not None:
@@ -419,11 +465,11 @@ class PolygonWebSocketClient(_FrameDispatcher):
             self._storage_dropped_before += self._sink.dropped
         self._recorder = self._sink = None
         if self.record:
-            from polygon.stream_journal import FrameRecorder
+            from polygon.stream_recording import FrameRecorder
 
             self._recorder = FrameRecorder(self.record)
         if self.storage is not None:
-            from polygon.stream_journal import StorageSink
+            from polygon.stream_sink import StorageSink
 
             self._sink = StorageSink(self.storage, market=self.market, journal=self.journal)
         self._dispatcher = threading.Thread(target=self._dispatch_loop, name="polygon-ws-dispatcher", daemon=True)
@@ -455,7 +501,7 @@ class PolygonWebSocketClient(_FrameDispatcher):
                 sink, self._sink = self._sink, None
                 if sink is not None:
                     self._storage_dropped_before += sink.dropped
-                self._stop_private_loop()
+                self._private.stop()
         for closable in (recorder, sink):
             if closable is not None:
                 try:
@@ -476,6 +522,12 @@ class PolygonWebSocketClient(_FrameDispatcher):
             _abort(ws)
         threading.Thread(target=self._end_session, name="polygon-ws-stop", daemon=True).start()
 
+    def _canonical(self, raw: str) -> str:
+        return canonical_symbol(raw, self.market)
+
+    def _new_queue(self) -> _FrameQueue:
+        return _FrameQueue(self.queue_size, self.overflow, self.max_lag, self._clock)
+
     def _drain(self, timeout: float = 30.0) -> None:
         deadline = self._clock() + timeout
         while self._queue.unfinished > 0 and self._clock() < deadline and not self._stop.is_set():
@@ -483,44 +535,12 @@ class PolygonWebSocketClient(_FrameDispatcher):
 
     def _ensure_private_loop(self) -> asyncio.AbstractEventLoop:
         """The client's own loop thread for coroutines of callbacks subscribed from plain code; started on
-        demand, stopped when the session ends (:meth:`_stop_private_loop`)."""
-        with self._lock:
-            if self._private_loop is None:
-                loop = asyncio.new_event_loop()
-                thread = threading.Thread(target=loop.run_forever, name="polygon-ws-callbacks", daemon=True)
-                thread.start()
-                self._private_loop, self._private_thread = loop, thread
-            return self._private_loop
+        demand, stopped (pending coroutines cancelled, loop closed) when the session ends."""
+        return self._private.get()
 
-    def _stop_private_loop(self) -> None:
-        """Stop the private loop: its thread ends, pending callback coroutines are cancelled, the loop is
-        closed (no thread or descriptors outlive the session)."""
-        with self._lock:
-            loop, thread = self._private_loop, self._private_thread
-            self._private_loop = self._private_thread = None
-        if loop is None or thread is None:
-            return
-        try:
-            loop.call_soon_threadsafe(loop.stop)
-        except RuntimeError:  # already closed
-            return
-        if thread is threading.current_thread():  # stopping from a callback on that loop: it ends by itself
-            return
-        thread.join(5)
-        if thread.is_alive():
-            logger.warning("a coroutine callback blocks the private event loop; leaving it behind")
-            return
-        try:
-            pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
-            for task in pending:
-                task.cancel()
-            if pending:
-                gathered = asyncio.gather(*pending, return_exceptions=True)
-                loop.run_until_complete(asyncio.wait_for(gathered, 2))
-        except Exception:
-            logger.warning("cancelling coroutine callbacks at disconnect failed", exc_info=True)
-        finally:
-            loop.close()
+    @property
+    def _private_loop(self) -> Optional[asyncio.AbstractEventLoop]:
+        return self._private.loop
 
     # ---------------------------------------------------------------------------------------------- connection
     def _open(self) -> "_wsc.WebSocket":
@@ -534,7 +554,7 @@ class PolygonWebSocketClient(_FrameDispatcher):
             raise StreamConnectionError("cannot connect to %s: %s" % (self.url, exc)) from None
         try:
             self._await_status(ws, ("connected", "success"), "connected")
-            ws.send(json.dumps(_stream().auth_message(key)))
+            ws.send(_to_text(_stream().auth_message(key)))
             self._await_status(ws, ("auth_success",), "auth")
             ws.settimeout(min(0.5, self.ping_interval, self.read_timeout))
         except BaseException:
@@ -559,7 +579,7 @@ class PolygonWebSocketClient(_FrameDispatcher):
                 raise StreamConnectionError("%s: server closed the connection during %s" % (self.url, stage))
             self._last_rx_wall = time.time()
             try:
-                msgs = json.loads(raw)
+                msgs = loads(raw)
             except ValueError:
                 logger.warning("undecodable frame during %s ignored", stage)
                 continue
@@ -586,7 +606,7 @@ class PolygonWebSocketClient(_FrameDispatcher):
         self._connected = self._authenticated = True
         params = self._book.provider_params()
         if params:
-            ws.send(json.dumps(_stream().subscribe_message(params)))
+            ws.send(_to_text(_stream().subscribe_message([provider_param(p) for p in params])))
             logger.debug("subscribed %d provider channels", len(params))
 
     def _send_changes(self, add: List[str], remove: List[str]) -> None:
@@ -597,9 +617,9 @@ class PolygonWebSocketClient(_FrameDispatcher):
         stream = _stream()
         try:
             if add:
-                ws.send(json.dumps(stream.subscribe_message(add)))
+                ws.send(_to_text(stream.subscribe_message([provider_param(p) for p in add])))
             if remove:
-                ws.send(json.dumps(stream.unsubscribe_message(remove)))
+                ws.send(_to_text(stream.unsubscribe_message([provider_param(p) for p in remove])))
         except (OSError, _wsc.WebSocketException) as exc:
             # the reader sees the drop; the reconnect restores the book
             logger.info("subscription change not sent (%s); it will be restored on reconnect", exc)
@@ -733,12 +753,14 @@ class PolygonWebSocketClient(_FrameDispatcher):
                 logger.exception("recording to %s failed; recording stopped", self.record)
                 self._recorder = None
         count = raw.count(b'"ev":')
-        if count and b'"status"' not in raw:
+        # status messages come in frames of their own: decode here only frames that start with one (a
+        # status elsewhere in a frame is acted on by the dispatcher)
+        if count and b'"status"' not in raw[:32]:
             self._message_count += count
             self._enqueue(raw, count, replay)
             return True
         try:
-            msgs = json.loads(raw)
+            msgs = loads(raw)
         except ValueError:
             logger.warning("undecodable frame of %d bytes dropped", len(raw))
             return False
@@ -757,13 +779,15 @@ class PolygonWebSocketClient(_FrameDispatcher):
         return bool(rest)
 
     def _enqueue(self, frame: Any, size: int, block: bool = False) -> None:
-        if self._queue.put(frame, size, block or self.overflow == "block", self._stop):
+        if self._queue.put(frame, size, self._stop, block):
             now = self._clock()
             if now - self._last_drop_log >= 5.0:
                 self._last_drop_log = now
                 logger.warning(
-                    "slow consumer: dispatch queue full (%d events); %d events dropped so far (oldest first)",
+                    "slow consumer: dispatch queue full (%d events, lag over %.1f s); %d events dropped so far "
+                    "(oldest first)",
                     self.queue_size,
+                    self.max_lag,
                     self._queue.dropped_events,
                 )
 
@@ -785,6 +809,11 @@ class PolygonWebSocketClient(_FrameDispatcher):
             "message": text,
             "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
+
+
+def _to_text(message: Any) -> str:
+    """A client message as JSON text (the socket sends text frames)."""
+    return _dumps(message).decode("utf-8")
 
 
 def _abort(ws: "_wsc.WebSocket") -> None:

@@ -169,18 +169,25 @@ def test_models_parse_provider_examples(rest, name):
 def test_stream_events_parse_provider_examples():
     with open(SOCKET, encoding="utf-8") as fh:
         doc = json.load(fh)
-    for channel in stream.CHANNELS:
-        operation = _resolve(doc, doc["paths"]["/stocks/" + channel]["get"])
+    assert len(doc["paths"]) == 33
+    for path, item in doc["paths"].items():  # /stocks/T, /business/crypto/FMV, /launchpad/forex/AM ...
+        market, channel = path.split("/")[-2:]
+        market = {"fx": "forex"}.get(market, market)
+        operation = _resolve(doc, item["get"])
         content = operation["responses"]["200"]["content"]["application/json"]
         example = content["example"]
         schema = _flat(content["schema"])
-        event = stream.parse_event(example)
-        cls = stream.EVENT_CLASSES[channel]
-        assert isinstance(event, cls)
-        assert set(schema["properties"]) == set(cls.WIRE_TO_PYTHON), channel
+        cls = stream.MARKET_EVENT_CLASSES[market][channel]
+        event = stream.parse_event(example, market)
+        assert isinstance(event, stream.MARKET_EVENT_CLASSES[market][example["ev"]])  # /options/A's example is AM
+        if path.startswith("/launchpad/stocks/") or path.startswith("/launchpad/options/"):
+            assert set(schema["properties"]) <= set(cls.WIRE_TO_PYTHON), path  # the regular AM, without otc
+        else:
+            assert set(schema["properties"]) == set(cls.WIRE_TO_PYTHON), path
         assert event.to_wire() == example
-        normalized = stream.NORMALIZERS[channel](example)
-        assert normalized["symbol"] == example["sym"] and normalized["channel"] == channel
+        normalized = stream.MARKET_NORMALIZERS[market][example["ev"]](example)
+        field = stream.SYMBOL_FIELDS[market][example["ev"]]
+        assert normalized["symbol"] == example[field] and normalized["channel"] == example["ev"], path
     for status in doc["components"]["schemas"].values():
         text = status.get("allOf", [{}])[-1].get("example") if isinstance(status, dict) else None
         if isinstance(text, str) and '"ev":"status"' in text:

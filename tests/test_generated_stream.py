@@ -17,12 +17,18 @@ def events():
 
 
 def test_tables():
-    assert stream.CHANNELS == ("T", "Q", "A", "AM")
+    assert stream.CHANNELS == ("T", "Q", "A", "AM", "LULD", "NOI", "FMV", "LV")
     assert stream.EVENT_CLASSES == {
         "status": stream.StatusMessage, "T": stream.TradeEvent, "Q": stream.QuoteEvent,
-        "A": stream.AggregateEvent, "AM": stream.MinuteAggregateEvent,
+        "A": stream.AggregateEvent, "AM": stream.MinuteAggregateEvent, "LULD": stream.LimitUpLimitDownEvent,
+        "NOI": stream.ImbalanceEvent, "FMV": stream.FairMarketValueEvent, "LV": stream.ValueEvent,
     }
     assert set(stream.NORMALIZERS) == set(stream.CHANNELS)
+    assert sorted(stream.MARKET_NORMALIZERS) == ["crypto", "forex", "indices", "options", "stocks"]
+    assert sum(len(table) for table in stream.MARKET_NORMALIZERS.values()) == 31  # + launchpad AM: 33 feeds
+    for market, table in stream.MARKET_EVENT_CLASSES.items():
+        assert table["status"] is stream.StatusMessage
+        assert set(table) - {"status"} == set(stream.MARKET_NORMALIZERS[market]) == set(stream.SYMBOL_FIELDS[market])
 
 
 def test_fixture_events_round_trip(events):
@@ -31,7 +37,8 @@ def test_fixture_events_round_trip(events):
         assert isinstance(event, stream.EVENT_CLASSES[message["ev"]])
         assert event.ev == message["ev"]
         assert event.to_wire() == message
-    assert stream.parse_event({"ev": "LULD", "T": "AAPL"}) is None
+    assert stream.parse_event({"ev": "XT", "pair": "BTC-USD"}) is None  # not on the stocks socket
+    assert isinstance(stream.parse_event({"ev": "XT", "pair": "BTC-USD"}, "crypto"), stream.CryptoTradeEvent)
     assert stream.parse_event({}) is None
 
 

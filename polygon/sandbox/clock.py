@@ -7,9 +7,17 @@ close it starts over, so a replayed stream never runs dry.
 ``auto``: the wall clock while a session is open, otherwise a replay of the latest complete session
 at ``speed`` -- so streaming demos and tests get data at any hour. REST "now" (market status, last
 trade, snapshot) stays on the wall clock in ``auto`` and ``realtime`` modes.
+``YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]`` (an instant, UTC when no offset is given): a virtual wall
+clock that starts there and runs at ``speed`` without looping; REST and the stream both use it.
+
+The clock is the sandbox's "today" for everything that depends on the date: bars exist up to it,
+adjusted bars apply the splits whose ex-date it has passed, splits and dividends are listed once
+announced by then. Move it with ``sandbox.configure(clock=...)`` (a test caches bars with the clock
+before a split, moves it past the split, and sees the adjusted history change).
 """
 
 import datetime as _dt
+import re
 import time
 from typing import Callable, Optional, Tuple, Union
 
@@ -19,6 +27,15 @@ __all__ = ["CLOCK_MODES", "SandboxClock"]
 
 CLOCK_MODES = ("auto", "realtime")
 _DAY_MS = 86_400_000
+_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+
+
+def _parse_instant(text: str) -> int:
+    """Epoch ms of an ISO instant (UTC when it has no offset); ``ValueError`` when malformed."""
+    value = _dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=_dt.timezone.utc)
+    return int(value.timestamp() * 1000)
 
 
 def _et_date(ms: int) -> _dt.date:
@@ -47,8 +64,16 @@ class SandboxClock:
         self.kind = "auto" if mode is None else mode if mode in CLOCK_MODES else "replay"
         self.replay_day: Optional[_dt.date] = None
         self.bounds: Optional[Tuple[int, int]] = None
+        self.start_ms: Optional[int] = None
         self._auto_cache: Optional[Tuple[_dt.date, Optional[Tuple[int, int]], Tuple[int, int]]] = None
-        if self.kind == "replay":
+        if isinstance(mode, _dt.datetime) or (isinstance(mode, str) and _INSTANT.match(mode)):
+            self.kind = "at"
+            if isinstance(mode, _dt.datetime):
+                aware = mode if mode.tzinfo is not None else mode.replace(tzinfo=_dt.timezone.utc)
+                self.start_ms = int(aware.timestamp() * 1000)
+            else:
+                self.start_ms = _parse_instant(mode)
+        elif self.kind == "replay":
             day = mode if isinstance(mode, _dt.date) else _dt.date.fromisoformat(str(mode))
             days = sessions.trading_days(day, day + _dt.timedelta(days=10))
             if not days:
@@ -68,9 +93,12 @@ class SandboxClock:
 
     @property
     def mode(self) -> str:
-        """``'realtime'``, ``'auto'`` or ``'replay YYYY-MM-DD xSPEED'``."""
+        """``'realtime'``, ``'auto'``, ``'replay YYYY-MM-DD xSPEED'`` or ``'at ISO-INSTANT xSPEED'``."""
         if self.kind == "replay":
             return "replay %s x%g" % (self.replay_day.isoformat(), self.speed)
+        if self.kind == "at":
+            start = _dt.datetime.fromtimestamp(self.start_ms / 1000.0, _dt.timezone.utc)
+            return "at %s x%g" % (start.isoformat(), self.speed)
         return self.kind
 
     def wall_ms(self) -> int:
@@ -100,6 +128,8 @@ class SandboxClock:
         """Current sandbox time (epoch ms) for the stream."""
         if self.bounds is not None:
             return self._loop(self.bounds)
+        if self.start_ms is not None:
+            return self.start_ms + int((time.monotonic() - self._t0) * 1000 * self.speed)
         real = self.wall_ms()
         if self.kind == "realtime":
             return real
@@ -109,5 +139,5 @@ class SandboxClock:
         return self._loop(latest)
 
     def rest_now_ms(self) -> int:
-        """"Now" for REST answers: the replayed time when replaying a chosen day, else the wall clock."""
-        return self.now_ms() if self.bounds is not None else self.wall_ms()
+        """"Now" for REST answers: the replayed (or set) time when one was chosen, else the wall clock."""
+        return self.now_ms() if self.bounds is not None or self.start_ms is not None else self.wall_ms()

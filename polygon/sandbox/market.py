@@ -16,20 +16,39 @@ import datetime as _dt
 import functools
 import math
 import threading
-from typing import Dict, NamedTuple, Optional, Tuple
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 
-from polygon import sessions
+from polygon.sandbox import calendars
 from polygon.sandbox.universe import Security, Universe, stable_seed
 
-__all__ = ["Bars", "MarketModel", "midnight_ms"]
+__all__ = ["Bars", "MarketModel", "Profile", "PROFILES", "midnight_ms"]
 
 MINUTE_MS = 60_000
 _PRE_MINUTES = 330  # 04:00 -> 09:30
 _POST_MINUTES = 240  # close -> close + 4h
 _UNIT_MS = {"second": 1000, "minute": MINUTE_MS, "hour": 60 * MINUTE_MS}
 CALENDAR_UNITS = ("day", "week", "month", "quarter", "year")
+MAX_TRADES_PER_MINUTE = 40  # the tape's cap: a minute bar's ``n`` is its number of trades
+
+
+class Profile(NamedTuple):
+    """How one market's minutes are drawn."""
+
+    pre: int  # minutes before the regular open (stocks' pre-market)
+    post: int  # minutes after the regular close
+    day_vol: float  # regular-session log-price volatility per day
+    level: float  # amplitude of the slow anchor waves (log units)
+    volume: bool  # False: values only (indices)
+
+
+PROFILES = {
+    "stocks": Profile(_PRE_MINUTES, _POST_MINUTES, 0.012, 1.0, True),
+    "crypto": Profile(0, 0, 0.035, 2.2, True),
+    "fx": Profile(0, 0, 0.005, 0.25, True),
+    "indices": Profile(0, 0, 0.009, 0.8, False),
+}
 
 
 class Bars(NamedTuple):
@@ -88,8 +107,30 @@ def _round_prices(values: np.ndarray, decimals: int) -> np.ndarray:
     return np.round(values, decimals)
 
 
-def _decimals(price: float) -> int:
+def _decimals(price: float, market: str = "stocks") -> int:
+    if market == "fx":
+        return 3 if price >= 20.0 else 5
+    if market == "crypto":
+        return 2 if price >= 100.0 else 4 if price >= 1.0 else 6
     return 2 if price >= 1.0 else 4
+
+
+def trade_count(n: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Trades per minute as the tape makes them: at least 4 (to hold o/h/l/c), at most the cap and ``v``."""
+    return np.maximum(1, np.minimum(np.minimum(np.maximum(n, 4), MAX_TRADES_PER_MINUTE), v)).astype(np.int64)
+
+
+def fit_to_trades(o, h, low, c, vw, n):
+    """Bars of fewer than 4 trades hold only what those trades can: one trade is o=h=l=c, two or
+    three trades span just the open and the close (the tape puts a middle trade at the open)."""
+    few = n < 4
+    if not few.any():
+        return o, h, low, c, vw
+    one = n == 1
+    c = np.where(one, o, c)
+    h = np.where(few, np.maximum(o, c), h)
+    low = np.where(few, np.minimum(o, c), low)
+    return o, h, low, c, np.clip(vw, low, h)
 
 
 class _Day(NamedTuple):
@@ -112,12 +153,18 @@ def _anchor_log(sec: Security, day_number: np.ndarray) -> np.ndarray:
     seed = stable_seed("anchor", sec.ticker)
     phases = [((seed >> (16 * k)) & 0xFFFF) / 65536.0 * 2 * math.pi for k in range(3)]
     x = np.asarray(day_number, dtype=np.float64)
+    level = PROFILES.get(sec.market, PROFILES["stocks"]).level
     return (
         math.log(sec.base_price)
-        + 0.22 * np.sin(2 * math.pi * x / 730.0 + phases[0])
-        + 0.08 * np.sin(2 * math.pi * x / 97.0 + phases[1])
-        + 0.03 * np.sin(2 * math.pi * x / 19.0 + phases[2])
+        + level * 0.22 * np.sin(2 * math.pi * x / 730.0 + phases[0])
+        + level * 0.08 * np.sin(2 * math.pi * x / 97.0 + phases[1])
+        + level * 0.03 * np.sin(2 * math.pi * x / 19.0 + phases[2])
     )
+
+
+def anchor_price(sec: Security, day: _dt.date) -> float:
+    """The smooth (split-adjusted) price level of ``sec`` on ``day``."""
+    return float(np.exp(_anchor_log(sec, np.array([(day - _dt.date(1970, 1, 1)).days]))[0]))
 
 
 def generate_days(sec: Security, days, open_ms: np.ndarray, close_ms: np.ndarray, illiquid: bool):
@@ -127,8 +174,10 @@ def generate_days(sec: Security, days, open_ms: np.ndarray, close_ms: np.ndarray
     so a day's numbers do not depend on which other days share the batch.
     """
     k = len(days)
+    prof = PROFILES.get(sec.market, PROFILES["stocks"])
+    pre_n = prof.pre
     regular_n = ((np.asarray(close_ms) - np.asarray(open_ms)) // MINUTE_MS).astype(np.int64)
-    totals = _PRE_MINUTES + regular_n + _POST_MINUTES
+    totals = pre_n + regular_n + prof.post
     width = int(totals.max())
     steps = np.zeros((k, width))
     wick_hi, wick_lo = np.zeros((k, width)), np.zeros((k, width))
@@ -147,12 +196,16 @@ def generate_days(sec: Security, days, open_ms: np.ndarray, close_ms: np.ndarray
         size_noise[j] = rng.random()
 
     day_number = np.array([(d - _dt.date(1970, 1, 1)).days for d in days], dtype=np.float64)
-    log_open = _anchor_log(sec, day_number) + 0.004 * gap
-    log_close = _anchor_log(sec, day_number + 1) + 0.011 * drift_noise
+    scale = 1.0 if sec.market == "stocks" else prof.day_vol / 0.012
+    log_open = _anchor_log(sec, day_number) + 0.004 * scale * gap
+    log_close = _anchor_log(sec, day_number + 1) + 0.011 * scale * drift_noise
 
     pos = np.arange(width)[None, :]
-    regular = (pos >= _PRE_MINUTES) & (pos < (_PRE_MINUTES + regular_n)[:, None])
-    sigma = np.where(regular, 0.012 / math.sqrt(390.0), 0.0015 / math.sqrt(60.0))
+    regular = (pos >= pre_n) & (pos < (pre_n + regular_n)[:, None])
+    per_minute = prof.day_vol / np.sqrt(np.maximum(regular_n, 1).astype(np.float64))[:, None]
+    if sec.market == "stocks":  # the historical constant, so the stocks' numbers never change
+        per_minute = prof.day_vol / math.sqrt(390.0)
+    sigma = np.where(regular, per_minute, 0.0015 / math.sqrt(60.0))
     walk = np.cumsum(steps * sigma, axis=1)
     last = walk[np.arange(k), totals - 1]
     walk -= (pos + 1) / totals[:, None].astype(np.float64) * (last - (log_close - log_open))[:, None]
@@ -163,7 +216,7 @@ def generate_days(sec: Security, days, open_ms: np.ndarray, close_ms: np.ndarray
     high_log = np.maximum(open_log, close_log) + wick_hi * sigma * 0.6
     low_log = np.minimum(open_log, close_log) - wick_lo * sigma * 0.6
 
-    dec = _decimals(sec.base_price)
+    dec = _decimals(sec.base_price, sec.market)
     o = _round_prices(np.exp(open_log), dec)
     c = _round_prices(np.exp(close_log), dec)
     h = np.maximum(_round_prices(np.exp(high_log), dec), np.maximum(o, c))
@@ -171,19 +224,31 @@ def generate_days(sec: Security, days, open_ms: np.ndarray, close_ms: np.ndarray
     vw = np.clip(np.round((o + h + low + c) / 4.0, 4), low, h)
 
     # U-shaped intraday volume profile; extended hours trade a few percent of that
-    x = (pos - _PRE_MINUTES) / np.maximum(regular_n - 1, 1)[:, None].astype(np.float64)
-    profile = np.where(regular, 0.6 + 2.4 * (x - 0.5) ** 2, 0.04)
-    v = np.maximum(1, np.round(sec.base_volume / 390.0 * profile * vol_noise)).astype(np.int64)
+    x = (pos - pre_n) / np.maximum(regular_n - 1, 1)[:, None].astype(np.float64)
+    if sec.market == "stocks":
+        profile = np.where(regular, 0.6 + 2.4 * (x - 0.5) ** 2, 0.04)
+        per_day = 390.0
+    else:  # 24-hour and index markets: a gentle daily wave, no open/close rush
+        profile = np.where(regular, 0.7 + 0.6 * np.sin(math.pi * x) ** 2, 0.0)
+        per_day = np.maximum(regular_n, 1).astype(np.float64)[:, None]
+    v = np.maximum(1, np.round(sec.base_volume / per_day * profile * vol_noise)).astype(np.int64)
     avg_size = (60.0 + 200.0 * size_noise)[:, None]
-    n = np.maximum(1, np.round(v / avg_size)).astype(np.int64)
-
+    if sec.market in ("crypto", "fx"):
+        avg_size = avg_size / 100.0
+    n = trade_count(np.maximum(1, np.round(v / avg_size)).astype(np.int64), v)
+    if illiquid:
+        v = np.maximum(1, v // 200)
+        n = trade_count(np.maximum(1, n // 50), v)
+    if prof.volume:
+        o, h, low, c, vw = fit_to_trades(o, h, low, c, vw, n)
+    else:  # an index: values, no trades
+        v = np.zeros_like(v)
+        n = np.zeros_like(n)
     if illiquid:
         present = presence < np.where(regular, 0.2, 0.02)
-        v = np.maximum(1, v // 200)
-        n = np.maximum(1, n // 50)
     else:
         present = regular | (presence < 0.55)
-    t = (np.asarray(open_ms, dtype=np.int64) - _PRE_MINUTES * MINUTE_MS)[:, None] + pos * MINUTE_MS
+    t = (np.asarray(open_ms, dtype=np.int64) - pre_n * MINUTE_MS)[:, None] + pos * MINUTE_MS
     out = []
     for j in range(k):
         m = int(totals[j])
@@ -200,8 +265,12 @@ def generate_day(sec: Security, day: _dt.date, open_ms: int, close_ms: int, illi
 class MarketModel:
     """Minute bars and their aggregations for every symbol of a :class:`Universe`.
 
+    Prices are stored split-adjusted (as of every split); ``adjusted=False`` multiplies them back
+    to as-traded values. ``as_of`` (a day, the sandbox clock's today) limits adjustment to the
+    splits whose ex-date has passed by then, as the provider's adjusted bars on that day.
+
     :param universe: the securities served.
-    :param extended_hours: include 04:00-09:30 and close-20:00 minutes in bars.
+    :param extended_hours: include 04:00-09:30 and close-20:00 minutes in stock bars.
     """
 
     def __init__(self, universe: Universe, extended_hours: bool = False) -> None:
@@ -210,7 +279,32 @@ class MarketModel:
         self._days: "collections.OrderedDict[Tuple[str, _dt.date, bool], _Day]" = collections.OrderedDict()
         self._days_lock = threading.Lock()
         self._rows_cache = functools.lru_cache(maxsize=512)(self._encode_day)
-        self._summary_cache: Dict[Tuple[str, _dt.date, bool, bool, float], Bars] = {}
+        self._summary_cache: Dict[Tuple[str, _dt.date, float, bool, float], Bars] = {}
+
+    # -- calendar ------------------------------------------------------------------------------
+    def market(self, ticker: str) -> str:
+        """``'stocks'``, ``'options'``, ``'crypto'``, ``'fx'`` or ``'indices'`` (``'stocks'`` if unknown)."""
+        sec = self.universe.get(ticker)
+        return sec.market if sec is not None else "stocks"
+
+    def session_days(self, ticker: str, first: _dt.date, last: _dt.date) -> List[_dt.date]:
+        """Days from ``first`` to ``last`` on which ``ticker`` trades: its market's sessions, from its
+        listing date to its delisting (or expiry) date."""
+        sec = self.universe.get(ticker)
+        if sec is None:
+            return []
+        first = max(first, _dt.date.fromisoformat(sec.list_date))
+        if sec.delisted:
+            last = min(last, _dt.date.fromisoformat(sec.delisted))
+        return calendars.market_days(sec.market, first, last)
+
+    def day_start(self, ticker: str, day: _dt.date) -> int:
+        """Epoch ms where ``ticker``'s day bar of ``day`` starts."""
+        return calendars.day_start_ms(self.market(ticker), day)
+
+    def day_of(self, ticker: str, ms: int) -> _dt.date:
+        """The market day of ``ticker`` that contains the instant ``ms``."""
+        return calendars.day_of(self.market(ticker), ms)
 
     # -- minute level -----------------------------------------------------------------------
     _MAX_DAYS = 1536  # about 60 KB each: bounded memory for long-lived test sessions
@@ -236,94 +330,134 @@ class MarketModel:
         sec = self.universe.get(ticker)
         for i in range(0, len(missing), 256):
             chunk = missing[i:i + 256]
-            opens, closes = zip(*[(int(a[0]), int(b[0])) for a, b in (sessions.session_bounds(d, d) for d in chunk)])
-            generated = generate_days(sec, chunk, np.array(opens), np.array(closes), illiquid)
+            if sec.market == "options":
+                from polygon.sandbox.options import option_days
+
+                generated = option_days(self, sec, chunk)
+            else:
+                opens, closes = calendars.bounds(sec.market, chunk)
+                generated = generate_days(sec, chunk, opens, closes, illiquid)
             with self._days_lock:
                 for day, raw in zip(chunk, generated):
                     self._days[(ticker, day, illiquid)] = raw
                 while len(self._days) > self._MAX_DAYS:
                     self._days.popitem(last=False)
 
-    def day_minutes(self, ticker: str, day: _dt.date, adjusted: bool = True) -> Bars:
-        """Minute bars of one trading day (regular or extended hours per the model's setting)."""
+    def raw_day(self, ticker: str, day: _dt.date) -> _Day:
+        """Every generated minute of one day (split-adjusted, extended hours and presence masks)."""
+        return self._day_cache(ticker, day, self.universe.is_illiquid(ticker))
+
+    def factor(self, ticker: str, day: _dt.date, adjusted: bool = True, as_of: Optional[_dt.date] = None) -> float:
+        """Multiplier from the stored prices to the requested ones on ``day``.
+
+        ``adjusted=False``: every split after ``day`` undone (as traded). ``adjusted=True``: only
+        the splits after ``as_of`` undone (none when ``as_of`` is ``None``).
+        """
+        if not adjusted:
+            return self.universe.split_factor(ticker, day.isoformat())
+        if as_of is None or as_of <= day:
+            return self.universe.split_factor(ticker, day.isoformat()) if as_of is not None else 1.0
+        return self.universe.split_factor(ticker, as_of.isoformat())
+
+    def day_minutes(self, ticker: str, day: _dt.date, adjusted: bool = True, as_of: Optional[_dt.date] = None) -> Bars:
+        """Minute bars of one trading day (regular or extended hours per the model's setting).
+
+        :param adjusted: split-adjusted prices and volumes (``False``: as traded).
+        :param as_of: the day the adjustment is made on (splits after it are not applied).
+        """
+        return self._minutes(ticker, day, self.factor(ticker, day, adjusted, as_of))
+
+    def _minutes(self, ticker: str, day: _dt.date, factor: float) -> Bars:
         raw = self._day_cache(ticker, day, self.universe.is_illiquid(ticker))
         mask = raw.present if self.extended_hours else (raw.present & raw.regular)
-        o, h, low, c, v, vw = raw.o[mask], raw.h[mask], raw.l[mask], raw.c[mask], raw.v[mask], raw.vw[mask]
-        factor = 1.0 if adjusted else self.universe.split_factor(ticker, day.isoformat())
+        o, h, low, c, v, vw, n = (a[mask] for a in (raw.o, raw.h, raw.l, raw.c, raw.v, raw.vw, raw.n))
         if factor != 1.0:
-            dec = _decimals(self.universe.get(ticker).base_price * factor)
+            sec = self.universe.get(ticker)
+            dec = _decimals(sec.base_price * factor, sec.market)
             o, h, low, c = (_round_prices(a * factor, dec) for a in (o, h, low, c))
             vw = np.clip(np.round(vw * factor, 4), low, h)
             v = np.maximum(1, np.round(v / factor)).astype(np.int64)
+            if sec.market != "indices":
+                n = trade_count(n, v)
+                o, h, low, c, vw = fit_to_trades(o, h, low, c, vw, n)
         ones = np.ones(len(o), dtype=np.int64)
-        return Bars(raw.t[mask], o, h, low, c, v, vw, raw.n[mask], vw * v, ones)
+        return Bars(raw.t[mask], o, h, low, c, v, vw, n, vw * v, ones)
 
-    def _encode_day(self, ticker: str, day: _dt.date, adjusted: bool):
+    def _encode_day(self, ticker: str, day: _dt.date, factor: float):
         from polygon.sandbox.wire import bar_rows
 
-        return bar_rows(self.day_minutes(ticker, day, adjusted))
+        return bar_rows(self._minutes(ticker, day, factor))
 
-    def minute_rows(self, ticker: str, first_ms: int, last_ms: int, adjusted: bool = True):
+    def minute_rows(self, ticker: str, first_ms: int, last_ms: int, adjusted: bool = True,
+                    as_of: Optional[_dt.date] = None):
         """JSON rows (``{"v":...}`` strings, cached per day) of the minute bars in ``[first_ms, last_ms]``."""
         out = []
-        for day in sessions.trading_days(et_date(first_ms), et_date(last_ms)):
-            t = self.day_minutes(ticker, day, adjusted).t
+        for day in self.session_days(ticker, self.day_of(ticker, first_ms), self.day_of(ticker, last_ms)):
+            factor = self.factor(ticker, day, adjusted, as_of)
+            t = self._minutes(ticker, day, factor).t
             a, b = np.searchsorted(t, first_ms, "left"), np.searchsorted(t, last_ms, "right")
             if b > a:
-                out.extend(self._rows_cache(ticker, day, adjusted)[a:b])
+                out.extend(self._rows_cache(ticker, day, factor)[a:b])
         return out
 
-    def minutes(self, ticker: str, first: _dt.date, last: _dt.date, adjusted: bool = True) -> Bars:
+    def minutes(self, ticker: str, first: _dt.date, last: _dt.date, adjusted: bool = True,
+                as_of: Optional[_dt.date] = None) -> Bars:
         """Minute bars of every trading day from ``first`` to ``last`` inclusive."""
-        if ticker not in self.universe:
-            return empty_bars()
-        days = sessions.trading_days(first, last)
+        days = self.session_days(ticker, first, last)
         self.prefetch(ticker, days)
-        return concat([self.day_minutes(ticker, d, adjusted) for d in days])
+        return concat([self.day_minutes(ticker, d, adjusted, as_of) for d in days])
 
     # -- day level ---------------------------------------------------------------------------
-    def day_bar(self, ticker: str, day: _dt.date, adjusted: bool = True, until_ms: Optional[int] = None) -> Bars:
-        """The day bar (aggregation of the day's minutes, ``t`` = midnight New York), maybe partial."""
-        minutes = self.day_minutes(ticker, day, adjusted)
+    def day_bar(self, ticker: str, day: _dt.date, adjusted: bool = True, until_ms: Optional[int] = None,
+                as_of: Optional[_dt.date] = None) -> Bars:
+        """The day bar (aggregation of the day's minutes, ``t`` = the market's day start), maybe partial."""
+        factor = self.factor(ticker, day, adjusted, as_of)
+        minutes = self._minutes(ticker, day, factor)
+        label = np.array([self.day_start(ticker, day)], dtype=np.int64)
         if until_ms is not None and len(minutes) and minutes.t[-1] + MINUTE_MS > until_ms:
             minutes = minutes.take(minutes.t + MINUTE_MS <= until_ms)
-            return aggregate_groups(minutes, np.zeros(len(minutes), dtype=np.int64),
-                                    np.array([midnight_ms(day)], dtype=np.int64))
-        key = (ticker, day, adjusted, self.extended_hours, self.universe.illiquid_fraction)
+            return aggregate_groups(minutes, np.zeros(len(minutes), dtype=np.int64), label)
+        key = (ticker, day, factor, self.extended_hours, self.universe.illiquid_fraction)
         bar = self._summary_cache.get(key)
         if bar is None:
-            bar = aggregate_groups(minutes, np.zeros(len(minutes), dtype=np.int64),
-                                   np.array([midnight_ms(day)], dtype=np.int64))
+            bar = aggregate_groups(minutes, np.zeros(len(minutes), dtype=np.int64), label)
             if len(self._summary_cache) > 20_000:
                 self._summary_cache.clear()
             self._summary_cache[key] = bar
         return bar
 
     def days(self, ticker: str, first: _dt.date, last: _dt.date, adjusted: bool = True,
-             until_ms: Optional[int] = None) -> Bars:
+             until_ms: Optional[int] = None, as_of: Optional[_dt.date] = None) -> Bars:
         """Day bars from ``first`` to ``last``; nothing after ``until_ms`` (the sandbox's now)."""
-        if ticker not in self.universe:
-            return empty_bars()
-        out = []
-        days = [d for d in sessions.trading_days(first, last) if until_ms is None or midnight_ms(d) <= until_ms]
-        self.prefetch(ticker, [d for d in days if (ticker, d, adjusted, self.extended_hours,
-                                                   self.universe.illiquid_fraction) not in self._summary_cache])
-        for day in days:
-            out.append(self.day_bar(ticker, day, adjusted, until_ms))
-        return concat(out)
+        days = [d for d in self.session_days(ticker, first, last)
+                if until_ms is None or self.day_start(ticker, d) <= until_ms]
+        self.prefetch(ticker, days)
+        return concat([self.day_bar(ticker, day, adjusted, until_ms, as_of) for day in days])
 
     # -- any timespan -------------------------------------------------------------------------
     def aggregates(self, ticker: str, multiplier: int, timespan: str, from_ms: int, to_ms: int,
-                   adjusted: bool = True, until_ms: Optional[int] = None) -> Bars:
+                   adjusted: bool = True, until_ms: Optional[int] = None, as_of: Optional[_dt.date] = None) -> Bars:
         """Bars of ``multiplier`` x ``timespan`` whose start lies in ``[from_ms, to_ms]``, ascending.
 
         Intraday bars are aligned on the epoch (so on New York clock boundaries for minutes and
-        hours); day bars start at midnight New York; weeks on Sunday, months/quarters/years on
-        their first day. Groups of ``multiplier`` days count trading days from the first bar.
+        hours); day bars start at the market's day start (midnight New York, or UTC for crypto and
+        forex); weeks on Sunday, months/quarters/years on their first day. Groups of ``multiplier``
+        days count trading days from the first bar. Seconds come from the tape
+        (:func:`polygon.sandbox.tape.second_bars`).
         """
-        first, last = et_date(from_ms), et_date(to_ms)
+        first, last = self.day_of(ticker, from_ms), self.day_of(ticker, to_ms)
+        if timespan == "second":
+            from polygon.sandbox.tape import second_bars
+
+            bars = second_bars(self, ticker, first, last, adjusted, as_of)
+            keep = (bars.t >= from_ms) & (bars.t <= to_ms)
+            if until_ms is not None:
+                keep &= bars.t + 1000 <= until_ms
+            bars = bars.take(keep)
+            size = 1000 * multiplier
+            return bars if size == 1000 else aggregate_groups(bars, bars.t - bars.t % size, None)
         if timespan in ("minute", "hour"):
-            bars = self.minutes(ticker, first, last, adjusted)
+            bars = self.minutes(ticker, first, last, adjusted, as_of)
             keep = (bars.t >= from_ms) & (bars.t <= to_ms)
             if until_ms is not None:
                 keep &= bars.t + MINUTE_MS <= until_ms
@@ -335,7 +469,7 @@ class MarketModel:
             return aggregate_groups(bars, starts, None)
         if timespan not in CALENDAR_UNITS:
             raise ValueError("unsupported timespan %r" % (timespan,))
-        days = self.days(ticker, first, last, adjusted, until_ms)
+        days = self.days(ticker, first, last, adjusted, until_ms, as_of)
         if not len(days):
             return days
         if timespan == "day":
@@ -346,8 +480,8 @@ class MarketModel:
             lo = from_ms
         else:
             # a period that began before ``from`` still counts (partial) when ``from`` falls inside it
-            lo = min(from_ms, midnight_ms(_period_start(first, timespan, multiplier)))
-            starts = np.array([midnight_ms(_period_start(et_date(int(t)), timespan, multiplier))
+            lo = min(from_ms, self.day_start(ticker, _period_start(first, timespan, multiplier)))
+            starts = np.array([self.day_start(ticker, _period_start(self.day_of(ticker, int(t)), timespan, multiplier))
                                for t in days.t.tolist()], dtype=np.int64)
         bars = aggregate_groups(days, starts, None)
         return bars.take((bars.t >= lo) & (bars.t <= to_ms))

@@ -38,6 +38,10 @@ URL_MAP = Map([
     Rule("/v2/last/nbbo/<ticker>", endpoint="last_quote"),
     Rule("/v2/snapshot/locale/us/markets/stocks/tickers/<ticker>", endpoint="snapshot_ticker"),
     Rule("/stocks", endpoint="stocks_stream", websocket=True),
+    Rule("/options", endpoint="options_stream", websocket=True),
+    Rule("/forex", endpoint="forex_stream", websocket=True),
+    Rule("/crypto", endpoint="crypto_stream", websocket=True),
+    Rule("/indices", endpoint="indices_stream", websocket=True),
 ], strict_slashes=False)
 
 #: endpoint -> the provider's path template (the keys of ``stats()['requests']``)
@@ -54,6 +58,10 @@ PATH_TEMPLATES = {
     "last_quote": "/v2/last/nbbo/{stocksTicker}",
     "snapshot_ticker": "/v2/snapshot/locale/us/markets/stocks/tickers/{stocksTicker}",
     "stocks_stream": "/stocks",
+    "options_stream": "/options",
+    "forex_stream": "/forex",
+    "crypto_stream": "/crypto",
+    "indices_stream": "/indices",
 }
 _JSON = "application/json; charset=utf-8"
 
@@ -88,8 +96,8 @@ class SandboxApp:
         except HTTPException as exc:  # 405 and friends
             self.state.count_request("<invalid>", exc.code or 400)
             return self._error(WireError(exc.code or 400, exc.description or "bad request"), rid)
-        if rule.endpoint == "stocks_stream":
-            return self._stream(request)
+        if rule.endpoint.endswith("_stream"):
+            return self._stream(request, rule.endpoint[:-len("_stream")])
         self.state.rest_started()
         try:
             status, body, headers = self._serve(request, rule.endpoint, values, rid)
@@ -145,13 +153,13 @@ class SandboxApp:
             response.headers[name] = value
         return response
 
-    def _stream(self, request: Request) -> Response:
+    def _stream(self, request: Request, market: str) -> Response:
         upgrade = request.headers.get("Upgrade", "").lower() == "websocket"
         if not upgrade or self.stream_handler is None:
-            self.state.count_request("/stocks", 400)
+            self.state.count_request("/" + market, 400)
             return self._error(WireError(400, "This path serves WebSocket connections only."), "")
-        self.state.count_request("/stocks", 101)
-        self.stream_handler(self.state, request.environ)
+        self.state.count_request("/" + market, 101)
+        self.stream_handler(self.state, request.environ, market)
         return ClosedResponse()
 
     # -- helpers for handlers ---------------------------------------------------------------------

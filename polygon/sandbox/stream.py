@@ -1,38 +1,44 @@
-"""The ``/stocks`` WebSocket of the sandbox, speaking the provider's stream protocol.
+"""The sandbox's five WebSockets (``/stocks``, ``/options``, ``/forex``, ``/crypto``, ``/indices``), speaking
+the provider's stream protocol. Each serves every channel of its market (the Business FMV and Launchpad AM/LV
+channels too, on the same socket); the events come from :mod:`polygon.sandbox.stream_events`.
 
 On open the server sends ``connected``; the client must send ``{"action":"auth","params":KEY}``
 within ``auth_timeout`` seconds (else ``auth_timeout`` and close). A wrong key gets
 ``auth_failed`` and close; a key already holding ``max_connections`` sockets gets
 ``max_connections`` and close. ``subscribe``/``unsubscribe`` take comma lists such as
-``T.AAPL,AM.*`` and are acknowledged one status per item. Events are JSON arrays batching many
-events per frame.
+``T.AAPL,AM.*`` (``XT.X:BTC-USD`` on ``/crypto``) and are acknowledged one status per item; a channel
+of another socket is refused with an ``error`` status. Events are JSON arrays batching many events per
+frame.
 
 Two pacing modes: market-paced (trades, quotes, per-second and per-minute aggregates as the sandbox
 clock passes them; see :mod:`polygon.sandbox.tape`) or, with ``stream_rate``, a firehose of that
-many events per second built from the same tapes (for benchmarks).
+many events per second built from the same tapes (for benchmarks), symbols and channels interleaved
+round-robin in every frame.
 """
 
+import itertools
 import json
 import logging
 import socket
-import threading
 import time
 from typing import Dict, List, Optional, Set, Tuple
 
+import numpy as np
 from simple_websocket import ConnectionClosed, Server
 from wsproto.events import TextMessage
 from wsproto.utilities import LocalProtocolError
 
-from polygon.sandbox.market import MINUTE_MS
+from polygon.sandbox.market import MINUTE_MS, et_date
 from polygon.sandbox.state import SandboxState
-from polygon.sandbox.tape import TapeSource, minute_aggregate, quote_events, second_aggregates, trade_events
+from polygon.sandbox.stream_events import BUILDERS, canonical, index_minute, market_channels
+from polygon.sandbox.tape import MinuteTape, TapeSource, tape_source
 from polygon.serving import LockedSocket as _LockedSocket
 
 __all__ = ["CHANNELS", "StreamSession", "close_all", "serve_stream"]
 
 logger = logging.getLogger(__name__)
 
-CHANNELS = ("T", "Q", "A", "AM")
+CHANNELS = market_channels("stocks")
 CONNECTED = {"ev": "status", "status": "connected", "message": "Connected Successfully"}
 AUTH_SUCCESS = {"ev": "status", "status": "auth_success", "message": "authenticated"}
 AUTH_FAILED = {"ev": "status", "status": "auth_failed", "message": "authentication failed"}
@@ -67,11 +73,13 @@ class _Dropped(Exception):
 
 
 class StreamSession:
-    """One accepted WebSocket connection on ``/stocks``."""
+    """One accepted WebSocket connection on ``/<market>``."""
 
-    def __init__(self, state: SandboxState, ws: Server) -> None:
+    def __init__(self, state: SandboxState, ws: Server, market: str = "stocks") -> None:
         self.state = state
         self.ws = ws
+        self.market = market
+        self.channels = market_channels(market)
         self._locked = _LockedSocket(ws.sock)
         ws.sock = self._locked
         self.subs: Set[Tuple[str, str]] = set()
@@ -195,9 +203,10 @@ class StreamSession:
             acks = []
             for item in [p.strip() for p in (params or "").split(",") if p.strip()]:
                 channel, _, symbol = item.partition(".")
-                if channel not in CHANNELS or not symbol:
+                if channel not in self.channels or not symbol:
                     acks.append(_status("error", "invalid subscription: %s" % item))
                     continue
+                symbol = symbol if symbol == "*" else canonical(symbol, self.market)
                 if action == "subscribe":
                     self.subs.add((channel, symbol))
                     acks.append(_status("success", "subscribed to: %s" % item))
@@ -256,15 +265,40 @@ class StreamSession:
 
     # -- event production ---------------------------------------------------------------------------
     def _symbols(self) -> Dict[str, Set[str]]:
-        """channel -> symbols (the universe for a ``*`` wildcard)."""
-        out: Dict[str, Set[str]] = {c: set() for c in CHANNELS}
-        universe = self.state.model.universe
+        """channel -> symbols (a ``*`` wildcard: every ticker of the market; on options, the contracts of
+        the nearest expiry of SPY)."""
+        out: Dict[str, Set[str]] = {c: set() for c in self.channels}
+        everything: Optional[List[str]] = None
         for channel, symbol in self.subs:
             if symbol == "*":
-                out[channel].update(universe.tickers)
+                if everything is None:
+                    everything = self._every_ticker()
+                out[channel].update(everything)
             else:
                 out[channel].add(symbol)
         return out
+
+    def _every_ticker(self) -> List[str]:
+        universe = self.state.model.universe
+        if self.market == "options":
+            from polygon.sandbox.options import contracts, expirations
+
+            day = et_date(self.state.clock.now_ms())
+            expiries = expirations("SPY", day)
+            return [c[0] for c in contracts(universe, "SPY", expiries[0])] if expiries else []
+        return [s.ticker for s in universe.of_market({"forex": "fx"}.get(self.market, self.market))]
+
+    def _tape(self, sym: str, minute: int) -> Optional[MinuteTape]:
+        """The tape of ``sym`` for ``minute`` (``None``: no trades then, or a ticker without a series)."""
+        return self._tapes.minute(sym, minute)
+
+    def _events(self, sym: str, channel: str, tape: MinuteTape, lo: int, hi: int) -> List[Dict[str, object]]:
+        if self.market == "indices" and channel == "AM":
+            bars, _v, _pv, day_open = self._tapes.day_context(sym, self.state.model.day_of(sym, tape.start))
+            i = int(np.searchsorted(bars.t, tape.start))
+            bar = (float(bars.o[i]), float(bars.h[i]), float(bars.l[i]), float(bars.c[i]))
+            return index_minute(sym, bar, day_open, tape, lo, hi)
+        return BUILDERS[(self.market, channel)](sym, tape, lo, hi)
 
     def _emit_market(self) -> None:
         now = self.state.clock.now_ms()
@@ -277,17 +311,12 @@ class StreamSession:
         symbols = set().union(*by_channel.values())
         for minute in range(last - last % MINUTE_MS, now + 1, MINUTE_MS):
             for sym in sorted(symbols):
-                tape = self._tapes.minute(sym, minute)
+                tape = self._tape(sym, minute)
                 if tape is None:
                     continue
-                if sym in by_channel["Q"]:
-                    events.extend(quote_events(sym, tape, last, now))
-                if sym in by_channel["T"]:
-                    events.extend(trade_events(sym, tape, last, now))
-                if sym in by_channel["A"]:
-                    events.extend(second_aggregates(sym, tape, last, now))
-                if sym in by_channel["AM"] and last < minute + MINUTE_MS <= now:
-                    events.append(minute_aggregate(sym, tape))
+                for channel in self.channels:
+                    if sym in by_channel[channel]:
+                        events.extend(self._events(sym, channel, tape, last, now))
         if not events:
             return
         events.sort(key=lambda e: e.get("t", e.get("e", 0)))
@@ -302,29 +331,29 @@ class StreamSession:
         if not symbols:
             return []
         per_frame = int(max(1, min(1000, rate / 200.0)))
-        pool: List[str] = []
+        # one list per (symbol, channel), merged round-robin: every frame interleaves symbols and channels
+        streams: Dict[Tuple[str, str], List[str]] = {}
+        total = 0
         day_start = _session_anchor(self.state)
         for offset in range(0, 390 * MINUTE_MS, MINUTE_MS):
             for sym in symbols:
-                tape = self._tapes.minute(sym, day_start + offset)
+                tape = self._tape(sym, day_start + offset)
                 if tape is None:
                     continue
-                evs: List[Dict[str, object]] = []
                 lo, hi = tape.start - 1, tape.start + MINUTE_MS
-                if sym in by_channel["T"]:
-                    evs.extend(trade_events(sym, tape, lo, hi))
-                if sym in by_channel["Q"]:
-                    evs.extend(quote_events(sym, tape, lo, hi))
-                if sym in by_channel["A"]:
-                    evs.extend(second_aggregates(sym, tape, lo, hi))
-                if sym in by_channel["AM"]:
-                    evs.append(minute_aggregate(sym, tape))
-                for ev in evs:
-                    if "t" in ev:
-                        ev["t"] = 0
-                    pool.append(json.dumps(ev, separators=(",", ":")).replace('"t":0', '"t":\x01'))
-            if len(pool) >= 16 * per_frame:
+                for channel in self.channels:
+                    if sym not in by_channel[channel]:
+                        continue
+                    evs = self._events(sym, channel, tape, lo, hi)
+                    bucket = streams.setdefault((sym, channel), [])
+                    for ev in evs:
+                        if "t" in ev:
+                            ev["t"] = 0
+                        bucket.append(json.dumps(ev, separators=(",", ":")).replace('"t":0', '"t":\x01'))
+                    total += len(evs)
+            if total >= 16 * per_frame:
                 break
+        pool = [ev for group in itertools.zip_longest(*streams.values()) for ev in group if ev is not None]
         if not pool:
             return []
         while len(pool) < per_frame:
@@ -362,22 +391,14 @@ def _parse(msg: str) -> Tuple[Optional[str], Optional[str]]:
     return data.get("action"), params if isinstance(params, str) else None
 
 
-_tape_lock = threading.Lock()
-
-
 def _tape_source(state: SandboxState) -> TapeSource:
-    with _tape_lock:
-        source = getattr(state, "_tape_source", None)
-        if source is None or source.model is not state.model:
-            source = TapeSource(state.model)
-            state._tape_source = source  # type: ignore[attr-defined]
-        return source
+    return tape_source(state.model)
 
 
-def serve_stream(state: SandboxState, environ) -> None:
-    """Accept the WebSocket upgrade in ``environ`` and serve it until it closes."""
+def serve_stream(state: SandboxState, environ, market: str = "stocks") -> None:
+    """Accept the WebSocket upgrade in ``environ`` and serve ``market``'s socket until it closes."""
     ws = Server.accept(environ)
-    session = StreamSession(state, ws)
+    session = StreamSession(state, ws, market)
     with state.lock:
         state.ws_sessions.add(session)
     state.count_ws(connections=1)

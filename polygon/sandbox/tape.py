@@ -2,23 +2,28 @@
 
 For each minute bar (as traded, i.e. not split-adjusted) a small tape of trades is generated
 deterministically: the first trade is at the bar's open, the last at its close, two others at its
-high and low, and the sizes sum to the bar's volume. Every trade has a quote around it (bid <= price
-<= ask). The ``A`` and ``AM`` events are computed *from those trades*, so a minute aggregate always
-equals the aggregation of that minute's trades (and matches the REST minute bar's o/h/l/c/v).
+high and low, and the sizes sum to the bar's volume; their number is the bar's ``n``. Every trade
+has a quote 1 ms before it around it (bid <= price <= ask). The ``A`` and ``AM`` events, the REST
+trades and quotes (:func:`day_trades`, :func:`day_quotes`) and the second bars are all computed
+*from those trades*, so a bar always equals the aggregation of its trades.
+
+Timestamps: the stream's are epoch ms; REST's are epoch ns, the SIP timestamp being the trade's
+millisecond plus a deterministic sub-millisecond part, and the participant (exchange) timestamp a
+few hundred microseconds earlier.
 """
 
 import datetime as _dt
 import functools
-from typing import Dict, List, NamedTuple, Optional
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 
-from polygon.sandbox.market import MINUTE_MS, Bars, MarketModel, et_date
+from polygon.sandbox.market import MAX_TRADES_PER_MINUTE, MINUTE_MS, Bars, MarketModel, _decimals, aggregate_groups
 from polygon.sandbox.universe import stable_seed
 
-__all__ = ["MinuteTape", "TapeSource", "MAX_TRADES_PER_MINUTE"]
+__all__ = ["MAX_TRADES_PER_MINUTE", "DayQuotes", "DayTrades", "MinuteTape", "TapeSource", "day_quotes", "day_tapes",
+           "day_trades", "second_bars", "sub_ms", "tape_source", "trade_ns"]
 
-MAX_TRADES_PER_MINUTE = 40
 _EXCHANGES = np.array([4, 7, 10, 11, 12, 19, 21], dtype=np.int64)
 _TAPES = {"XNYS": 1, "ARCX": 2, "XNAS": 3}
 
@@ -43,23 +48,21 @@ class MinuteTape(NamedTuple):
     decimals: int
 
 
-def _decimals(price: float) -> int:
-    return 2 if price >= 1.0 else 4
-
-
 def build_minute(ticker: str, bars: Bars, i: int, day_open: float, acc_v: int, acc_pv: float,
-                 tape: int) -> MinuteTape:
+                 tape: int, market: str = "stocks") -> MinuteTape:
     """Trades of minute ``i`` of ``bars`` (one day's as-traded minute bars)."""
     start = int(bars.t[i])
     o, h, low, c = float(bars.o[i]), float(bars.h[i]), float(bars.l[i]), float(bars.c[i])
-    v, n = int(bars.v[i]), int(bars.n[i])
-    dec = _decimals(c)
+    v, n = max(int(bars.v[i]), 1), int(bars.n[i])
+    dec = _decimals(c, market) if market != "stocks" else (2 if c >= 1.0 else 4)
     rng = np.random.default_rng(stable_seed("tape", ticker, start))
     k = max(1, min(max(n, 4), MAX_TRADES_PER_MINUTE, v))
     offsets = np.sort(rng.choice(60_000, size=k, replace=False)).astype(np.int64)
     prices = np.clip(np.round(rng.uniform(low, h, k), dec), low, h)
     prices[0] = o
     prices[-1] = c
+    if k < 4:  # too few trades for both extremes: the bar spans only its open and close
+        prices[1:-1] = o
     if k >= 4:
         hi_pos, lo_pos = rng.choice(np.arange(1, k - 1), size=2, replace=False)
         prices[hi_pos], prices[lo_pos] = h, low
@@ -91,6 +94,10 @@ class TapeSource:
         self._minute = functools.lru_cache(maxsize=8192)(self._build)
         self._day = functools.lru_cache(maxsize=256)(self._day_context)
 
+    def day_context(self, ticker: str, day: _dt.date):
+        """``(as-traded minute bars, cumulative volume, cumulative pv, day open)`` of one day (cached)."""
+        return self._day(ticker, day)
+
     def _day_context(self, ticker: str, day: _dt.date):
         bars = self.model.day_minutes(ticker, day, adjusted=False)
         cum_v = np.concatenate(([0], np.cumsum(bars.v)))
@@ -99,14 +106,14 @@ class TapeSource:
         return bars, cum_v, cum_pv, day_open
 
     def _build(self, ticker: str, minute_start: int) -> Optional[MinuteTape]:
-        day = et_date(minute_start)
+        day = self.model.day_of(ticker, minute_start)
         bars, cum_v, cum_pv, day_open = self._day(ticker, day)
         i = int(np.searchsorted(bars.t, minute_start))
         if i >= len(bars) or int(bars.t[i]) != minute_start:
             return None  # no trades in that minute (closed, or an illiquid gap)
         sec = self.model.universe.get(ticker)
         return build_minute(ticker, bars, i, day_open, int(cum_v[i]), float(cum_pv[i]),
-                            _TAPES.get(sec.primary_exchange, 3))
+                            _TAPES.get(sec.primary_exchange, 3), sec.market)
 
     def minute(self, ticker: str, minute_start: int) -> Optional[MinuteTape]:
         """The tape of ``ticker`` for the minute starting at ``minute_start`` (``None`` if no trades)."""
@@ -157,3 +164,151 @@ def second_aggregates(sym: str, tape: MinuteTape, lo: int, hi: int) -> List[Dict
         if lo < sec + 1000 <= hi:
             out.append(_agg_event("A", sym, tape, np.flatnonzero(seconds == sec), sec, sec + 1000))
     return out
+
+
+# -- whole days as columns (REST trades/quotes, flat files, second bars) -------------------------------
+class DayTrades(NamedTuple):
+    """One day's trades of one ticker, ascending by ``sip_timestamp`` (numpy columns)."""
+
+    sip_timestamp: np.ndarray  # int64 epoch ns
+    participant_timestamp: np.ndarray  # int64 epoch ns
+    price: np.ndarray
+    size: np.ndarray  # int64
+    exchange: np.ndarray  # int64 exchange id
+    id: np.ndarray  # int64 trade id (the stream's ``i``)
+    sequence_number: np.ndarray  # int64 (the stream's ``q``)
+    tape: np.ndarray  # int64 (1 NYSE, 2 ARCA/AMEX, 3 Nasdaq)
+
+    def __len__(self) -> int:  # type: ignore[override]
+        return len(self.sip_timestamp)
+
+    def take(self, index) -> "DayTrades":
+        """Rows selected by a slice, mask or index array."""
+        return DayTrades(*(col[index] for col in self))
+
+
+class DayQuotes(NamedTuple):
+    """One day's quotes (NBBO updates) of one ticker, ascending by ``sip_timestamp``."""
+
+    sip_timestamp: np.ndarray
+    participant_timestamp: np.ndarray
+    bid_price: np.ndarray
+    bid_size: np.ndarray
+    bid_exchange: np.ndarray
+    ask_price: np.ndarray
+    ask_size: np.ndarray
+    ask_exchange: np.ndarray
+    sequence_number: np.ndarray
+    tape: np.ndarray
+
+    def __len__(self) -> int:  # type: ignore[override]
+        return len(self.sip_timestamp)
+
+    def take(self, index) -> "DayQuotes":
+        """Rows selected by a slice, mask or index array."""
+        return DayQuotes(*(col[index] for col in self))
+
+
+def tape_source(model: MarketModel) -> TapeSource:
+    """The :class:`TapeSource` of ``model`` (one per model, made on first use)."""
+    source = getattr(model, "_tape_source", None)
+    if source is None:
+        source = TapeSource(model)
+        model._tape_source = source  # type: ignore[attr-defined]
+    return source
+
+
+def day_tapes(model: MarketModel, ticker: str, day: _dt.date) -> List[MinuteTape]:
+    """The tapes of every minute of ``ticker`` with trades on ``day``, in time order."""
+    if ticker not in model.universe:
+        return []
+    bars, cum_v, cum_pv, day_open = tape_source(model).day_context(ticker, day)
+    sec = model.universe.get(ticker)
+    tape = _TAPES.get(sec.primary_exchange, 3)
+    return [build_minute(ticker, bars, i, day_open, int(cum_v[i]), float(cum_pv[i]), tape, sec.market)
+            for i in range(len(bars))]
+
+
+def sub_ms(ticker: str, seq):
+    """Deterministic sub-millisecond nanoseconds (0..999_999) of the trades with sequence numbers ``seq``."""
+    salt = stable_seed("ns", ticker) % 1_000_003
+    return (seq * 7_919 + salt) % 1_000_000
+
+
+def latency_ns(seq):
+    """Nanoseconds from a trade's participant timestamp to its SIP timestamp."""
+    return 20_000 + (seq * 104_729) % 880_000
+
+
+def trade_ns(ticker: str, minute: MinuteTape, j: int) -> Tuple[int, int]:
+    """``(sip, participant)`` nanosecond timestamps of trade ``j`` of a minute's tape (as in :func:`day_trades`)."""
+    seq = minute.seq0 + j
+    sip = int(minute.t[j]) * 1_000_000 + sub_ms(ticker, seq)
+    return sip, sip - latency_ns(seq)
+
+
+@functools.lru_cache(maxsize=64)
+def _day_columns(model: MarketModel, ticker: str, day: _dt.date):
+    tapes = day_tapes(model, ticker, day)
+    if not tapes:
+        z, f = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+        return tapes, DayTrades(z, z, f, z, z, z, z, z), DayQuotes(z, z, f, z, z, f, z, z, z, z)
+    t_ms = np.concatenate([m.t for m in tapes])
+    seq = np.concatenate([m.seq0 + np.arange(len(m.t), dtype=np.int64) for m in tapes])
+    x = np.concatenate([m.x for m in tapes])
+    tape = np.concatenate([np.full(len(m.t), m.tape, dtype=np.int64) for m in tapes])
+    sip = t_ms * 1_000_000 + sub_ms(ticker, seq)
+    latency = latency_ns(seq)
+    trades = DayTrades(sip, sip - latency, np.concatenate([m.p for m in tapes]),
+                       np.concatenate([m.s for m in tapes]).astype(np.int64), x, seq, seq, tape)
+    ask_x = np.concatenate([np.roll(m.x, -1) for m in tapes])
+    q_sip = sip - 1_000_000
+    quotes = DayQuotes(q_sip, q_sip - latency, np.concatenate([m.bid for m in tapes]),
+                       np.concatenate([m.bid_size for m in tapes]).astype(np.int64), x,
+                       np.concatenate([m.ask for m in tapes]),
+                       np.concatenate([m.ask_size for m in tapes]).astype(np.int64), ask_x, seq, tape)
+    return tapes, trades, quotes
+
+
+def day_trades(model: MarketModel, ticker: str, day: _dt.date) -> DayTrades:
+    """Every trade of ``ticker`` on ``day`` (as traded: never split-adjusted), as numpy columns.
+
+    The minute bars (``adjusted=False``) are exactly their aggregation: per minute, the first and
+    last prices are the bar's open and close, the extremes its high and low, the sizes sum to its
+    volume and their count is its ``n``.
+    """
+    return _day_columns(model, ticker, day)[1]
+
+
+def day_quotes(model: MarketModel, ticker: str, day: _dt.date) -> DayQuotes:
+    """Every quote of ``ticker`` on ``day``: one 1 ms before each trade, bracketing its price."""
+    return _day_columns(model, ticker, day)[2]
+
+
+def second_bars(model: MarketModel, ticker: str, first: _dt.date, last: _dt.date, adjusted: bool = True,
+                as_of: Optional[_dt.date] = None) -> Bars:
+    """One-second bars (aggregations of the trades) of the days ``first`` to ``last``."""
+    from polygon.sandbox.market import concat
+
+    out = []
+    for day in model.session_days(ticker, first, last):
+        trades = day_trades(model, ticker, day)
+        if not len(trades):
+            continue
+        t_ms = trades.sip_timestamp // 1_000_000
+        keys = t_ms - t_ms % 1000
+        p = trades.price
+        s = trades.size
+        ones = np.ones(len(p), dtype=np.int64)
+        per_trade = Bars(keys, p, p, p, p, s, p, ones, p * s, ones)
+        bars = aggregate_groups(per_trade, keys, None)
+        scale = model.factor(ticker, day, adjusted, as_of) / model.factor(ticker, day, False)
+        if scale != 1.0:
+            sec = model.universe.get(ticker)
+            dec = _decimals(sec.base_price, sec.market)
+            o, h, low, c = (np.round(a * scale, dec) for a in (bars.o, bars.h, bars.l, bars.c))
+            v = np.maximum(1, np.round(bars.v / scale)).astype(np.int64)
+            vw = np.clip(np.round(bars.vw * scale, 4), low, h)
+            bars = Bars(bars.t, o, h, low, c, v, vw, bars.n, vw * v, bars.base)
+        out.append(bars)
+    return concat(out)

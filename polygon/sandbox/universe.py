@@ -3,7 +3,13 @@
 Well-known tickers carry their real names and listing exchanges; the rest are synthetic (``Z...``)
 companies so the universe is large enough for list pagination and multi-symbol workloads. Which
 symbols are illiquid is decided by a stable hash against ``illiquid_fraction``; the well-known
-tickers are always liquid.
+tickers are always liquid. Every ticker has a listing date (no bars before it); a few synthetic
+ones were delisted (no bars after ``delisted``).
+
+Beside the US stocks (``securities``) the universe has crypto pairs (``X:BTCUSD``...), currency
+pairs (``C:EURUSD``...) and indices (``I:SPX``...) in :attr:`Universe.others`; options contracts
+(``O:SPY241220C00500000``) are made on demand from their OCC ticker by :mod:`polygon.sandbox.options`
+and answered by :meth:`Universe.get` when the contract is listed.
 """
 
 import hashlib
@@ -36,6 +42,8 @@ class Security(NamedTuple):
     base_volume: int  # typical regular-session shares per day
     list_date: str
     splits: Tuple[Tuple[str, float], ...] = ()  # (first ex-date 'YYYY-MM-DD', ratio)
+    market: str = "stocks"  # 'stocks', 'crypto', 'fx', 'indices', 'options'
+    delisted: Optional[str] = None  # last trading day 'YYYY-MM-DD' of a delisted ticker
 
 
 # ticker, name, type, exchange, price, daily volume (millions), list date, splits
@@ -113,8 +121,43 @@ def _synthetic() -> List[Security]:
         exchange = ("XNAS", "XNYS", "XNYS", "ARCX")[stable_seed("exchange", ticker) % 4]
         kind = "ETF" if exchange == "ARCX" else "CS"
         year = 1995 + stable_seed("listed", ticker) % 25
+        delisted = "%d-09-14" % (year + 3 + i % 5) if i % 50 == 7 else None  # a few delisted companies
         out.append(Security(ticker, "Sandbox %s %s" % (ticker, "Fund" if kind == "ETF" else "Corp."), kind,
-                            exchange, price, volume, "%d-03-15" % year))
+                            exchange, price, volume, "%d-03-15" % year, delisted=delisted))
+    return out
+
+
+# ticker, name, price, daily volume (units), first day
+_CRYPTO = [
+    ("X:BTCUSD", "Bitcoin - United States Dollar", 30000.0, 20_000, "2013-04-01"),
+    ("X:ETHUSD", "Ethereum - United States Dollar", 2000.0, 250_000, "2016-05-01"),
+    ("X:SOLUSD", "Solana - United States Dollar", 60.0, 2_000_000, "2020-04-10"),
+    ("X:LTCUSD", "Litecoin - United States Dollar", 80.0, 500_000, "2013-10-01"),
+    ("X:DOGEUSD", "Dogecoin - United States Dollar", 0.08, 900_000_000, "2017-01-01"),
+]
+# ticker, name, price; ticks per day stand in for volume
+_FX = [
+    ("C:EURUSD", "Euro - United States Dollar", 1.10),
+    ("C:GBPUSD", "British Pound - United States Dollar", 1.27),
+    ("C:USDJPY", "United States Dollar - Japanese Yen", 140.0),
+    ("C:AUDUSD", "Australian Dollar - United States Dollar", 0.67),
+    ("C:USDCAD", "United States Dollar - Canadian Dollar", 1.35),
+    ("C:USDCHF", "United States Dollar - Swiss Franc", 0.90),
+    ("C:EURGBP", "Euro - British Pound", 0.86),
+]
+_INDICES = [
+    ("I:SPX", "S&P 500", 4400.0, "1957-03-04"),
+    ("I:NDX", "Nasdaq-100", 15000.0, "1985-02-01"),
+    ("I:DJI", "Dow Jones Industrial Average", 34500.0, "1896-05-26"),
+    ("I:RUT", "Russell 2000", 1900.0, "1987-01-02"),
+    ("I:VIX", "CBOE Volatility Index", 18.0, "1993-01-19"),
+]
+
+
+def _others() -> List[Security]:
+    out = [Security(t, n, "CRYPTO", "", p, v, d, market="crypto") for t, n, p, v, d in _CRYPTO]
+    out += [Security(t, n, "FX", "", p, 20_000, "2004-01-02", market="fx") for t, n, p in _FX]
+    out += [Security(t, n, "INDEX", "", p, 0, d, market="indices") for t, n, p, d in _INDICES]
     return out
 
 
@@ -129,30 +172,51 @@ class Universe:
         self.securities: List[Security] = sorted(known + _synthetic(), key=lambda s: s.ticker)
         self._by_ticker: Dict[str, Security] = {s.ticker: s for s in self.securities}
         self.tickers: List[str] = [s.ticker for s in self.securities]
+        #: crypto, forex and index tickers (not in ``securities``, the US stocks)
+        self.others: List[Security] = _others()
+        self._by_ticker.update((s.ticker, s) for s in self.others)
         self.illiquid_fraction = float(illiquid_fraction)
 
     def get(self, ticker: str) -> Optional[Security]:
-        """The security for ``ticker`` (exact, case-sensitive like the provider), or ``None``."""
-        return self._by_ticker.get(ticker)
+        """The security for ``ticker`` (exact, case-sensitive like the provider), or ``None``.
+
+        Options contracts are answered when their OCC ticker names a listed contract.
+        """
+        sec = self._by_ticker.get(ticker)
+        if sec is None and isinstance(ticker, str) and ticker.startswith("O:"):
+            from polygon.sandbox.options import contract_security
+
+            sec = contract_security(self, ticker)
+        return sec
+
+    def of_market(self, market: str) -> List[Security]:
+        """The securities of ``market`` (``'stocks'``, ``'crypto'``, ``'fx'``, ``'indices'``)."""
+        if market == "stocks":
+            return list(self.securities)
+        return [s for s in self.others if s.market == market]
 
     def __contains__(self, ticker: object) -> bool:
-        return ticker in self._by_ticker
+        return isinstance(ticker, str) and self.get(ticker) is not None
 
     def __len__(self) -> int:
         return len(self.securities)
 
     def is_illiquid(self, ticker: str) -> bool:
         """``True`` when most minutes of ``ticker`` have no trades."""
-        if ticker in ALWAYS_LIQUID:
+        if ticker in ALWAYS_LIQUID or ":" in ticker:  # other markets have their own liquidity
             return False
         return stable_fraction("illiquid", ticker) < self.illiquid_fraction
 
-    def split_factor(self, ticker: str, day_iso: str) -> float:
-        """Multiplier from adjusted to as-traded prices on ``day_iso`` (1.0 when no later split)."""
+    def split_factor(self, ticker: str, day_iso: str, known_until: Optional[str] = None) -> float:
+        """Product of the ratios of the splits of ``ticker`` after ``day_iso``.
+
+        :param known_until: only splits whose ex-date is on or before this day count (the
+            sandbox clock's today); ``None`` counts every split.
+        """
         sec = self._by_ticker.get(ticker)
         factor = 1.0
         if sec is not None:
             for ex_date, ratio in sec.splits:
-                if day_iso < ex_date:
+                if day_iso < ex_date and (known_until is None or ex_date <= known_until):
                     factor *= ratio
         return factor

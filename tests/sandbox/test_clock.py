@@ -51,3 +51,14 @@ def test_bad_clock_values_raise():
         SandboxClock("not-a-date")
     with pytest.raises(ValueError):
         SandboxClock("auto", speed=0)
+
+
+def test_an_instant_sets_a_virtual_wall_clock_for_rest_and_stream():
+    clock = SandboxClock("2024-06-12T20:00:00Z", speed=1)
+    start = int(dt.datetime(2024, 6, 12, 20, 0, tzinfo=dt.timezone.utc).timestamp() * 1000)
+    assert start <= clock.now_ms() < start + 60_000 and start <= clock.rest_now_ms() < start + 60_000
+    assert clock.mode == "at 2024-06-12T20:00:00+00:00 x1" and not clock.is_replay
+    shifted = SandboxClock("2024-06-12T16:00-04:00")
+    assert start <= shifted.rest_now_ms() < start + 60_000
+    with pytest.raises(ValueError):
+        SandboxClock("2024-06-12T25:00")

@@ -173,6 +173,21 @@ def test_stream_rate_firehose(make_sandbox):
     assert {e["ev"] for e in events} <= {"T", "Q"} and all(e["t"] > 1.6e12 for e in events)
 
 
+def test_stream_rate_firehose_interleaves_symbols_and_channels(make_sandbox):
+    """Regression (issue 14): the rate-limited firehose played every event of the first symbol before any
+    other, so a multi-symbol subscription saw only the first symbol."""
+    sb = make_sandbox(stream_rate=200000, **REPLAY)  # 1,000 events per frame
+    ws = connect(sb)
+    subscribe(ws, "T.AAPL,T.MSFT,Q.AAPL,Q.MSFT,T.SPY")
+    events = collect(ws, lambda evs: len(evs) >= 1000, seconds=10)
+    ws.close()
+    pairs = [(e["ev"], e["sym"]) for e in events]
+    wanted = {("T", "AAPL"), ("T", "MSFT"), ("Q", "AAPL"), ("Q", "MSFT"), ("T", "SPY")}
+    assert set(pairs[:10]) == wanted  # every symbol and channel within the first few events
+    for start in range(0, 1000, 100):  # and throughout the frame, not in blocks
+        assert set(pairs[start:start + 100]) == wanted
+
+
 def test_client_close_gets_a_close_frame_even_mid_stream(make_sandbox):
     # regression: the session used to cut the socket before simple-websocket sent the close reply,
     # which the official client took for an abnormal closure (and reconnected)
@@ -230,3 +245,19 @@ def test_clients_closing_right_after_auth_release_their_slots(make_sandbox):
     assert _wait_active(sb, 0)
     ws = connect(sb)  # raises (max_connections) if a slot leaked
     ws.close()
+
+
+def test_every_market_socket_checks_channels_and_spells_pairs_the_providers_way(sandbox):
+    for market, good, bad in (("crypto", "XT.X:BTC-USD", "T.X:BTCUSD"), ("forex", "C.C:EUR-USD", "XT.C:EURUSD"),
+                              ("indices", "V.I:SPX", "T.I:SPX"), ("options", "T.O:SPY240315C00500000", "V.O:X"),
+                              ("stocks", "LULD.AAPL", "XT.AAPL")):
+        ws = websocket.create_connection("%s/%s" % (sandbox.ws_url, market), timeout=5, skip_utf8_validation=True)
+        try:
+            assert json.loads(ws.recv())[0]["status"] == "connected"
+            ws.send(json.dumps({"action": "auth", "params": sandbox.api_key}))
+            assert json.loads(ws.recv())[0]["status"] == "auth_success"
+            acks = subscribe(ws, "%s,%s" % (good, bad))
+            assert [a["status"] for a in acks] == ["success", "error"], (market, acks)
+            assert acks[1]["message"] == "invalid subscription: %s" % bad
+        finally:
+            ws.close()

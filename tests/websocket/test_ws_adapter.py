@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from polygon import asyncio_adapter
 from polygon.asyncio_adapter import caller_loop, sync_or_async, wait_event
-from polygon.stream_journal import FrameRecorder, iter_recording
+from polygon.stream_recording import FrameRecorder, iter_recording
 
 
 class Thing:

@@ -9,7 +9,7 @@ import pytest
 from ws_helpers import Collector, wait_until
 
 from polygon.exceptions import StreamConnectionError
-from polygon.stream_journal import StorageSink
+from polygon.stream_sink import StorageSink
 
 
 def _callback_threads():

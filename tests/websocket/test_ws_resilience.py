@@ -71,7 +71,7 @@ def test_drops_every_n_messages_reconnect_with_subscriptions_restored(make_sandb
     # one batched subscribe per connection: the provider confirmed each channel once per connection
     import json
 
-    from polygon.stream_journal import iter_recording
+    from polygon.stream_recording import iter_recording
 
     confirmations = []
     for _t, raw in iter_recording(record):
@@ -118,7 +118,7 @@ def test_stalled_socket_is_detected_and_replaced(make_sandbox, make_client):
 def test_slow_callback_never_stalls_the_socket(make_sandbox, make_client):
     sandbox = make_sandbox(stream_rate=5000, max_connections=2)
     slow = Collector(n=10, delay=0.05)
-    client = make_client(sandbox.config(), queue_size=100, ping_interval=0.2, read_timeout=1.0)
+    client = make_client(sandbox.config(), queue_size=100, max_lag=0.3, ping_interval=0.2, read_timeout=1.0)
     client.subscribe(["AAPL", "MSFT"], ["T", "Q"], slow)
     client.connect()
     assert slow.wait(20)
@@ -205,7 +205,7 @@ def test_subscribing_while_reconnecting_is_restored(make_sandbox, make_client):
 def test_overlapping_named_subscriptions_reach_the_provider_once(stream_sandbox, make_client, tmp_path):
     import json
 
-    from polygon.stream_journal import iter_recording
+    from polygon.stream_recording import iter_recording
 
     path = str(tmp_path / "frames.jsonl")
     client = make_client(stream_sandbox.config(), record=path)
