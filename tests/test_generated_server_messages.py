@@ -79,7 +79,9 @@ def test_dataclasses_and_parse_message():
     assert _valid("ws_data", reply.to_wire())
     assert _valid("ws_status", sm.StatusReply(status="connected", client_id="c1").to_wire())
     assert set(sm.ACTION_MESSAGES) == {"subscribe", "unsubscribe", "ping"}
-    assert set(sm.TYPE_MESSAGES) == {"subscribed", "unsubscribed", "pong", "error", "data", "batch", "status"}
+    assert set(sm.TYPE_MESSAGES) == {"subscribed", "unsubscribed", "pong", "error", "data", "status", "batch"}
+    batch = sm.parse_message({"type": "batch", "events": [{"event_type": "trade", "symbol": "AAPL"}]})
+    assert batch == sm.BatchMessage(events=[{"event_type": "trade", "symbol": "AAPL"}])
     assert sm.MESSAGE_SCHEMA_KEYS["BarsRequest"] == "bars_request"
     for cls, key in sm.MESSAGE_SCHEMA_KEYS.items():
         assert key in sm.SCHEMAS, cls

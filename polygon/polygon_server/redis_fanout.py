@@ -6,7 +6,7 @@ that must share the single stream connection the provider allows per cluster. Ea
 connection (``python -m polygon.polygon_server.server --redis redis://host:6379/0``); clients see the same
 ``/ws/{client_id}`` protocol.
 
-How it works (keys under ``namespace``, default ``polygon``):
+How it works, per market (``{ns}`` below is ``{namespace}:{market}``, namespace ``polygon`` by default):
 
 * every process writes the provider subscriptions its local clients need to ``{ns}:subs:{process}`` (a set
   with a TTL, refreshed by a heartbeat) and registers in ``{ns}:procs``; the union over the live processes is
@@ -33,7 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from polygon import json_codec
 from polygon.exceptions import PolygonConfigError, StreamConnectionError, SubscriptionError
-from polygon.subscriptions import SubscriptionBook
+from polygon.subscriptions import MARKET_CHANNEL_NAMES, MARKETS, SubscriptionBook
 
 __all__ = ["RedisUpstream", "relay_on_redis", "require_redis"]
 
@@ -69,8 +69,8 @@ def relay_on_redis(redis_url: str, config: Any = None, namespace: str = "polygon
     from polygon.polygon_server.relay import StreamRelay
 
     require_redis()
-    relay = StreamRelay(config=config, client_factory=lambda: RedisUpstream(  # late binding: relay's config
-        redis_url, config=relay.config, namespace=namespace, lock_ttl=lock_ttl), **relay_options)
+    relay = StreamRelay(config=config, client_factory=lambda market: RedisUpstream(  # late binding: relay.config
+        redis_url, config=relay.config, namespace=namespace, lock_ttl=lock_ttl, market=market), **relay_options)
     return relay
 
 
@@ -93,15 +93,22 @@ class RedisUpstream:
     :param namespace: prefix of the Redis keys and channels (processes sharing one stream use the same).
     :param lock_ttl: seconds the holder's lock lives without renewal: the longest gap after a holder dies.
     :param client_factory: ``callable() -> PolygonWebSocketClient``-like object for the holder's provider
-        connection (default: one on ``config``).
-    :raises PolygonConfigError: redis-py is not installed, or ``lock_ttl`` is not positive.
+        connection (default: one on ``config`` and ``market``).
+    :param market: the provider's socket (``stocks``, ``options``, ``forex``, ``crypto``, ``indices``): each
+        market has its own holder, lock and channel (keys under ``{namespace}:{market}``).
+    :raises PolygonConfigError: redis-py is not installed, ``lock_ttl`` is not positive, or unknown market.
     """
 
     def __init__(self, redis_url: str = "redis://127.0.0.1:6379/0", config: Any = None, namespace: str = "polygon",
-                 lock_ttl: float = 3.0, client_factory: Optional[Callable[[], Any]] = None) -> None:
+                 lock_ttl: float = 3.0, client_factory: Optional[Callable[[], Any]] = None,
+                 market: str = "stocks") -> None:
         self._redis_mod = require_redis()
         if not lock_ttl > 0:
             raise PolygonConfigError("lock_ttl must be positive seconds")
+        if market not in MARKETS:
+            raise PolygonConfigError("market must be one of %s, got %r" % (", ".join(MARKETS), market))
+        self.market = market
+        namespace = "%s:%s" % (namespace, market)
         self.redis_url = redis_url
         self.url = _display_url(redis_url)
         self.config = config
@@ -109,7 +116,7 @@ class RedisUpstream:
         self.lock_ttl = float(lock_ttl)
         self.process_id = uuid.uuid4().hex[:16]
         self._factory = client_factory
-        self._book = SubscriptionBook()
+        self._book = SubscriptionBook(tuple(MARKET_CHANNEL_NAMES[market]), market)
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._done = threading.Event()
@@ -231,6 +238,7 @@ class RedisUpstream:
             "connected": not self._done.is_set(),
             "url": self.url,
             "role": "holder" if self.holder else "follower",
+            "market": self.market,
             "process_id": self.process_id,
             "subscription_ids": named,
             "provider_subscriptions": params,
@@ -427,7 +435,7 @@ class RedisUpstream:
         else:
             from polygon.websocket import PolygonWebSocketClient
 
-            upstream = PolygonWebSocketClient(config=self.config)
+            upstream = PolygonWebSocketClient(config=self.config, market=self.market)
         upstream.connect()
         self._upstream, self._upstream_params = upstream, set()
         return upstream

@@ -1,11 +1,14 @@
 """StreamRelay: one upstream provider stream fanned out to many local WebSocket clients.
 
-The relay owns one upstream (a :class:`polygon.websocket.PolygonWebSocketClient`, or anything with its
-``connect / listen / disconnect / subscribe / unsubscribe / get_status`` methods, such as the Redis fan-out's
-:class:`~polygon.polygon_server.redis_fanout.RedisUpstream`), created and connected on the first subscription
-and disconnected when the last local client leaves. Every local client is one named subscription of that
-upstream (``relay:<client_id>``), so the stream client's :class:`~polygon.subscriptions.SubscriptionBook` does
-the reference counting: the provider is asked for ``T.AAPL`` once, however many local clients want it.
+The relay owns one upstream per market (a :class:`polygon.websocket.PolygonWebSocketClient` on that
+market's socket, or anything with its ``connect / listen / disconnect / subscribe / unsubscribe / get_status``
+methods, such as the Redis fan-out's :class:`~polygon.polygon_server.redis_fanout.RedisUpstream`), created and
+connected on the market's first subscription and disconnected when the last local client leaves. A subscribe
+message names its ``market``, or its tickers' prefix decides (``X:`` crypto, ``C:`` forex, ``I:`` indices,
+``O:`` options, none: stocks); one message holds one market's tickers. Every local client is one named
+subscription of each upstream (``relay:<client_id>``), so the stream client's
+:class:`~polygon.subscriptions.SubscriptionBook` does the reference counting: the provider is asked for
+``T.AAPL`` once, however many local clients want it.
 
 Every named subscription has the same callback, so the upstream hands each event to the relay once. One
 fan-out thread takes what arrived since its last pass and routes it with a precomputed table: clients with
@@ -17,6 +20,7 @@ or the other clients.
 """
 
 import collections
+import inspect
 import json
 import logging
 import math
@@ -26,8 +30,9 @@ import time
 from typing import Any, Callable, Deque, Dict, FrozenSet, List, Optional, Sequence, Tuple, Union
 
 from polygon import json_codec
-from polygon.exceptions import InvalidInputError, PolygonError, SubscriptionError
+from polygon.exceptions import InvalidInputError, InvalidSymbolError, PolygonError, SubscriptionError
 from polygon.polygon_server.outlet import CallbackOutlet, frame_text
+from polygon.subscriptions import MARKETS
 
 __all__ = ["CLIENT_ID_PATTERN", "MAX_BATCH", "RelayClient", "StreamRelay"]
 
@@ -151,28 +156,42 @@ class _Attempt:
         self.error: Optional[BaseException] = None
 
 
+class _Market:
+    """One market's upstream: the connection, its watcher thread, the handshake in progress, the last error."""
+
+    __slots__ = ("name", "upstream", "watcher", "attempt", "error")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.upstream: Any = None
+        self.watcher: Optional[threading.Thread] = None
+        self.attempt: Optional[_Attempt] = None
+        self.error: Optional[str] = None
+
+
+#: ``polygon.symbols.market_of`` names -> the provider's stream sockets (:data:`polygon.subscriptions.MARKETS`).
+_PREFIX_MARKETS = {"fx": "forex"}
+
+
 class StreamRelay:
     """Fan one upstream stream out to local clients, with reference-counted provider subscriptions.
 
     :param config: settings for the upstream client (default :func:`polygon.config.get_config`).
-    :param client_factory: ``callable() -> PolygonWebSocketClient``-like object (tests, other markets, the
-        Redis fan-out).
+    :param client_factory: ``callable(market) -> PolygonWebSocketClient``-like object (the Redis fan-out,
+        tests); a factory without parameters serves stocks only.
     :param outbox_size: messages queued per client before the oldest are dropped (outlets also stop at 8 MB).
     :param max_clients: local clients served at once.
     """
 
-    def __init__(self, config: Any = None, client_factory: Optional[Callable[[], Any]] = None,
+    def __init__(self, config: Any = None, client_factory: Optional[Callable[..., Any]] = None,
                  outbox_size: int = 50_000, max_clients: int = 1000) -> None:
         self.config = config
         self._factory = client_factory
         self.outbox_size = outbox_size
         self.max_clients = max_clients
         self._lock = threading.RLock()  # state only: never held across network waits
-        self._attempt: Optional[_Attempt] = None  # the upstream handshake in progress, shared by its waiters
+        self._markets: Dict[str, _Market] = {name: _Market(name) for name in MARKETS}
         self._clients: Dict[str, RelayClient] = {}
-        self._upstream: Any = None
-        self._watcher: Optional[threading.Thread] = None
-        self._upstream_error: Optional[str] = None
         self._closed = False
         self._plan = _Plan(())
         self._pending: Deque[Dict[str, Any]] = collections.deque()
@@ -220,78 +239,134 @@ class StreamRelay:
         """Remove a local client and release the provider subscriptions only it needed; the last client
         leaving disconnects the upstream (decided and done under one lock hold, so a client subscribing at
         that moment gets a fresh upstream rather than a dying one)."""
-        upstream = watcher = None
+        ended: List[Tuple[Any, Optional[threading.Thread]]] = []
         with self._lock:
             if self._clients.get(client.client_id) is not client:
                 client.close()
                 return
             del self._clients[client.client_id]
-            if self._upstream is not None:
-                if not self._clients:
-                    upstream, self._upstream = self._upstream, None
-                    watcher, self._watcher = self._watcher, None
-                else:
-                    self._release(client)
+            if self._clients:
+                self._release(client)
+            else:
+                ended = self._take_upstreams()
             self._replan()
         client.close()
         logger.info("relay: client %s disconnected (%d messages, %d events dropped)", client.client_id,
                     client.sent, client.dropped)
-        _disconnect(upstream, watcher)
+        for upstream, watcher in ended:
+            _disconnect(upstream, watcher)
+
+    def _take_upstreams(self) -> List[Tuple[Any, Optional[threading.Thread]]]:
+        """Detach every market's upstream from the relay (under ``_lock``); the caller disconnects them."""
+        out = []
+        for m in self._markets.values():
+            if m.upstream is not None:
+                out.append((m.upstream, m.watcher))
+                m.upstream = m.watcher = None
+        return out
 
     def _release(self, client: RelayClient) -> None:
         """Drop ``client``'s upstream subscription (under ``_lock``)."""
         client.keys = frozenset()
-        if self._upstream is not None:
-            try:
-                self._upstream.unsubscribe(None, None, subscription_id=client.subscription_id)
-            except SubscriptionError:
-                pass  # it never subscribed
+        for m in self._markets.values():
+            if m.upstream is not None:
+                try:
+                    m.upstream.unsubscribe(None, None, subscription_id=client.subscription_id)
+                except SubscriptionError:
+                    pass  # it never subscribed there
 
-    def subscribe(self, client: RelayClient, symbols: Sequence[str], channels: Sequence[str]) -> Dict[str, Any]:
-        """Subscribe ``client`` to ``channels`` of ``symbols`` (connects upstream on first use).
+    def subscribe(self, client: RelayClient, symbols: Sequence[str], channels: Sequence[str],
+                  market: Optional[str] = None) -> Dict[str, Any]:
+        """Subscribe ``client`` to ``channels`` of ``symbols`` (connects the market's upstream on first use).
 
+        :param market: ``stocks``, ``options``, ``forex``, ``crypto`` or ``indices``; default: the tickers'
+            prefix decides (``'*'`` alone: stocks).
         :returns: the ``subscribed`` reply.
-        :raises SubscriptionError: bad symbols or channels.
+        :raises SubscriptionError: bad symbols or channels, or tickers of several markets.
         :raises PolygonError: the upstream stream could not be connected, or the server is shutting down.
         """
+        market = self._market_for(symbols, market)
         for _ in range(3):  # bounded: an upstream that ends between the handshake and the subscribe is redone
-            upstream = self._ensure_upstream()
+            upstream = self._ensure_upstream(market)
             with self._lock:
                 self._check_open(client)
-                if self._upstream is not upstream:
+                if self._markets[market].upstream is not upstream:
                     continue
                 upstream.subscribe(list(symbols), list(channels), self._on_event, client.subscription_id)
                 self._refresh_keys(client)
-            return {"type": "subscribed", "symbols": _upper(symbols), "channels": list(channels)}
+            reply = {"type": "subscribed", "symbols": _upper(symbols), "channels": list(channels)}
+            if market != "stocks":
+                reply["market"] = market
+            return reply
         raise PolygonError("the provider stream keeps closing; try again later")
 
     def unsubscribe(self, client: RelayClient, symbols: Sequence[str],
-                    channels: Optional[Sequence[str]] = None) -> Dict[str, Any]:
-        """Remove ``symbols`` (on ``channels``, default all) from ``client``'s subscription.
+                    channels: Optional[Sequence[str]] = None, market: Optional[str] = None) -> Dict[str, Any]:
+        """Remove ``symbols`` (on ``channels``, default all) from ``client``'s subscription on ``market``
+        (default: the tickers' prefix decides).
 
         :returns: the ``unsubscribed`` reply.
         :raises SubscriptionError: bad symbols or channels, or nothing subscribed yet.
         """
+        market = self._market_for(symbols, market)
         with self._lock:
             self._check_open(client)
-            upstream = self._upstream
+            upstream = self._markets[market].upstream
             mine = None if upstream is None else upstream.get_status()["subscription_ids"].get(
                 client.subscription_id)
             if not mine:
-                raise SubscriptionError("you have no subscriptions: subscribe first")
+                where = "" if market == "stocks" else " on the %s stream" % market
+                raise SubscriptionError("you have no subscriptions%s: subscribe first" % where)
             upstream.unsubscribe(list(symbols), None if channels is None else list(channels),
                                  subscription_id=client.subscription_id)
             self._refresh_keys(client)
         reply: Dict[str, Any] = {"type": "unsubscribed", "symbols": _upper(symbols)}
         if channels is not None:
             reply["channels"] = list(channels)
+        if market != "stocks":
+            reply["market"] = market
         return reply
 
+    @staticmethod
+    def _market_for(symbols: Sequence[str], market: Optional[str]) -> str:
+        """The one market of a message: ``market`` when given, else its tickers' prefix.
+
+        :raises SubscriptionError: unknown market, or tickers of several markets.
+        """
+        from polygon.symbols import market_of
+
+        if market is not None:
+            if market not in MARKETS:
+                raise SubscriptionError("unknown market %r; allowed: %s" % (market, ", ".join(MARKETS)))
+            return market
+        found = set()
+        for sym in symbols:
+            if not isinstance(sym, str) or sym.strip() == "*":
+                continue
+            try:
+                name = market_of(sym.strip())
+            except InvalidSymbolError:
+                continue  # the upstream's own check says what is wrong with it
+            found.add(_PREFIX_MARKETS.get(name, name))
+        if len(found) > 1:
+            raise SubscriptionError("tickers of several markets (%s) in one message: send one message per market"
+                                    % ", ".join(sorted(found)))
+        return found.pop() if found else "stocks"
+
     def _refresh_keys(self, client: RelayClient) -> None:
-        """Copy ``client``'s pairs from the upstream's book (the one source of truth) and rebuild routing."""
-        mine = self._upstream.get_status()["subscription_ids"].get(client.subscription_id) or {}
-        client.keys = frozenset((ch, sym) for sym, chs in mine.items() for ch in chs)
+        """Copy ``client``'s pairs from the upstreams' books (the one source of truth) and rebuild routing."""
+        keys = set()
+        for m in self._markets.values():
+            if m.upstream is not None:
+                mine = m.upstream.get_status()["subscription_ids"].get(client.subscription_id) or {}
+                keys.update((ch, sym) for sym, chs in mine.items() for ch in chs)
+        client.keys = frozenset(keys)
         self._replan()
+
+    @property
+    def _upstream(self) -> Any:
+        """The stocks stream's upstream (``None`` when not connected)."""
+        return self._markets["stocks"].upstream
 
     def _replan(self) -> None:
         self._plan = _Plan(tuple(self._clients.values()))
@@ -395,18 +470,19 @@ class StreamRelay:
         return behind
 
     # -- upstream -------------------------------------------------------------------------------------
-    def _ensure_upstream(self) -> Any:
-        """The connected upstream client, connecting it first if needed (never under ``_lock``). Clients that
-        ask while a handshake runs share its outcome instead of queueing handshakes of their own."""
+    def _ensure_upstream(self, market: str = "stocks") -> Any:
+        """The connected upstream of ``market``, connecting it first if needed (never under ``_lock``). Clients
+        that ask while a handshake runs share its outcome instead of queueing handshakes of their own."""
+        m = self._markets[market]
         with self._lock:
             if self._closed:
                 raise PolygonError("the server is shutting down")
-            if self._upstream is not None:
-                return self._upstream
-            attempt = self._attempt
+            if m.upstream is not None:
+                return m.upstream
+            attempt = m.attempt
             leader = attempt is None
             if leader:
-                attempt = self._attempt = _Attempt()
+                attempt = m.attempt = _Attempt()
         if not leader:
             if not attempt.done.wait(_HANDSHAKE_WAIT):
                 raise PolygonError("the provider stream did not answer within %.0f s" % _HANDSHAKE_WAIT)
@@ -414,7 +490,7 @@ class StreamRelay:
                 raise attempt.error
             return attempt.result
         try:
-            upstream = self._connect_new()
+            upstream = self._connect_new(m)
         except BaseException as exc:
             attempt.error = exc
             raise
@@ -422,34 +498,48 @@ class StreamRelay:
             attempt.result = upstream
         finally:
             with self._lock:
-                self._attempt = None
+                m.attempt = None
             attempt.done.set()
-        self._broadcast({"type": "status", "status": "upstream_connected", "message": "provider stream connected"})
+        message = {"type": "status", "status": "upstream_connected", "message": "provider stream connected"}
+        if market != "stocks":
+            message["message"] = "provider %s stream connected" % market
+        self._broadcast(message)
         return upstream
 
-    def _connect_new(self) -> Any:
-        if self._factory is not None:
-            upstream = self._factory()
-        else:
+    def _make(self, market: str) -> Any:
+        factory = self._factory
+        if factory is None:
             from polygon.websocket import PolygonWebSocketClient
 
-            upstream = PolygonWebSocketClient(config=self.config)
+            return PolygonWebSocketClient(config=self.config, market=market)
+        try:
+            takes_market = bool(inspect.signature(factory).parameters)
+        except (TypeError, ValueError):  # a builtin or an odd callable: assume the documented form
+            takes_market = True
+        if takes_market:
+            return factory(market)
+        if market != "stocks":
+            raise SubscriptionError("this relay serves the stocks stream only, not %s" % market)
+        return factory()
+
+    def _connect_new(self, m: _Market) -> Any:
+        upstream = self._make(m.name)
         upstream.connect()  # raises PolygonAuthenticationError / MaxConnectionsError / StreamConnectionError
         with self._lock:
             if self._closed or not self._clients:  # shut down, or everyone left during the handshake
                 reason = "the server is shutting down" if self._closed else "this client is disconnected"
             else:
                 reason = None
-                self._upstream, self._upstream_error = upstream, None
-                self._watcher = threading.Thread(target=self._watch, args=(upstream,),
-                                                 name="polygon-relay-upstream", daemon=True)
-                self._watcher.start()
+                m.upstream, m.error = upstream, None
+                m.watcher = threading.Thread(target=self._watch, args=(m, upstream),
+                                             name="polygon-relay-upstream-%s" % m.name, daemon=True)
+                m.watcher.start()
         if reason is not None:
             upstream.disconnect()
             raise PolygonError(reason)
         return upstream
 
-    def _watch(self, upstream: Any) -> None:
+    def _watch(self, m: _Market, upstream: Any) -> None:
         """Wait for the upstream session to end; tell the clients when it ended on its own."""
         error = None
         try:
@@ -457,17 +547,16 @@ class StreamRelay:
         except PolygonError as exc:
             error = str(exc)
         with self._lock:
-            if self._upstream is not upstream:
+            if m.upstream is not upstream:
                 return  # stopped on purpose
-            self._upstream = None
-            self._watcher = None
-            self._upstream_error = error or "provider stream closed"
+            m.upstream = m.watcher = None
+            m.error = error or "provider stream closed"
             for client in self._clients.values():
-                client.keys = frozenset()
-            self._replan()
-        logger.warning("relay: upstream stream ended: %s", self._upstream_error)
+                self._refresh_keys(client)
+        where = "" if m.name == "stocks" else " (%s)" % m.name
+        logger.warning("relay: upstream stream%s ended: %s", where, m.error)
         self._broadcast({"type": "status", "status": "upstream_disconnected",
-                         "message": "%s; subscribe again to reconnect" % self._upstream_error})
+                         "message": "%s%s; subscribe again to reconnect" % (m.error, where)})
 
     def _broadcast(self, message: Dict[str, Any]) -> None:
         with self._lock:
@@ -480,11 +569,14 @@ class StreamRelay:
         """Clients, their subscriptions and counters, and the upstream's provider subscriptions."""
         with self._lock:
             clients = list(self._clients.values())
-            upstream = self._upstream
-            error = self._upstream_error
-        up = upstream.get_status() if upstream is not None else None
-        named = (up or {}).get("subscription_ids") or {}
-        return {
+            markets = {name: (m.upstream, m.error) for name, m in self._markets.items()}
+        statuses = {name: upstream.get_status() for name, (upstream, _e) in markets.items() if upstream is not None}
+        named: Dict[str, Dict[str, List[str]]] = {}
+        for st in statuses.values():
+            for sub_id, subs in (st.get("subscription_ids") or {}).items():
+                named.setdefault(sub_id, {}).update(subs)
+        up, error = statuses.get("stocks"), markets["stocks"][1]
+        out = {
             "clients": {
                 c.client_id: {
                     "connected_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(c.connected_at)),
@@ -497,16 +589,13 @@ class StreamRelay:
                 }
                 for c in clients
             },
-            "upstream": {
-                "connected": bool(up and up.get("connected")),
-                "url": (up or {}).get("url"),
-                "provider_subscriptions": (up or {}).get("provider_subscriptions", []),
-                "message_count": (up or {}).get("message_count", 0),
-                "reconnects": (up or {}).get("reconnects", 0),
-                "dropped_messages": (up or {}).get("dropped_messages", 0),
-                "last_error": error,
-            },
+            "upstream": _upstream_status(up, error),
         }
+        others = {name: _upstream_status(statuses.get(name), markets[name][1]) for name in MARKETS
+                  if name != "stocks" and (name in statuses or markets[name][1])}
+        if others:
+            out["markets"] = others
+        return out
 
     def fanout_status(self) -> Dict[str, int]:
         """Fan-out counters: events received from upstream, dropped before fan-out, distinct subscription sets."""
@@ -519,15 +608,27 @@ class StreamRelay:
             self._closed = True
             clients = list(self._clients.values())
             self._clients.clear()
-            upstream, self._upstream = self._upstream, None
-            watcher, self._watcher = self._watcher, None
+            ended = self._take_upstreams()
             self._replan()
         self._wake.set()
         for client in clients:
             client.close()
-        _disconnect(upstream, watcher)
+        for upstream, watcher in ended:
+            _disconnect(upstream, watcher)
         if threading.current_thread() is not self._fanout:
             self._fanout.join(timeout)
+
+
+def _upstream_status(up: Optional[Dict[str, Any]], error: Optional[str]) -> Dict[str, Any]:
+    return {
+        "connected": bool(up and up.get("connected")),
+        "url": (up or {}).get("url"),
+        "provider_subscriptions": (up or {}).get("provider_subscriptions", []),
+        "message_count": (up or {}).get("message_count", 0),
+        "reconnects": (up or {}).get("reconnects", 0),
+        "dropped_messages": (up or {}).get("dropped_messages", 0),
+        "last_error": error,
+    }
 
 
 def _refused(code: str, message: str) -> InvalidInputError:

@@ -3,6 +3,8 @@
 Client messages (``schema/server/ws_*.json``)::
 
     {"action": "subscribe", "symbols": ["AAPL"], "channels": ["T", "Q"]}   -> {"type": "subscribed", ...}
+    {"action": "subscribe", "symbols": ["X:BTCUSD"], "channels": ["XT"]}   (crypto: the prefix decides)
+    {"action": "subscribe", "market": "crypto", "symbols": ["*"], "channels": ["XQ"]}
     {"action": "unsubscribe", "symbols": ["AAPL"]}                         -> {"type": "unsubscribed", ...}
     {"action": "ping"}                                                     -> {"type": "pong", "timestamp": ms}
 
@@ -81,8 +83,8 @@ def handle_message(relay: StreamRelay, client: RelayClient, text: Any) -> Dict[s
         return {"type": "pong", "timestamp": int(time.time() * 1000)}
     try:
         if action == "subscribe":
-            return relay.subscribe(client, message["symbols"], message["channels"])
-        return relay.unsubscribe(client, message["symbols"], message.get("channels"))
+            return relay.subscribe(client, message["symbols"], message["channels"], message.get("market"))
+        return relay.unsubscribe(client, message["symbols"], message.get("channels"), message.get("market"))
     except SubscriptionError as exc:
         return _error("invalid_subscription", str(exc))
     except (PolygonAuthenticationError, MaxConnectionsError, StreamConnectionError) as exc:

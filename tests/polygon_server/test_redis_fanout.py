@@ -178,3 +178,20 @@ def test_an_unreachable_redis_is_an_upstream_error_for_the_client(sandbox, tmp_p
             assert error["code"] == "upstream" and "Redis" in error["message"]
         finally:
             client.close()
+
+
+def test_each_market_has_its_own_holder_through_redis(make_sandbox, tmp_path, redis_url):
+    sb = make_sandbox(stream_rate=2000, max_connections=3)
+    srv = _server(sb, tmp_path, redis_url, "t" + uuid.uuid4().hex[:8], "m")
+    client = Local(srv, "coins")
+    try:
+        client.send(action="subscribe", symbols=["X:BTCUSD"], channels=["XT"])
+        assert client.next("subscribed")["market"] == "crypto"
+        _data(client, "X:BTCUSD")
+        crypto = srv.app.relay._markets["crypto"].upstream
+        status = crypto.get_status()
+        assert status["market"] == "crypto" and status["role"] == "holder"
+        assert crypto._upstream.get_status()["provider_subscriptions"] == ["XT.X:BTCUSD"]
+    finally:
+        client.close()
+        srv.stop()
