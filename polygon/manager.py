@@ -37,7 +37,7 @@ from polygon.batch import BatchFetcher, BatchResult
 from polygon.config import PolygonConfig, get_config
 from polygon.corporate_actions import adjust_mode, get_actions_store
 from polygon.dates import get_zone, is_calendar_day, to_epoch_ms
-from polygon.exceptions import InvalidDateRangeError, InvalidParameterError, UnknownSymbolError
+from polygon.exceptions import InvalidDateRangeError, InvalidParameterError, PolygonError, UnknownSymbolError
 from polygon.frames import (
     BarArrays,
     arrays_from_columns,
@@ -369,8 +369,10 @@ class PolygonDataManager:
 
     def download(self, plan: "FetchPlan") -> None:
         """Stage 2 of :meth:`fetch_data`, the only one that talks to the provider: fetch every interval of
-        ``plan.todo``. Nothing is written here unless an interval fails: then the intervals already fetched are
-        stored before the error propagates.
+        ``plan.todo`` (as traded), then refresh what :meth:`finish` will need when it is stale: the symbol's
+        corporate actions (and, for total return, the daily closes before its ex-dates), or, when there are no
+        bars at all, whether the provider knows the ticker. Bars are written here only before a failure
+        propagates (the intervals already fetched) and for total return (whose closes may come from them).
 
         :raises PolygonAPIError: the provider refused (after retries where they apply).
         """
@@ -502,7 +504,11 @@ class PolygonDataManager:
         sym = plan.symbol
         status = self.reference.lookup(lambda: self.client, sym)
         if status.known is False:
-            suggestions = self.reference.suggestions(self.client, status)
+            try:
+                suggestions = self.reference.suggestions(self.client, status)
+            except PolygonError as exc:  # e.g. an answer read from disk and no key to search with now
+                logger.debug("no suggestions for %s: %s", sym, exc)
+                suggestions = []
             hint = ", ".join(s["ticker"] for s in suggestions)
             raise UnknownSymbolError(
                 "unknown symbol %r: the provider does not know it%s; nothing was cached"

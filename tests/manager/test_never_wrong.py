@@ -134,3 +134,19 @@ def test_end_is_inclusive_in_attrs_and_summary_alike(manager):
     summary = manager.get_data_summary("AAPL", "1day", "2023-01-03", "2023-01-31")
     assert summary["start"] == df.attrs["start"] and summary["end"] == df.attrs["end"]
     assert pd.Timestamp(summary["end"]) == pd.Timestamp("2023-02-01", tz="America/New_York") - pd.Timedelta("1ms")
+
+
+def test_unknown_answer_from_the_cache_still_raises_without_a_key(sandbox, tmp_path):
+    from polygon.core import PolygonClient
+    from polygon.manager import PolygonDataManager
+    from polygon.storage import StorageManager
+    from polygon.ticker_reference import get_ticker_reference
+
+    cache = str(tmp_path / "c")
+    with PolygonClient(config=sandbox.config()) as client:
+        assert get_ticker_reference(cache).lookup(client, "APPL").known is False  # answered, no suggestions yet
+    config = sandbox.config(cache_dir=cache).replace(api_key=None)
+    with PolygonDataManager(config=config, storage=StorageManager(cache), progress=False) as m:
+        with pytest.raises(UnknownSymbolError) as info:
+            m.fetch_data("APPL", "1day", "2023-01-07", "2023-01-08")  # a weekend: no bar request needed
+    assert info.value.suggestions == []
