@@ -5,7 +5,7 @@ snapshot): the filters are sent to the provider (``expiration_date``, ``strike_p
 ``contract_type``), and the flattened snapshot columns are renamed to the names people use::
 
     from polygon.chain import options_chain
-    chain = options_chain('SPY', expiration='2024-01-19', strike_min=440, strike_max=480, contract_type='call')
+    chain = options_chain('SPY', strike_min=500, strike_max=560, contract_type='call')  # or expiration='YYYY-MM-DD'
     chain[['strike', 'bid', 'ask', 'implied_volatility', 'delta']]
 
 Columns: ``ticker, underlying, expiration`` (a date), ``type`` (``call``/``put``), ``strike, bid, ask, mid,
