@@ -111,7 +111,7 @@ def _run_child(tmp_path):
     import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     env = dict(os.environ, POLYGON_CALENDAR_DIR=str(tmp_path), PYTHONPATH=str(root))
     out = subprocess.run([sys.executable, "-c", PERSISTED], capture_output=True, text=True, timeout=120, env=env)
     assert out.returncode == 0, out.stderr

@@ -18,7 +18,7 @@ import pytest
 from polygon._generated import stream
 from polygon._generated.endpoints import ENDPOINTS, build_request, parse_response
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 REFERENCE = os.path.join(os.path.dirname(ROOT), "shared", "reference", "provider-openapi")
 REST = os.path.join(REFERENCE, "rest.json")
 SOCKET = os.path.join(REFERENCE, "websocket.json")

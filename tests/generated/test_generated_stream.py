@@ -7,7 +7,8 @@ import pytest
 
 from polygon._generated import stream
 
-FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "codegen", "data", "fixtures", "stream_events.json")
+TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIXTURE = os.path.join(TESTS, "codegen", "data", "fixtures", "stream_events.json")
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import polygon._generated as generated
 from polygon._generated import models
 from polygon._generated.endpoints import ENDPOINTS, parse_response
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # tests/
 FIXTURES = os.path.join(HERE, "codegen", "data", "fixtures")
 GENERATED_DIR = os.path.dirname(generated.__file__)
 
