@@ -22,18 +22,16 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 import numpy as np
 import pandas as pd
 
-from polygon import markets, sessions
+from polygon import markets
 from polygon.frames import BAR_COLUMNS, FLOAT_COLUMNS
 from polygon.timeframes import Timeframe
 
 __all__ = [
     "CHECK_NAMES",
     "SEVERITIES",
-    "Bars",
+    "CheckedFrame",
     "CheckResult",
     "Context",
-    "GapAnalysis",
-    "analyse_gaps",
     "check_alignment",
     "check_duplicates",
     "check_missing_values",
@@ -76,16 +74,18 @@ OPTIONAL_COLUMNS = BAR_COLUMNS[5:]  # vwap, transactions
 MAX_TIMESTAMPS = 5
 #: At most this many missing ranges are listed in a report (the total is reported too).
 MAX_RANGES = 100
-_MINUTE_MS = 60_000
-_DAY_MS = 86_400_000
+MINUTE_MS = 60_000
+DAY_MS = 86_400_000
 _EXCHANGE_TZ = "America/New_York"
-_UNIT_MS = {"second": 1_000, "minute": _MINUTE_MS, "hour": 3_600_000}
+_UNIT_MS = {"second": 1_000, "minute": MINUTE_MS, "hour": 3_600_000}
 # Calendar look-ups are bounded: a frame whose timestamps span more than this is not gap-checked.
 MAX_CALENDAR_SPAN_DAYS = 366 * 30
 
 
-class Bars(NamedTuple):
-    """A frame read once: arrays sorted by time, rows without a valid timestamp dropped."""
+class CheckedFrame(NamedTuple):
+    """The validator's view of a frame it was given, read once: arrays sorted by time, rows without a valid
+    timestamp dropped. Not :class:`polygon.frames.BarArrays`: a frame under check may break the bar contract
+    (duplicates, NaN prices, missing columns), which the checks must see and report."""
 
     t: np.ndarray  # int64 epoch ms, ascending
     open: np.ndarray  # float64, NaN where missing or not numeric
@@ -213,15 +213,15 @@ def _epoch_ms(values: Any) -> Optional[np.ndarray]:
 
 def local_day(t: np.ndarray) -> np.ndarray:
     """Exchange-local (New York) calendar day of each epoch-ms value, as datetime64[D]."""
-    return (_local_ms(t) // _DAY_MS).astype("datetime64[D]")
+    return (_local_ms(t) // DAY_MS).astype("datetime64[D]")
 
 
 def bar_day(t: np.ndarray) -> np.ndarray:
     """Trading day of daily-or-longer bars: the UTC date for bars at UTC midnight, else the New York date."""
     days = local_day(t)
-    utc_midnight = t % _DAY_MS == 0
+    utc_midnight = t % DAY_MS == 0
     if utc_midnight.any():
-        days = np.where(utc_midnight, (t // _DAY_MS).astype("datetime64[D]"), days)
+        days = np.where(utc_midnight, (t // DAY_MS).astype("datetime64[D]"), days)
     return days
 
 
@@ -232,7 +232,7 @@ def _local_ms(t: np.ndarray) -> np.ndarray:
     return np.asarray(local.values.astype("datetime64[ms]").astype(np.int64))
 
 
-def _runs(mask: np.ndarray):
+def runs(mask: np.ndarray):
     """Start indices and lengths of the runs of True in a boolean array."""
     if not len(mask):
         empty = np.empty(0, dtype=np.int64)
@@ -244,16 +244,16 @@ def _runs(mask: np.ndarray):
     return starts, ends - starts
 
 
-def date_range_of(bars: Bars, ctx: Context):
+def date_range_of(bars: CheckedFrame, ctx: Context):
     """The (first, last) exchange days the calendar checks cover, or ``None`` when unknown/too wide."""
     first, last = ctx.start, ctx.end
     if not ctx.uses_exchange_calendar:  # crypto and fx days are UTC days (their daily bars start at 00:00 UTC)
         if ctx.start_ms is not None:
-            first = (np.int64(ctx.start_ms) // _DAY_MS).astype("datetime64[D]").item()
+            first = (np.int64(ctx.start_ms) // DAY_MS).astype("datetime64[D]").item()
         if ctx.end_ms is not None:
-            last = (np.int64(ctx.end_ms) // _DAY_MS).astype("datetime64[D]").item()
+            last = (np.int64(ctx.end_ms) // DAY_MS).astype("datetime64[D]").item()
     if (first is None or last is None) and len(bars.t):
-        days = local_day(bars.t[[0, -1]]) if ctx.uses_exchange_calendar else (bars.t[[0, -1]] // _DAY_MS).astype(
+        days = local_day(bars.t[[0, -1]]) if ctx.uses_exchange_calendar else (bars.t[[0, -1]] // DAY_MS).astype(
             "datetime64[D]")
         first = first if first is not None else days[0].item()
         last = last if last is not None else days[-1].item()
@@ -267,8 +267,8 @@ def date_range_of(bars: Bars, ctx: Context):
 # ---------------------------------------------------------------- structure
 
 
-def prepare_bars(df: Any, timeframe: Timeframe) -> Tuple[Bars, List[CheckResult]]:
-    """Read ``df`` into :class:`Bars` plus the structural check results (columns, dtypes, index).
+def prepare_bars(df: Any, timeframe: Timeframe) -> Tuple[CheckedFrame, List[CheckResult]]:
+    """Read ``df`` into :class:`CheckedFrame` plus the structural check results (columns, dtypes, index).
 
     Nothing is written to ``df``: every array is a fresh copy.
 
@@ -277,7 +277,7 @@ def prepare_bars(df: Any, timeframe: Timeframe) -> Tuple[Bars, List[CheckResult]
     results: List[CheckResult] = []
     if not isinstance(df, pd.DataFrame):
         reason = "expected a pandas DataFrame, got %s" % type(df).__name__
-        bars = Bars(*(np.empty(0),) * 6, None, "UTC", False, False)  # type: ignore[arg-type]
+        bars = CheckedFrame(*(np.empty(0),) * 6, None, "UTC", False, False)  # type: ignore[arg-type]
         no_ms = np.empty(0, dtype=np.int64)
         for name in ("columns", "dtypes", "index"):
             found = [finding(name, "critical", 1, no_ms, "UTC", reason, 1.0)]
@@ -358,7 +358,7 @@ def prepare_bars(df: Any, timeframe: Timeframe) -> Tuple[Bars, List[CheckResult]
 
     has_time = not any(s == "critical" for s, _ in index_problems)
     vwap = col("vwap") if "vwap" in columns else None
-    bars = Bars(t_sorted if has_time else t_sorted[:0], col("open"), col("high"), col("low"), col("close"),
+    bars = CheckedFrame(t_sorted if has_time else t_sorted[:0], col("open"), col("high"), col("low"), col("close"),
                 col("volume"), vwap, tz, has_time, not missing)
     if not has_time:
         bars = bars._replace(**{k: getattr(bars, k)[:0] for k in REQUIRED_COLUMNS},
@@ -366,7 +366,7 @@ def prepare_bars(df: Any, timeframe: Timeframe) -> Tuple[Bars, List[CheckResult]
     return bars, results
 
 
-def _needs_prices(name: str, bars: Bars) -> Optional[CheckResult]:
+def _needs_prices(name: str, bars: CheckedFrame) -> Optional[CheckResult]:
     if not bars.has_prices:
         return skipped(name, "required columns are missing")
     if not bars.has_time:
@@ -374,7 +374,7 @@ def _needs_prices(name: str, bars: Bars) -> Optional[CheckResult]:
     return None
 
 
-def _bar_check(name: str, severity: str, bars: Bars, mask: Callable[[], np.ndarray], what: str,
+def _bar_check(name: str, severity: str, bars: CheckedFrame, mask: Callable[[], np.ndarray], what: str,
                ok_text: str, needs_prices: bool = True) -> CheckResult:
     """A check that flags the bars where ``mask()`` is True; ``what`` completes "N bars ..."."""
     skip = _needs_prices(name, bars) if needs_prices else (
@@ -390,14 +390,14 @@ def _bar_check(name: str, severity: str, bars: Bars, mask: Callable[[], np.ndarr
                        [finding(name, severity, len(bad), bars.t[bad], bars.tz, text, len(bad) / len(bars.t))])
 
 
-def check_duplicates(bars: Bars, ctx: Context) -> CheckResult:
-    """Bars sharing a timestamp (every repeat after the first is flagged)."""
+def check_duplicates(bars: CheckedFrame, ctx: Context) -> CheckResult:
+    """CheckedFrame sharing a timestamp (every repeat after the first is flagged)."""
     return _bar_check("duplicates", "medium", bars,
                       lambda: np.concatenate(([False], np.diff(bars.t) == 0))[:len(bars.t)],
                       "repeat an earlier bar's timestamp", "every timestamp is unique", needs_prices=False)
 
 
-def check_alignment(bars: Bars, ctx: Context) -> CheckResult:
+def check_alignment(bars: CheckedFrame, ctx: Context) -> CheckResult:
     """Bar start times on the timeframe's grid (intraday: UTC multiples; daily+: midnight)."""
     tf = ctx.timeframe
     if tf.is_intraday:
@@ -408,7 +408,7 @@ def check_alignment(bars: Bars, ctx: Context) -> CheckResult:
                           "start off the %d-%s grid of %s bars" % (grid // unit, tf.timespan, tf.name),
                           "every bar starts on the %s grid" % tf.name, needs_prices=False)
     return _bar_check("alignment", "medium", bars,
-                      lambda: (_local_ms(bars.t) % _DAY_MS != 0) & (bars.t % _DAY_MS != 0),
+                      lambda: (_local_ms(bars.t) % DAY_MS != 0) & (bars.t % DAY_MS != 0),
                       "of %s start neither at New York nor at UTC midnight" % tf.name,
                       "every bar starts at midnight", needs_prices=False)
 
@@ -416,7 +416,7 @@ def check_alignment(bars: Bars, ctx: Context) -> CheckResult:
 # ---------------------------------------------------------------- values
 
 
-def check_missing_values(bars: Bars, ctx: Context) -> CheckResult:
+def check_missing_values(bars: CheckedFrame, ctx: Context) -> CheckResult:
     """NaN or infinite open/high/low/close/volume (volume not for indices, which have none)."""
     if not ctx.has_volume:
         return _bar_check("missing_values", "high", bars, lambda: ~(
@@ -428,7 +428,7 @@ def check_missing_values(bars: Bars, ctx: Context) -> CheckResult:
         "no missing prices or volumes")
 
 
-def check_ohlc_consistency(bars: Bars, ctx: Context) -> CheckResult:
+def check_ohlc_consistency(bars: CheckedFrame, ctx: Context) -> CheckResult:
     """high >= max(open, close), low <= min(open, close), high >= low (relative tolerance 1e-9)."""
     o, h, lo, c = bars.open, bars.high, bars.low, bars.close
 
@@ -441,14 +441,14 @@ def check_ohlc_consistency(bars: Bars, ctx: Context) -> CheckResult:
                       "high/low bound open and close on every bar")
 
 
-def check_non_positive_prices(bars: Bars, ctx: Context) -> CheckResult:
+def check_non_positive_prices(bars: CheckedFrame, ctx: Context) -> CheckResult:
     """Any open/high/low/close <= 0."""
     return _bar_check("non_positive_prices", "high", bars,
                       lambda: (bars.open <= 0) | (bars.high <= 0) | (bars.low <= 0) | (bars.close <= 0),
                       "with a zero or negative price", "all prices are positive")
 
 
-def check_negative_volume(bars: Bars, ctx: Context) -> CheckResult:
+def check_negative_volume(bars: CheckedFrame, ctx: Context) -> CheckResult:
     """volume < 0 (skipped for indices)."""
     if not ctx.has_volume:
         return skipped("negative_volume", "%s carry no volume" % ctx.market)
@@ -456,7 +456,7 @@ def check_negative_volume(bars: Bars, ctx: Context) -> CheckResult:
                       "no negative volume")
 
 
-def check_vwap_range(bars: Bars, ctx: Context) -> CheckResult:
+def check_vwap_range(bars: CheckedFrame, ctx: Context) -> CheckResult:
     """vwap within [low, high] (tolerance 1e-4 for the provider's 4-decimal rounding); NaN vwap is not checked."""
     if bars.vwap is None and bars.has_prices and bars.has_time:
         return skipped("vwap_range", "no vwap column")
@@ -470,7 +470,7 @@ def check_vwap_range(bars: Bars, ctx: Context) -> CheckResult:
                       "vwap within [low, high] wherever present")
 
 
-def check_zero_volume_price_change(bars: Bars, ctx: Context) -> CheckResult:
+def check_zero_volume_price_change(bars: CheckedFrame, ctx: Context) -> CheckResult:
     """volume == 0 while the bar's prices move (high != low or open != close); skipped for indices."""
     if not ctx.has_volume:
         return skipped("zero_volume_price_change", "%s carry no volume" % ctx.market)
@@ -486,14 +486,14 @@ def check_zero_volume_price_change(bars: Bars, ctx: Context) -> CheckResult:
 # ---------------------------------------------------------------- sessions and gaps
 
 
-def _calendar_skip(name: str, bars: Bars, ctx: Context) -> Optional[CheckResult]:
+def _calendar_skip(name: str, bars: CheckedFrame, ctx: Context) -> Optional[CheckResult]:
     if not bars.has_time:
         return skipped(name, "no usable timestamps")
     return None
 
 
-def check_outside_session(bars: Bars, ctx: Context) -> CheckResult:
-    """Bars outside the trading sessions (regular, or extended when ``ctx.extended_hours``)."""
+def check_outside_session(bars: CheckedFrame, ctx: Context) -> CheckResult:
+    """CheckedFrame outside the trading sessions (regular, or extended when ``ctx.extended_hours``)."""
     name = "outside_session"
     skip = _calendar_skip(name, bars, ctx)
     if skip:
@@ -544,230 +544,7 @@ def _in_sessions(t: np.ndarray, bar_ms: int, opens: np.ndarray, closes: np.ndarr
     return (i >= 0) & (closes[np.maximum(i, 0)] > t)
 
 
-class GapAnalysis(NamedTuple):
-    """Expected bars versus present bars, and the missing ranges by kind."""
-
-    status: str  # 'done' or 'skipped'
-    reason: str
-    expected: Optional[int]
-    present: Optional[int]
-    ranges: List[Dict[str, Any]]  # at most MAX_RANGES: sessions and long gaps first, then illiquid; by time
-    ranges_total: int
-    results: List[CheckResult]  # missing_sessions, long_gaps, illiquid_gaps
-    no_trade_rate: Optional[float]
-
-
-def _gap_skip(reason: str) -> GapAnalysis:
-    return GapAnalysis("skipped", reason, None, None, [], 0,
-                       [skipped(n, reason) for n in ("missing_sessions", "long_gaps", "illiquid_gaps")], None)
-
-
-def _range_dicts(records: List[tuple], tz: str, daily: bool) -> List[Dict[str, Any]]:
-    """``(start_ms, end_ms, bars, kind, severity)`` records -> the report's range dicts, at most MAX_RANGES.
-
-    Sessions and long gaps come first, then illiquid runs, each group by time.
-    """
-    records = sorted(records, key=lambda r: (r[3] == "illiquid", r[0]))[:MAX_RANGES]
-    if not records:
-        return []
-    edges = np.array([(r[0], r[1] - 1 if daily else r[1]) for r in records], dtype=np.int64).ravel()
-    if daily:
-        texts = [str(d) for d in local_day(edges)]
-    else:
-        texts = iso_times(edges, tz, limit=len(edges))
-    return [{"start": texts[2 * i], "end": texts[2 * i + 1], "bars": int(r[2]), "kind": r[3], "severity": r[4]}
-            for i, r in enumerate(records)]
-
-
-def analyse_gaps(bars: Bars, ctx: Context) -> GapAnalysis:
-    """Compare the bars with the calendar's expected bars and classify what is missing.
-
-    Whole sessions without a bar and runs longer than the symbol's plausible no-trade run are
-    high severity; shorter runs are "no trade in that minute" (low severity). The plausible run
-    length ``L`` comes from the symbol's own median share ``p`` of empty slots per session: with
-    ``N`` expected slots, ``L = ceil(log(0.01 / N) / log(p))`` (runs that long happen by chance
-    less than once in a hundred series), at least ``ctx.min_long_gap_bars``; it doubles when the
-    bars around the gap trade under half the median volume (thin trading both sides).
-    """
-    if not bars.has_time:
-        return _gap_skip("no usable timestamps")
-    tf = ctx.timeframe
-    daily = tf.timespan == "day" and tf.multiplier == 1
-    if not daily and not (tf.is_intraday and ctx.bar_ms >= _MINUTE_MS):
-        return _gap_skip("gaps are checked for minute, hour and 1-day bars only")
-    if not ctx.uses_exchange_calendar and len(bars.t) and tf.is_intraday:
-        # around-the-clock markets without given bounds: expect bars from the first bar to the end of the last
-        if ctx.start is None and ctx.start_ms is None:
-            ctx = ctx._replace(start_ms=int(bars.t[0]))
-        if ctx.end is None and ctx.end_ms is None:
-            ctx = ctx._replace(end_ms=int(bars.t[-1]) + ctx.bar_ms - 1)
-    span = date_range_of(bars, ctx)
-    if span is None:
-        return _gap_skip("no date range (no bars and no start/end) or a range wider than %d days"
-                         % MAX_CALENDAR_SPAN_DAYS)
-    first, last = span
-    fallback = ctx.uses_exchange_calendar and sessions.calendar_source(first, last) != "exchange_calendars"
-    opens, closes = markets.session_bounds(ctx.symbol, first, last, extended=ctx.extended_hours)
-    done = closes <= ctx.now_ms
-    if daily:
-        slot_t = opens[done]  # one slot per finished session (its open)
-        slot_day = np.arange(len(slot_t))
-        key_expected = np.array(markets.trading_days(ctx.symbol, first, last), dtype="datetime64[D]")[done]
-        key_present = np.unique(bar_day(bars.t))
-        present_mask = np.isin(key_expected, key_present)
-        bar_ms = _DAY_MS
-    else:
-        bar_ms = ctx.bar_ms
-        minutes = markets.expected_minutes(ctx.symbol, first, last, extended=ctx.extended_hours)
-        counts = (closes - opens) // _MINUTE_MS
-        minute_day = np.repeat(np.arange(len(opens)), counts)
-        phase = 0
-        if bar_ms > _MINUTE_MS and len(bars.t):
-            values, freq = np.unique(bars.t % bar_ms, return_counts=True)
-            phase = int(values[np.argmax(freq)])
-        slots = (minutes - phase) // bar_ms
-        keep = np.ones(len(slots), dtype=bool)
-        keep[1:] = slots[1:] != slots[:-1]
-        slot_t = slots[keep] * bar_ms + phase
-        slot_day = minute_day[keep]
-        finished = slot_t + bar_ms <= ctx.now_ms
-        # with instant bounds, only bars wholly inside [start, end] are expected
-        if ctx.start_ms is not None:
-            finished &= slot_t >= ctx.start_ms
-        if ctx.end_ms is not None:
-            finished &= slot_t + bar_ms <= ctx.end_ms + 1
-        slot_t, slot_day = slot_t[finished], slot_day[finished]
-        t_unique = np.unique(bars.t)
-        pos = np.searchsorted(slot_t, t_unique)
-        hit = pos < len(slot_t)
-        hit[hit] = slot_t[pos[hit]] == t_unique[hit]
-        present_mask = np.zeros(len(slot_t), dtype=bool)
-        present_mask[pos[hit]] = True
-    expected = len(slot_t)
-    present = int(present_mask.sum())
-    if not expected:
-        return GapAnalysis("done", "", 0, 0, [], 0, [
-            CheckResult(n, "passed", "no finished session in range", [])
-            for n in ("missing_sessions", "long_gaps", "illiquid_gaps")], None)
-
-    n_days = len(opens)
-    exp_per_day = np.bincount(slot_day, minlength=n_days)
-    got_per_day = np.bincount(slot_day[present_mask], minlength=n_days)
-    empty_day = (got_per_day == 0) & (exp_per_day > 0)
-    traded = (got_per_day > 0) & (exp_per_day > 0)
-    no_trade_rate = None
-    if not daily and traded.any():
-        no_trade_rate = float(np.median(1.0 - got_per_day[traded] / exp_per_day[traded]))
-
-    ranges: List[tuple] = []
-    results: List[CheckResult] = []
-    tz = bars.tz
-
-    # whole sessions without a bar, grouped into runs of consecutive trading days
-    day_starts, day_lens = _runs(empty_day if not daily else ~present_mask)
-    session_runs = []
-    first_slot = np.searchsorted(slot_day, day_starts)  # slot_day is sorted
-    end_slot = np.searchsorted(slot_day, day_starts + day_lens)
-    for s, n, a, b in zip(day_starts.tolist(), day_lens.tolist(), first_slot.tolist(), end_slot.tolist()):
-        if daily:
-            start_ms, end_ms, n_bars = int(slot_t[s]), int(slot_t[s + n - 1]) + 1, n
-        else:
-            start_ms, end_ms, n_bars = int(slot_t[a]), int(slot_t[b - 1] + bar_ms), b - a
-        holiday_like = fallback and n == 1
-        ranges.append((start_ms, end_ms, n_bars, "session", "low" if holiday_like else "high"))
-        session_runs.append((start_ms, n, n_bars, holiday_like))
-    if session_runs:
-        n_sessions = sum(r[1] for r in session_runs)
-        n_holiday = sum(r[1] for r in session_runs if r[3])
-        severity = "low" if n_holiday == n_sessions else "high"
-        text = "%d trading sessions without a single bar" % n_sessions
-        if fallback:
-            text += " (%d isolated weekdays may be exchange holidays: holidays not known)" % n_holiday
-        n_bars = sum(r[2] for r in session_runs)
-        results.append(CheckResult("missing_sessions", "failed", text, [finding(
-            "missing_sessions", severity, n_sessions, np.array([r[0] for r in session_runs]), tz, text,
-            n_bars / expected)]))
-    else:
-        results.append(CheckResult("missing_sessions", "passed", "every session has bars", []))
-
-    if daily:
-        results.append(skipped("long_gaps", "1-day bars: a missing day is a missing session"))
-        results.append(skipped("illiquid_gaps", "1-day bars: a missing day is a missing session"))
-    else:
-        # runs of missing slots inside sessions that have bars; a run never spans two sessions
-        idx = np.flatnonzero(~present_mask & ~empty_day[slot_day])
-        cut = np.flatnonzero((np.diff(idx) != 1) | (np.diff(slot_day[idx]) != 0)) + 1
-        starts_i = np.concatenate(([0], cut)) if len(idx) else np.empty(0, dtype=np.int64)
-        run_start = idx[starts_i]
-        run_len = np.diff(np.concatenate((starts_i, [len(idx)]))).astype(np.int64)
-        plausible = float(ctx.min_long_gap_bars)
-        p = no_trade_rate if no_trade_rate is not None else 0.0
-        if 0.0 < p < 1.0:
-            n_slots = max(int(exp_per_day[traded].sum()), 1)
-            plausible = max(plausible, math.ceil(math.log(0.01 / n_slots) / math.log(min(p, 0.999))))
-        threshold = np.full(len(run_start), plausible)
-        if len(run_start):
-            # volume context: up to 5 present bars each side of the run
-            t_present = slot_t[present_mask]
-            vol_by_t = _volume_by_time(bars, t_present)
-            csum = np.concatenate(([0.0], np.cumsum(vol_by_t)))
-            g0 = slot_t[run_start]
-            g1 = slot_t[run_start + run_len - 1]
-            i = np.searchsorted(t_present, g0)
-            j = np.searchsorted(t_present, g1, side="right")
-            lo_i, hi_j = np.maximum(i - 5, 0), np.minimum(j + 5, len(t_present))
-            total = (csum[i] - csum[lo_i]) + (csum[hi_j] - csum[j])
-            n_near = (i - lo_i) + (hi_j - j)
-            positive = vol_by_t[vol_by_t > 0]
-            median_vol = float(np.median(positive)) if len(positive) else 0.0
-            with np.errstate(invalid="ignore", divide="ignore"):
-                near = np.where(n_near > 0, total / np.maximum(n_near, 1), 0.0)
-            thin = near < 0.5 * median_vol
-            threshold = np.where(thin, threshold * 2, threshold)
-        long_mask = run_len > threshold
-        run_t0 = slot_t[run_start]
-        run_t1 = slot_t[run_start + run_len - 1] + bar_ms
-        kinds = np.where(long_mask, "long_gap", "illiquid")
-        ranges.extend(zip(run_t0.tolist(), run_t1.tolist(), run_len.tolist(), kinds.tolist(),
-                          np.where(long_mask, "high", "low").tolist()))
-        n_long, bars_long = int(long_mask.sum()), int(run_len[long_mask].sum())
-        n_ill, bars_ill = int((~long_mask).sum()), int(run_len[~long_mask].sum())
-        rate = "%.1f%%" % (100 * p)
-        if n_long:
-            text = ("%d runs of missing bars (%d bars) longer than this symbol's plausible no-trade run "
-                    "(%d bars; empty-slot rate %s)" % (n_long, bars_long, int(plausible), rate))
-            results.append(CheckResult("long_gaps", "failed", text, [finding(
-                "long_gaps", "high", n_long, slot_t[run_start[long_mask]], tz, text, bars_long / expected,
-                bars=bars_long)]))
-        else:
-            results.append(CheckResult("long_gaps", "passed", "no run of missing bars beyond %d bars"
-                                       % int(plausible), []))
-        if n_ill:
-            text = ("%d short runs (%d bars) with no bar: most likely minutes without trades (empty-slot rate %s)"
-                    % (n_ill, bars_ill, rate))
-            results.append(CheckResult("illiquid_gaps", "failed", text, [finding(
-                "illiquid_gaps", "low", n_ill, slot_t[run_start[~long_mask]], tz, text, bars_ill / expected,
-                bars=bars_ill)]))
-        else:
-            results.append(CheckResult("illiquid_gaps", "passed", "no short gaps", []))
-    return GapAnalysis("done", "", expected, present, _range_dicts(ranges, tz, daily), len(ranges), results,
-                       no_trade_rate)
-
-
-def _volume_by_time(bars: Bars, t_present: np.ndarray) -> np.ndarray:
-    """Volume of the first bar at each of the (sorted, unique) times in ``t_present``; NaN -> 0."""
-    pos = np.searchsorted(bars.t, t_present)
-    pos = np.clip(pos, 0, max(len(bars.t) - 1, 0))
-    if not len(bars.t):
-        return np.zeros(len(t_present))
-    vol = bars.volume[pos] if len(bars.volume) else np.zeros(len(t_present))
-    return np.where(np.isfinite(vol), vol, 0.0)
-
-
-# ---------------------------------------------------------------- statistics
-
-
-def check_return_outliers(bars: Bars, ctx: Context) -> CheckResult:
+def check_return_outliers(bars: CheckedFrame, ctx: Context) -> CheckResult:
     """Close-to-close log returns beyond ``ctx.outlier_threshold`` robust z-scores (median absolute deviation).
 
     Intraday, the overnight return (first bar of a day) is not tested and a return over ``k`` bar
@@ -790,7 +567,7 @@ def check_return_outliers(bars: Bars, ctx: Context) -> CheckResult:
         # a return across k bar-lengths (minutes without trades) is compared as r / sqrt(k)
         elapsed = np.diff(bars.t[idx]) / float(ctx.bar_ms)
         scaled = r / np.sqrt(np.maximum(elapsed, 1.0))
-        day = _local_ms(bars.t[idx]) // _DAY_MS
+        day = _local_ms(bars.t[idx]) // DAY_MS
         same = day[1:] == day[:-1]
         r, scaled, ends = r[same], scaled[same], ends[same]
     if len(r) < 10:
@@ -822,7 +599,7 @@ def stale_min_bars(ctx: Context) -> int:
     return 30 if ctx.timeframe.is_intraday else 5
 
 
-def check_stale_runs(bars: Bars, ctx: Context) -> CheckResult:
+def check_stale_runs(bars: CheckedFrame, ctx: Context) -> CheckResult:
     """Runs of at least :func:`stale_min_bars` consecutive bars with the identical close."""
     name = "stale_runs"
     skip = _needs_prices(name, bars)
@@ -833,7 +610,7 @@ def check_stale_runs(bars: Bars, ctx: Context) -> CheckResult:
     if len(c) < min_bars:
         return CheckResult(name, "passed", "fewer bars than a stale run (%d)" % min_bars, [])
     same = (c[1:] == c[:-1]) & np.isfinite(c[1:])
-    starts, lens = _runs(same)
+    starts, lens = runs(same)
     long_runs = lens >= min_bars - 1  # n equal steps = n + 1 bars
     if not long_runs.any():
         return CheckResult(name, "passed", "no run of %d identical closes" % min_bars, [])
@@ -851,7 +628,7 @@ SPLIT_RATIOS = (1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0, 15.0, 20.0, 25.0, 
 _SPLIT_TOLERANCE = 0.02  # |log(ratio) - log(split)|: 2%
 
 
-def check_split_cliff(bars: Bars, ctx: Context) -> CheckResult:
+def check_split_cliff(bars: CheckedFrame, ctx: Context) -> CheckResult:
     """An overnight price ratio near a split ratio (2, 3, 1/2, 3/2 ...): bars with different split adjustments
     in one series, or as-traded prices across a split. High severity when the volume did not move the other
     way by about the same ratio (prices and volumes disagree), medium when it did (an unadjusted split: read

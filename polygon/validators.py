@@ -25,7 +25,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import numpy as np
 import pandas as pd
 
-from polygon import sessions
+from polygon import sessions, validation_gaps
 from polygon import validation_checks as vc
 from polygon.exceptions import DataValidationError
 from polygon.symbols import market_of
@@ -56,7 +56,7 @@ SCORING_RULE = (
     "clamped to 0-100, at most 40 with a critical finding, 0 without bars; "
     "excellent >= 95, good >= 80, fair >= 60, else poor"
 )
-_CHECKS: List[Callable[[vc.Bars, vc.Context], vc.CheckResult]] = [
+_CHECKS: List[Callable[[vc.CheckedFrame, vc.Context], vc.CheckResult]] = [
     vc.check_duplicates,
     vc.check_alignment,
     vc.check_missing_values,
@@ -67,8 +67,8 @@ _CHECKS: List[Callable[[vc.Bars, vc.Context], vc.CheckResult]] = [
     vc.check_zero_volume_price_change,
     vc.check_outside_session,
 ]
-_AFTER_GAPS: List[Callable[[vc.Bars, vc.Context], vc.CheckResult]] = [vc.check_return_outliers, vc.check_stale_runs,
-                                                                     vc.check_split_cliff]
+_AFTER_GAPS: List[Callable[[vc.CheckedFrame, vc.Context], vc.CheckResult]] = [
+    vc.check_return_outliers, vc.check_stale_runs, vc.check_split_cliff]
 
 
 # ---------------------------------------------------------------- scoring
@@ -141,7 +141,7 @@ def _attr(df: Any, key: str) -> Any:
         return None
 
 
-def _run_check(func: Callable[[vc.Bars, vc.Context], vc.CheckResult], name: str, bars: vc.Bars,
+def _run_check(func: Callable[[vc.CheckedFrame, vc.Context], vc.CheckResult], name: str, bars: vc.CheckedFrame,
                ctx: vc.Context) -> vc.CheckResult:
     try:
         with np.errstate(all="ignore"):  # inf/NaN arithmetic is expected on bad data; np.errstate is thread-local
@@ -215,10 +215,10 @@ def generate_validation_summary(
         results.append(_run_check(func, func.__name__[len("check_"):], bars, ctx))
     try:
         with np.errstate(all="ignore"):
-            gaps = vc.analyse_gaps(bars, ctx)
+            gaps = validation_gaps.analyse_gaps(bars, ctx)
     except Exception as exc:
         logger.warning("gap analysis failed to run: %r", exc, exc_info=True)
-        gaps = vc.GapAnalysis("error", type(exc).__name__, None, None, [], 0, [
+        gaps = validation_gaps.GapAnalysis("error", type(exc).__name__, None, None, [], 0, [
             vc.CheckResult(n, "error", "the check could not run: %s" % type(exc).__name__, [])
             for n in ("missing_sessions", "long_gaps", "illiquid_gaps")], None)
     results.extend(gaps.results)
