@@ -106,8 +106,9 @@ def _fast_columns(content: bytes) -> Optional[Tuple[Dict[str, Any], Dict[str, np
     for i, key in enumerate(keys):
         column = np.ascontiguousarray(table2d[:, i])
         if key in _INT_KEYS:
-            # whole numbers that float64 holds exactly, else the ordinary path decides
-            if not (np.abs(column) <= _EXACT_INT).all():
+            # whole numbers that float64 holds exactly, else the ordinary path decides; 2**53 itself is out:
+            # 2**53 + 1 reads as the same float, so a value there may not be the one the provider sent
+            if not (np.abs(column) < _EXACT_INT).all():
                 return None
             as_int = column.astype(np.int64)
             if not np.array_equal(as_int, column):
