@@ -17,8 +17,7 @@ their records (models) over every page; ``<name>_df`` (tabular endpoints) return
         status = client.get_market_status()
         aggs = client.get_aggs('AAPL', 1, 'day', '2024-01-02', '2024-01-31')
         frame = client.get_bars('AAPL', '5min', '2024-01-02', '2024-01-05')
-        for trade in client.list_trades('AAPL', timestamp='2024-01-02', limit=1000):
-            print(trade.price)
+        prices = [trade.price for trade in client.list_trades('AAPL', timestamp='2024-01-02', limit=1000)]
         trades = client.list_trades_df('AAPL', timestamp='2024-01-02')
 
 Proxies (``HTTP_PROXY``/``HTTPS_PROXY``/``NO_PROXY``) and ``REQUESTS_CA_BUNDLE`` are honoured

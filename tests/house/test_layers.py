@@ -33,7 +33,7 @@ PLACES = {
     "polygon.stream_recording": "stream", "polygon.stream_sink": "stream", "polygon.tick_journal": "stream",
     "polygon.stream_journal": "stream", "polygon.websocket": "stream",
     "polygon.sandbox": "apps", "polygon.polygon_server": "apps", "polygon.cli": "apps",
-    "polygon.cli_bulk": "apps", "polygon.demo": "apps", "polygon.__main__": "apps", "polygon": "apps",
+    "polygon.demo": "apps", "polygon.__main__": "apps", "polygon": "apps",
 }
 #: what the sandbox may share with the client: the generated tables and the base helpers (and the server core)
 SANDBOX_MAY_USE = {"generated", "base"}
