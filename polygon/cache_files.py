@@ -20,7 +20,7 @@ import errno
 import logging
 import os
 import threading
-from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 
@@ -61,6 +61,7 @@ __all__ = [
     "partition_kind",
     "read_part",
     "remove_stale_temps",
+    "replace_atomically",
     "require_pyarrow",
     "thread_lock",
     "write_part",
@@ -399,6 +400,29 @@ def write_part(key: CacheKey, label: int, arrays: BarArrays, meta: Dict[str, Any
                         fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
+        os.replace(tmp, final)
+    except BaseException:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise
+    return final
+
+
+def replace_atomically(final: str, write: Callable[[str], None]) -> str:
+    """Write a file under a temporary name beside ``final`` with ``write(tmp_path)``, fsync it, then rename it over
+    ``final`` (readers see the old file or the new one, never a part); the temporary file is removed on failure.
+
+    :returns: ``final``.
+    """
+    directory = os.path.dirname(final)
+    os.makedirs(directory, exist_ok=True)
+    tmp = os.path.join(directory, ".%s.tmp-%d-%d" % (os.path.basename(final), os.getpid(), threading.get_ident()))
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
         os.replace(tmp, final)
     except BaseException:
         try:

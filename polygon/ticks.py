@@ -18,13 +18,13 @@ stocks, options and forex have quotes.
 import datetime as _dt
 import logging
 import os
-import tempfile
 import time
 from typing import Any, Dict, List, Optional
 
 import numpy as np
 import pandas as pd
 
+from polygon.cache_files import replace_atomically
 from polygon.dates import format_date
 from polygon.exceptions import InvalidDateRangeError, InvalidParameterError
 from polygon.flatfiles.layout import day_bounds_ms, day_zone
@@ -187,18 +187,7 @@ def _store(pq, path: str, frame: pd.DataFrame) -> None:
         else:
             raw[column] = values
     table = pa.Table.from_pandas(pd.DataFrame(raw), preserve_index=False)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".part-", suffix=".parquet", dir=os.path.dirname(path))
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        raise
+    replace_atomically(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
 
 
 def fetch_trades(symbol: str, start: Any, end: Any = None, **kwargs: Any) -> pd.DataFrame:

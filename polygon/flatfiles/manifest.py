@@ -7,7 +7,6 @@ provider republished (other etag or size) no longer matches and is synced again.
 
 import json
 import os
-import tempfile
 import threading
 from typing import Any, Dict, Optional
 
@@ -58,19 +57,12 @@ class Manifest:
             self._save()
 
     def _save(self) -> None:
-        directory = os.path.dirname(self.path)
-        os.makedirs(directory, exist_ok=True)
+        from polygon.cache_files import replace_atomically
+
         payload = json.dumps({"version": _VERSION, "days": dict(sorted(self.days.items()))}, indent=1)
-        fd, tmp = tempfile.mkstemp(prefix=".manifest-", dir=directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+
+        def write(path: str) -> None:
+            with open(path, "w", encoding="utf-8") as fh:
                 fh.write(payload)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            try:
-                os.remove(tmp)
-            except OSError:
-                pass
-            raise
+
+        replace_atomically(self.path, write)
