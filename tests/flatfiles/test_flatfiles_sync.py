@@ -286,3 +286,19 @@ def test_the_sandbox_tape_as_trades_and_quotes_files_into_the_tick_store(ff_sand
     msft = counts[counts["ticker"] == "MSFT"].iloc[0]
     assert (msft["market"], str(msft["day"])[:10], msft["n"], msft["size"]) == ("stocks", "2024-01-04", len(tape),
                                                                                  tape.size.sum())
+
+
+def test_s3_settings_from_the_config_file_and_the_environment(tmp_path):
+    from polygon.config import get_config
+
+    ini = tmp_path / "config.ini"
+    ini.write_text("[polygon]\ns3_access_key_id = AKIAFILE\ns3_secret_access_key = file-secret\n"
+                   "s3_endpoint = http://127.0.0.1:9\ns3_bucket = mybucket\n")
+    config = get_config(config_file=str(ini), environ={})
+    assert (config.s3_access_key_id, config.s3_secret_access_key, config.s3_endpoint, config.s3_bucket) == (
+        "AKIAFILE", "file-secret", "http://127.0.0.1:9", "mybucket")
+    env = get_config(config_file=str(ini), environ={"POLYGON_S3_SECRET_ACCESS_KEY": "env-secret"})
+    assert env.s3_secret_access_key == "env-secret" and env.s3_access_key_id == "AKIAFILE"  # env wins
+    shown = repr(env) + str(env.as_dict())
+    assert "env-secret" not in shown and "AKIAFILE" not in shown
+    assert get_config(environ={}).s3_endpoint == "https://files.massive.com"
