@@ -384,30 +384,19 @@ def write_part(key: CacheKey, label: int, arrays: BarArrays, meta: Dict[str, Any
 
     :returns: the path written. :raises OSError: when the write fails (the temp file is removed).
     """
-    name = label_name(label, key.kind) + EXTENSIONS[format]
-    final = os.path.join(key.path, name)
-    tmp = os.path.join(key.path, ".%s.tmp-%d-%d" % (name, os.getpid(), threading.get_ident()))
-    try:
+    final = os.path.join(key.path, label_name(label, key.kind) + EXTENSIONS[format])
+
+    def write(tmp: str) -> None:
         if format == "parquet":
             parquet_write(tmp, arrays, meta)
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-        else:
-            with open(tmp, "wb") as fh:
-                for chunk in native_encode(arrays, meta):
-                    data = chunk if isinstance(chunk, bytes) else chunk.reshape(-1).view(np.uint8)
-                    if len(data):
-                        fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.replace(tmp, final)
-    except BaseException:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        raise
-    return final
+            return
+        with open(tmp, "wb") as fh:
+            for chunk in native_encode(arrays, meta):
+                data = chunk if isinstance(chunk, bytes) else chunk.reshape(-1).view(np.uint8)
+                if len(data):
+                    fh.write(data)
+
+    return replace_atomically(final, write)
 
 
 def replace_atomically(final: str, write: Callable[[str], None]) -> str:
