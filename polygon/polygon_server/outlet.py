@@ -105,7 +105,34 @@ class _Queue:
         self.bytes = 0
 
 
-class SocketOutlet:
+class _QueueFigures:
+    """What both outlets report about their :class:`_Queue` (``self._q``)."""
+
+    _q: _Queue
+
+    @property
+    def closed(self) -> bool:
+        return self._q.closed
+
+    @property
+    def pending(self) -> int:
+        return len(self._q.items)
+
+    @property
+    def lag(self) -> float:
+        """Seconds the oldest queued message has waited (see :meth:`_Queue.lag`)."""
+        return self._q.lag()
+
+    @property
+    def dropped(self) -> int:
+        return self._q.dropped
+
+    @property
+    def queued(self) -> int:
+        return self._q.queued
+
+
+class SocketOutlet(_QueueFigures):
     """Non-blocking, ordered writes of text messages to one ``simple_websocket`` connection.
 
     Install it with :meth:`install` right after the upgrade: it then replaces ``ws.sock``.
@@ -241,29 +268,8 @@ class SocketOutlet:
             except OSError:
                 pass
 
-    @property
-    def closed(self) -> bool:
-        return self._q.closed
 
-    @property
-    def pending(self) -> int:
-        return len(self._q.items)
-
-    @property
-    def lag(self) -> float:
-        """Seconds the oldest queued message has waited (see :meth:`_Queue.lag`)."""
-        return self._q.lag()
-
-    @property
-    def dropped(self) -> int:
-        return self._q.dropped
-
-    @property
-    def queued(self) -> int:
-        return self._q.queued
-
-
-class CallbackOutlet:
+class CallbackOutlet(_QueueFigures):
     """Hands queued texts to ``send(texts)`` (one call per flush, in order) from the relay's fan-out thread.
 
     :param send: called with a list of texts; may raise when its destination is gone (the outlet closes).
@@ -307,24 +313,3 @@ class CallbackOutlet:
         with self._q.lock:
             self._q.closed = True
             self._q.clear()
-
-    @property
-    def closed(self) -> bool:
-        return self._q.closed
-
-    @property
-    def pending(self) -> int:
-        return len(self._q.items)
-
-    @property
-    def lag(self) -> float:
-        """Seconds the oldest queued message has waited (see :meth:`_Queue.lag`)."""
-        return self._q.lag()
-
-    @property
-    def dropped(self) -> int:
-        return self._q.dropped
-
-    @property
-    def queued(self) -> int:
-        return self._q.queued
