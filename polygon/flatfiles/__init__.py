@@ -14,11 +14,24 @@ Configuration: ``POLYGON_S3_ACCESS_KEY_ID``, ``POLYGON_S3_SECRET_ACCESS_KEY`` (o
 files carry unadjusted prices and no VWAP (``vwap`` is NaN for bars that came from them).
 """
 
-from polygon.flatfiles.layout import KINDS, MARKET_PREFIXES, object_key
-from polygon.flatfiles.manifest import Manifest
-from polygon.flatfiles.s3 import FlatFilesSource
-from polygon.flatfiles.sync import SyncReport, sync_flatfiles
-from polygon.flatfiles.tickstore import TickStore
+import importlib
+from typing import Any
 
 __all__ = ["KINDS", "MARKET_PREFIXES", "FlatFilesSource", "Manifest", "SyncReport", "TickStore", "object_key",
            "sync_flatfiles"]
+
+#: public name -> its module (imported on first use, so ``polygon.flatfiles.layout``, the pure vocabulary the
+#: sandbox shares, loads without the sync machinery)
+_HOMES = {"KINDS": "layout", "MARKET_PREFIXES": "layout", "object_key": "layout", "Manifest": "manifest",
+          "FlatFilesSource": "s3", "SyncReport": "sync", "sync_flatfiles": "sync", "TickStore": "tickstore"}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError("module 'polygon.flatfiles' has no attribute %r" % (name,))
+    return getattr(importlib.import_module("polygon.flatfiles." + home), name)
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_HOMES))

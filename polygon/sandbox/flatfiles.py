@@ -22,6 +22,7 @@ from typing import Any, Dict, Iterable, Optional, Sequence
 
 from polygon import sessions
 from polygon.exceptions import PolygonConfigError, PolygonError
+from polygon.flatfiles.layout import AGG_COLUMNS, MARKET_PREFIXES, QUOTE_COLUMNS, TRADE_COLUMNS, object_key
 
 __all__ = ["FlatFilesServer"]
 
@@ -30,15 +31,6 @@ logger = logging.getLogger(__name__)
 _SETUP_LOCK = threading.Lock()
 _ADMIN: Dict[str, str] = {}  # the process-wide moto admin keys
 _COUNTER = itertools.count(1)
-_AGG_COLUMNS = ("ticker", "volume", "open", "close", "high", "low", "window_start", "transactions")
-_TRADE_COLUMNS = ("ticker", "conditions", "correction", "exchange", "id", "participant_timestamp", "price",
-                  "sequence_number", "sip_timestamp", "size", "tape", "trf_id", "trf_timestamp")
-_QUOTE_COLUMNS = ("ticker", "ask_exchange", "ask_price", "ask_size", "bid_exchange", "bid_price", "bid_size",
-                  "conditions", "indicators", "participant_timestamp", "sequence_number", "sip_timestamp", "tape",
-                  "trf_timestamp")
-_MARKET_PREFIX = {"stocks": "us_stocks_sip", "options": "us_options_opra", "indices": "us_indices",
-                  "crypto": "global_crypto", "forex": "global_forex"}
-
 
 def _require():
     try:
@@ -63,10 +55,11 @@ class FlatFilesServer:
                  host: str = "127.0.0.1") -> None:
         self.model = model
         self.bucket = bucket
-        self.plan = tuple(plan or _MARKET_PREFIX)
-        unknown = [m for m in self.plan if m not in _MARKET_PREFIX]
+        self.plan = tuple(plan or MARKET_PREFIXES)
+        unknown = [m for m in self.plan if m not in MARKET_PREFIXES]
         if unknown:
-            raise PolygonConfigError("unknown flat-file markets %s; allowed: %s" % (unknown, ", ".join(_MARKET_PREFIX)))
+            raise PolygonConfigError("unknown flat-file markets %s; allowed: %s"
+                                     % (unknown, ", ".join(MARKET_PREFIXES)))
         self.host = host
         self._server = None
         self._admin = None
@@ -102,7 +95,7 @@ class FlatFilesServer:
         iam = self._client("iam", _ADMIN["id"], _ADMIN["secret"])
         user = "sandbox-reader-%d" % next(_COUNTER)
         iam.create_user(UserName=user)
-        resources = ["arn:aws:s3:::%s/%s/*" % (self.bucket, _MARKET_PREFIX[m]) for m in self.plan]
+        resources = ["arn:aws:s3:::%s/%s/*" % (self.bucket, MARKET_PREFIXES[m]) for m in self.plan]
         iam.put_user_policy(UserName=user, PolicyName="plan", PolicyDocument=json.dumps({
             "Version": "2012-10-17", "Statement": [
                 {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": resources},
@@ -159,8 +152,7 @@ class FlatFilesServer:
         written = {}
         for kind in [k for k in kinds if k in ("trades", "quotes")]:
             for day in days:
-                key = "%s/%s_v1/%04d/%02d/%s.csv.gz" % (_MARKET_PREFIX[market], kind, day.year, day.month,
-                                                        day.isoformat())
+                key = object_key(market, kind, day)
                 written[key] = self.put(key, self.tick_file(day, kind, tickers))
         kinds = tuple(k for k in kinds if k not in ("trades", "quotes"))
         # ticker-major inside a block of days: one vectorised model batch each
@@ -180,8 +172,7 @@ class FlatFilesServer:
                             parts[(day, kind)][0].append(ticker)
                             parts[(day, kind)][1].append(bars)
             for (day, kind), (names, bars) in parts.items():
-                key = "%s/%s_v1/%04d/%02d/%s.csv.gz" % (_MARKET_PREFIX[market], kind, day.year, day.month,
-                                                        day.isoformat())
+                key = object_key(market, kind, day)
                 written[key] = self.put(key, encode_day_file(names, bars))
         return written
 
@@ -217,7 +208,7 @@ class FlatFilesServer:
             if kind == "trades":  # as the REST handler: condition 12 on every seventh sequence number
                 frame["conditions"] = np.where(frame["sequence_number"].to_numpy() % 7 == 0, "12", "")
             frames.append(frame)
-        columns = _TRADE_COLUMNS if kind == "trades" else _QUOTE_COLUMNS
+        columns = TRADE_COLUMNS if kind == "trades" else QUOTE_COLUMNS
         frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["ticker"])
         for name in columns:  # the provider's columns this tape has no value for stay empty
             if name not in frame:
@@ -265,7 +256,7 @@ def encode_day_file(tickers: Sequence[str], parts: Sequence[Any], edit: Any = No
             "transactions": np.concatenate([b.n for b in parts]),
         })
     else:
-        frame = pd.DataFrame({name: [] for name in _AGG_COLUMNS})
+        frame = pd.DataFrame({name: [] for name in AGG_COLUMNS})
     if edit is not None:
         frame = edit(frame)
     text = frame.to_csv(index=False, lineterminator="\n")
