@@ -195,8 +195,12 @@ def test_reference_endpoints_shapes(sandbox):
     trade = get(sandbox, "/v2/last/trade/AAPL").json()["results"]
     quote = get(sandbox, "/v2/last/nbbo/AAPL").json()["results"]
     assert quote["p"] <= trade["p"] <= quote["P"]
-    snap = get(sandbox, "/v2/snapshot/locale/us/markets/stocks/tickers/AAPL").json()
-    assert snap["ticker"]["ticker"] == "AAPL" and snap["ticker"]["lastTrade"]["p"] == trade["p"]
+    # the snapshot is as of the last closed minute; the last trade is as of now (while the market is open the
+    # current minute may already have trades): the snapshot's last trade is that minute's close, never later
+    snap = get(sandbox, "/v2/snapshot/locale/us/markets/stocks/tickers/AAPL").json()["ticker"]
+    latest = get(sandbox, "/v2/last/trade/AAPL").json()["results"]
+    assert snap["ticker"] == "AAPL" and snap["lastTrade"]["p"] == snap["min"]["c"]
+    assert snap["lastTrade"]["t"] <= latest["t"] and snap["min"]["t"] <= snap["lastTrade"]["t"] // 1_000_000
 
 
 def test_tickers_list_paginates(sandbox):
