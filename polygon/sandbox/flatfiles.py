@@ -99,7 +99,9 @@ class FlatFilesServer:
         iam.put_user_policy(UserName=user, PolicyName="plan", PolicyDocument=json.dumps({
             "Version": "2012-10-17", "Statement": [
                 {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": resources},
-                {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": ["arn:aws:s3:::%s" % self.bucket]},
+                # a listing is s3:ListBucket on AWS and older moto, s3:ListObjectsV2 on moto >= 5.2
+                {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:ListObjectsV2"],
+                 "Resource": ["arn:aws:s3:::%s" % self.bucket]},
             ]}))
         key = iam.create_access_key(UserName=user)["AccessKey"]
         self.access_key_id, self.secret_access_key = key["AccessKeyId"], key["SecretAccessKey"]
