@@ -12,10 +12,10 @@ On open the server sends ``connected``; the client must send ``{"action":"auth",
 within ``auth_timeout`` seconds (else ``auth_timeout`` and close). A wrong key gets
 ``auth_failed`` and close; a key already holding ``max_connections`` sockets gets
 ``max_connections`` and close (the limit counts the sockets of one market of one feed, as the
-provider's does: a stocks socket and a crypto socket of one key are two separate allowances). ``subscribe``/``unsubscribe`` take comma lists such as
-``T.AAPL,AM.*`` (``XT.X:BTC-USD`` on ``/crypto``) and are acknowledged one status per item; a channel
-of another socket is refused with an ``error`` status. Events are JSON arrays batching many events per
-frame.
+provider's does: a stocks socket and a crypto socket of one key are two separate allowances).
+``subscribe``/``unsubscribe`` take comma lists such as ``T.AAPL,AM.*`` (``XT.X:BTC-USD`` on ``/crypto``) and
+are acknowledged one status per item; a channel of another socket is refused with an ``error`` status.
+Events are JSON arrays batching many events per frame.
 
 Two pacing modes: market-paced (trades, quotes, per-second and per-minute aggregates as the sandbox
 clock passes them; see :mod:`polygon.sandbox.tape`) or, with ``stream_rate``, a firehose of that

@@ -1,4 +1,5 @@
-"""Events of every channel of the sandbox's sockets (five markets and the futures venues), in the provider's wire shapes, built from the tapes.
+"""Events of every channel of the sandbox's sockets (five markets and the futures venues), in the provider's
+wire shapes, built from the tapes.
 
 One builder per ``(market, channel)``: ``builder(symbol, tape, lo, hi)`` returns the events of one
 symbol-minute whose time falls in ``(lo, hi]`` (per-minute events count at the minute's end, LULD and NOI at

@@ -9,7 +9,6 @@ import requests
 
 from polygon._generated.endpoints import ENDPOINTS, build_request, parse_response
 from polygon.sandbox import Sandbox
-from polygon.sandbox import calendars
 from polygon.sandbox.universe import FUTURES_PRODUCTS, front_contract
 
 from .schemas import model_differences, schema_errors
@@ -24,7 +23,7 @@ def sb():
 
 
 def _front(sb, code):
-    today = calendars.day_of("futures", sb.state_now_ms()) if hasattr(sb, "state_now_ms") else dt.date.today()
+    today = dt.date.today()
     product = [p for p in FUTURES_PRODUCTS if p.code == code][0]
     return front_contract(product, today).ticker
 

@@ -282,8 +282,9 @@ def _snapshot(model: MarketModel, contract: FuturesContract, now_ms: int) -> Opt
         q = int(np.searchsorted(quotes.sip_timestamp, now_ns, "right")) - 1
         qs = int(quotes.sip_timestamp[q])
         row["last_quote"] = {"ask": float(quotes.ask_price[q]), "ask_size": int(quotes.ask_size[q]),
-                             "ask_timestamp": qs, "bid": float(quotes.bid_price[q]), "bid_size": int(quotes.bid_size[q]),
-                             "bid_timestamp": qs, "last_updated": qs, "timeframe": "REAL-TIME"}
+                             "ask_timestamp": qs, "bid": float(quotes.bid_price[q]),
+                             "bid_size": int(quotes.bid_size[q]), "bid_timestamp": qs, "last_updated": qs,
+                             "timeframe": "REAL-TIME"}
     return row
 
 
