@@ -52,7 +52,7 @@ def run(args):
     import requests
     from memo_pages import MemoPages
 
-    from polygon import json_codec
+    from polygon.core import json_codec
     from polygon.config import PolygonConfig
     from polygon.manager import PolygonDataManager
 

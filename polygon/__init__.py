@@ -46,14 +46,14 @@ _LAZY = {
     "PolygonDataManager": "polygon.manager",
     "PolygonWebSocketClient": "polygon.websocket",
     "Sandbox": "polygon.sandbox",
-    "Timeframe": "polygon.timeframes",
+    "Timeframe": "polygon.markets.timeframes",
     "fetch_data": "polygon.manager",
     "generate_validation_summary": "polygon.validators",
     "get_config": "polygon.config",
-    "get_rate_limit_status": "polygon.rate_limit",
+    "get_rate_limit_status": "polygon.core.rate_limit",
     "get_storage_manager": "polygon.storage",
-    "parse_timeframe": "polygon.timeframes",
-    "validate_symbol": "polygon.symbols",
+    "parse_timeframe": "polygon.markets.timeframes",
+    "validate_symbol": "polygon.markets.symbols",
     "validate_symbol_detailed": "polygon.validators",
 }
 

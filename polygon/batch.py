@@ -15,9 +15,9 @@ from typing import Any, Dict, Iterable, List, Optional
 import pandas as pd
 
 from polygon.exceptions import InvalidInputError, InvalidParameterError, PolygonError
-from polygon.frames import BAR_COLUMNS, PRICE_COLUMNS
-from polygon.symbols import validate_symbol
-from polygon.timeframes import parse_timeframe
+from polygon.markets.frames import BAR_COLUMNS, PRICE_COLUMNS
+from polygon.markets.symbols import validate_symbol
+from polygon.markets.timeframes import parse_timeframe
 
 __all__ = ["BatchFetcher", "BatchResult"]
 

@@ -145,8 +145,8 @@ def _cmd_summary(args: argparse.Namespace) -> int:
 
 
 def _cmd_update(args: argparse.Namespace) -> int:
-    from polygon.symbols import validate_symbol
-    from polygon.timeframes import parse_timeframe
+    from polygon.markets.symbols import validate_symbol
+    from polygon.markets.timeframes import parse_timeframe
 
     parse_timeframe(args.timeframe)  # every input is checked before the first request
     symbols = list(dict.fromkeys(validate_symbol(symbol) for symbol in args.symbols))
@@ -181,7 +181,7 @@ def _format_event(event: Dict[str, Any], zone: Any) -> str:
 
 
 def _cmd_stream(args: argparse.Namespace) -> int:
-    from polygon.dates import get_zone
+    from polygon.markets.dates import get_zone
     from polygon.websocket import PolygonWebSocketClient
 
     seconds = _seconds_option("--seconds", args.seconds)

@@ -4,7 +4,7 @@ Range rules (the same everywhere in the data layer):
 
 - ``start``/``end`` accept dates, ``'YYYY-MM-DD'`` and ``'YYYYMMDD'`` strings, 8-digit int dates, datetimes
   (naive = the configured timezone), ISO strings and epoch milliseconds (exactly 8 digits is a date, see
-  :mod:`polygon.dates`). A calendar day as ``end`` includes that whole day.
+  :mod:`polygon.markets.dates`). A calendar day as ``end`` includes that whole day.
 - Internally a request is the half-open interval ``[start_ms, end_ms)``. The cache records, per symbol and
   timeframe, exactly which requested intervals were fetched completely; a later call fetches only the
   parts of its range that are not covered (and contain trading time), merges, and returns the slice.
@@ -15,7 +15,7 @@ Range rules (the same everywhere in the data layer):
   today's daily bar until the day is over). That tail is returned but never recorded as covered, so the
   next call fetches it again. ``df.attrs['may_change']`` tells whether the frame reaches into it.
 
-The frame contract is :mod:`polygon.frames`: a tz-aware ``timestamp`` index and the columns open, high,
+The frame contract is :mod:`polygon.markets.frames`: a tz-aware ``timestamp`` index and the columns open, high,
 low, close, volume, vwap, transactions. ``df.attrs`` holds ``symbol``, ``timeframe``, ``start``, ``end``,
 ``source`` (``'cache'``, ``'api'`` or ``'mixed'``), ``may_change`` and, with ``validate=True``,
 ``validation``.
@@ -31,14 +31,15 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 import pandas as pd
 
-from polygon import coverage as cov
-from polygon import json_codec, markets
+from polygon.markets import coverage as cov
+from polygon import markets
+from polygon.core import json_codec
 from polygon.batch import BatchFetcher, BatchResult
 from polygon.config import PolygonConfig, get_config
-from polygon.corporate_actions import adjust_mode, get_actions_store
-from polygon.dates import get_zone, is_calendar_day, to_epoch_ms
+from polygon.storage.corporate_actions import adjust_mode, get_actions_store
+from polygon.markets.dates import get_zone, is_calendar_day, to_epoch_ms
 from polygon.exceptions import InvalidDateRangeError, InvalidParameterError, PolygonError, UnknownSymbolError
-from polygon.frames import (
+from polygon.markets.frames import (
     BarArrays,
     arrays_from_columns,
     arrays_to_frame,
@@ -46,9 +47,9 @@ from polygon.frames import (
     frame_to_arrays,
     merge_arrays,
 )
-from polygon.symbols import market_of, validate_symbol
-from polygon.ticker_reference import get_ticker_reference
-from polygon.timeframes import Timeframe, parse_timeframe
+from polygon.markets.symbols import market_of, validate_symbol
+from polygon.core.ticker_reference import get_ticker_reference
+from polygon.markets.timeframes import Timeframe, parse_timeframe
 
 __all__ = [
     "DEFAULT_LOOKBACK_DAYS",
@@ -91,7 +92,7 @@ class FetchPlan:
     """One ``fetch_data`` call between its stages (:meth:`PolygonDataManager.plan_fetch`, ``download``,
     ``finish``): what the cache holds and what must be fetched.
 
-    :ivar symbol: the normalised ticker. :ivar tf: the :class:`~polygon.timeframes.Timeframe`.
+    :ivar symbol: the normalised ticker. :ivar tf: the :class:`~polygon.markets.timeframes.Timeframe`.
     :ivar start_ms: first millisecond of the range. :ivar end_ms: end of the range (exclusive).
     :ivar todo: the ``[start, end)`` intervals the download stage fetches (empty: all from the cache).
     :ivar covered: the cached intervals inside the range.
@@ -291,11 +292,11 @@ class PolygonDataManager:
             ``df.attrs['validation']`` (warning logged for fair/poor data).
         :param adjusted: ``True`` (default): split-adjusted, as the provider's adjusted bars; ``False``: as traded;
             ``'total_return'``: splits and cash dividends (backward multiplicative factors, see
-            :mod:`polygon.corporate_actions`). The cache holds as-traded bars and the adjustment is applied when
+            :mod:`polygon.storage.corporate_actions`). The cache holds as-traded bars and the adjustment is applied when
             the frame is built, so a split announced after caching never leaves a cliff and costs no refetch.
         :param strict: with ``validate``, raise :class:`~polygon.exceptions.DataValidationError` on failures.
         :param tz: timezone of the returned index (default ``config.timezone``).
-        :returns: a DataFrame following :mod:`polygon.frames` (empty, never ``None``, when there are no bars).
+        :returns: a DataFrame following :mod:`polygon.markets.frames` (empty, never ``None``, when there are no bars).
         :raises InvalidInputError: bad symbol, timeframe or range (before any I/O).
         :raises UnknownSymbolError: the range is empty and the provider does not know the ticker (an
             :class:`~polygon.exceptions.InvalidSymbolError` with ``suggestions``); nothing is cached for it.

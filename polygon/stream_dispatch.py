@@ -15,7 +15,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
-from polygon import json_codec
+from polygon.core import json_codec
 
 if TYPE_CHECKING:
     from polygon.subscriptions import _Routes

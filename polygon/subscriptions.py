@@ -10,7 +10,7 @@ import logging
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from polygon.exceptions import InvalidSymbolError, SubscriptionError
-from polygon.symbols import market_of, validate_symbol
+from polygon.markets.symbols import market_of, validate_symbol
 
 __all__ = [
     "CHANNEL_NAMES",
@@ -47,7 +47,7 @@ CHANNEL_NAMES = dict(MARKET_CHANNEL_NAMES["stocks"])
 #: The symbol that covers every symbol of a channel.
 WILDCARD = "*"
 _PREFIX = {"options": "O:", "forex": "C:", "crypto": "X:", "indices": "I:"}
-_SYMBOL_MARKET = {"fx": "forex"}  # polygon.symbols.market_of's names -> socket names
+_SYMBOL_MARKET = {"fx": "forex"}  # polygon.markets.symbols.market_of's names -> socket names
 
 
 def canonical_symbol(symbol: str, market: str = "stocks") -> str:

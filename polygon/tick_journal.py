@@ -8,7 +8,7 @@ import os
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
 
-from polygon.json_codec import dumps
+from polygon.core.json_codec import dumps
 
 __all__ = ["TickJournal"]
 

@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 
 from polygon import markets
-from polygon.frames import BAR_COLUMNS, FLOAT_COLUMNS
-from polygon.timeframes import Timeframe
+from polygon.markets.frames import BAR_COLUMNS, FLOAT_COLUMNS
+from polygon.markets.timeframes import Timeframe
 
 __all__ = [
     "CHECK_NAMES",
@@ -84,7 +84,7 @@ MAX_CALENDAR_SPAN_DAYS = 366 * 30
 
 class CheckedFrame(NamedTuple):
     """The validator's view of a frame it was given, read once: arrays sorted by time, rows without a valid
-    timestamp dropped. Not :class:`polygon.frames.BarArrays`: a frame under check may break the bar contract
+    timestamp dropped. Not :class:`polygon.markets.frames.BarArrays`: a frame under check may break the bar contract
     (duplicates, NaN prices, missing columns), which the checks must see and report."""
 
     t: np.ndarray  # int64 epoch ms, ascending

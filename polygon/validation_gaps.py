@@ -9,7 +9,8 @@ from typing import Any, Dict, List, NamedTuple, Optional
 
 import numpy as np
 
-from polygon import markets, sessions
+from polygon import markets
+from polygon.markets import sessions
 from polygon.validation_checks import (
     DAY_MS,
     MAX_CALENDAR_SPAN_DAYS,

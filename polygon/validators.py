@@ -11,7 +11,7 @@
     validate_symbol_detailed('APPL')   # -> valid False, suggestions [{'ticker': 'AAPL', ...}, ...]
 
 The checks themselves (pure, vectorised, never writing to the frame) are in
-:mod:`polygon.validation_checks`. Expected bars come from :mod:`polygon.sessions`:
+:mod:`polygon.validation_checks`. Expected bars come from :mod:`polygon.markets.sessions`:
 exchange-calendars' XNYS calendar (holidays, early closes); only for a year the calendar cannot
 answer is every weekday expected, and the report then says that holidays are not known.
 """
@@ -25,12 +25,13 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import numpy as np
 import pandas as pd
 
-from polygon import sessions, validation_gaps
+from polygon import validation_gaps
+from polygon.markets import sessions
 from polygon import validation_checks as vc
 from polygon.exceptions import DataValidationError
-from polygon.symbols import market_of
-from polygon.ticker_reference import check_symbol
-from polygon.timeframes import parse_timeframe
+from polygon.markets.symbols import market_of
+from polygon.core.ticker_reference import check_symbol
+from polygon.markets.timeframes import parse_timeframe
 
 __all__ = [
     "QUALITY_LEVELS",
@@ -324,7 +325,7 @@ def validate_bars(
 def validate_symbol_detailed(symbol: Any, client: Any = None) -> Dict[str, Any]:
     """Check a symbol's syntax and ask the provider whether it knows it.
 
-    The network half lives on the client layer (:func:`polygon.ticker_reference.check_symbol`); this is its
+    The network half lives on the client layer (:func:`polygon.core.ticker_reference.check_symbol`); this is its
     public name.
 
     :param symbol: the ticker to check.

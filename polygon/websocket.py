@@ -6,7 +6,7 @@ re-exported here.
 
 Threads: a *reader* only receives frames, acts on the provider's status messages (the frames that carry
 them are decoded there) and puts whole event frames, still encoded, on a bounded queue; a *dispatcher*
-decodes them (:mod:`polygon.json_codec`: orjson when installed), normalises each event into the guide's
+decodes them (:mod:`polygon.core.json_codec`: orjson when installed), normalises each event into the guide's
 dict (``event_type`` 'trade' / 'quote' / 'aggregate', ``symbol``, ``timestamp`` in ms ...: one dict literal
 per event) and calls the callbacks. User code never runs on the reader. The queue is bounded by the number
 of events it holds (``queue_size``). When it is full the default policy (``overflow='wait'``) stops reading
@@ -68,8 +68,8 @@ from polygon.exceptions import (
     StreamConnectionError,
     SubscriptionError,
 )
-from polygon.json_codec import dumps as _dumps
-from polygon.json_codec import loads
+from polygon.core.json_codec import dumps as _dumps
+from polygon.core.json_codec import loads
 from polygon.stream_dispatch import _FrameDispatcher, _FrameQueue, _Target
 from polygon.subscriptions import (
     CHANNEL_NAMES,

@@ -31,7 +31,7 @@ import uuid
 from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Set, Union
 from urllib.parse import urlsplit, urlunsplit
 
-from polygon import json_codec
+from polygon.core import json_codec
 from polygon.exceptions import PolygonConfigError, StreamConnectionError, SubscriptionError
 from polygon.subscriptions import MARKET_CHANNEL_NAMES, MARKETS, SubscriptionBook
 

@@ -29,7 +29,7 @@ import threading
 import time
 from typing import Any, Callable, Deque, Dict, FrozenSet, List, Optional, Sequence, Tuple, Union
 
-from polygon import json_codec
+from polygon.core import json_codec
 from polygon.exceptions import InvalidInputError, InvalidSymbolError, PolygonError, SubscriptionError
 from polygon.polygon_server.outlet import CallbackOutlet, frame_text
 from polygon.subscriptions import MARKETS
@@ -169,7 +169,7 @@ class _Market:
         self.error: Optional[str] = None
 
 
-#: ``polygon.symbols.market_of`` names -> the provider's stream sockets (:data:`polygon.subscriptions.MARKETS`).
+#: ``polygon.markets.symbols.market_of`` names -> the provider's stream sockets (:data:`polygon.subscriptions.MARKETS`).
 _PREFIX_MARKETS = {"fx": "forex"}
 
 
@@ -333,7 +333,7 @@ class StreamRelay:
 
         :raises SubscriptionError: unknown market, or tickers of several markets.
         """
-        from polygon.symbols import market_of
+        from polygon.markets.symbols import market_of
 
         if market is not None:
             if market not in MARKETS:

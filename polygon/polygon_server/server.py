@@ -56,7 +56,7 @@ from polygon.exceptions import (
     PolygonRateLimitError,
     UnknownSymbolError,
 )
-from polygon.frames import BAR_COLUMNS, COLUMN_TO_WIRE, FLOAT_COLUMNS, INDEX_NAME
+from polygon.markets.frames import BAR_COLUMNS, COLUMN_TO_WIRE, FLOAT_COLUMNS, INDEX_NAME
 from polygon.polygon_server.messages import MAX_BODY, read_body, validate_message
 from polygon.polygon_server.origins import parse_host, parse_origin, same_origin
 from polygon.polygon_server.relay import StreamRelay
@@ -315,7 +315,7 @@ class ServerApp:
         return _json(self.health())
 
     def on_status(self, request: Request) -> Response:
-        from polygon.rate_limit import get_rate_limit_status
+        from polygon.core.rate_limit import get_rate_limit_status
 
         with self._lock:
             requests, errors = dict(self.requests), dict(self.errors)

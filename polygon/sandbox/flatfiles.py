@@ -20,7 +20,7 @@ import logging
 import threading
 from typing import Any, Dict, Iterable, Optional, Sequence
 
-from polygon import sessions
+from polygon.markets import sessions
 from polygon.exceptions import PolygonConfigError, PolygonError
 from polygon.flatfiles.layout import AGG_COLUMNS, MARKET_PREFIXES, QUOTE_COLUMNS, TRADE_COLUMNS, object_key
 

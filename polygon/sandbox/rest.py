@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, Optional, Tuple
 
 from werkzeug.wrappers import Request, Response
 
-from polygon import sessions
+from polygon.markets import sessions
 from polygon.sandbox.endpoints import Call, load_all
 from polygon.sandbox.faults import RATE_LIMIT_MESSAGE
 from polygon.sandbox.router import Router

@@ -4,7 +4,7 @@ import collections
 import threading
 from typing import Any, Dict, Optional
 
-from polygon import sessions
+from polygon.markets import sessions
 from polygon.exceptions import PolygonConfigError
 from polygon.sandbox.clock import SandboxClock
 from polygon.sandbox.faults import FaultState

@@ -366,7 +366,7 @@ class StreamSession:
 
 def _session_anchor(state: SandboxState) -> int:
     """Regular open (epoch ms) of the clock's replay day, or of the latest session."""
-    from polygon import sessions
+    from polygon.markets import sessions
     from polygon.sandbox.market import et_date
 
     clock = state.clock

@@ -14,7 +14,7 @@ from polygon.exceptions import (
     PolygonResponseError,
     PolygonServerError,
 )
-from polygon.http import (
+from polygon.core.http import (
     USER_AGENT,
     backoff_delay,
     check_next_url,

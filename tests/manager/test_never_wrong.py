@@ -6,7 +6,7 @@ import requests
 
 from polygon.exceptions import InvalidSymbolError, UnknownSymbolError
 from polygon.sandbox.universe import Universe
-from polygon.ticker_reference import TickerReference
+from polygon.core.ticker_reference import TickerReference
 
 
 def test_fetch_data_reads_compact_dates_as_days(manager):
@@ -140,7 +140,7 @@ def test_unknown_answer_from_the_cache_still_raises_without_a_key(sandbox, tmp_p
     from polygon.core import PolygonClient
     from polygon.manager import PolygonDataManager
     from polygon.storage import StorageManager
-    from polygon.ticker_reference import get_ticker_reference
+    from polygon.core.ticker_reference import get_ticker_reference
 
     cache = str(tmp_path / "c")
     with PolygonClient(config=sandbox.config()) as client:

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from polygon import sessions
+from polygon.markets import sessions
 
 _STEP_MS = {"1min": 60_000, "5min": 300_000, "1hour": 3_600_000}
 

@@ -11,7 +11,7 @@ from polygon.stream_recording import FrameRecorder, iter_recording
 from polygon.stream_sink import BAR_CHANNELS, StorageSink
 from polygon.tick_journal import TickJournal
 
-ROOMS = {"stream_recording": set(), "tick_journal": {"polygon.json_codec"},
+ROOMS = {"stream_recording": set(), "tick_journal": {"polygon.core.json_codec"},
          "stream_sink": {"polygon.tick_journal"}}
 
 

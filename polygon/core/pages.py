@@ -3,7 +3,7 @@
 :func:`decode_aggs_page` decodes a page body straight into columns when the bars have the provider's
 plain shape (every bar a flat object of the same numeric fields in the same order): the ``results``
 array is turned into one JSON array of numbers by a byte translation and decoded by
-:mod:`polygon.json_codec` in one call, which is 2-3x faster than building a dict per bar and reading
+:mod:`polygon.core.json_codec` in one call, which is 2-3x faster than building a dict per bar and reading
 it back. Anything else (missing fields, nulls, strings, whitespace, unknown keys) is decoded the
 ordinary way, so the result never depends on which path ran. :func:`columns_from_pages` accepts pages of
 either kind.
@@ -14,10 +14,10 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import numpy as np
 
-from polygon import json_codec
+from polygon.core import json_codec
 from polygon.exceptions import PolygonResponseError
-from polygon.frames import COLUMN_TO_WIRE, INDEX_NAME, OHLC_COLUMNS, WIRE_COLUMNS, WIRE_TO_COLUMN
-from polygon.http import decode_json
+from polygon.markets.frames import COLUMN_TO_WIRE, INDEX_NAME, OHLC_COLUMNS, WIRE_COLUMNS, WIRE_TO_COLUMN
+from polygon.core.http import decode_json
 
 __all__ = ["WIRE_COLUMNS", "PageColumns", "columns_from_pages", "decode_aggs_page"]
 
@@ -122,7 +122,7 @@ def decode_aggs_page(content: bytes, url: Optional[str] = None, status: Optional
     """Decode one aggregates page; ``results`` comes back as columns (``{wire name: ndarray}``) when the
     bars have the plain shape, else as the ordinary list of bar dicts.
 
-    :raises PolygonResponseError: for a body that is not JSON (as :func:`polygon.http.decode_json`).
+    :raises PolygonResponseError: for a body that is not JSON (as :func:`polygon.core.http.decode_json`).
     """
     fast = _fast_columns(content) if content and len(content) >= _MIN_FAST_BYTES else None
     if fast is None:

@@ -1,7 +1,7 @@
 """The cache's directory layout: keys, partitions, partition files, atomic writes and locks.
 
-The one room below :mod:`polygon.cache`: a cache read or write asks this module where a key's files are,
-reads or writes one partition file (formats in :mod:`polygon.bar_files`, whose ``PartFile``, ``allocate``
+The one room below :mod:`polygon.storage.cache`: a cache read or write asks this module where a key's files are,
+reads or writes one partition file (formats in :mod:`polygon.storage.formats`, whose ``PartFile``, ``allocate``
 and ``require_pyarrow`` it passes on) and takes the key's lock; the cache never builds a path or opens a
 file itself. Layout (every path component is validated; no input can leave the cache
 directory)::
@@ -24,7 +24,7 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 
-from polygon.bar_files import (
+from polygon.storage.formats import (
     PartFile,
     allocate,
     native_encode,
@@ -35,9 +35,9 @@ from polygon.bar_files import (
     require_pyarrow,
 )
 from polygon.exceptions import InvalidSymbolError
-from polygon.frames import BarArrays
-from polygon.symbols import filename_to_symbol, market_of, symbol_to_filename, validate_symbol
-from polygon.timeframes import Timeframe, parse_timeframe
+from polygon.markets.frames import BarArrays
+from polygon.markets.symbols import filename_to_symbol, market_of, symbol_to_filename, validate_symbol
+from polygon.markets.timeframes import Timeframe, parse_timeframe
 
 __all__ = [
     "EXTENSIONS",

@@ -2,14 +2,14 @@
 
 One :class:`requests.Session` with a connection pool sized for the batch fetcher, the API key
 only in the ``Authorization: Bearer`` header, client-side rate limiting
-(:mod:`polygon.rate_limit`), retries with backoff for 429/5xx/connection errors, and typed
+(:mod:`polygon.core.rate_limit`), retries with backoff for 429/5xx/connection errors, and typed
 errors from :mod:`polygon.exceptions`.
 
 There is one method per endpoint of the generated table (``polygon._generated.endpoints``): they are
 real, typed methods of the generated mixin :class:`polygon._generated.client.EndpointMethods`, which
 :class:`PolygonClient` inherits. ``get_*`` return the generated response models; ``list_*`` iterate
 their records (models) over every page; ``<name>_df`` (tabular endpoints) return DataFrames built by
-:mod:`polygon.tables`::
+:mod:`polygon.core.tables`::
 
     from polygon.core import PolygonClient
 
@@ -40,10 +40,10 @@ from requests.adapters import HTTPAdapter
 from polygon._generated.client import EndpointMethods
 from polygon._generated.endpoints import ENDPOINTS, ParameterError, build_request
 from polygon._generated.models import AggsResponse
-from polygon.bar_pages import columns_from_pages, decode_aggs_page
+from polygon.core.pages import columns_from_pages, decode_aggs_page
 from polygon.config import PolygonConfig, get_config
-from polygon.dates import check_date_range
-from polygon.endpoint_params import coerce_params
+from polygon.markets.dates import check_date_range
+from polygon.core.params import coerce_params
 from polygon.exceptions import (
     InvalidParameterError,
     PolygonAPIError,
@@ -52,8 +52,8 @@ from polygon.exceptions import (
     PolygonError,
     PolygonResponseError,
 )
-from polygon.frames import WIRE_COLUMNS
-from polygon.http import (
+from polygon.markets.frames import WIRE_COLUMNS
+from polygon.core.http import (
     USER_AGENT,
     backoff_delay,
     check_next_url,
@@ -63,9 +63,9 @@ from polygon.http import (
     redact_url,
     scrub,
 )
-from polygon.rate_limit import RateLimiter, get_shared_limiter
-from polygon.symbols import validate_symbol
-from polygon.timeframes import to_multiplier_timespan
+from polygon.core.rate_limit import RateLimiter, get_shared_limiter
+from polygon.markets.symbols import validate_symbol
+from polygon.markets.timeframes import to_multiplier_timespan
 
 __all__ = ["BAR_COLUMNS", "MISSING_KEY_MESSAGE", "PolygonClient", "columns_from_pages"]
 
@@ -76,7 +76,7 @@ MISSING_KEY_MESSAGE = (
     "(export POLYGON_API_KEY=your-key) or pass PolygonClient(api_key=...); to work offline, start "
     "the sandbox with `python -m polygon.sandbox` and use the key and POLYGON_BASE_URL it prints"
 )
-#: Column names of :meth:`PolygonClient.get_bars_columns`, in order (the wire names of :mod:`polygon.frames`).
+#: Column names of :meth:`PolygonClient.get_bars_columns`, in order (the wire names of :mod:`polygon.markets.frames`).
 BAR_COLUMNS = WIRE_COLUMNS
 MAX_AGGS_LIMIT = 50000
 MAX_PAGES = 100000
@@ -153,7 +153,7 @@ class PolygonClient(EndpointMethods):
     :param config: a :class:`~polygon.config.PolygonConfig`; default :func:`~polygon.config.get_config`.
     :param session: a :class:`requests.Session` to use (not closed by :meth:`close`); by default the
         client owns one with a pool of ``config.max_workers`` (+ headroom) connections.
-    :param rate_limiter: a :class:`~polygon.rate_limit.RateLimiter`; by default the process-wide one
+    :param rate_limiter: a :class:`~polygon.core.rate_limit.RateLimiter`; by default the process-wide one
         for this key and base URL, so usage is shared by every client of the process.
     :param acquire_timeout: seconds a request may wait for the rate limiter (``None``: no limit).
     :param sleep: sleep function for retry backoff (injectable for tests).
@@ -447,8 +447,8 @@ class PolygonClient(EndpointMethods):
                     return
 
     def _call_frame(self, name: str, params: Dict[str, Any], max_pages: Optional[int] = None) -> Any:
-        """Endpoint ``name``'s records as a DataFrame (:func:`polygon.tables.records_frame`)."""
-        from polygon.tables import records_frame
+        """Endpoint ``name``'s records as a DataFrame (:func:`polygon.core.tables.records_frame`)."""
+        from polygon.core.tables import records_frame
 
         spec = ENDPOINTS[name]
         if spec.table is None:
@@ -545,7 +545,7 @@ class PolygonClient(EndpointMethods):
         """Bars as numpy columns, built from the decoded pages without one object per bar.
 
         :param symbol: ticker.
-        :param timeframe: ``'1min'``, ``'5min'``, ``'1hour'``, ``'1day'``... (see :mod:`polygon.timeframes`).
+        :param timeframe: ``'1min'``, ``'5min'``, ``'1hour'``, ``'1day'``... (see :mod:`polygon.markets.timeframes`).
         :param start: first day or instant (inclusive).
         :param end: last day (inclusive, whole day) or instant.
         :returns: ``{'t', 'o', 'h', 'l', 'c', 'v', 'vw', 'n'}`` arrays, ``t`` in epoch ms, ascending.
@@ -557,11 +557,11 @@ class PolygonClient(EndpointMethods):
     def get_bars(self, symbol: str, timeframe: Any, start: Any, end: Any, adjusted: bool = True) -> Any:
         """Bars as a pandas DataFrame (index in the configured timezone).
 
-        Built by :func:`polygon.frames.bars_frame_from_columns` from :meth:`get_bars_columns`.
+        Built by :func:`polygon.markets.frames.bars_frame_from_columns` from :meth:`get_bars_columns`.
 
         Arguments as :meth:`get_bars_columns`.
         """
-        from polygon.frames import bars_frame_from_columns
+        from polygon.markets.frames import bars_frame_from_columns
 
         cols = self.get_bars_columns(symbol, timeframe, start, end, adjusted)
         return bars_frame_from_columns(

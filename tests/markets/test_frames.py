@@ -1,4 +1,4 @@
-"""The one bars DataFrame contract (polygon.frames)."""
+"""The one bars DataFrame contract (polygon.markets.frames)."""
 
 import numpy as np
 import pandas as pd
@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from polygon.exceptions import InvalidInputError
-from polygon.frames import (
+from polygon.markets.frames import (
     BAR_COLUMNS,
     arrays_to_frame,
     bars_frame_from_columns,
@@ -134,7 +134,7 @@ def test_merge_property_union_sorted_new_wins(old_minutes, new_minutes):
 
 
 def _bars_at(times, value):
-    from polygon.frames import BarArrays
+    from polygon.markets.frames import BarArrays
 
     t = np.array(sorted(set(times)), np.int64)
     return BarArrays(t, np.full((6, t.size), float(value)), np.full(t.size, value, np.int64), np.zeros(t.size, bool))
@@ -143,7 +143,7 @@ def _bars_at(times, value):
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.integers(0, 60), max_size=30), st.lists(st.integers(0, 60), max_size=30))
 def test_merge_arrays_is_the_union_with_new_winning_whichever_path_it_takes(old_times, new_times):
-    from polygon.frames import merge_arrays
+    from polygon.markets.frames import merge_arrays
 
     old, new = _bars_at(old_times, 1), _bars_at(new_times, 2)
     merged = merge_arrays(old, new)

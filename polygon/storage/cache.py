@@ -4,8 +4,8 @@ Each partition file holds its bars **and** the coverage of its time span, so dat
 replaced together by one atomic rename and cannot disagree after a crash. Coverage is the set of
 requested ``[start, end)`` intervals (UTC epoch ms) that were fetched completely; it is never inferred
 from the bars present, so weekends, holidays and quiet minutes inside a fetched range are not "missing"
-(see :mod:`polygon.coverage`). Where files live and how one is written is :mod:`polygon.cache_files`;
-their formats are :mod:`polygon.bar_files`. A file whose length or checksums do not match is logged,
+(see :mod:`polygon.markets.coverage`). Where files live and how one is written is :mod:`polygon.storage.files`;
+their formats are :mod:`polygon.storage.formats`. A file whose length or checksums do not match is logged,
 renamed aside (``<name>.corrupt-<ns>``) and treated as a miss.
 
 A read of several partitions allocates the result once and decodes each partition into its slice, so a
@@ -32,8 +32,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 import pandas as pd
 
-from polygon import coverage as cov
-from polygon.cache_files import (
+from polygon.markets import coverage as cov
+from polygon.storage.files import (
     FAR_MS,
     FORMATS,
     CacheKey,
@@ -55,9 +55,9 @@ from polygon.cache_files import (
     write_part,
 )
 from polygon.exceptions import CacheError, InvalidParameterError
-from polygon.frames import DEFAULT_TZ, BarArrays, arrays_to_frame, empty_arrays, frame_to_arrays, merge_arrays, tz_name
-from polygon.symbols import validate_symbol
-from polygon.timeframes import parse_timeframe
+from polygon.markets.frames import DEFAULT_TZ, BarArrays, arrays_to_frame, empty_arrays, frame_to_arrays, merge_arrays, tz_name
+from polygon.markets.symbols import validate_symbol
+from polygon.markets.timeframes import parse_timeframe
 
 __all__ = ["FORMATS", "BarCache"]
 
@@ -211,7 +211,7 @@ class BarCache:
     def read_arrays_with_coverage(
         self, symbol: str, timeframe: Any, start: TimeLike = None, end: TimeLike = None
     ) -> Tuple[BarArrays, List[Interval], Optional[str]]:
-        """Like :meth:`read_with_coverage` but return :class:`~polygon.frames.BarArrays` (no DataFrame).
+        """Like :meth:`read_with_coverage` but return :class:`~polygon.markets.frames.BarArrays` (no DataFrame).
 
         :returns: ``(arrays, coverage, stored_tz)``; ``stored_tz`` is ``None`` when nothing was read.
         """
@@ -244,7 +244,7 @@ class BarCache:
         found corrupt during the read drops out of both.
 
         :param symbol: ticker. :param timeframe: e.g. ``'1min'``.
-        :param start: first instant (inclusive), anything :func:`polygon.coverage.to_ms` accepts; naive
+        :param start: first instant (inclusive), anything :func:`polygon.markets.coverage.to_ms` accepts; naive
             values are in the manager's timezone. :param end: last instant (exclusive).
         :param tz: timezone of the returned index (default: the one recorded with the data).
         :returns: ``(frame, coverage)``; coverage is clipped to ``[start, end)`` when given.
@@ -259,7 +259,7 @@ class BarCache:
     def read(
         self, symbol: str, timeframe: Any, start: TimeLike = None, end: TimeLike = None, tz: Optional[str] = None
     ) -> pd.DataFrame:
-        """Read cached bars in ``[start, end)`` as a frame of the :mod:`polygon.frames` contract.
+        """Read cached bars in ``[start, end)`` as a frame of the :mod:`polygon.markets.frames` contract.
 
         A miss (nothing cached, corrupt file, unusable directory) is an empty frame, never ``None``.
 
@@ -297,9 +297,9 @@ class BarCache:
         Old bars are never dropped; a bar with the same timestamp as an old one replaces it.
 
         :param symbol: ticker. :param timeframe: e.g. ``'1min'``.
-        :param df: bars (any frame :func:`polygon.frames.conform_bars_frame` accepts; ``None`` = no bars).
+        :param df: bars (any frame :func:`polygon.markets.frames.conform_bars_frame` accepts; ``None`` = no bars).
         :param covered: the requested range(s) these bars complete: one ``(start, end)`` pair or a list of
-            them (epoch ms or anything :func:`polygon.coverage.to_ms` accepts; end exclusive). ``None``
+            them (epoch ms or anything :func:`polygon.markets.coverage.to_ms` accepts; end exclusive). ``None``
             records no coverage (e.g. streamed bars).
         :returns: ``True`` when written, ``False`` when the cache is not writable or (part of) the write
             was skipped: an existing partition could not be read (I/O error, Parquet without pyarrow) and
@@ -316,7 +316,7 @@ class BarCache:
 
     def write_arrays(self, symbol: str, timeframe: Any, arrays: BarArrays, covered: Any = None,
                      tz: Optional[str] = None) -> bool:
-        """:meth:`write` for sorted, unique :class:`~polygon.frames.BarArrays` (no DataFrame round trip).
+        """:meth:`write` for sorted, unique :class:`~polygon.markets.frames.BarArrays` (no DataFrame round trip).
 
         :param tz: timezone recorded with the data (default the manager's).
         """

@@ -13,8 +13,8 @@ import time
 import weakref
 from typing import Any, Callable, Dict, Iterable, List, Tuple
 
-from polygon.cache_files import thread_lock
-from polygon.frames import BarArrays, empty_arrays, merge_arrays
+from polygon.storage.files import thread_lock
+from polygon.markets.frames import BarArrays, empty_arrays, merge_arrays
 
 __all__ = ["WriteBehind"]
 
@@ -51,7 +51,7 @@ class WriteBehind:
         _BUFFERS.add(self)
 
     def add(self, key: Any, arrays: BarArrays) -> None:
-        """Buffer ``arrays`` for ``key`` (a :class:`~polygon.cache_files.CacheKey`); write the key when due."""
+        """Buffer ``arrays`` for ``key`` (a :class:`~polygon.storage.files.CacheKey`); write the key when due."""
         if arrays.rows == 0:
             return
         with self._lock:

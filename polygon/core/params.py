@@ -4,7 +4,7 @@ Pure functions, no I/O. Each parameter of the generated table carries a ``kind``
 schema/rest) that says what its values mean:
 
 =============== ==========================================================================================
-``symbol``      a ticker (path parameters, the ``tickers`` list): :func:`polygon.symbols.validate_symbol`
+``symbol``      a ticker (path parameters, the ``tickers`` list): :func:`polygon.markets.symbols.validate_symbol`
 ``currency``    a currency code of a pair (``/v1/conversion/{from}/{to}``): left as given, checked by the
                 schema's pattern; never read as a date
 ``agg_bound``   the aggregates window: a day stays ``YYYY-MM-DD``, an instant becomes epoch milliseconds
@@ -20,9 +20,9 @@ Naive datetimes are read in the configured timezone.
 import datetime as _dt
 from typing import Any, Dict
 
-from polygon.dates import format_agg_bound, format_date, get_zone
+from polygon.markets.dates import format_agg_bound, format_date, get_zone
 from polygon.exceptions import InvalidParameterError
-from polygon.symbols import validate_symbol
+from polygon.markets.symbols import validate_symbol
 
 __all__ = ["coerce_params", "coerce_value"]
 

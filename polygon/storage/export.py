@@ -11,10 +11,10 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
-from polygon.bar_files import arrow_table, require_pyarrow
+from polygon.storage.formats import arrow_table, require_pyarrow
 from polygon.exceptions import InvalidParameterError
-from polygon.frames import frame_to_arrays, tz_name
-from polygon.timeframes import parse_timeframe
+from polygon.markets.frames import frame_to_arrays, tz_name
+from polygon.markets.timeframes import parse_timeframe
 
 __all__ = ["EXPORT_FORMATS", "export_bars"]
 
@@ -32,7 +32,7 @@ def export_bars(
     end: Any = None,
     tz: Optional[str] = None,
 ) -> Dict[str, Any]:
-    """Write bars read from ``cache`` (a :class:`polygon.cache.BarCache`) as a hive-partitioned dataset.
+    """Write bars read from ``cache`` (a :class:`polygon.storage.cache.BarCache`) as a hive-partitioned dataset.
 
     Columns: ``timestamp`` (tz-aware), open, high, low, close, volume, vwap, transactions; ``year`` is the
     bar's year in ``tz``. Re-exporting a symbol replaces its partitions. Arguments as

@@ -1,6 +1,6 @@
 """Does the provider know a ticker? Cached reference lookups and near-miss suggestions.
 
-This is the network half of symbol validation (the syntax half, without I/O, is :mod:`polygon.symbols`).
+This is the network half of symbol validation (the syntax half, without I/O, is :mod:`polygon.markets.symbols`).
 It sits on the client layer: it talks to a :class:`polygon.core.PolygonClient` and nothing above it.
 
 - :class:`TickerReference` answers "known / unknown / could not ask" for a ticker from the provider's ticker
@@ -22,9 +22,9 @@ import time
 from collections import abc
 from typing import Any, Callable, Dict, List, Optional
 
-from polygon import json_codec
+from polygon.core import json_codec
 from polygon.exceptions import PolygonError, PolygonNotFoundError
-from polygon.symbols import market_of, validate_symbol
+from polygon.markets.symbols import market_of, validate_symbol
 
 __all__ = [
     "REFERENCE_TTL_S",

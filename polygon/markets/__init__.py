@@ -3,7 +3,7 @@
 ========  =========================================================================================
 market    sessions
 ========  =========================================================================================
-stocks    the NYSE calendar (:mod:`polygon.sessions`): 09:30-16:00 New York, 04:00-20:00 extended
+stocks    the NYSE calendar (:mod:`polygon.markets.sessions`): 09:30-16:00 New York, 04:00-20:00 extended
 options   the same exchange sessions (regular hours), and a contract has no bars after its expiry day
 indices   the same exchange sessions (regular hours); index values carry no volume
 crypto    around the clock, every day
@@ -15,7 +15,7 @@ Daily bars: stocks, options and indices have one bar per trading day starting at
 days (:func:`day_zone`). A forex Saturday has no session and is never "missing".
 
 Sessions are returned per day as numpy int64 arrays of UTC epoch milliseconds, like
-:func:`polygon.sessions.session_bounds`. Pure functions, no I/O.
+:func:`polygon.markets.sessions.session_bounds`. Pure functions, no I/O.
 """
 
 import datetime as _dt
@@ -24,12 +24,12 @@ from typing import Any, List, Optional, Tuple
 
 import numpy as np
 
-from polygon import coverage as cov
-from polygon import sessions
-from polygon.dates import get_zone
+from polygon.markets import coverage as cov
+from polygon.markets import sessions
+from polygon.markets.dates import get_zone
 from polygon.exceptions import InvalidSymbolError
 from polygon.options import parse_option_ticker
-from polygon.symbols import market_of
+from polygon.markets.symbols import market_of
 
 __all__ = [
     "EXCHANGE_TZ",

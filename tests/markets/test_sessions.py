@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polygon import sessions
+from polygon.markets import sessions
 
 HAS_XCALS = sessions.calendar_source() == "exchange_calendars"
 needs_xcals = pytest.mark.skipif(not HAS_XCALS, reason="exchange-calendars not installed")
@@ -97,7 +97,7 @@ def test_trading_days_agree_with_is_trading_day(start, span):
 
 PERSISTED = """
 import sys, json
-from polygon import sessions
+from polygon.markets import sessions
 days = sessions.trading_days('2023-07-01', '2023-07-10')
 print(json.dumps({'days': [d.isoformat() for d in days], 'xcals_imported': 'exchange_calendars' in sys.modules,
                   'path': sessions.table_path()}))

@@ -1,4 +1,4 @@
-"""Coverage interval arithmetic (polygon.coverage): hand-checked cases and properties against a set model."""
+"""Coverage interval arithmetic (polygon.markets.coverage): hand-checked cases and properties against a set model."""
 
 import datetime as dt
 import json
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polygon import coverage as cov
+from polygon.markets import coverage as cov
 
 
 def test_normalize_merges_overlapping_and_touching_and_drops_empty():

@@ -1,9 +1,9 @@
 """The file cache of bars as the guides use it: :class:`StorageManager` and :func:`get_storage_manager`.
 
-:class:`StorageManager` is the cache of :mod:`polygon.cache` (read, write, coverage, maintenance) plus
-the write-behind buffer of streamed bars (:mod:`polygon.write_behind`: :meth:`~StorageManager.append_bars`,
-:meth:`~StorageManager.flush`) and the export to a hive-partitioned dataset (:mod:`polygon.cache_export`).
-Layout and file formats: :mod:`polygon.cache_files` and :mod:`polygon.bar_files`.
+:class:`StorageManager` is the cache of :mod:`polygon.storage.cache` (read, write, coverage, maintenance) plus
+the write-behind buffer of streamed bars (:mod:`polygon.storage.write_behind`: :meth:`~StorageManager.append_bars`,
+:meth:`~StorageManager.flush`) and the export to a hive-partitioned dataset (:mod:`polygon.storage.export`).
+Layout and file formats: :mod:`polygon.storage.files` and :mod:`polygon.storage.formats`.
 
 ``format='parquet'`` (needs pyarrow) writes the partitions as Parquet files; the default native format
 needs nothing beyond numpy and stores one-minute bars in about 20 bytes each.
@@ -15,11 +15,11 @@ from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 import pandas as pd
 
-from polygon.cache import BarCache
-from polygon.cache_export import export_bars
-from polygon.cache_files import FORMATS, CacheKey, partition_files
-from polygon.frames import BarArrays, arrays_from_columns, frame_to_arrays
-from polygon.write_behind import WriteBehind
+from polygon.storage.cache import BarCache
+from polygon.storage.export import export_bars
+from polygon.storage.files import FORMATS, CacheKey, partition_files
+from polygon.markets.frames import BarArrays, arrays_from_columns, frame_to_arrays
+from polygon.storage.write_behind import WriteBehind
 
 __all__ = ["FORMATS", "StorageManager", "get_storage_manager"]
 

@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from polygon.exceptions import InvalidTimeframeError
-from polygon.timeframes import COMMON_TIMEFRAMES, TIMESPANS, Timeframe, parse_timeframe, to_multiplier_timespan
+from polygon.markets.timeframes import COMMON_TIMEFRAMES, TIMESPANS, Timeframe, parse_timeframe, to_multiplier_timespan
 
 
 @pytest.mark.parametrize(

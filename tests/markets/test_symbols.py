@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from polygon.exceptions import InvalidSymbolError
-from polygon.symbols import filename_to_symbol, market_of, symbol_to_filename, validate_symbol, validate_symbols
+from polygon.markets.symbols import filename_to_symbol, market_of, symbol_to_filename, validate_symbol, validate_symbols
 
 
 @pytest.mark.parametrize(

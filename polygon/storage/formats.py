@@ -47,7 +47,7 @@ from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Tu
 import numpy as np
 
 from polygon.exceptions import CacheError
-from polygon.frames import FLOAT_COLUMNS, BarArrays
+from polygon.markets.frames import FLOAT_COLUMNS, BarArrays
 
 __all__ = [
     "PartFile",
