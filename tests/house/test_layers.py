@@ -30,9 +30,9 @@ PLACES = {
     "polygon.storage.corporate_actions": "data", "polygon.manager": "data", "polygon.batch": "data",
     "polygon.ticks": "data", "polygon.flatfiles": "data",
     "polygon.flatfiles.layout": "base", "polygon.sql": "data",
-    "polygon.subscriptions": "stream", "polygon.stream_dispatch": "stream", "polygon.asyncio_adapter": "stream",
-    "polygon.stream_recording": "stream", "polygon.stream_sink": "stream", "polygon.tick_journal": "stream",
-    "polygon.stream_journal": "stream", "polygon.websocket": "stream",
+    "polygon.websocket.subscriptions": "stream", "polygon.websocket.dispatch": "stream", "polygon.websocket.adapter": "stream",
+    "polygon.websocket.recording": "stream", "polygon.websocket.sink": "stream", "polygon.websocket.journal": "stream",
+    "polygon.websocket": "stream", "polygon.websocket": "stream",
     "polygon.sandbox": "apps", "polygon.polygon_server": "apps", "polygon.cli": "apps",
     "polygon.demo": "apps", "polygon.__main__": "apps", "polygon": "apps",
 }

@@ -10,7 +10,7 @@ import polygon
 #: the import paths the guides and the README show (they stay, whatever moves behind them)
 DOCUMENTED = {
     "polygon": ["fetch_data", "PolygonDataManager", "PolygonWebSocketClient", "Sandbox", "UnknownSymbolError"],
-    "polygon.websocket": ["PolygonWebSocketClient"],
+    "polygon.websocket": ["PolygonWebSocketClient", "StorageSink"],
     "polygon.core": ["PolygonClient"],
     "polygon.storage": ["get_storage_manager", "StorageManager"],
     "polygon.config": ["get_config", "PolygonConfig"],
@@ -19,7 +19,6 @@ DOCUMENTED = {
     "polygon.polygon_server.server": ["PolygonServer", "create_app", "main"],
     "polygon.manager": ["fetch_data", "PolygonDataManager"],
     "polygon.sandbox": ["Sandbox"],
-    "polygon.stream_journal": ["StorageSink"],
     "polygon.flatfiles": ["sync_flatfiles", "TickStore"],
     "polygon.sql": ["query", "refresh_mirror"],
     "polygon.ticks": ["fetch_trades", "fetch_quotes"],

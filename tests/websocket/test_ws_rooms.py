@@ -7,12 +7,12 @@ import os
 
 import polygon
 from polygon.storage import StorageManager
-from polygon.stream_recording import FrameRecorder, iter_recording
-from polygon.stream_sink import BAR_CHANNELS, StorageSink
-from polygon.tick_journal import TickJournal
+from polygon.websocket.recording import FrameRecorder, iter_recording
+from polygon.websocket.sink import BAR_CHANNELS, StorageSink
+from polygon.websocket.journal import TickJournal
 
 ROOMS = {"stream_recording": set(), "tick_journal": {"polygon.core.json_codec"},
-         "stream_sink": {"polygon.tick_journal"}}
+         "stream_sink": {"polygon.websocket.journal"}}
 
 
 def _polygon_imports(module):
@@ -34,7 +34,7 @@ def test_each_room_has_one_job_and_imports_only_what_it_needs():
 
 
 def test_the_old_import_path_still_serves_every_name():
-    from polygon import stream_journal
+    from polygon import websocket as stream_journal
 
     assert stream_journal.FrameRecorder is FrameRecorder and stream_journal.iter_recording is iter_recording
     assert stream_journal.StorageSink is StorageSink and stream_journal.TickJournal is TickJournal

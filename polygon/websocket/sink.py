@@ -1,7 +1,7 @@
 """The stream's storage sink: :class:`StorageSink` receives normalised events from the dispatcher (never
 blocking it) and, on its own thread, appends A/AM aggregates to the storage manager's cache as
 ``1sec``/``1min`` bars and, when asked, hands trades and quotes to the journal
-(:class:`~polygon.tick_journal.TickJournal`).
+(:class:`~polygon.websocket.journal.TickJournal`).
 """
 
 import collections
@@ -10,7 +10,7 @@ import threading
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
-from polygon.tick_journal import TickJournal
+from polygon.websocket.journal import TickJournal
 
 __all__ = ["BAR_CHANNELS", "StorageSink"]
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 from polygon.core import json_codec
 
 if TYPE_CHECKING:
-    from polygon.subscriptions import _Routes
+    from polygon.websocket.subscriptions import _Routes
 
 __all__: List[str] = []
 
@@ -160,7 +160,7 @@ class _FrameDispatcher:
     """The dispatcher thread's side of :class:`~polygon.websocket.PolygonWebSocketClient` (a mixin).
 
     The client provides ``_queue`` (a :class:`_FrameQueue`), ``_stop``, ``_book``
-    (a :class:`~polygon.subscriptions.SubscriptionBook`), ``_normalizers``, ``_symbol_fields``, ``_sink``, the
+    (a :class:`~polygon.websocket.subscriptions.SubscriptionBook`), ``_normalizers``, ``_symbol_fields``, ``_sink``, the
     counters ``_events_dispatched`` and ``_callback_errors``, and the methods ``_on_status``,
     ``_ensure_private_loop`` and ``_canonical``.
     """

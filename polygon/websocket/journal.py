@@ -1,6 +1,6 @@
 """The append-only journal of trades and quotes: JSON lines, one file per market, UTC day and channel, under
 ``<cache_dir>/journal/<market>/<YYYY-MM-DD>/<channel>.jsonl``. Written by
-:class:`~polygon.stream_sink.StorageSink`'s thread.
+:class:`~polygon.websocket.sink.StorageSink`'s thread.
 """
 
 import logging
