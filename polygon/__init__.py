@@ -40,7 +40,7 @@ from polygon.exceptions import (
 
 # public name -> submodule that defines it
 _LAZY = {
-    "BatchFetcher": "polygon.batch",
+    "BatchFetcher": "polygon.manager.batch",
     "PolygonClient": "polygon.core",
     "PolygonConfig": "polygon.config",
     "PolygonDataManager": "polygon.manager",

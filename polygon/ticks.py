@@ -24,11 +24,11 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 import pandas as pd
 
-from polygon.storage.files import replace_atomically
-from polygon.markets.dates import format_date
 from polygon.exceptions import InvalidDateRangeError, InvalidParameterError
 from polygon.flatfiles.layout import day_bounds_ms, day_zone
+from polygon.markets.dates import format_date
 from polygon.markets.symbols import market_of, symbol_to_filename, validate_symbol
+from polygon.storage.files import replace_atomically
 
 __all__ = ["day_bounds_ms", "day_zone", "fetch_quotes", "fetch_ticks", "fetch_trades"]
 

@@ -40,19 +40,7 @@ from requests.adapters import HTTPAdapter
 from polygon._generated.client import EndpointMethods
 from polygon._generated.endpoints import ENDPOINTS, ParameterError, build_request
 from polygon._generated.models import AggsResponse
-from polygon.core.pages import columns_from_pages, decode_aggs_page
 from polygon.config import PolygonConfig, get_config
-from polygon.markets.dates import check_date_range
-from polygon.core.params import coerce_params
-from polygon.exceptions import (
-    InvalidParameterError,
-    PolygonAPIError,
-    PolygonAuthenticationError,
-    PolygonConnectionError,
-    PolygonError,
-    PolygonResponseError,
-)
-from polygon.markets.frames import WIRE_COLUMNS
 from polygon.core.http import (
     USER_AGENT,
     backoff_delay,
@@ -63,7 +51,19 @@ from polygon.core.http import (
     redact_url,
     scrub,
 )
+from polygon.core.pages import columns_from_pages, decode_aggs_page
+from polygon.core.params import coerce_params
 from polygon.core.rate_limit import RateLimiter, get_shared_limiter
+from polygon.exceptions import (
+    InvalidParameterError,
+    PolygonAPIError,
+    PolygonAuthenticationError,
+    PolygonConnectionError,
+    PolygonError,
+    PolygonResponseError,
+)
+from polygon.markets.dates import check_date_range
+from polygon.markets.frames import WIRE_COLUMNS
 from polygon.markets.symbols import validate_symbol
 from polygon.markets.timeframes import to_multiplier_timespan
 

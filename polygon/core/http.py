@@ -11,8 +11,8 @@ import time
 from typing import Any, Callable, Iterable, Mapping, Optional, Set
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from polygon.core import json_codec
 from polygon._version import __version__
+from polygon.core import json_codec
 from polygon.exceptions import (
     PolygonAPIError,
     PolygonNotEntitledError,

@@ -15,9 +15,9 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 import numpy as np
 
 from polygon.core import json_codec
+from polygon.core.http import decode_json
 from polygon.exceptions import PolygonResponseError
 from polygon.markets.frames import COLUMN_TO_WIRE, INDEX_NAME, OHLC_COLUMNS, WIRE_COLUMNS, WIRE_TO_COLUMN
-from polygon.core.http import decode_json
 
 __all__ = ["WIRE_COLUMNS", "PageColumns", "columns_from_pages", "decode_aggs_page"]
 

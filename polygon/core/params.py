@@ -20,8 +20,8 @@ Naive datetimes are read in the configured timezone.
 import datetime as _dt
 from typing import Any, Dict
 
-from polygon.markets.dates import format_agg_bound, format_date, get_zone
 from polygon.exceptions import InvalidParameterError
+from polygon.markets.dates import format_agg_bound, format_date, get_zone
 from polygon.markets.symbols import validate_symbol
 
 __all__ = ["coerce_params", "coerce_value"]

@@ -20,13 +20,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from polygon.markets.dates import format_date
 from polygon.exceptions import InvalidDateRangeError, PolygonError
 from polygon.flatfiles.layout import BAR_KINDS, check_dataset, day_bounds_ms, day_of_key, day_zone, prefix, timeframe_of
 from polygon.flatfiles.manifest import Manifest
 from polygon.flatfiles.reader import read_day_bars, read_day_ticks
 from polygon.flatfiles.s3 import FlatFilesSource, ObjectInfo
 from polygon.flatfiles.tickstore import TickStore
+from polygon.markets.dates import format_date
 from polygon.markets.symbols import validate_symbols
 
 __all__ = ["SyncReport", "sync_flatfiles"]

@@ -24,12 +24,12 @@ from typing import Any, List, Optional, Tuple
 
 import numpy as np
 
+from polygon.exceptions import InvalidSymbolError
 from polygon.markets import coverage as cov
 from polygon.markets import sessions
 from polygon.markets.dates import get_zone
-from polygon.exceptions import InvalidSymbolError
-from polygon.options import parse_option_ticker
 from polygon.markets.symbols import market_of
+from polygon.options import parse_option_ticker
 
 __all__ = [
     "EXCHANGE_TZ",

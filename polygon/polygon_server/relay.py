@@ -169,7 +169,8 @@ class _Market:
         self.error: Optional[str] = None
 
 
-#: ``polygon.markets.symbols.market_of`` names -> the provider's stream sockets (:data:`polygon.websocket.subscriptions.MARKETS`).
+#: ``polygon.markets.symbols.market_of`` names -> the provider's stream sockets
+#: (:data:`polygon.websocket.subscriptions.MARKETS`).
 _PREFIX_MARKETS = {"fx": "forex"}
 
 

@@ -15,10 +15,10 @@ from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 import pandas as pd
 
+from polygon.markets.frames import BarArrays, arrays_from_columns, frame_to_arrays
 from polygon.storage.cache import BarCache
 from polygon.storage.export import export_bars
 from polygon.storage.files import FORMATS, CacheKey, partition_files
-from polygon.markets.frames import BarArrays, arrays_from_columns, frame_to_arrays
 from polygon.storage.write_behind import WriteBehind
 
 __all__ = ["FORMATS", "StorageManager", "get_storage_manager"]

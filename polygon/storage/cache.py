@@ -32,7 +32,19 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 import pandas as pd
 
+from polygon.exceptions import CacheError, InvalidParameterError
 from polygon.markets import coverage as cov
+from polygon.markets.frames import (
+    DEFAULT_TZ,
+    BarArrays,
+    arrays_to_frame,
+    empty_arrays,
+    frame_to_arrays,
+    merge_arrays,
+    tz_name,
+)
+from polygon.markets.symbols import validate_symbol
+from polygon.markets.timeframes import parse_timeframe
 from polygon.storage.files import (
     FAR_MS,
     FORMATS,
@@ -54,10 +66,6 @@ from polygon.storage.files import (
     require_pyarrow,
     write_part,
 )
-from polygon.exceptions import CacheError, InvalidParameterError
-from polygon.markets.frames import DEFAULT_TZ, BarArrays, arrays_to_frame, empty_arrays, frame_to_arrays, merge_arrays, tz_name
-from polygon.markets.symbols import validate_symbol
-from polygon.markets.timeframes import parse_timeframe
 
 __all__ = ["FORMATS", "BarCache"]
 

@@ -29,10 +29,10 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import numpy as np
 
 from polygon.core import json_codec
-from polygon.markets.dates import get_zone
-from polygon.exceptions import InvalidParameterError, PolygonError
-from polygon.markets.symbols import market_of, symbol_to_filename, validate_symbol
 from polygon.core.ticker_reference import as_dict, results_of
+from polygon.exceptions import InvalidParameterError, PolygonError
+from polygon.markets.dates import get_zone
+from polygon.markets.symbols import market_of, symbol_to_filename, validate_symbol
 
 __all__ = [
     "ACTIONS_TTL_MS",

@@ -11,10 +11,10 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
-from polygon.storage.formats import arrow_table, require_pyarrow
 from polygon.exceptions import InvalidParameterError
 from polygon.markets.frames import frame_to_arrays, tz_name
 from polygon.markets.timeframes import parse_timeframe
+from polygon.storage.formats import arrow_table, require_pyarrow
 
 __all__ = ["EXPORT_FORMATS", "export_bars"]
 

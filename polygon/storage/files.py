@@ -24,6 +24,10 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 
+from polygon.exceptions import InvalidSymbolError
+from polygon.markets.frames import BarArrays
+from polygon.markets.symbols import filename_to_symbol, market_of, symbol_to_filename, validate_symbol
+from polygon.markets.timeframes import Timeframe, parse_timeframe
 from polygon.storage.formats import (
     PartFile,
     allocate,
@@ -34,10 +38,6 @@ from polygon.storage.formats import (
     parquet_write,
     require_pyarrow,
 )
-from polygon.exceptions import InvalidSymbolError
-from polygon.markets.frames import BarArrays
-from polygon.markets.symbols import filename_to_symbol, market_of, symbol_to_filename, validate_symbol
-from polygon.markets.timeframes import Timeframe, parse_timeframe
 
 __all__ = [
     "EXTENSIONS",

@@ -13,8 +13,8 @@ import time
 import weakref
 from typing import Any, Callable, Dict, Iterable, List, Tuple
 
-from polygon.storage.files import thread_lock
 from polygon.markets.frames import BarArrays, empty_arrays, merge_arrays
+from polygon.storage.files import thread_lock
 
 __all__ = ["WriteBehind"]
 

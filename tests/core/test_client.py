@@ -10,6 +10,7 @@ import pytest
 
 from polygon.config import PolygonConfig
 from polygon.core import MISSING_KEY_MESSAGE, PolygonClient
+from polygon.core.rate_limit import RateLimiter
 from polygon.exceptions import (
     InvalidDateRangeError,
     InvalidParameterError,
@@ -22,7 +23,6 @@ from polygon.exceptions import (
     PolygonResponseError,
     PolygonServerError,
 )
-from polygon.core.rate_limit import RateLimiter
 
 DAY1, DAY2 = "2024-03-04", "2024-03-08"
 

@@ -5,15 +5,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from polygon.exceptions import (
-    PolygonAuthenticationError,
-    PolygonBadRequestError,
-    PolygonNotEntitledError,
-    PolygonNotFoundError,
-    PolygonRateLimitError,
-    PolygonResponseError,
-    PolygonServerError,
-)
 from polygon.core.http import (
     USER_AGENT,
     backoff_delay,
@@ -23,6 +14,15 @@ from polygon.core.http import (
     is_retryable_status,
     parse_retry_after,
     redact_url,
+)
+from polygon.exceptions import (
+    PolygonAuthenticationError,
+    PolygonBadRequestError,
+    PolygonNotEntitledError,
+    PolygonNotFoundError,
+    PolygonRateLimitError,
+    PolygonResponseError,
+    PolygonServerError,
 )
 
 KEY = "sekrit-key-123"

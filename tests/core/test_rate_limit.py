@@ -6,8 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from polygon.config import PolygonConfig
-from polygon.exceptions import PolygonRateLimitError
 from polygon.core.rate_limit import RateLimiter, get_rate_limit_status, get_shared_limiter, reset_shared_limiters
+from polygon.exceptions import PolygonRateLimitError
 
 
 def make(clock, **kw):

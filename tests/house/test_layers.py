@@ -17,28 +17,23 @@ LAYERS = ["generated", "base", "transport", "quality", "data", "stream", "apps"]
 #: module (or package prefix) -> layer
 PLACES = {
     "polygon._generated": "generated",
-    "polygon._version": "base", "polygon.exceptions": "base", "polygon.config": "base",
-    "polygon.core.json_codec": "base", "polygon.markets.timeframes": "base", "polygon.markets.symbols": "base",
-    "polygon.markets.dates": "base", "polygon.markets.sessions": "base", "polygon.markets.coverage": "base", "polygon.markets.frames": "base",
-    "polygon.markets": "base", "polygon.options": "base", "polygon.core.params": "base",
-    "polygon.core.http": "transport", "polygon.core.rate_limit": "transport", "polygon.serving": "transport",
-    "polygon.core.pages": "transport", "polygon.core": "transport", "polygon.core.tables": "transport",
-    "polygon.core.ticker_reference": "transport", "polygon.chain": "data",
-    "polygon.validation_checks": "quality", "polygon.validation_gaps": "quality", "polygon.validators": "quality",
-    "polygon.storage.formats": "data", "polygon.storage.files": "data", "polygon.storage.cache": "data",
-    "polygon.storage.write_behind": "data", "polygon.storage.export": "data", "polygon.storage": "data",
-    "polygon.storage.corporate_actions": "data", "polygon.manager": "data", "polygon.batch": "data",
-    "polygon.ticks": "data", "polygon.flatfiles": "data",
-    "polygon.flatfiles.layout": "base", "polygon.sql": "data",
-    "polygon.websocket.subscriptions": "stream", "polygon.websocket.dispatch": "stream", "polygon.websocket.adapter": "stream",
-    "polygon.websocket.recording": "stream", "polygon.websocket.sink": "stream", "polygon.websocket.journal": "stream",
-    "polygon.websocket": "stream", "polygon.websocket": "stream",
-    "polygon.sandbox": "apps", "polygon.polygon_server": "apps", "polygon.cli": "apps",
-    "polygon.demo": "apps", "polygon.__main__": "apps", "polygon": "apps",
+    # settings, the one exception tree, the market vocabulary (polygon.markets), OCC tickers, JSON, argument
+    # coercion of the generated methods, the flat-file layout
+    "polygon._version": "base", "polygon.exceptions": "base", "polygon.config": "base", "polygon.markets": "base",
+    "polygon.options": "base", "polygon.core.json_codec": "base", "polygon.core.params": "base",
+    "polygon.flatfiles.layout": "base",
+    # the REST client and its parts; the threaded werkzeug server both servers run on
+    "polygon.core": "transport", "polygon.polygon_server.serving": "transport",
+    "polygon.validators": "quality",
+    "polygon.storage": "data", "polygon.manager": "data", "polygon.ticks": "data", "polygon.chain": "data",
+    "polygon.flatfiles": "data", "polygon.sql": "data",
+    "polygon.websocket": "stream",
+    "polygon.sandbox": "apps", "polygon.polygon_server": "apps", "polygon.cli": "apps", "polygon.__main__": "apps",
+    "polygon": "apps",
 }
 #: what the sandbox may share with the client: the generated tables and the base helpers (and the server core)
 SANDBOX_MAY_USE = {"generated", "base"}
-SANDBOX_ALSO = {"polygon.serving"}
+SANDBOX_ALSO = {"polygon.polygon_server.serving"}
 
 
 def layer_of(module, places=PLACES):

@@ -2,10 +2,10 @@ import pandas as pd
 import pytest
 
 from polygon.exceptions import InvalidDateRangeError, InvalidSymbolError, InvalidTimeframeError
-from polygon.markets.frames import BAR_COLUMNS
 from polygon.manager import PolygonDataManager
-from polygon.storage import StorageManager
+from polygon.markets.frames import BAR_COLUMNS
 from polygon.markets.timeframes import parse_timeframe
+from polygon.storage import StorageManager
 
 
 def _ms(text, tz="America/New_York"):

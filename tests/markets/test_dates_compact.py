@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from polygon.markets.dates import check_date_range, format_agg_bound, format_date, is_calendar_day, to_epoch_ms
 from polygon.exceptions import InvalidDateRangeError
+from polygon.markets.dates import check_date_range, format_agg_bound, format_date, is_calendar_day, to_epoch_ms
 
 NY = "America/New_York"
 

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from polygon.markets import sessions
 from polygon.exceptions import DataValidationError
+from polygon.markets import sessions
 from polygon.validators import (
     QUALITY_LEVELS,
     format_report,

@@ -7,9 +7,9 @@ import os
 
 import polygon
 from polygon.storage import StorageManager
+from polygon.websocket.journal import TickJournal
 from polygon.websocket.recording import FrameRecorder, iter_recording
 from polygon.websocket.sink import BAR_CHANNELS, StorageSink
-from polygon.websocket.journal import TickJournal
 
 ROOMS = {"stream_recording": set(), "tick_journal": {"polygon.core.json_codec"},
          "stream_sink": {"polygon.websocket.journal"}}

@@ -1,7 +1,7 @@
 """Gap analysis of a frame under check: expected bars from the market's sessions against the bars present.
 
-Split from :mod:`polygon.validation_checks` (the per-bar checks); both work on a
-:class:`~polygon.validation_checks.CheckedFrame` and a :class:`~polygon.validation_checks.Context`.
+Split from :mod:`polygon.validators.checks` (the per-bar checks); both work on a
+:class:`~polygon.validators.checks.CheckedFrame` and a :class:`~polygon.validators.checks.Context`.
 """
 
 import math
@@ -11,7 +11,7 @@ import numpy as np
 
 from polygon import markets
 from polygon.markets import sessions
-from polygon.validation_checks import (
+from polygon.validators.checks import (
     DAY_MS,
     MAX_CALENDAR_SPAN_DAYS,
     MAX_RANGES,

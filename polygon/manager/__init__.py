@@ -31,14 +31,14 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 import pandas as pd
 
-from polygon.markets import coverage as cov
 from polygon import markets
-from polygon.core import json_codec
-from polygon.batch import BatchFetcher, BatchResult
 from polygon.config import PolygonConfig, get_config
-from polygon.storage.corporate_actions import adjust_mode, get_actions_store
-from polygon.markets.dates import get_zone, is_calendar_day, to_epoch_ms
+from polygon.core import json_codec
+from polygon.core.ticker_reference import get_ticker_reference
 from polygon.exceptions import InvalidDateRangeError, InvalidParameterError, PolygonError, UnknownSymbolError
+from polygon.manager.batch import BatchFetcher, BatchResult
+from polygon.markets import coverage as cov
+from polygon.markets.dates import get_zone, is_calendar_day, to_epoch_ms
 from polygon.markets.frames import (
     BarArrays,
     arrays_from_columns,
@@ -48,8 +48,8 @@ from polygon.markets.frames import (
     merge_arrays,
 )
 from polygon.markets.symbols import market_of, validate_symbol
-from polygon.core.ticker_reference import get_ticker_reference
 from polygon.markets.timeframes import Timeframe, parse_timeframe
+from polygon.storage.corporate_actions import adjust_mode, get_actions_store
 
 __all__ = [
     "DEFAULT_LOOKBACK_DAYS",
@@ -353,7 +353,7 @@ class PolygonDataManager:
     def prefetch_actions(self, symbols: List[str], start: Any = None, end: Any = None, adjusted: Any = True) -> int:
         """Fetch the splits of many symbols with one market-wide request (splits executed after the range's
         first day), so that a batch does not pay one splits request per symbol. Symbols whose actions are fresh
-        are skipped; nothing is sent when all are. Used by :class:`~polygon.batch.BatchFetcher`.
+        are skipped; nothing is sent when all are. Used by :class:`~polygon.manager.batch.BatchFetcher`.
 
         :returns: how many symbols were filled.
         """
@@ -551,7 +551,7 @@ class PolygonDataManager:
     ) -> BatchResult:
         """Fetch several symbols concurrently (at most ``max_workers`` requests at once, sharing the rate limiter).
 
-        :returns: a :class:`polygon.batch.BatchResult`: a dict ``{symbol: DataFrame}`` of the successes
+        :returns: a :class:`polygon.manager.batch.BatchResult`: a dict ``{symbol: DataFrame}`` of the successes
             whose ``errors`` attribute maps each failed symbol to its exception (nothing is dropped silently).
         :raises InvalidInputError: when the timeframe or range is invalid (checked once, before any I/O).
         """

@@ -11,7 +11,7 @@
     validate_symbol_detailed('APPL')   # -> valid False, suggestions [{'ticker': 'AAPL', ...}, ...]
 
 The checks themselves (pure, vectorised, never writing to the frame) are in
-:mod:`polygon.validation_checks`. Expected bars come from :mod:`polygon.markets.sessions`:
+:mod:`polygon.validators.checks`. Expected bars come from :mod:`polygon.markets.sessions`:
 exchange-calendars' XNYS calendar (holidays, early closes); only for a year the calendar cannot
 answer is every weekday expected, and the report then says that holidays are not known.
 """
@@ -25,13 +25,13 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import numpy as np
 import pandas as pd
 
-from polygon import validation_gaps
-from polygon.markets import sessions
-from polygon import validation_checks as vc
-from polygon.exceptions import DataValidationError
-from polygon.markets.symbols import market_of
 from polygon.core.ticker_reference import check_symbol
+from polygon.exceptions import DataValidationError
+from polygon.markets import sessions
+from polygon.markets.symbols import market_of
 from polygon.markets.timeframes import parse_timeframe
+from polygon.validators import checks as vc
+from polygon.validators import gaps as validation_gaps
 
 __all__ = [
     "QUALITY_LEVELS",

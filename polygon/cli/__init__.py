@@ -58,7 +58,7 @@ def _cmd_endpoints(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from polygon.demo import run_demo
+    from polygon.cli.demo import run_demo
 
     return run_demo(
         symbols=args.symbols,
