@@ -557,17 +557,14 @@ class PolygonClient(EndpointMethods):
     def get_bars(self, symbol: str, timeframe: Any, start: Any, end: Any, adjusted: bool = True) -> Any:
         """Bars as a pandas DataFrame (index in the configured timezone).
 
-        Built by :func:`polygon.markets.frames.bars_frame_from_columns` from :meth:`get_bars_columns`.
+        Built by :func:`polygon.markets.frames.arrays_from_wire_columns` from :meth:`get_bars_columns`.
 
         Arguments as :meth:`get_bars_columns`.
         """
-        from polygon.markets.frames import bars_frame_from_columns
+        from polygon.markets.frames import arrays_from_wire_columns, arrays_to_frame
 
         cols = self.get_bars_columns(symbol, timeframe, start, end, adjusted)
-        return bars_frame_from_columns(
-            cols["t"], cols["o"], cols["h"], cols["l"], cols["c"], cols["v"], cols["vw"], cols["n"],
-            self.config.timezone,
-        )
+        return arrays_to_frame(arrays_from_wire_columns(cols), self.config.timezone)
 
 
 def _pop_alias(aliases: Dict[str, Any], value: Any, names: Tuple[str, ...], canonical: str) -> Any:

@@ -41,7 +41,7 @@ from polygon.markets import coverage as cov
 from polygon.markets.dates import get_zone, is_calendar_day, to_epoch_ms
 from polygon.markets.frames import (
     BarArrays,
-    arrays_from_columns,
+    arrays_from_wire_columns,
     arrays_to_frame,
     empty_bars_frame,
     frame_to_arrays,
@@ -265,8 +265,7 @@ class PolygonDataManager:
         """Complete as-traded bars starting in ``[start_ms, end_ms)`` (fetched with a margin, then sliced)."""
         margin = self.fetch_margin(tf)
         cols = self.client.get_bars_columns(symbol, tf, start_ms - margin, end_ms + margin - 1, adjusted=False)
-        arrays = arrays_from_columns(cols["t"], cols["o"], cols["h"], cols["l"], cols["c"], cols["v"], cols["vw"],
-                                     cols["n"])
+        arrays = arrays_from_wire_columns(cols)
         return arrays.slice_ns(start_ms * 1_000_000, end_ms * 1_000_000)
 
     def fetch_data(

@@ -21,7 +21,7 @@ nanoseconds) so that merging and storage never pay pandas overhead; :func:`frame
 
 import datetime as _dt
 import logging
-from typing import Any, NamedTuple, Optional, Sequence
+from typing import Any, Mapping, NamedTuple, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -43,6 +43,7 @@ __all__ = [
     "BarArrays",
     "arrays_to_frame",
     "arrays_from_columns",
+    "arrays_from_wire_columns",
     "bars_frame_from_columns",
     "concat_arrays",
     "conform_bars_frame",
@@ -311,6 +312,13 @@ def arrays_from_columns(t: Any, o: Any, h: Any, l: Any, c: Any, v: Any = None, v
         values[i] = _float_array(col, size, name)
     tx, mask = _transactions(n, size)
     return _sort_unique(BarArrays(t_ns, values, tx, mask))
+
+
+def arrays_from_wire_columns(cols: Mapping[str, Any], unit: str = "ms") -> BarArrays:
+    """:func:`arrays_from_columns` of columns keyed by the provider's wire names (``{'t': ..., 'o': ...,
+    'vw': ..., 'n': ...}``, as :func:`polygon.core.pages.columns_from_pages` returns them): the one place the
+    wire names meet the argument order."""
+    return arrays_from_columns(*(cols[key] for key in WIRE_COLUMNS), unit=unit)
 
 
 def frame_to_arrays(df: pd.DataFrame, tz: Any = None) -> BarArrays:

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from polygon.exceptions import InvalidInputError
 from polygon.markets.frames import (
     BAR_COLUMNS,
+    arrays_from_wire_columns,
     arrays_to_frame,
     bars_frame_from_columns,
     conform_bars_frame,
@@ -50,6 +51,17 @@ def test_from_columns_sorts_dedupes_keeps_last_and_maps_na():
     assert df["transactions"].isna().tolist() == [True, False, False]
     assert df["vwap"].isna().all()
     assert df.index[0] == pd.Timestamp("2023-01-03 09:31", tz=NY)
+
+
+def test_wire_columns_reach_their_contract_columns():
+    # the keys of a decoded aggregates page, in no particular order
+    cols = {"vw": [10.5, 20.5], "n": [3, None], "t": [1704205800000, 1704205860000], "o": [10, 20],
+            "h": [11, 21], "l": [9, 19], "c": [10.25, 20.25], "v": [100, 200]}
+    df = arrays_to_frame(arrays_from_wire_columns(cols), NY)
+    assert_contract(df)
+    assert df["vwap"].tolist() == [10.5, 20.5] and df["low"].tolist() == [9.0, 19.0]
+    assert df["transactions"].iloc[0] == 3 and df["transactions"].isna().iloc[1]
+    assert df.index[0] == pd.Timestamp("2024-01-02 09:30", tz=NY)
 
 
 def test_from_columns_transactions_variants_and_units():

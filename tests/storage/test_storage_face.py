@@ -1,4 +1,4 @@
-"""polygon.storage stays the guides' import path after the split into cache, write_behind and cache_export."""
+"""polygon.storage stays the guides' import path; the face of the room with cache, write_behind and export."""
 
 import polygon.storage as storage
 from polygon.storage.cache import BarCache
