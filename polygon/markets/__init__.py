@@ -16,6 +16,11 @@ days (:func:`day_zone`). A forex Saturday has no session and is never "missing".
 
 Sessions are returned per day as numpy int64 arrays of UTC epoch milliseconds, like
 :func:`polygon.markets.sessions.session_bounds`. Pure functions, no I/O.
+
+This package is the room of the base vocabulary every other room speaks: :mod:`~polygon.markets.symbols`,
+:mod:`~polygon.markets.timeframes`, :mod:`~polygon.markets.dates`, :mod:`~polygon.markets.sessions` (the
+exchange calendar), :mod:`~polygon.markets.frames` (the bar vocabulary) and :mod:`~polygon.markets.coverage`
+(interval arithmetic).
 """
 
 import datetime as _dt
