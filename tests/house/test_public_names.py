@@ -15,6 +15,7 @@ DOCUMENTED = {
     "polygon.storage": ["get_storage_manager", "StorageManager"],
     "polygon.config": ["get_config", "PolygonConfig"],
     "polygon.validators": ["generate_validation_summary", "validate_symbol_detailed", "format_report"],
+    "polygon.markets": ["session_bounds", "trading_intervals", "day_zone"],
     "polygon.markets.symbols": ["validate_symbol", "validate_symbols", "market_of"],
     "polygon.polygon_server.server": ["PolygonServer", "create_app", "main"],
     "polygon.manager": ["fetch_data", "PolygonDataManager"],
