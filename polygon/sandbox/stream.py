@@ -36,6 +36,7 @@ from simple_websocket import ConnectionClosed, Server
 from wsproto.events import TextMessage
 from wsproto.utilities import LocalProtocolError
 
+from polygon.polygon_server.serving import LockedSocket as _LockedSocket
 from polygon.sandbox import calendars
 from polygon.sandbox.market import MINUTE_MS, et_date
 from polygon.sandbox.state import SandboxState
@@ -50,7 +51,6 @@ from polygon.sandbox.stream_events import (
 )
 from polygon.sandbox.tape import MinuteTape, TapeSource, tape_source
 from polygon.sandbox.universe import FUTURES_PRODUCTS, front_contract, futures_contract
-from polygon.serving import LockedSocket as _LockedSocket
 
 __all__ = ["CHANNELS", "StreamSession", "close_all", "serve_stream"]
 
@@ -416,7 +416,7 @@ def _session_anchor(state: SandboxState, market: str = "stocks") -> int:
     for the futures sockets)."""
     import datetime as _dt
 
-    from polygon import sessions
+    from polygon.markets import sessions
 
     clock = state.clock
     if market == "futures":
