@@ -26,7 +26,7 @@ __all__ = [
 #: Ticker prefix -> market, as the provider uses them.
 MARKET_PREFIXES = {"X": "crypto", "C": "fx", "I": "indices", "O": "options"}
 #: a futures contract: product code, month code (F..Z), the year's last one or two digits (``ESZ5``, ``CLF26``)
-FUTURES_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{0,3}[FGHJKMNQUVXZ][0-9]{1,2}$")
+FUTURES_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9]{0,3}[FGHJKMNQUVXZ][0-9]{1,2}$")
 MAX_SYMBOL_LENGTH = 40
 _BODY = r"[A-Z0-9](?:[A-Z0-9]|[.\-](?=[A-Z0-9]))*"
 _PATTERN = re.compile(r"^(?:([XCIO]):)?(%s)$" % _BODY)

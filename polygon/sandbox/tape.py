@@ -121,6 +121,8 @@ class TapeSource:
 
     def _build(self, ticker: str, minute_start: int) -> Optional[MinuteTape]:
         day = self.model.day_of(ticker, minute_start)
+        if not self.model.session_days(ticker, day, day) and self.model.market(ticker) == "futures":
+            return None  # a contract trades from its first to its last trade date, in sessions only
         bars, cum_v, cum_pv, day_open = self._day(ticker, day)
         i = int(np.searchsorted(bars.t, minute_start))
         if i >= len(bars) or int(bars.t[i]) != minute_start:

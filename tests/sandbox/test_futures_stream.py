@@ -173,3 +173,35 @@ def test_a_slow_firehose_reaches_every_symbol_evenly(make_sandbox, rate):
         assert max(counts.values()) - min(counts.values()) <= 1, counts
     finally:
         ws.close()
+
+
+def test_the_relay_serves_futures_beside_stocks(make_sandbox, tmp_path):
+    sb = make_sandbox(stream_rate=2000, clock="2025-12-03")  # ESZ5 and CLF6 trade that day
+    with PolygonServer(port=0, config=sb.config(cache_dir=str(tmp_path / "c"))) as srv:
+        ws = websocket.create_connection("%s/ws/fut" % srv.ws_url, timeout=10)
+        try:
+            ws.send(json.dumps({"action": "subscribe", "symbols": ["ESZ5", "CLF6"], "channels": ["T"]}))
+            ws.send(json.dumps({"action": "subscribe", "symbols": ["AAPL"], "channels": ["T"]}))
+            seen, markets, deadline = set(), set(), time.monotonic() + 20
+            while seen != {"ESZ5", "CLF6", "AAPL"} and time.monotonic() < deadline:
+                message = json.loads(ws.recv())
+                assert message["type"] != "error", message
+                if message["type"] == "subscribed":
+                    markets.add(message.get("market", "stocks"))
+                if message["type"] == "data":
+                    seen.add(message["symbol"])
+            assert seen == {"ESZ5", "CLF6", "AAPL"} and markets == {"futures", "stocks"}
+            assert srv.app.relay.status()["markets"]["futures"]["provider_subscriptions"] == ["T.CLF6", "T.ESZ5"]
+        finally:
+            ws.close()
+
+
+def test_an_expired_contract_streams_nothing(make_sandbox):
+    sb = make_sandbox(**REPLAY)
+    ws = connect(sb, "/futures")
+    try:
+        subscribe(ws, "T.ESZ4,T.ESZ5")  # December 2024 expired a year before the replayed day
+        events = collect(ws, lambda evs: len(evs) > 30)
+        assert events and {e["sym"] for e in events} == {"ESZ5"}
+    finally:
+        ws.close()
