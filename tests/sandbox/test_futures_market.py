@@ -188,9 +188,16 @@ def test_pages_follow_next_url_without_gaps_or_repeats(sandbox, client):
     assert seen == [r["timestamp"] for r in whole["results"]]
 
 
+#: the official client's futures methods, each called below (for tests/sandbox/test_official_client_matrix.py)
+METHODS = ("list_futures_aggregates", "list_futures_contracts", "list_futures_products", "list_futures_schedules",
+           "list_futures_exchanges", "list_futures_market_statuses", "get_futures_snapshot", "list_futures_trades",
+           "list_futures_quotes")
+
+
 def test_the_official_client_calls_every_futures_method_unchanged(sandbox):
     massive = pytest.importorskip("massive")
     official = massive.RESTClient(api_key=sandbox.api_key, base=sandbox.base_url, retries=0)
+    assert {n for n in dir(official) if "futures" in n} == set(METHODS)
     calls = {
         "list_futures_aggregates": dict(ticker="ESZ5", resolution="1session", window_start_gte="2025-12-01",
                                         window_start_lte="2025-12-05"),
@@ -203,6 +210,7 @@ def test_the_official_client_calls_every_futures_method_unchanged(sandbox):
         "list_futures_trades": dict(ticker="CLF6", session_end_date="2025-12-03", limit=1000),
         "list_futures_quotes": dict(ticker="CLF6", session_end_date="2025-12-03", limit=1000),
     }
+    assert tuple(calls) == METHODS
     got = {}
     for name, kwargs in calls.items():
         got[name] = list(itertools.islice(getattr(official, name)(**kwargs), 2500))

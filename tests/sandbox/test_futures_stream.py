@@ -205,3 +205,22 @@ def test_an_expired_contract_streams_nothing(make_sandbox):
         assert events and {e["sym"] for e in events} == {"ESZ5"}
     finally:
         ws.close()
+
+
+def test_the_relay_reads_the_delayed_feed_it_is_pointed_at(make_sandbox, tmp_path):
+    sb = make_sandbox(**REPLAY)
+    config = sb.config(cache_dir=str(tmp_path / "c"), ws_url=sb.ws_url + "/delayed")  # the delayed feed's URL
+    with PolygonServer(port=0, config=config) as srv:
+        ws = websocket.create_connection("%s/ws/late" % srv.ws_url, timeout=10)
+        try:
+            ws.send(json.dumps({"action": "subscribe", "symbols": ["ESZ5"], "channels": ["T"]}))
+            stamps, deadline = [], time.monotonic() + 30
+            while len(stamps) < 5 and time.monotonic() < deadline:
+                message = json.loads(ws.recv())
+                assert message["type"] != "error", message
+                if message["type"] == "data":
+                    stamps.append(message["data"]["timestamp"])
+            lag_minutes = (_sandbox_now_ms(sb) - max(stamps)) / 60_000
+            assert 9.5 <= lag_minutes <= 11.5, lag_minutes
+        finally:
+            ws.close()
