@@ -221,3 +221,9 @@ def test_the_official_client_calls_every_futures_method_unchanged(sandbox):
     assert all(q.bid_price <= q.ask_price for q in got["list_futures_quotes"])
     assert got["get_futures_snapshot"][0].details.product_code == "ES"
     assert got["list_futures_market_statuses"][0].product_code == "GC"
+
+
+def test_a_parameter_called_name_reaches_the_provider(client):
+    # regression: build_request(name, **params) took the products' name filter for the endpoint name (TypeError)
+    assert [p.product_code for p in client.list_futures_products(name="Gold")] == ["GC"]
+    assert [p.product_code for p in client.list_futures_products(name_any_of="Gold,E-mini S&P 500")] == ["ES", "GC"]
