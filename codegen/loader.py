@@ -35,7 +35,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from codegen.names import is_identifier, snake_case
 
 SCALARS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
-RESERVED_FIELDS = {"from_wire", "to_dict", "to_wire", "WIRE_TO_PYTHON"}
+RESERVED_FIELDS = {"from_wire", "to_dict", "to_wire", "WIRE_TO_PYTHON", "WIRE_KEYS", "extra_fields"}
 
 
 class SchemaError(Exception):
@@ -47,7 +47,7 @@ class FieldDef:
     wire: str
     python: str
     annotation: str  # the inner type, e.g. "float", "List[int]", "Agg", "List[Agg]"
-    kind: str  # scalar | model | model_list | value
+    kind: str  # scalar | model | model_list | model_map | value
     model: Optional[str] = None
     const: Any = None
     description: str = ""
@@ -300,6 +300,13 @@ class _ModelBuilder:
                 return FieldDef(wire, python, "List[%s]" % inner, "model_list", inner, None, desc)
             inner = SCALARS.get(_scalar(items), "Any")
             return FieldDef(wire, python, "List[%s]" % inner, "value", None, None, desc)
+        values = schema.get("additionalProperties")
+        if kind == "object" and isinstance(values, dict) and not schema.get("properties"):
+            # a map of free keys (e.g. the line items of a financial statement) to one model
+            values, values_path = self.docs.flatten(values, path)
+            if "x-model" in values:
+                inner = self.model(values, values_path, where + "{}")
+                return FieldDef(wire, python, "Dict[str, %s]" % inner, "model_map", inner, None, desc)
         if "x-model" in schema:
             inner = self.model(schema, path, where)
             return FieldDef(wire, python, inner, "model", inner, None, desc)
