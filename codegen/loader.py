@@ -244,6 +244,12 @@ class _Documents:
         return copy.deepcopy(node)
 
 
+def _several_types(schema):
+    """True when ``type`` lists more than one non-null type (the provider sends either): typed ``Any``."""
+    kind = schema.get("type")
+    return isinstance(kind, list) and len([k for k in kind if k != "null"]) > 1
+
+
 def _scalar(schema):
     kind = schema.get("type")
     if isinstance(kind, list):
@@ -292,6 +298,8 @@ class _ModelBuilder:
             raise SchemaError("%s: x-python-name %r is not a python identifier" % (where, python))
         desc = _one_line(raw.get("description") or schema.get("description", ""))
         const = schema.get("const")
+        if _several_types(schema):
+            return FieldDef(wire, python, "Any", "scalar", None, const, desc)
         kind = _scalar(schema)
         if kind == "array":
             items, items_path = self.docs.flatten(schema.get("items", {}), path)
@@ -454,6 +462,8 @@ _UNIT_DTYPES = {"ns": "timestamp_ns", "ms": "timestamp_ms", "s": "timestamp_s"}
 
 
 def _column_dtype(schema):
+    if _several_types(schema):
+        return "object"
     unit = schema.get("x-unit")
     if unit:
         return _UNIT_DTYPES.get(unit, "int")
