@@ -8,7 +8,8 @@ Layout of schema/ (all files JSON Schema draft 2020-12, custom keys under ``x-``
     ``x-python-name``; ``$defs.response``: the response body schema (the document's root ``$ref``).
 ``stream/<ev>.json``
     One provider socket event (``properties.ev.const`` discriminates), ``x-model``, ``x-channel``,
-    ``x-order`` (table order), ``x-normalized`` (ordered ``[{key, wire | const}]``: the callback dict), and for
+    ``x-order`` (table order), ``x-normalized`` (ordered ``[{key, wire | const, optional?}]``: the callback dict;
+    ``optional`` marks a wire key the provider often leaves out, read with ``get`` on the fast path), and for
     markets other than stocks ``x-market`` (the socket) and ``x-symbol-field`` (the ticker's wire key, ``sym``).
     ``stream/actions.json`` holds the client actions as ``$defs`` with ``x-function`` and ``x-argument``.
 ``server/<message>.json``
@@ -119,7 +120,7 @@ class EventDef:
     model: str
     ev: str
     channel: Optional[str]
-    normalized: List[Tuple[str, Optional[str], Any]]  # (key, wire key or None, const)
+    normalized: List[Tuple[str, Optional[str], Any, bool]]  # (key, wire key or None, const, optional)
     market: str = "stocks"  # x-market: the socket (path) carrying the event
     symbol_field: str = "sym"  # x-symbol-field: the wire key holding the ticker
 
@@ -536,7 +537,7 @@ def _load_stream(docs, root, registry):
         for item in flat.get("x-normalized", []):
             if "key" not in item or ("wire" in item) == ("const" in item):
                 raise SchemaError("%s: x-normalized items are {key, wire} or {key, const}" % where)
-            normalized.append((item["key"], item.get("wire"), item.get("const")))
+            normalized.append((item["key"], item.get("wire"), item.get("const"), bool(item.get("optional"))))
         market = flat.get("x-market", "stocks")
         event = EventDef(model, ev, flat.get("x-channel"), normalized, market, flat.get("x-symbol-field", "sym"))
         events.append((flat.get("x-order", 0), market, ev, event))

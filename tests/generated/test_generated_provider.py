@@ -1,6 +1,7 @@
 """The generated code against the provider's own API description (skipped when it is not present).
 
-Reads ../shared/reference/provider-openapi/{rest,websocket}.json relative to the repository root:
+Reads {rest,websocket}.json from $POLYGON_PROVIDER_OPENAPI, else ../shared/reference/provider-openapi relative to
+the repository root:
 * every endpoint's path, method, parameter names, locations, types and enums match rest.json;
 * every response model has exactly the wire fields the provider describes where the model is used;
 * every response model parses the provider's example payloads for its endpoint without losing a key,
@@ -19,7 +20,8 @@ from polygon._generated import stream
 from polygon._generated.endpoints import ENDPOINTS, build_request, parse_response
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-REFERENCE = os.path.join(os.path.dirname(ROOT), "shared", "reference", "provider-openapi")
+REFERENCE = os.environ.get("POLYGON_PROVIDER_OPENAPI") or os.path.join(
+    os.path.dirname(ROOT), "shared", "reference", "provider-openapi")
 REST = os.path.join(REFERENCE, "rest.json")
 SOCKET = os.path.join(REFERENCE, "websocket.json")
 SCHEMA = os.path.join(ROOT, "schema")
@@ -126,13 +128,15 @@ def test_model_fields_match_provider_fields(rest):
         if ours.get("type") == "array" or "items" in ours:
             walk(ours.get("items", {}), ours_path, docs, theirs.get("items", {}), where + "[]")
             return
-        if "x-model" not in ours:
+        if not ours.get("x-model"):
             return
         props = theirs.get("properties", {})
         missing = set(props) - set(ours.get("properties", {}))
         assert not missing, "%s: provider fields %s not modeled" % (where, sorted(missing))
-        # fields the importer added from the provider's examples (x-from-example) are not in its schema
-        seen = {w for w, sub in ours.get("properties", {}).items() if sub.get("x-from-example")}
+        # fields the importer added from the provider's examples (x-from-example) and those its recorded
+        # bodies send (x-from-evidence, schema/rest corrections) are not in its schema
+        seen = {w for w, sub in ours.get("properties", {}).items()
+                if sub.get("x-from-example") or sub.get("x-from-evidence")}
         union.setdefault(ours["x-model"], set()).update(set(props) | seen)
         for wire, sub in ours.get("properties", {}).items():
             if wire in props:
