@@ -35,7 +35,8 @@ _MARKET_TICKERS = {"crypto": "X:BTCUSD", "forex": "C:EURUSD"}
 
 @pytest.fixture(scope="module")
 def sb():
-    with Sandbox(port=0) as sandbox:
+    """Strict about query parameters (``strict_params``): our own requests must use only documented ones."""
+    with Sandbox(port=0, strict_params=True) as sandbox:
         yield sandbox
 
 
@@ -74,6 +75,9 @@ def _value(spec, param, found):
         return found["recent_day"]
     if wire == "filing_id":
         return found["filing"] or "0000000000"
+    if wire == "ticker" and spec.path.startswith("/futures/"):  # a futures contract trading today
+        from polygon.sandbox.universe import FUTURES_PRODUCTS, front_contract
+        return front_contract(FUTURES_PRODUCTS[0], dt.date.today()).ticker
     if wire in SAMPLES:
         return SAMPLES[wire]
     if param.enum:
