@@ -48,6 +48,11 @@ def _get(sb, path, **query):
 @pytest.fixture(scope="module")
 def found(sb):
     """Identifiers the sandbox itself lists (an options contract, an SEC filing)."""
+    return identifiers(sb)
+
+
+def identifiers(sb):
+    """Identifiers the sandbox itself lists (an options contract, an SEC filing, a recent trading day)."""
     days = sessions.trading_days(dt.date.today() - dt.timedelta(days=10), dt.date.today() - dt.timedelta(days=1))
     out = {"option": FALLBACK_OPTION, "filing": None, "recent_day": days[-1].isoformat()}  # options trade now
     resp = _get(sb, "/v3/reference/options/contracts", underlying_ticker="SPY", limit=1)
