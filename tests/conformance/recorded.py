@@ -101,7 +101,7 @@ def records_at(body: Any, keys: typing.Sequence[str]) -> List[Dict[str, Any]]:
 
 
 def frame_problems(table: Any, records: List[Dict[str, Any]], frame: pd.DataFrame) -> List[str]:
-    """Cells of ``frame`` (built by polygon.tables from ``records``) that differ from the JSON values, record
+    """Cells of ``frame`` (built by polygon.core.tables from ``records``) that differ from the JSON values, record
     keys without a column, and day / ISO-time text left in a text column."""
     out: List[str] = []
     columns = {spec.name: spec for spec in table.columns}

@@ -11,7 +11,7 @@ from typing import Dict, List
 
 from simple_websocket import ConnectionClosed, Server
 
-from polygon.serving import ClosedResponse, LocalServer
+from polygon.polygon_server.serving import ClosedResponse, LocalServer
 
 
 def _status(status: str, message: str) -> str:

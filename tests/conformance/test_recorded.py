@@ -17,7 +17,7 @@ import json
 import pytest
 
 from polygon._generated.endpoints import ENDPOINTS, parse_response
-from polygon.tables import records_frame
+from polygon.core.tables import records_frame
 
 from .recorded import RECORDED, frame_problems, load, records_at, rest_bodies, sources, type_problems
 from .schemas import SCHEMA_DIR, model_differences, schema_errors

@@ -19,8 +19,8 @@ import websocket
 from polygon._generated import stream
 from polygon.config import get_config
 from polygon.polygon_server import PolygonServer
-from polygon.subscriptions import canonical_symbol
 from polygon.websocket import PolygonWebSocketClient
+from polygon.websocket.subscriptions import canonical_symbol
 
 from .recorded import load, stream_frames
 from .replay import ReplaySocket
