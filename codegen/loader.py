@@ -106,7 +106,9 @@ class EndpointDef:
 class ColumnDef:
     name: str  # DataFrame column
     wire: Tuple[str, ...]  # key path inside one record
-    dtype: str  # int | float | bool | str | timestamp_ns | timestamp_ms | timestamp_s | datetime | date | object
+    # int | float | bool | str | timestamp_ns | timestamp_ms | timestamp_s | datetime | date | object |
+    # items (a map of line items {key: {value, ...}}: the object column plus one float column per key present)
+    dtype: str
 
 
 @dataclass
@@ -475,6 +477,15 @@ def _column_dtype(schema):
     return {"integer": "int", "number": "float", "boolean": "bool"}.get(kind, "object")
 
 
+def _is_item_map(docs, schema, path):
+    """A map of free keys to objects with a numeric ``value`` (the line items of a financial statement)."""
+    values = schema.get("additionalProperties")
+    if _scalar(schema) != "object" or schema.get("properties") or not isinstance(values, dict):
+        return False
+    values, _ = docs.flatten(values, path)
+    return _scalar(values.get("properties", {}).get("value", {})) in ("number", "integer")
+
+
 def _table(docs, doc, path, where, records):
     """The DataFrame layout of an endpoint whose ``x-endpoint.table`` names its records (``results``,
     ``results.values``): one column per scalar field, nested objects flattened one level (``day_close``).
@@ -501,8 +512,11 @@ def _table(docs, doc, path, where, records):
                 inner, _ = docs.flatten(inner, spath)
                 inner_python = inner_raw.get("x-python-name") or inner.get("x-python-name") or snake_case(inner_wire)
                 dtype = _column_dtype(inner)
-                columns.append(ColumnDef("%s_%s" % (python, inner_python), (wire, inner_wire),
-                                         "object" if _scalar(inner) in ("object", "array") else dtype))
+                if _is_item_map(docs, inner, spath):
+                    dtype = "items"
+                elif _scalar(inner) in ("object", "array"):
+                    dtype = "object"
+                columns.append(ColumnDef("%s_%s" % (python, inner_python), (wire, inner_wire), dtype))
             continue
         columns.append(ColumnDef(python, (wire,), _column_dtype(sub)))
     names = [c.name for c in columns]

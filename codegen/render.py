@@ -36,6 +36,7 @@ FRAME_DTYPES = {
     "int": "Int64", "float": "float64", "bool": "boolean", "str": "str", "object": "object",
     "date": "datetime64[ns] (day)", "datetime": "datetime64[ns, tz]", "timestamp_ns": "datetime64[ns, tz]",
     "timestamp_ms": "datetime64[ns, tz]", "timestamp_s": "datetime64[ns, tz]",
+    "items": "object (and a float64 column ``<name>_<key>`` per line item present)",
 }
 _NORMALIZER_IMPORTS = {("typing", "Any"), ("typing", "Dict")}
 _ACTION_IMPORTS = {"string": {("typing", "Dict")},

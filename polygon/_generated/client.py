@@ -2951,9 +2951,11 @@ class EndpointMethods:
         Arguments as :meth:`list_stock_financials`; ``limit`` caps the rows.
 
         :returns: a DataFrame with the columns ``acceptance_datetime`` object, ``cik`` str, ``company_name`` str,
-            ``end_date`` datetime64[ns] (day), ``filing_date`` object, ``financials_balance_sheet`` object,
-            ``financials_cash_flow_statement`` object, ``financials_comprehensive_income`` object,
-            ``financials_income_statement`` object, ``fiscal_period`` str, ``fiscal_year`` str,
+            ``end_date`` datetime64[ns] (day), ``filing_date`` object, ``financials_balance_sheet`` object (and a
+            float64 column ``<name>_<key>`` per line item present), ``financials_cash_flow_statement`` object (and a
+            float64 column ``<name>_<key>`` per line item present), ``financials_comprehensive_income`` object (and
+            a float64 column ``<name>_<key>`` per line item present), ``financials_income_statement`` object (and a
+            float64 column ``<name>_<key>`` per line item present), ``fiscal_period`` str, ``fiscal_year`` str,
             ``source_filing_file_url`` object, ``source_filing_url`` str, ``start_date`` datetime64[ns] (day),
             ``tickers`` object, ``timeframe`` str (times in the configured timezone; nanosecond times exact).
         """

@@ -119,6 +119,8 @@ def frame_problems(table: Any, records: List[Dict[str, Any]], frame: pd.DataFram
             problem = _cell_problem(spec.dtype, value, frame[name].iloc[row])
             if problem:
                 out.append("%s[%d]: %s" % (name, row, problem))
+        if spec.dtype == "items":
+            out += _item_problems(name, spec, records, frame)
         texts = [record.get(spec.wire[0]) for record in records if len(spec.wire) == 1]
         texts = [t for t in texts if isinstance(t, str)]
         if spec.dtype == "str" and texts and all(_DAY.match(t) for t in texts):
@@ -128,10 +130,26 @@ def frame_problems(table: Any, records: List[Dict[str, Any]], frame: pd.DataFram
     return out
 
 
+def _item_problems(name: str, spec: Any, records: List[Dict[str, Any]], frame: pd.DataFrame) -> List[str]:
+    """A line-item map: a float column ``<name>_<key>`` per item present, holding each record's ``value``."""
+    out = []
+    for row, record in enumerate(records):
+        items = record
+        for key in spec.wire:
+            items = items.get(key) if isinstance(items, dict) else None
+        for key, item in (items or {}).items():
+            column = "%s_%s" % (name, key)
+            if column not in frame.columns:
+                out.append("line item %r has no column %r" % (key, column))
+            elif frame[column].dtype != "float64" or float(frame[column].iloc[row]) != float(item["value"]):
+                out.append("%s[%d]: %r became %r" % (column, row, item["value"], frame[column].iloc[row]))
+    return out
+
+
 def _cell_problem(dtype: str, value: Any, cell: Any) -> str:
     if value is None:
         return "" if (cell is None or pd.isna(cell)) else "None became %r" % (cell,)
-    if isinstance(value, (dict, list)) and dtype != "object":
+    if isinstance(value, (dict, list)) and dtype not in ("object", "items"):
         return "a nested %s in a %s column" % (type(value).__name__, dtype)
     if dtype in _UNIT_NS:
         return "" if pd.Timestamp(cell).value == int(value) * _UNIT_NS[dtype] else "%r became %r" % (value, cell)
