@@ -18,7 +18,13 @@ Layout of schema/ (all files JSON Schema draft 2020-12, custom keys under ``x-``
     Shared ``$defs`` referenced with relative ``$ref`` (``../common/aggregates.json#/$defs/Agg``).
 
 ``x-override`` (an object) on any schema node is merged over that node: local corrections of imported
-definitions (e.g. a price the provider types as integer) that survive a re-import.
+definitions (e.g. a price the provider types as integer) that survive a re-import. Each says why in
+``x-evidence``: the recorded bodies (tests/recorded/...) that show the provider's real data. Fields a correction
+adds (through an ``allOf`` in the override, so the imported properties stay) carry ``x-from-evidence``.
+
+An object schema without properties whose ``additionalProperties`` has an ``x-model`` is a typed map
+(``Dict[str, Model]``: the line items of a financial statement); a field typed with several non-null types is
+``Any``. Every model keeps the keys its schema does not know in ``extra_fields`` (also readable as attributes).
 
 Every object schema with ``x-model`` becomes a dataclass; schemas naming the same model are merged (their
 fields united, a wire key must map to the same python name everywhere). Python field names come from

@@ -1,7 +1,6 @@
 """The generated code against the provider's own API description (skipped when it is not present).
 
-Reads {rest,websocket}.json from $POLYGON_PROVIDER_OPENAPI, else ../shared/reference/provider-openapi relative to
-the repository root:
+Reads ../shared/reference/provider-openapi/{rest,websocket}.json relative to the repository root:
 * every endpoint's path, method, parameter names, locations, types and enums match rest.json;
 * every response model has exactly the wire fields the provider describes where the model is used;
 * every response model parses the provider's example payloads for its endpoint without losing a key,
@@ -20,8 +19,7 @@ from polygon._generated import stream
 from polygon._generated.endpoints import ENDPOINTS, build_request, parse_response
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-REFERENCE = os.environ.get("POLYGON_PROVIDER_OPENAPI") or os.path.join(
-    os.path.dirname(ROOT), "shared", "reference", "provider-openapi")
+REFERENCE = os.path.join(os.path.dirname(ROOT), "shared", "reference", "provider-openapi")
 REST = os.path.join(REFERENCE, "rest.json")
 SOCKET = os.path.join(REFERENCE, "websocket.json")
 SCHEMA = os.path.join(ROOT, "schema")
