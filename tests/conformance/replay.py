@@ -34,10 +34,10 @@ class ReplaySocket:
         done = set()
         try:
             ws.send(_status("connected", "Connected Successfully"))
-            while True:
-                text = ws.receive(timeout=30)
+            while ws.connected:
+                text = ws.receive(timeout=0.5)  # short: notice a client that went away without a close
                 if text is None:
-                    break
+                    continue
                 message = json.loads(text)
                 if message.get("action") == "auth":
                     ws.send(_status("auth_success", "authenticated"))
