@@ -317,7 +317,7 @@ class StreamSession:
             expiries = expirations("SPY", day)
             return [c[0] for c in contracts(universe, "SPY", expiries[0])] if expiries else []
         if self.market == "futures":
-            day = self.state.model.day_of("ESZ6", self.state.clock.now_ms() - self.delay_ms)
+            day = calendars.day_of("futures", self.state.clock.now_ms() - self.delay_ms)
             return [front_contract(p, day).ticker for p in FUTURES_PRODUCTS if self.venue in (None, p.venue)]
         return [s.ticker for s in universe.of_market({"forex": "fx"}.get(self.market, self.market))]
 
