@@ -73,12 +73,13 @@ def test_a_venue_socket_gives_no_events_for_another_venues_contract(make_sandbox
         ws.close()
 
 
-def test_the_official_stream_client_reads_the_futures_socket(make_sandbox):
+@pytest.mark.parametrize("feed", ["", "/delayed", "/business"])
+def test_the_official_stream_client_reads_the_futures_socket(make_sandbox, feed):
     massive = pytest.importorskip("massive")
     from massive.websocket.models import FuturesTrade, Market
 
     sb = make_sandbox(**REPLAY)
-    host = sb.ws_url[len("ws://"):]
+    host = sb.ws_url[len("ws://"):] + feed  # the official client's url is ws://{feed}/{market}
     client = massive.WebSocketClient(api_key=sb.api_key, feed=host, market=Market.Futures, secure=False,
                                      subscriptions=["T.ESZ5"], max_reconnects=0)
     got = []
