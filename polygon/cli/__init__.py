@@ -7,7 +7,7 @@ Subcommands::
     polygon sandbox [--port 8765 ...]       run the offline emulator of the provider
     polygon serve [--port 8200 --sandbox]   the local server (bars API, /ws relay, dashboard)
     polygon demo [--no-stream]              the main job, against an embedded sandbox
-    polygon fetch SYMBOL TIMEFRAME [--start D --end D] [--csv PATH]
+    polygon fetch SYMBOL[,SYMBOL...] TIMEFRAME [--start D --end D] [--csv PATH]   (several: concurrently)
     polygon latest SYMBOL TIMEFRAME [--bars N] [--csv PATH]        the last N complete bars
     polygon summary SYMBOL TIMEFRAME [--start D --end D] [--json]  what the cache holds (no fetching)
     polygon update SYMBOL [SYMBOL ...] --timeframe TF              extend each symbol's cache to now
@@ -23,6 +23,8 @@ Subcommands::
 Errors from the library are shown as one line on stderr with exit code 2 (bad input, rejected before any
 network I/O) or 1. ``update`` reports a failing symbol on stderr, goes on with the others and exits 1.
 ``stream`` stops after ``--seconds``, ``--count`` events or Ctrl+C (exit 0), then prints a summary on stderr.
+Ctrl+C anywhere else stops the command at once with one line on stderr and exit code 130; a many-symbol
+``fetch`` says which symbols finished (they are cached: running it again fetches only the rest).
 ``cache clear`` with neither ``--symbol`` nor ``--timeframe`` deletes everything: it asks on a terminal
 (anything but ``y`` keeps the cache, exit 1) and otherwise refuses without ``--yes`` (exit 2).
 """
@@ -103,14 +105,46 @@ def _print_bars(df: Any, csv: Optional[str], rows: int) -> None:
         df.to_csv(csv)
         print("wrote %d bars to %s" % (len(df), csv))
     else:
-        print(df.to_string(max_rows=rows))
-        print("%d bars, source=%s" % (len(df), df.attrs.get("source")))
+        if len(df):
+            print(df.to_string(max_rows=rows))
+        print(_bars_line(df))
+
+
+def _bars_line(df: Any) -> str:
+    """``N bars, source=S``, and why when there are none (``df.attrs['empty_reason']``)."""
+    line = "%d bars, source=%s" % (len(df), df.attrs.get("source"))
+    reason = df.attrs.get("empty_reason")
+    return line + ": " + reason if not len(df) and reason else line
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
+    symbols = [s for s in args.symbol.split(",") if s.strip()]
+    if len(symbols) > 1:
+        return _fetch_many(symbols, args)
     df = _manager().fetch_data(args.symbol, args.timeframe, args.start, args.end, use_cache=not args.no_cache)
     _print_bars(df, args.csv, args.rows)
     return 0
+
+
+def _fetch_many(symbols: List[str], args: argparse.Namespace) -> int:
+    """``polygon fetch A,B,C TF``: the symbols concurrently, one line each; Ctrl+C keeps what finished."""
+    from polygon.manager.batch import BatchInterrupted
+
+    if args.csv:
+        raise InvalidInputError("--csv writes one symbol's bars; got %d symbols" % len(symbols))
+    try:
+        result = _manager().fetch_multiple_symbols(symbols, args.timeframe, args.start, args.end,
+                                                   use_cache=not args.no_cache)
+    except BatchInterrupted as stop:
+        done = ", ".join(stop.result) or "none"
+        print("%s (%s); run the command again to fetch the other %d" % (stop, done, len(stop.pending)),
+              file=sys.stderr)
+        return 130
+    for symbol, df in result.items():
+        print("%s: %s" % (symbol, _bars_line(df)))
+    for symbol, exc in result.errors.items():
+        print("error: %s: %s" % (symbol, exc), file=sys.stderr)
+    return 1 if result.errors else 0
 
 
 def _cmd_latest(args: argparse.Namespace) -> int:
@@ -442,7 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("fetch", help="fetch bars through the cache")
-    p.add_argument("symbol")
+    p.add_argument("symbol", help="ticker, or a comma list of tickers fetched concurrently")
     p.add_argument("timeframe")
     p.add_argument("--start")
     p.add_argument("--end")
@@ -541,4 +575,5 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("error: %s" % exc, file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
         return 130
