@@ -11,7 +11,8 @@ Subcommands::
     polygon latest SYMBOL TIMEFRAME [--bars N] [--csv PATH]        the last N complete bars
     polygon summary SYMBOL TIMEFRAME [--start D --end D] [--json]  what the cache holds (no fetching)
     polygon update SYMBOL [SYMBOL ...] --timeframe TF              extend each symbol's cache to now
-    polygon stream SYMBOL [SYMBOL ...] [--channels T,Q,A,AM] [--seconds S] [--count N] [--json]
+    polygon stream SYMBOL [SYMBOL ...] [--channels T,Q,A,AM] [--market M] [--seconds S] [--count N] [--json]
+                                            the market follows the tickers' prefix (X:BTCUSD crypto ...)
     polygon status [--json]                 rate-limit usage of this process and the provider's market status
     polygon cache list|size|info|export|clear [--symbol S] [--timeframe TF] [--path P --format F] [--yes]
     polygon validate SYMBOL TIMEFRAME [--start D --end D] [--extended-hours] [--json]
@@ -204,23 +205,46 @@ def _format_event(event: Dict[str, Any], zone: Any) -> str:
     when = "-" if stamp is None else datetime.datetime.fromtimestamp(stamp / 1000, zone).isoformat(
         timespec="milliseconds")
     head = "%-5s %-6s %s" % (event.get("channel"), event.get("symbol"), when)
-    kind = event.get("event_type")
-    if kind == "trade":
+    kind = event.get("event_type") or ""
+    if kind.endswith("trade"):  # trade, crypto_trade
         return "%s  %s @ %s" % (head, event.get("size"), event.get("price"))
-    if kind == "quote":
+    if kind.endswith("quote"):  # quote, crypto_quote, forex_quote
         return "%s  bid %s x %s  ask %s x %s" % (head, event.get("bid_price"), event.get("bid_size"),
                                                  event.get("ask_price"), event.get("ask_size"))
+    if "value" in event and "open" not in event:  # index values, fair market value
+        return "%s  %s" % (head, event.get("value"))
     return "%s  o=%s h=%s l=%s c=%s v=%s" % (head, event.get("open"), event.get("high"), event.get("low"),
                                              event.get("close"), event.get("volume"))
+
+
+#: polygon.markets.symbols.market_of's names -> the stream's socket names
+_SOCKETS = {"fx": "forex"}
+
+
+def _stream_market(symbols: List[str], market: Optional[str]) -> str:
+    """The socket of ``polygon stream``: ``--market``, else the one the tickers' prefixes name (stocks for plain
+    tickers and ``*``); tickers of several markets are a bad input (one socket per market)."""
+    from polygon.markets.symbols import market_of
+
+    if market:
+        return market
+    found = sorted({_SOCKETS.get(m, m) for m in (market_of(s) for s in symbols if s.strip() != "*")})
+    if len(found) > 1:
+        raise InvalidInputError("tickers of several markets (%s): a stream reads one market's socket; run one "
+                                "polygon stream per market (or pass --market)" % ", ".join(found))
+    return found[0] if found else "stocks"
 
 
 def _cmd_stream(args: argparse.Namespace) -> int:
     from polygon.markets.dates import get_zone
     from polygon.websocket import PolygonWebSocketClient
+    from polygon.websocket.subscriptions import MARKET_CHANNEL_NAMES
 
     seconds = _seconds_option("--seconds", args.seconds)
     count = None if args.count is None else _int_option("--count", args.count, 1)
-    client = PolygonWebSocketClient()
+    market = _stream_market(args.symbols, args.market)
+    channels = args.channels.split(",") if args.channels else list(MARKET_CHANNEL_NAMES[market])[:1]
+    client = PolygonWebSocketClient(market=market)
     zone = get_zone(client.config.timezone)
     enough = threading.Event()
     lock = threading.Lock()
@@ -240,7 +264,7 @@ def _cmd_stream(args: argparse.Namespace) -> int:
                 enough.set()
 
     # checks the symbols and channels (SubscriptionError names what is allowed); nothing is sent before connect
-    client.subscribe(args.symbols, args.channels.split(","), on_event)
+    client.subscribe(args.symbols, channels, on_event)
     started = time.monotonic()
     deadline = None if seconds is None else started + seconds
     connected = False
@@ -507,8 +531,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("stream", help="print live events until --seconds, --count or Ctrl+C")
     p.add_argument("symbols", nargs="+", metavar="SYMBOL", help="tickers, or '*' for all")
-    p.add_argument("--channels", default="T", help="comma list of T (trades), Q (quotes), A (second aggregates), "
-                                                   "AM (minute aggregates); default T")
+    p.add_argument("--channels", help="comma list of the market's channels: stocks T (trades), Q (quotes), A "
+                                      "(second aggregates), AM (minute aggregates) ...; crypto XT, XQ, XA ...; "
+                                      "forex C, CA ...; indices V, A, AM. Default: the market's trades (forex: "
+                                      "quotes, indices: values)")
+    p.add_argument("--market", choices=["stocks", "options", "forex", "crypto", "indices"],
+                   help="the socket to read; default: the one the tickers' prefix names (X: crypto, C: forex, "
+                        "I: indices, O: options, none: stocks)")
     p.add_argument("--seconds", help="stop after this many seconds")
     p.add_argument("--count", help="stop after this many events")
     p.add_argument("--json", action="store_true", help="one JSON object per line")

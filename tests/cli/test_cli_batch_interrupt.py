@@ -12,14 +12,13 @@ import select
 import signal
 import sys
 import time
-from pathlib import Path
 
 import pytest
+from cli_helpers import cli_env
 
 pty = pytest.importorskip("pty")  # POSIX only
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX pseudo-terminals")
 
-ROOT = Path(__file__).resolve().parents[2]
 SYMBOLS = ["AAPL", "MSFT", "SPY", "QQQ", "TSLA", "NVDA", "AMZN", "GOOGL", "META", "JPM", "XOM", "IWM"]
 LATENCY = 1.5
 
@@ -97,13 +96,7 @@ def _wait_exit(pid, seconds):
 
 def test_ctrl_c_stops_a_batch_fetch_keeps_what_finished_and_prints_one_line(make_sandbox, tmp_path):
     sb = make_sandbox(latency=LATENCY)
-    env = dict(os.environ)
-    env.update({
-        "POLYGON_API_KEY": sb.api_key, "POLYGON_BASE_URL": sb.base_url, "POLYGON_WS_URL": sb.ws_url,
-        "POLYGON_CACHE_DIR": str(tmp_path / "cache"), "POLYGON_CONFIG_FILE": os.devnull,
-        "POLYGON_MAX_WORKERS": "2", "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
-        "TERM": "dumb",
-    })
+    env = cli_env(sb, tmp_path, POLYGON_MAX_WORKERS="2", TERM="dumb")
     range_args = ["1day", "--start", "2024-01-02", "--end", "2024-01-31"]
     before = sb.stats()["requests_total"]
     pid, fd = _spawn(["fetch", ",".join(SYMBOLS)] + range_args, env)
