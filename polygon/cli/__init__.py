@@ -243,7 +243,7 @@ def _cmd_stream(args: argparse.Namespace) -> int:
     seconds = _seconds_option("--seconds", args.seconds)
     count = None if args.count is None else _int_option("--count", args.count, 1)
     market = _stream_market(args.symbols, args.market)
-    channels = args.channels.split(",") if args.channels else list(MARKET_CHANNEL_NAMES[market])[:1]
+    channels = list(MARKET_CHANNEL_NAMES[market])[:1] if args.channels is None else args.channels.split(",")
     client = PolygonWebSocketClient(market=market)
     zone = get_zone(client.config.timezone)
     enough = threading.Event()

@@ -153,8 +153,8 @@ def test_help_lists_the_new_subcommands(cli):
     out = cli("--help").stdout
     for name in ("latest", "summary", "update", "stream", "status", "fetch", "cache", "validate"):
         assert name in out
-    doc = cli("stream", "--help").stdout
-    assert "--channels" in doc and "AM (minute aggregates)" in doc
+    doc = " ".join(cli("stream", "--help").stdout.split())
+    assert "--channels" in doc and "AM (minute aggregates)" in doc and "--market" in doc
 
 
 def test_latest_prints_the_last_complete_bars(cli, tmp_path):
@@ -318,7 +318,7 @@ def test_status_text_and_json(make_sandbox, cli_for):
     (["stream", "AAPL", "--channels", "T,X"], "allowed: T (trades), Q (quotes), A (second aggregates), AM"),
     (["stream", "AAPL", "--channels", ""], "allowed: T (trades)"),
     (["stream", "AAPL", "$$$"], "letters A-Z, digits"),
-    (["stream", "X:BTCUSD"], "this stream is stocks"),
+    (["stream", "X:BTCUSD", "--market", "stocks"], "this stream is stocks"),
     (["stream", "AAPL", "--count", "0"], "--count must be an integer >= 1"),
     (["stream", "AAPL", "--seconds", "-1"], "--seconds must be a number of seconds > 0"),
     (["stream", "AAPL", "--seconds", "nan"], "--seconds must be a number of seconds > 0"),
