@@ -118,11 +118,27 @@ def _bars_line(df: Any) -> str:
     return line + ": " + reason if not len(df) and reason else line
 
 
+def _known_empty(manager: Any, symbol: str, timeframe: str, start: Any, end: Any) -> Optional[str]:
+    """Why the range has no bars when that is known without a request (the future, no session), else None."""
+    from polygon.markets.empty_range import empty_range_reason
+    from polygon.markets.symbols import validate_symbol
+    from polygon.markets.timeframes import parse_timeframe
+
+    sym, tf = validate_symbol(symbol), parse_timeframe(timeframe)
+    start_ms, end_ms = manager.resolve_range(start, end, tf, sym)
+    return empty_range_reason(sym, tf, start_ms, end_ms, int(time.time() * 1000))
+
+
 def _cmd_fetch(args: argparse.Namespace) -> int:
     symbols = [s for s in args.symbol.split(",") if s.strip()]
     if len(symbols) > 1:
         return _fetch_many(symbols, args)
-    df = _manager().fetch_data(args.symbol, args.timeframe, args.start, args.end, use_cache=not args.no_cache)
+    manager = _manager()
+    reason = _known_empty(manager, args.symbol, args.timeframe, args.start, args.end)
+    if reason:  # nothing to ask the provider for
+        print("0 bars: %s" % reason)
+        return 0
+    df = manager.fetch_data(args.symbol, args.timeframe, args.start, args.end, use_cache=not args.no_cache)
     _print_bars(df, args.csv, args.rows)
     return 0
 
@@ -133,9 +149,16 @@ def _fetch_many(symbols: List[str], args: argparse.Namespace) -> int:
 
     if args.csv:
         raise InvalidInputError("--csv writes one symbol's bars; got %d symbols" % len(symbols))
+    manager = _manager()
+    known = {sym: _known_empty(manager, sym, args.timeframe, args.start, args.end) for sym in symbols}
+    for symbol in [sym for sym in symbols if known[sym]]:
+        print("%s: 0 bars: %s" % (symbol.strip().upper(), known[symbol]))
+    symbols = [sym for sym in symbols if not known[sym]]
+    if not symbols:
+        return 0
     try:
-        result = _manager().fetch_multiple_symbols(symbols, args.timeframe, args.start, args.end,
-                                                   use_cache=not args.no_cache)
+        result = manager.fetch_multiple_symbols(symbols, args.timeframe, args.start, args.end,
+                                                use_cache=not args.no_cache)
     except BatchInterrupted as stop:
         done = ", ".join(stop.result) or "none"
         print("%s (%s); run the command again to fetch the other %d" % (stop, done, len(stop.pending)),
