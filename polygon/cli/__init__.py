@@ -34,9 +34,11 @@ import argparse
 import datetime
 import json
 import logging
+import os
 import sys
 import threading
 import time
+import urllib.parse
 from typing import Any, Dict, List, Optional
 
 from polygon._version import __version__
@@ -372,13 +374,28 @@ def _cmd_cache(args: argparse.Namespace) -> int:
             raise InvalidInputError("cache export needs --symbol (comma list), --timeframe and --path")
         result = storage.export(args.symbol.split(","), args.timeframe, args.path, format=args.format,
                                 start=args.start, end=args.end)
-        print("exported %s to %s" % (result["rows"], result["path"]))
+        print(json.dumps(result, indent=2) if args.json else _format_export(result, args.timeframe))
     else:
         if not (args.symbol or args.timeframe or args.yes) and not _confirm_clear_all(storage):
             return 1
         removed = storage.clear(symbol=args.symbol, timeframe=args.timeframe)
         print("removed %s file%s from %s" % (removed, "" if removed == 1 else "s", storage.cache_dir))
     return 0
+
+
+def _format_export(result: Dict[str, Any], timeframe: str) -> str:
+    """``polygon cache export`` as text: one line per symbol, then the total and the dataset root."""
+    width = max([len(s) for s in result["rows"]] + [6])
+    lines = []
+    for symbol, rows in result["rows"].items():
+        folder = "symbol=" + urllib.parse.quote(symbol, safe="")  # the dataset's hive partition
+        count = sum(1 for path in result["files"] if folder in path.split(os.sep))
+        note = "" if rows else "  (nothing cached for %s)" % timeframe
+        lines.append("%-*s  %9d bars  %d file%s%s" % (width, symbol, rows, count, "" if count == 1 else "s", note))
+    total = sum(result["rows"].values())
+    lines.append("exported %d bars of %d symbol%s to %s" % (total, len(result["rows"]),
+                                                           "" if len(result["rows"]) == 1 else "s", result["path"]))
+    return "\n".join(lines)
 
 
 def _confirm_clear_all(storage: Any) -> bool:
@@ -574,7 +591,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["list", "size", "info", "export", "clear"])
     p.add_argument("--symbol", help="ticker (export: comma-separated list)")
     p.add_argument("--timeframe")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="list, info, export: JSON instead of text")
     p.add_argument("--path", help="export: dataset root directory")
     p.add_argument("--format", default="parquet", choices=["parquet", "feather", "csv"])
     p.add_argument("--start")
