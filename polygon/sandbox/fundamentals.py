@@ -91,9 +91,9 @@ def filing_date(period_end: _dt.date, annual: bool) -> _dt.date:
 
 def _quarter_flows(sec: Security, year: int, quarter: int, shares: int) -> Dict[str, float]:
     t = (year - FIRST_YEAR) + (quarter - 1) / 4.0
-    growth = (1.02 + 0.10 * stable_fraction("growth", sec.ticker)) ** t
+    growth = (1.01 + 0.06 * stable_fraction("growth", sec.ticker)) ** t
     season = 1.0 + 0.06 * math.sin(math.pi * quarter / 2.0 + 6.0 * stable_fraction("season", sec.ticker))
-    revenue = sec.base_price * shares * (0.03 + 0.05 * stable_fraction("sales", sec.ticker)) * growth * season
+    revenue = sec.base_price * shares * (0.012 + 0.035 * stable_fraction("sales", sec.ticker)) * growth * season
     gross_share = 0.35 + 0.35 * stable_fraction("gross", sec.ticker)
     rd = revenue * 0.08 * stable_fraction("rd", sec.ticker)
     sga = revenue * (0.06 + 0.08 * stable_fraction("sga", sec.ticker))
@@ -137,7 +137,7 @@ def _quarters(universe: Universe, ticker: str, last_year: int) -> List[Period]:
         net = pretax - taxes
         per_share_dividend = paid.get((year, quarter), 0.0)
         dividends = per_share_dividend * shares
-        buybacks = max(net, 0.0) * (0.4 + 0.4 * stable_fraction("buyback", ticker))
+        buybacks = max(net, 0.0) * (0.3 + 0.3 * stable_fraction("buyback", ticker))
         debt_change = revenue * 0.02 * f["noise"]
         capex = f["dda"] + revenue * 0.01 * stable_fraction("capex", ticker)  # at least the depreciation
         working_capital = revenue * 0.02 * f["noise"]
