@@ -250,8 +250,8 @@ def thirteen_f(call: Call) -> Dict[str, Any]:
 
 
 # -- taxonomies -------------------------------------------------------------------------------------
-def _taxonomy(call: Call, entries: tuple) -> Dict[str, Any]:
-    rows = [{"taxonomy": sf.TAXONOMY_VERSION, "primary_category": p, "secondary_category": s,
+def _taxonomy(call: Call, entries: tuple, version: Any) -> Dict[str, Any]:
+    rows = [{"taxonomy": version, "primary_category": p, "secondary_category": s,
              "tertiary_category": t, "description": d} for p, s, t, d in entries]
     fields = {k: (lambda key: lambda r: r[key])(k)
               for k in ("taxonomy", "primary_category", "secondary_category", "tertiary_category")}
@@ -261,10 +261,10 @@ def _taxonomy(call: Call, entries: tuple) -> Dict[str, Any]:
 @handles("list_stocks_taxonomies_disclosures")
 def disclosure_taxonomy(call: Call) -> Dict[str, Any]:
     """The 8-K disclosure classification used by ``/stocks/filings/8-K/vX/disclosures``."""
-    return _taxonomy(call, sf.DISCLOSURE_TAXONOMY)
+    return _taxonomy(call, sf.DISCLOSURE_TAXONOMY, sf.TAXONOMY_VERSION)
 
 
 @handles("list_stocks_taxonomies_risk_factors")
 def risk_factor_taxonomy(call: Call) -> Dict[str, Any]:
     """The risk factor classification used by ``/stocks/filings/vX/risk-factors``."""
-    return _taxonomy(call, sf.RISK_TAXONOMY)
+    return _taxonomy(call, sf.RISK_TAXONOMY, float(sf.TAXONOMY_VERSION))  # a number in this dataset
