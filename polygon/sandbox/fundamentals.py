@@ -5,7 +5,8 @@ One model per company, quarter by quarter from 2018 (or the year after listing):
 stable rate with a mild seasonal swing; costs are stable shares of revenue; income taxes are 21% of
 pre-tax income. The cash flow statement starts from the income statement's net income; the balance
 sheet's cash is the previous quarter's cash plus the quarter's change in cash, and equity is the previous
-equity plus net income minus dividends and buybacks, so assets = liabilities + equity on every date.
+equity plus net income minus dividends and buybacks (or plus shares issued when equity would fall below
+four tenths of a year's revenue), so assets = liabilities + equity on every date.
 Annual and trailing-twelve-month rows sum four quarters (flows) and take the last quarter's balances.
 Dividends paid are the dividends of :mod:`polygon.sandbox.corporate` times the shares outstanding of
 :func:`polygon.sandbox.reference.shares_outstanding` (which the ticker details report too).
@@ -138,6 +139,8 @@ def _quarters(universe: Universe, ticker: str, last_year: int) -> List[Period]:
         per_share_dividend = paid.get((year, quarter), 0.0)
         dividends = per_share_dividend * shares
         buybacks = max(net, 0.0) * (0.3 + 0.3 * stable_fraction("buyback", ticker))
+        equity_floor = annual_revenue * 0.4  # issue shares (negative buybacks) rather than let equity run out
+        buybacks -= max(0.0, equity_floor - (equity + net - dividends - buybacks))
         debt_change = revenue * 0.02 * f["noise"]
         capex = f["dda"] + revenue * 0.01 * stable_fraction("capex", ticker)  # at least the depreciation
         working_capital = revenue * 0.02 * f["noise"]
@@ -179,8 +182,8 @@ def _quarters(universe: Universe, ticker: str, last_year: int) -> List[Period]:
             "income_loss_from_discontinued_operations": 0.0, "noncontrolling_interests": 0.0,
             "change_in_cash_and_equivalents": operating + investing + financing,
         }
-        flow = {k: round_money(v) for k, v in flow.items()}
-        income = {k: round_money(v) for k, v in income.items()}
+        income = _add_up_income({k: round_money(v) for k, v in income.items()})
+        flow = _add_up_cash_flow({k: round_money(v) for k, v in flow.items()}, income)
         cash = cash + flow["change_in_cash_and_equivalents"]
         debt = debt + flow["long_term_debt_issuances_repayments"]
         equity = equity + income["consolidated_net_income_loss"] + flow["dividends"] + flow["other_financing_activities"]
@@ -188,6 +191,45 @@ def _quarters(universe: Universe, ticker: str, last_year: int) -> List[Period]:
                           filing_date(period_end, quarter == 4), _per_share(income),
                           flow, _balance(ticker, revenue, cash, equity, debt, shares)))
     return out
+
+
+def _add_up_income(i: Dict[str, float]) -> Dict[str, float]:
+    """Subtotals recomputed from the rounded lines, so the statement adds up to the unit."""
+    i["gross_profit"] = i["revenue"] - i["cost_of_revenue"]
+    i["total_operating_expenses"] = i["research_development"] + i["selling_general_administrative"] \
+        + i["other_operating_expenses"]
+    i["operating_income"] = i["gross_profit"] - i["total_operating_expenses"]
+    i["total_other_income_expense"] = i["interest_income"] - i["interest_expense"] + i["other_income_expense"]
+    i["income_before_income_taxes"] = i["operating_income"] + i["total_other_income_expense"]
+    i["consolidated_net_income_loss"] = i["income_before_income_taxes"] - i["income_taxes"]
+    i["net_income_loss_attributable_common_shareholders"] = i["consolidated_net_income_loss"] \
+        - i["noncontrolling_interest"] - i["preferred_stock_dividends_declared"]
+    i["ebitda"] = i["operating_income"] + i["depreciation_depletion_amortization"]
+    return i
+
+
+def _add_up_cash_flow(f: Dict[str, float], income: Dict[str, float]) -> Dict[str, float]:
+    """The cash flow statement's subtotals from its rounded lines, starting from the income statement."""
+    f["net_income"] = income["consolidated_net_income_loss"]
+    f["depreciation_depletion_and_amortization"] = income["depreciation_depletion_amortization"]
+    f["cash_from_operating_activities_continuing_operations"] = f["net_income"] \
+        + f["depreciation_depletion_and_amortization"] + f["change_in_other_operating_assets_and_liabilities_net"] \
+        + f["other_operating_activities"] + f["other_cash_adjustments"]
+    f["net_cash_from_operating_activities"] = f["cash_from_operating_activities_continuing_operations"] \
+        + f["net_cash_from_operating_activities_discontinued_operations"]
+    f["net_cash_from_investing_activities_continuing_operations"] = f["purchase_of_property_plant_and_equipment"] \
+        + f["sale_of_property_plant_and_equipment"] + f["other_investing_activities"]
+    f["net_cash_from_investing_activities"] = f["net_cash_from_investing_activities_continuing_operations"] \
+        + f["net_cash_from_investing_activities_discontinued_operations"]
+    f["net_cash_from_financing_activities_continuing_operations"] = f["dividends"] \
+        + f["long_term_debt_issuances_repayments"] + f["short_term_debt_issuances_repayments"] \
+        + f["other_financing_activities"]
+    f["net_cash_from_financing_activities"] = f["net_cash_from_financing_activities_continuing_operations"] \
+        + f["net_cash_from_financing_activities_discontinued_operations"]
+    f["change_in_cash_and_equivalents"] = f["net_cash_from_operating_activities"] \
+        + f["net_cash_from_investing_activities"] + f["net_cash_from_financing_activities"] \
+        + f["effect_of_currency_exchange_rate"]
+    return f
 
 
 def _per_share(income: Dict[str, float]) -> Dict[str, float]:
