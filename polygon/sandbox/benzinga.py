@@ -103,7 +103,7 @@ def rating_actions(universe: Universe, as_of: _dt.date) -> List[Rating]:
         for firm in _covering(sec):
             level: Optional[int] = None
             target: Optional[float] = None
-            for release, quarter in _release_days(universe, sec, as_of):
+            for release, _quarter in _release_days(universe, sec, as_of):
                 day = release + _dt.timedelta(days=1)
                 if day < COVERAGE_FROM or day > as_of:
                     continue
@@ -155,7 +155,8 @@ def earnings(universe: Universe, as_of: _dt.date) -> List[Dict[str, Any]]:
     out = []
     for sec in companies(universe):
         releases = _release_days(universe, sec, as_of)
-        eps_by_quarter = {(q.fiscal_year, q.fiscal_quarter): q.income["diluted_earnings_per_share"] for _, q in releases}
+        eps_by_quarter = {(q.fiscal_year, q.fiscal_quarter): q.income["diluted_earnings_per_share"]
+                          for _, q in releases}
         revenue_by_quarter = {(q.fiscal_year, q.fiscal_quarter): q.income["revenue"] for _, q in releases}
         for day, q in releases:
             if day < COVERAGE_FROM:
@@ -166,7 +167,8 @@ def earnings(universe: Universe, as_of: _dt.date) -> List[Dict[str, Any]]:
             estimated_revenue = round(revenue / (1 + surprise / 3), 0)
             row = _earning_row(sec, day, q.fiscal_year, q.fiscal_quarter, "confirmed")
             row.update({"actual_eps": eps, "estimated_eps": estimated, "eps_surprise": round(eps - estimated, 2),
-                        "eps_surprise_percent": round(100 * (eps - estimated) / abs(estimated), 2) if estimated else 0.0,
+                        "eps_surprise_percent":
+                            round(100 * (eps - estimated) / abs(estimated), 2) if estimated else 0.0,
                         "actual_revenue": revenue, "estimated_revenue": estimated_revenue,
                         "revenue_surprise": round(revenue - estimated_revenue, 0),
                         "revenue_surprise_percent": round(100 * (revenue - estimated_revenue) / estimated_revenue, 2)})

@@ -101,7 +101,8 @@ def aggregates(as_of: _dt.date) -> List[Dict[str, Any]]:
                                 "spend_in_distinct_account_key_count": int(daily[day] * (1 - cross_border)),
                                 "spend_out_spend": round(total * cross_border, 2),
                                 "spend_out_transaction_count": tx - int(tx * (1 - cross_border)),
-                                "spend_out_distinct_account_key_count": daily[day] - int(daily[day] * (1 - cross_border)),
+                                "spend_out_distinct_account_key_count":
+                                    daily[day] - int(daily[day] * (1 - cross_border)),
                                 "eight_day_rolling_total_accounts": eight,
                                 "eight_day_rolling_category_accounts": int(eight * 3.1),
                                 "twenty_eight_day_rolling_total_accounts": twenty_eight,

@@ -102,7 +102,8 @@ def inflation(as_of: _dt.date) -> List[Dict[str, object]]:
     for i, month in enumerate(months):
         row: Dict[str, object] = {"date": month.isoformat(), "cpi": cpi[i], "cpi_core": core[i], "pce": pce[i],
                                   "pce_core": pce_core[i],
-                                  "pce_spending": round(6740.0 * 1.045 ** (i / 12.0) * (1 + _wobble("pce-sp", month, 0.01)), 1)}
+                                  "pce_spending": round(6740.0 * 1.045 ** (i / 12.0)
+                                                        * (1 + _wobble("pce-sp", month, 0.01)), 1)}
         if i >= 12:
             row["cpi_year_over_year"] = round(100.0 * (cpi[i] / cpi[i - 12] - 1.0), 2)
         out.append(row)
@@ -137,5 +138,6 @@ def labor_market(as_of: _dt.date) -> List[Dict[str, object]]:
         out.append({"date": month.isoformat(), "unemployment_rate": round(unemployment, 1),
                     "labor_force_participation_rate": round(67.1 - 0.019 * i + 0.4 * (5.0 - unemployment) / 5.0, 1),
                     "avg_hourly_earnings": round(16.2 * 1.031 ** (i / 12.0), 2),
-                    "job_openings": float(int(max(4000.0, 9000 - 450 * (unemployment - 3.5)) + _wobble("jolts", month, 300)))})
+                    "job_openings": float(int(max(4000.0, 9000 - 450 * (unemployment - 3.5))
+                                              + _wobble("jolts", month, 300)))})
     return out

@@ -116,7 +116,8 @@ def _quarters(universe: Universe, ticker: str, last_year: int) -> List[Period]:
     paid = {}
     for div in corporate.dividends(universe, _dt.date(last_year, 12, 31), ticker):
         key = (div.ex_dividend_date.year, (div.ex_dividend_date.month - 1) // 3 + 1)
-        paid[key] = paid.get(key, 0.0) + div.cash_amount / universe.split_factor(ticker, div.ex_dividend_date.isoformat())
+        per_share = div.cash_amount / universe.split_factor(ticker, div.ex_dividend_date.isoformat())
+        paid[key] = paid.get(key, 0.0) + per_share
     out: List[Period] = []
     cash = equity = debt = 0.0
     opened = False
@@ -186,7 +187,7 @@ def _quarters(universe: Universe, ticker: str, last_year: int) -> List[Period]:
         flow = _add_up_cash_flow({k: round_money(v) for k, v in flow.items()}, income)
         cash = cash + flow["change_in_cash_and_equivalents"]
         debt = debt + flow["long_term_debt_issuances_repayments"]
-        equity = equity + income["consolidated_net_income_loss"] + flow["dividends"] + flow["other_financing_activities"]
+        equity += income["consolidated_net_income_loss"] + flow["dividends"] + flow["other_financing_activities"]
         out.append(Period(ticker, cik, year, quarter, "quarterly", period_end,
                           filing_date(period_end, quarter == 4), _per_share(income),
                           flow, _balance(ticker, revenue, cash, equity, debt, shares)))

@@ -12,11 +12,11 @@ release (a Form 4 two days later), so ``shares_owned_following_transaction`` fal
 
 import datetime as _dt
 import functools
-from typing import Any, Dict, List, NamedTuple, Tuple
+from typing import Any, List, NamedTuple, Tuple
 
 from polygon.sandbox.fundamentals import Period, companies, periods
-from polygon.sandbox.reference import shares_outstanding, ticker_row
 from polygon.sandbox.refdata import sector_of
+from polygon.sandbox.reference import shares_outstanding, ticker_row
 from polygon.sandbox.universe import Security, Universe, stable_fraction, stable_seed
 
 __all__ = ["DISCLOSURE_TAXONOMY", "MANAGERS", "RISK_TAXONOMY", "TAXONOMY_VERSION", "Filing", "Insider", "all_filings",

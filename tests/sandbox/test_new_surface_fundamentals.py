@@ -28,7 +28,8 @@ def test_every_quarter_adds_up_and_chains(universe):
             assert min(b[k] for k in F.BALANCE_FIELDS if k != "accumulated_other_comprehensive_income") >= 0, sec.ticker
             assert inc["gross_profit"] - inc["total_operating_expenses"] == inc["operating_income"]
             assert flow["net_income"] == inc["consolidated_net_income_loss"]
-            assert b["cash_and_equivalents"] == before.balance["cash_and_equivalents"] + flow["change_in_cash_and_equivalents"]
+            cash_before = before.balance["cash_and_equivalents"]
+            assert b["cash_and_equivalents"] == cash_before + flow["change_in_cash_and_equivalents"]
             assert b["total_equity"] == (before.balance["total_equity"] + inc["consolidated_net_income_loss"]
                                          + flow["dividends"] + flow["other_financing_activities"])
             checked += 1

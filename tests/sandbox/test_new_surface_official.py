@@ -178,7 +178,8 @@ def test_benzinga_earnings_guidance_news_and_cases(client):
     earnings = [e for e in take(client.list_benzinga_earnings(ticker="AAPL", limit=10), 10)
                 if e.date_status == "confirmed"]
     quarter = take(client.list_financials_income_statements(tickers="AAPL", timeframe="quarterly", limit=1), 1)[0]
-    assert earnings[0].actual_eps == quarter.diluted_earnings_per_share and earnings[0].actual_revenue == quarter.revenue
+    assert earnings[0].actual_eps == quarter.diluted_earnings_per_share
+    assert earnings[0].actual_revenue == quarter.revenue
     guidance = take(client.list_benzinga_guidance(ticker="AAPL", limit=2), 2)
     assert guidance and all(g.min_eps_guidance <= g.estimated_eps_guidance <= g.max_eps_guidance for g in guidance)
     news = take(client.list_benzinga_news(tickers="MSFT", limit=5), 5)

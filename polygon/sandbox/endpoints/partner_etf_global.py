@@ -17,7 +17,8 @@ _FLOW_DAYS = 365
 def _effective_day(call: Call, query: Dict[str, str]) -> _dt.date:
     if query.get("effective_date"):
         return _dt.date.fromisoformat(query["effective_date"])
-    days = call.state.model.session_days("SPY", today(call) - _dt.timedelta(days=10), today(call) - _dt.timedelta(days=1))
+    last = today(call) - _dt.timedelta(days=1)
+    days = call.state.model.session_days("SPY", last - _dt.timedelta(days=10), last)
     return days[-1] if days else today(call) - _dt.timedelta(days=1)
 
 

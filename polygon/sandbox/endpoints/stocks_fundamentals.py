@@ -13,9 +13,18 @@ from typing import Any, Dict, List, Mapping
 from polygon.sandbox import corporate
 from polygon.sandbox.datasets import page, today
 from polygon.sandbox.endpoints import Call, handles
-from polygon.sandbox.fundamentals import (BALANCE_FIELDS, CASH_FLOW_FIELDS, INCOME_FIELDS, Period, companies,
-                                          float_row, periods, settlement_dates, short_interest_rows,
-                                          short_volume_row)
+from polygon.sandbox.fundamentals import (
+    BALANCE_FIELDS,
+    CASH_FLOW_FIELDS,
+    INCOME_FIELDS,
+    Period,
+    companies,
+    float_row,
+    periods,
+    settlement_dates,
+    short_interest_rows,
+    short_volume_row,
+)
 from polygon.sandbox.listing import effective_query
 from polygon.sandbox.reference import ticker_row
 
@@ -194,7 +203,8 @@ def short_volume(call: Call) -> Dict[str, Any]:
         first = _dt.date.fromisoformat(query["date"])
     last = day - _dt.timedelta(days=1)
     rows = [{"ticker": s.ticker, "date": d.isoformat(), "sec": s, "day": d}
-            for s in _chosen(call, query, "ticker") for d in model.session_days(s.ticker, max(first, _SHORT_VOLUME_FROM), last)]
+            for s in _chosen(call, query, "ticker")
+            for d in model.session_days(s.ticker, max(first, _SHORT_VOLUME_FROM), last)]
     cache: Dict[tuple, Dict[str, Any]] = {}
 
     def full(row: Dict[str, Any]) -> Dict[str, Any]:
