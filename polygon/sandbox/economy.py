@@ -15,7 +15,7 @@ import functools
 import math
 from typing import Dict, List, Sequence
 
-from polygon import sessions
+from polygon.markets import sessions
 from polygon.sandbox.universe import stable_fraction
 
 __all__ = ["FIRST_DAY", "inflation", "inflation_expectations", "labor_market", "treasury_yields"]
