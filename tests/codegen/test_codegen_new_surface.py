@@ -9,10 +9,9 @@ Runs in a copy of the repository (polygon/, codegen/, schema/) under a temp dir,
 import json
 import os
 import shutil
-import subprocess
-import sys
 
 import pytest
+from test_codegen_regenerate import _run as run_in_tree  # a python subprocess in the copied tree
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 #: path prefixes of the surface added after the provider's 89-path document (issue 24)
@@ -53,22 +52,20 @@ with Sandbox(port=0) as sb:
                             if hasattr(client, n))
     out["old"] = client.get_ticker_details("AAPL").results.name
     if len(out["methods"]) == 5:
-        rows = list(client.list_short_interest(ticker="MSFT", limit=5, max_pages=2))
+        rows = list(client.list_short_interest(ticker="MSFT", limit=5))  # limit: the number of records
         out["short_interest"] = [r.ticker for r in rows]
         ratios = client.list_financials_ratios_df(ticker="AAPL")
         out["ratios"] = {"rows": len(ratios), "pe": float(ratios["price_to_earnings"].iloc[0])}
         out["yields"] = [y.date for y in client.list_treasury_yields(date_gte="2024-01-02", date_lte="2024-01-05",
                                                                       sort="date.asc")]
         out["consensus"] = [c.ratings_contributors for c in client.list_benzinga_consensus_ratings("AAPL")]
-        out["qqq"] = len(client.get_etf_global_constituents(composite_ticker="QQQ", limit=50).results)  # one page
+        out["qqq"] = len(client.get_etf_global_constituents(composite_ticker="QQQ").results)  # one page (get_*)
 print(json.dumps(out))
 """
 
 
-def _run(tree, *args, timeout=600):
-    env = dict(os.environ, PYTHONPATH=str(tree))
-    return subprocess.run([sys.executable] + list(args), cwd=str(tree), env=env, capture_output=True, text=True,
-                          timeout=timeout)
+def _run(tree, *args):
+    return run_in_tree(tree, *args, timeout=900)
 
 
 def _is_new(doc):
@@ -103,7 +100,7 @@ def _official_entries(schema, keep):
             os.remove(os.path.join(models, fname))
 
 
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(1800)  # four codegen runs and two sandboxes in subprocesses: minutes on a loaded machine
 def test_adding_the_new_descriptions_regenerates_new_methods_and_keeps_the_old(tmp_path):
     tree = tmp_path / "tree"
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
@@ -165,7 +162,7 @@ def test_adding_the_new_descriptions_regenerates_new_methods_and_keeps_the_old(t
     assert calls_after.returncode == 0, calls_after.stderr
     world = json.loads(calls_after.stdout)
     assert set(world["status"].values()) == {200} and world["old"] == "Apple Inc."
-    assert len(world["methods"]) == 5 and world["short_interest"] == ["MSFT"] * 10
+    assert len(world["methods"]) == 5 and world["short_interest"] == ["MSFT"] * 5
     assert world["ratios"]["rows"] == 1 and world["ratios"]["pe"] > 0
     assert world["yields"] == ["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"]
-    assert world["consensus"][0] >= 3 and world["qqq"] == 50
+    assert world["consensus"][0] >= 3 and world["qqq"] > 50  # QQQ holds the Nasdaq listings: one page of them
