@@ -18,7 +18,8 @@ from polygon.sandbox.fundamentals import Period, companies, periods
 from polygon.sandbox.sec_filings import RESULTS_LEAD
 from polygon.sandbox.universe import Security, Universe, stable_fraction, stable_seed
 
-__all__ = ["FIRMS", "RATINGS", "Analyst", "Rating", "analysts", "bulls_bears", "consensus", "earnings", "firm_id",
+__all__ = ["FIRMS", "RATINGS", "Analyst", "Rating", "analysts", "bulls_bears", "consensus", "coverage_from", "earnings",
+           "firm_id",
            "guidance", "news", "rating_action", "rating_actions", "stable_hex", "stable_hex_fraction", "target_action",
            "traded_price"]
 
@@ -27,7 +28,12 @@ FIRMS = ("Northbridge Securities", "Calder & Co.", "Ashgrove Capital Markets", "
          "Oakmont Equity Research", "Whitfield & Lowe")
 #: rating level -> (label, target premium over the price)
 RATINGS = {1: ("Strong Sell", -0.2), 2: ("Sell", -0.1), 3: ("Hold", 0.03), 4: ("Buy", 0.15), 5: ("Strong Buy", 0.25)}
-COVERAGE_FROM = _dt.date(2023, 1, 1)
+COVERAGE_YEARS = 3  # the datasets reach back this far from the sandbox's today
+
+
+def coverage_from(as_of: _dt.date) -> _dt.date:
+    """The first day the Benzinga datasets cover, seen from ``as_of``."""
+    return as_of - _dt.timedelta(days=365 * COVERAGE_YEARS)
 _FIRST_NAMES = ("Dana", "Elliot", "Harper", "Jesse", "Kendall", "Logan", "Parker", "Reese", "Rowan", "Sawyer")
 _LAST_NAMES = ("Abbott", "Brennan", "Castillo", "Donovan", "Fairchild", "Gallagher", "Holloway", "Iverson",
                "Kessler", "Lindqvist")
@@ -105,7 +111,7 @@ def rating_actions(universe: Universe, as_of: _dt.date) -> List[Rating]:
             target: Optional[float] = None
             for release, _quarter in _release_days(universe, sec, as_of):
                 day = release + _dt.timedelta(days=1)
-                if day < COVERAGE_FROM or day > as_of:
+                if day < coverage_from(as_of) or day > as_of:
                     continue
                 step = stable_fraction("rating-step", sec.ticker, firm, day)
                 new = 3 + int(stable_seed("rating", sec.ticker, firm) % 3) - 1 if level is None else \
@@ -151,7 +157,7 @@ def consensus(ratings: List[Rating]) -> Dict[str, Any]:
 
 @functools.lru_cache(maxsize=16)
 def earnings(universe: Universe, as_of: _dt.date) -> List[Dict[str, Any]]:
-    """Each results release since 2023 (actuals from the statements) and each company's next, projected one."""
+    """Each results release of the last three years (actuals from the statements) and the next, projected one."""
     out = []
     for sec in companies(universe):
         releases = _release_days(universe, sec, as_of)
@@ -159,7 +165,7 @@ def earnings(universe: Universe, as_of: _dt.date) -> List[Dict[str, Any]]:
                           for _, q in releases}
         revenue_by_quarter = {(q.fiscal_year, q.fiscal_quarter): q.income["revenue"] for _, q in releases}
         for day, q in releases:
-            if day < COVERAGE_FROM:
+            if day < coverage_from(as_of):
                 continue
             eps, revenue = q.income["diluted_earnings_per_share"], q.income["revenue"]
             surprise = 0.08 * (stable_fraction("eps-surprise", sec.ticker, day) - 0.35)
@@ -205,7 +211,7 @@ def guidance(universe: Universe, as_of: _dt.date) -> List[Dict[str, Any]]:
         previous = None
         for year, annual in sorted(years.items()):
             day = annual.filing_date - RESULTS_LEAD
-            if day < COVERAGE_FROM:
+            if day < coverage_from(as_of):
                 continue
             eps, revenue = annual.income["diluted_earnings_per_share"], annual.income["revenue"]
             growth = 1.0 + 0.08 * stable_fraction("guide", sec.ticker, year)

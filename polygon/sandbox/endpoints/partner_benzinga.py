@@ -16,7 +16,7 @@ def _getters(*names: str) -> Dict[str, Any]:
 
 def _firm_row(index: int) -> Dict[str, Any]:
     return {"benzinga_id": bz.firm_id(index), "name": bz.FIRMS[index], "currency": "USD",
-            "last_updated": "2024-01-02T00:00:00Z"}
+            "last_updated": "2018-01-02T00:00:00Z"}  # listed since the datasets begin
 
 
 @handles("list_benzinga_firms")
@@ -91,7 +91,7 @@ def analysts(call: Call) -> Dict[str, Any]:
                      "overall_avg_return_percentile": round(100 * bz.stable_hex_fraction(a.benzinga_id), 1),
                      "total_ratings_percentile": round(100 * bz.stable_hex_fraction(a.full_name), 1),
                      "smart_score": round(50 + 50 * (wins / len(done) if done else 0) - 10, 1),
-                     "last_updated": "%sT00:00:00Z" % (done[-1].day.isoformat() if done else "2024-01-02")})
+                     "last_updated": "%sT00:00:00Z" % (done[-1].day.isoformat() if done else "2018-01-02")})
     fields = _getters("benzinga_id", "benzinga_firm_id", "firm_name", "full_name")
     return page(call, rows, "full_name.asc", fields, limit=100)
 

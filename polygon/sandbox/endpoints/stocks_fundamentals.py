@@ -29,7 +29,7 @@ from polygon.sandbox.listing import effective_query
 from polygon.sandbox.reference import ticker_row
 
 _SHORT_INTEREST_FROM = _dt.date(2022, 1, 1)
-_SHORT_VOLUME_FROM = _dt.date(2025, 1, 2)
+_SHORT_VOLUME_DAYS = 730  # the daily short volume reaches back two years from today
 _AVERAGE_SESSIONS = 20
 
 
@@ -194,17 +194,18 @@ def short_interest(call: Call) -> Dict[str, Any]:
 
 @handles("list_short_volume")
 def short_volume(call: Call) -> Dict[str, Any]:
-    """Daily short volume since 2025 from each session's bar volume (values computed for the page, or for
+    """Daily short volume over the last two years from each session's bar volume (values computed for the page, or for
     every candidate row when a volume filter asks for them)."""
     query = effective_query(call)
     model, day = call.state.model, today(call)
-    first = _dt.date.fromisoformat(query["date.gte"]) if query.get("date.gte") else _SHORT_VOLUME_FROM
+    since = day - _dt.timedelta(days=_SHORT_VOLUME_DAYS)
+    first = _dt.date.fromisoformat(query["date.gte"]) if query.get("date.gte") else since
     if query.get("date"):
         first = _dt.date.fromisoformat(query["date"])
     last = day - _dt.timedelta(days=1)
     rows = [{"ticker": s.ticker, "date": d.isoformat(), "sec": s, "day": d}
             for s in _chosen(call, query, "ticker")
-            for d in model.session_days(s.ticker, max(first, _SHORT_VOLUME_FROM), last)]
+            for d in model.session_days(s.ticker, max(first, since), last)]
     cache: Dict[tuple, Dict[str, Any]] = {}
 
     def full(row: Dict[str, Any]) -> Dict[str, Any]:
