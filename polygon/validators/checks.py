@@ -15,6 +15,7 @@ A finding is a plain dict::
 Severities, weakest first: ``low``, ``medium``, ``high``, ``critical``.
 """
 
+import datetime
 import logging
 import math
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
@@ -278,7 +279,8 @@ def date_range_of(bars: CheckedFrame, ctx: Context):
             "datetime64[D]")
         first = first if first is not None else days[0].item()
         last = last if last is not None else days[-1].item()
-    if first is None or last is None or last < first:
+    # numpy gives a plain int for a day outside Python's dates (before year 1): no calendar covers it
+    if not isinstance(first, datetime.date) or not isinstance(last, datetime.date) or last < first:
         return None
     if (last - first).days > MAX_CALENDAR_SPAN_DAYS:
         return None

@@ -253,3 +253,11 @@ def test_any_frame_never_raises_never_mutates(df, timeframe, symbol, extended):
     assert report["overall_quality"] in ("excellent", "good", "fair", "poor")
     assert 0.0 <= report["score"] <= 100.0
     assert not [n for n, c in report["checks"].items() if c["status"] == "error"]
+
+
+def test_a_timestamp_before_year_one_leaves_the_calendar_checks_running():
+    """Found by the hypothesis test above: a bar at -6.2e13 ms (before 0001-01-01) made four calendar checks
+    error out (numpy's day of it is an int, not a date)."""
+    df = pd.DataFrame({"open": [0.0] * 22, "timestamp": [0.0] * 21 + [-6.213558e13]})
+    report = generate_validation_summary(df, "AAPL", "1min", extended_hours=False, now=NOW)
+    assert not [n for n, c in report["checks"].items() if c["status"] == "error"], report["checks"]
