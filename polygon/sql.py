@@ -33,7 +33,7 @@ import pandas as pd
 
 from polygon.exceptions import InvalidInputError, PolygonConfigError
 
-__all__ = ["connect", "mirror_path", "query", "refresh_mirror"]
+__all__ = ["connect", "mirror_path", "query", "refresh_mirror", "tick_files"]
 
 logger = logging.getLogger(__name__)
 _LOCK = threading.Lock()
@@ -157,16 +157,51 @@ def connect(storage: Any = None, cache_dir: Optional[str] = None, refresh: bool 
                     "NULL::DOUBLE AS high, NULL::DOUBLE AS low, NULL::DOUBLE AS close, NULL::DOUBLE AS volume, "
                     "NULL::DOUBLE AS vwap, NULL::BIGINT AS transactions, NULL::VARCHAR AS symbol, "
                     "NULL::VARCHAR AS timeframe, NULL::INTEGER AS year WHERE false")
-    ticks = os.path.join(store.cache_dir, ".ticks")
-    for kind in ("trades", "quotes"):
-        files = os.path.join(ticks, "*", kind, "*", "*.parquet")
-        markets = [m for m in (os.listdir(ticks) if os.path.isdir(ticks) else ())
-                   if os.path.isdir(os.path.join(ticks, m, kind))]
-        if markets:
-            con.execute("CREATE VIEW %s AS SELECT *, split_part(filename, '/', -4) AS market, "
-                        "CAST(regexp_extract(filename, '(\\d{4}-\\d{2}-\\d{2})\\.parquet$', 1) AS DATE) AS day "
-                        "FROM read_parquet(%s, filename = true, union_by_name = true)" % (kind, _literal(files)))
+    _tick_views(con, store.cache_dir)
     return con
+
+
+def tick_files(cache_dir: str, kind: str) -> List[str]:
+    """The stored days of ``kind`` (``trades``/``quotes``): every flat-file day
+    (``.ticks/<market>/<kind>/<YYYY>/<day>.parquet``), then the per-symbol days that ``fetch_trades`` /
+    ``fetch_quotes`` stored (``.ticks/<market>/<kind>/by_symbol/<SYMBOL>/<day>.parquet``) of days no flat file
+    holds (where both exist, :func:`polygon.ticks.fetch_ticks` reads the flat file's rows too)."""
+    root = os.path.join(cache_dir, ".ticks")
+    flat: List[str] = []
+    own: List[str] = []
+    flat_days = set()
+    for market in sorted(os.listdir(root)) if os.path.isdir(root) else ():
+        base = os.path.join(root, market, kind)
+        if not os.path.isdir(base):
+            continue
+        for sub in sorted(os.listdir(base)):
+            folder = os.path.join(base, sub)
+            if sub == "by_symbol" or not os.path.isdir(folder):
+                continue
+            for name in sorted(os.listdir(folder)):
+                if name.endswith(".parquet") and not name.startswith("."):
+                    flat.append(os.path.join(folder, name))
+                    flat_days.add((market, name))
+        by_symbol = os.path.join(base, "by_symbol")
+        for symbol in sorted(os.listdir(by_symbol)) if os.path.isdir(by_symbol) else ():
+            folder = os.path.join(by_symbol, symbol)
+            for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else ():
+                if name.endswith(".parquet") and not name.startswith(".") and (market, name) not in flat_days:
+                    own.append(os.path.join(folder, name))
+    return flat + own
+
+
+def _tick_views(con: Any, cache_dir: str) -> None:
+    root = os.path.join(cache_dir, ".ticks")
+    for kind in ("trades", "quotes"):
+        files = tick_files(cache_dir, kind)
+        if not files:
+            continue
+        market = "split_part(substr(filename, %d), %s, 1)" % (len(root) + 2, _literal(os.sep))
+        con.execute("CREATE VIEW %s AS SELECT * EXCLUDE (filename), %s AS market, "
+                    "CAST(regexp_extract(filename, '(\\d{4}-\\d{2}-\\d{2})\\.parquet$', 1) AS DATE) AS day "
+                    "FROM read_parquet([%s], filename = true, union_by_name = true)"
+                    % (kind, market, ", ".join(_literal(f) for f in files)))
 
 
 def query(sql: str, storage: Any = None, cache_dir: Optional[str] = None, refresh: bool = True) -> pd.DataFrame:

@@ -258,6 +258,7 @@ def _run(todo, source, kind, market, wanted, storage, manifest, report, max_work
                 parsed = parse_day_bars(data, wanted, key=info.key, engine=engine)
                 del data
                 stage.add(day.isoformat(), parsed)
+                logger.debug("flat files: staged %s (%d rows)", day, parsed.rows)
                 return opened, parsed.rows, parsed.skipped, parsed.symbols
             writer = ticks.writer(market, kind, day)
             try:

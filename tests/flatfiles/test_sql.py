@@ -115,3 +115,26 @@ def test_dask_reads_the_same_dataset_with_the_same_counts_and_sums(filled):
         assert counts.loc[symbol] == len(frame)
         assert got.loc[symbol, "close"] == pytest.approx(frame["close"].sum(), rel=1e-12)
         assert got.loc[symbol, "volume"] == pytest.approx(frame["volume"].sum(), rel=1e-12)
+
+
+def test_sql_after_fetch_trades_reads_bars_and_the_stored_ticks(sandbox, tmp_path):
+    """Issue 21 item 3: a tick day stored by ``fetch_trades`` (by_symbol/) made every query raise IOException."""
+    from polygon.sql import query
+    from polygon.ticks import fetch_quotes, fetch_trades
+
+    cache = str(tmp_path / "cache")
+    config = sandbox.config(cache_dir=cache)
+    bars = PolygonDataManager(config=config, storage=StorageManager(cache)).fetch_data("AAPL", "1day", "2024-01-02",
+                                                                                       "2024-01-05")
+    trades = fetch_trades("MSFT", "2024-01-04", config=config)
+    quotes = fetch_quotes("MSFT", "2024-01-04", config=config)
+    assert os.path.isdir(os.path.join(cache, ".ticks", "stocks", "trades", "by_symbol", "MSFT"))
+    got = query("SELECT count(*) AS n FROM bars_1day", cache_dir=cache)
+    assert int(got["n"].iloc[0]) == len(bars)
+    got = query("SELECT ticker, market, day, count(*) AS n, sum(size) AS size FROM trades GROUP BY ALL",
+                cache_dir=cache)
+    assert got[["ticker", "market"]].values.tolist() == [["MSFT", "stocks"]]
+    assert str(got["day"].iloc[0])[:10] == "2024-01-04"
+    assert int(got["n"].iloc[0]) == len(trades) and float(got["size"].iloc[0]) == float(trades["size"].sum())
+    got = query("SELECT count(*) AS n FROM quotes", cache_dir=cache)
+    assert int(got["n"].iloc[0]) == len(quotes)
