@@ -124,7 +124,9 @@ def parse_day_bars(data: bytes, wanted: Optional[Set[str]] = None, key: str = ""
         raise PolygonResponseError("unknown CSV engine %r; allowed: %s" % (engine, ", ".join(ENGINES)))
     text = decompress(data, key) if compressed else data
     del data
+    total = None
     if wanted is not None and len(wanted) <= _SELECT_MAX:
+        total = text.count(b"\n") - 1 + (0 if text.endswith(b"\n") else 1)
         text = select_lines(text, wanted)
     use_arrow = engine == "pyarrow" or (engine == "auto" and arrow_available())
     try:
@@ -133,7 +135,10 @@ def parse_day_bars(data: bytes, wanted: Optional[Set[str]] = None, key: str = ""
         raise
     except (ValueError, TypeError, KeyError, OSError, EOFError) as exc:
         raise PolygonResponseError("flat file %s is not the documented CSV (%s)" % (key, exc)) from None
-    return _group(cols, wanted)
+    out = _group(cols, wanted)
+    if total is not None:
+        out.rows = max(total, 0)
+    return out
 
 
 def _read_arrow(text: bytes, key: str) -> Dict[str, Any]:

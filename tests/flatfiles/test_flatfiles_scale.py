@@ -1,0 +1,178 @@
+"""Flat-file sync at scale (issue 25) and its failure modes (issue 27 item 6): the parse engines agree, a bad day
+is reported while the good ones are stored, odd tickers are stored or reported, a subset sync is not taken for a
+full one, and the sandbox's command line serves flat files that ``polygon flatfiles sync`` and ``polygon sql``
+use."""
+
+import datetime as dt
+import gzip
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from polygon.exceptions import PolygonResponseError
+from polygon.flatfiles import Manifest, sync_flatfiles
+from polygon.flatfiles.layout import object_key
+from polygon.flatfiles.parse import parse_day_bars, select_lines
+from polygon.storage import StorageManager
+
+ROOT = Path(__file__).resolve().parents[2]
+#: February 2024: days the module's sandbox does not publish (tests put their own files there)
+FEB = [dt.date(2024, 2, d) for d in (5, 6, 7, 8, 9)]
+
+
+def _csv(rows):
+    lines = ["ticker,volume,open,close,high,low,window_start,transactions"]
+    lines += [",".join(str(v) for v in row) for row in rows]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _bars(day, tickers, minutes=3):
+    start = int(dt.datetime(day.year, day.month, day.day, 14, 30, tzinfo=dt.timezone.utc).timestamp()) * 10 ** 9
+    rows = []
+    for i, ticker in enumerate(tickers):
+        for m in range(minutes):
+            price = 10 + i + m / 100
+            rows.append((ticker, 100 + m, price, price + 0.01, price + 0.02, price - 0.01, start + m * 60 * 10 ** 9,
+                         5 + m))
+    return rows
+
+
+@pytest.fixture
+def feb(ff_sandbox):
+    """Put files for February days; removed afterwards."""
+    keys = []
+
+    def put(day, body, kind="minute_aggs"):
+        key = object_key("stocks", kind, day)
+        ff_sandbox.flatfiles.put(key, body)
+        keys.append(key)
+
+    yield put
+    for key in keys:
+        ff_sandbox.flatfiles.delete(key)
+
+
+@pytest.mark.parametrize("wanted", [None, {"BRK.A", "ZZZ"}])
+def test_the_pyarrow_and_pandas_engines_give_the_same_columns(wanted):
+    pytest.importorskip("pyarrow")
+    day = FEB[0]
+    rows = _bars(day, ["BRK.A", "AAPL", "ZZZ", "MSFT"])
+    rows += [rows[1]]  # a repeated bar: the last one is kept
+    rows = rows[3:] + rows[:3]  # not grouped as the provider's files: the result is the same
+    data = gzip.compress(_csv(rows))
+    a = parse_day_bars(data, wanted, engine="pyarrow")
+    b = parse_day_bars(data, wanted, engine="pandas")
+    assert a.symbols == b.symbols == sorted(wanted or {"AAPL", "BRK.A", "MSFT", "ZZZ"})
+    for name in ("starts", "ends", "t_ns", "transactions", "tx_mask"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    np.testing.assert_array_equal(a.values, b.values)
+    assert a.kept == 3 * len(a.symbols) and a.rows == b.rows == len(rows)
+    for i in range(len(a.symbols)):  # each symbol's rows ascending and unique
+        t = a.t_ns[a.starts[i]:a.ends[i]]
+        assert (np.diff(t) > 0).all()
+
+
+def test_select_lines_keeps_the_header_and_only_the_wanted_runs():
+    text = _csv(_bars(FEB[0], ["AAPL", "AAPLW", "MSFT"]))
+    picked = select_lines(text, {"AAPL"})
+    assert picked.splitlines()[0].startswith(b"ticker,") and len(picked.splitlines()) == 4
+    assert all(line.startswith(b"AAPL,") for line in picked.splitlines()[1:])
+
+
+def test_a_file_that_is_not_gzip_or_lacks_columns_is_a_response_error():
+    with pytest.raises(PolygonResponseError, match="gzip"):
+        parse_day_bars(b"not gzip at all")
+    with pytest.raises(PolygonResponseError, match="lacks columns"):
+        parse_day_bars(gzip.compress(b"ticker,volume\nAAPL,1\n"))
+
+
+def test_a_bad_day_is_reported_and_the_good_days_are_stored(ff_sandbox, ff_config, feb):
+    """Issue 27 item 6: one unreadable day file aborted the range and dropped the good days downloaded with it."""
+    for day in FEB:
+        feb(day, gzip.compress(_csv(_bars(day, ["AAPL", "MSFT"]))))
+    bad = FEB[2]
+    feb(bad, b"\x1f\x8b\x08 truncated gzip")
+    report = sync_flatfiles("stocks", "minute_aggs", FEB[0], FEB[-1], config=ff_config, progress=False)
+    assert report.days_synced == [d.isoformat() for d in FEB if d != bad]
+    assert list(report.days_failed) == [bad.isoformat()] and "gzip" in report.days_failed[bad.isoformat()]
+    assert "failed %s" % bad.isoformat() in report.summary()
+    assert bad.isoformat() not in Manifest(ff_config.cache_dir, "stocks", "minute_aggs").days
+    storage = StorageManager(ff_config.cache_dir)
+    assert len(storage.read("MSFT", "1min", FEB[0], FEB[-1] + dt.timedelta(days=1))) == 3 * (len(FEB) - 1)
+    feb(bad, gzip.compress(_csv(_bars(bad, ["AAPL", "MSFT"]))))  # republished: the next sync takes it
+    again = sync_flatfiles("stocks", "minute_aggs", FEB[0], FEB[-1], config=ff_config, progress=False)
+    assert again.days_synced == [bad.isoformat()] and not again.days_failed
+    assert len(storage.read("MSFT", "1min", FEB[0], FEB[-1] + dt.timedelta(days=1))) == 3 * len(FEB)
+
+
+ODD = ["BRK.A", "BF.B", "ZVZZT", "ABRpD", "GNTw", "aapl", "A B", "../../escape", "X" * 41, "WS/PR", "ÄPFEL",
+       ".HIDDEN"]
+
+
+def test_full_market_tickers_are_stored_or_reported_never_outside_the_cache(ff_sandbox, ff_config, feb, tmp_path):
+    day = FEB[0]
+    feb(day, gzip.compress(_csv(_bars(day, ODD))))
+    before = sorted(os.listdir(tmp_path))
+    report = sync_flatfiles("stocks", "minute_aggs", day, day, config=ff_config, progress=False)
+    assert report.symbols == {"BRK.A", "BF.B", "ZVZZT"}
+    assert report.skipped_tickers == set(ODD) - report.symbols
+    assert "9 tickers not stored" in report.summary()
+    assert sorted(os.listdir(tmp_path)) == before  # nothing beside the cache directory
+    storage = StorageManager(ff_config.cache_dir)
+    for symbol in ("BRK.A", "BF.B", "ZVZZT"):
+        assert len(storage.read(symbol, "1min", day, day + dt.timedelta(days=1))) == 3
+        assert os.path.realpath(storage.path_for(symbol, "1min")).startswith(os.path.realpath(ff_config.cache_dir))
+
+
+def test_a_sync_of_some_symbols_is_not_taken_for_the_whole_day(ff_sandbox, ff_config, feb):
+    day = FEB[1]
+    feb(day, gzip.compress(_csv(_bars(day, ["AAPL", "KO", "MSFT"]))))
+    first = sync_flatfiles("stocks", "minute_aggs", day, day, symbols=["AAPL"], config=ff_config, progress=False)
+    assert first.symbols == {"AAPL"}
+    again = sync_flatfiles("stocks", "minute_aggs", day, day, symbols=["AAPL"], config=ff_config, progress=False)
+    assert again.days_skipped == [day.isoformat()]
+    full = sync_flatfiles("stocks", "minute_aggs", day, day, config=ff_config, progress=False)
+    assert full.days_synced == [day.isoformat()] and full.symbols == {"AAPL", "KO", "MSFT"}
+    assert Manifest(ff_config.cache_dir, "stocks", "minute_aggs").entry(day.isoformat())["symbols"] is None
+
+
+def test_the_sandbox_command_line_serves_flat_files_for_sync_and_sql(tmp_path):
+    """``python -m polygon.sandbox --flatfiles`` prints the S3 endpoint and keys; the CLI syncs from it."""
+    pytest.importorskip("duckdb")
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               POLYGON_CONFIG_FILE=os.devnull)
+    proc = subprocess.Popen([sys.executable, "-m", "polygon.sandbox", "--port", "0", "--clock", "2024-01-10",
+                             "--flatfiles", "--flatfiles-days", "3", "--flatfiles-kinds", "day_aggs"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=str(ROOT))
+    try:
+        lines = [proc.stdout.readline() for _ in range(3)]
+        text = "".join(lines)
+        assert "flat files (S3) http://127.0.0.1:" in text and "days 2024-01-05 .. 2024-01-09" in text, (
+            text + (proc.stderr.read() if proc.poll() is not None else ""))
+        rest = re.search(r"REST (\S+)", text).group(1)
+        exports = dict(item.split("=", 1) for item in lines[2].split()[1:])
+        assert set(exports) == {"POLYGON_S3_ENDPOINT", "POLYGON_S3_BUCKET", "POLYGON_S3_ACCESS_KEY_ID",
+                                "POLYGON_S3_SECRET_ACCESS_KEY"}
+        user = dict(env, POLYGON_API_KEY=re.search(r"key (\S+)", lines[0]).group(1), POLYGON_BASE_URL=rest,
+                    POLYGON_CACHE_DIR=str(tmp_path / "cache"), **exports)
+
+        def polygon(*args):
+            out = subprocess.run([sys.executable, "-m", "polygon"] + list(args), env=user, capture_output=True,
+                                 text=True, timeout=300, cwd=str(ROOT))
+            assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+            return out.stdout
+
+        synced = polygon("flatfiles", "sync", "--kind", "day_aggs", "--start", "2024-01-05", "--end", "2024-01-09",
+                         "--no-progress")
+        rows = int(re.search(r"; (\d+) rows, (\d+) symbols", synced).group(1))
+        assert "3 days synced" in synced and rows > 300
+        counted = polygon("sql", "SELECT count(*) AS n FROM bars_1day")
+        assert counted.split()[-1] == str(rows)  # every synced row is in the SQL view
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
