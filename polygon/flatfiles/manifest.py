@@ -7,7 +7,7 @@ provider republished (other etag or size) no longer matches and is synced again.
 of the same day is not taken for done.
 
 Clearing the cache (:meth:`polygon.storage.StorageManager.clear`) removes the manifests of what it cleared
-(:func:`forget`), so a sync after a clear restores the days.
+so a sync after a clear restores the days.
 """
 
 import json
@@ -15,9 +15,9 @@ import os
 import threading
 from typing import Any, Dict, Iterable, Optional
 
-from polygon.flatfiles.layout import BAR_KINDS, check_dataset
+from polygon.flatfiles.layout import check_dataset
 
-__all__ = ["Manifest", "forget"]
+__all__ = ["Manifest"]
 
 _VERSION = 1
 
@@ -89,22 +89,3 @@ class Manifest:
 
         replace_atomically(self.path, write)
 
-
-def forget(cache_dir: str, kinds: Iterable[str] = BAR_KINDS) -> int:
-    """Remove the manifests of ``kinds`` (every market): the cache no longer holds what they record.
-
-    :returns: the number of manifests removed.
-    """
-    import os
-
-    removed = 0
-    root = os.path.join(cache_dir, ".flatfiles")
-    for market in sorted(os.listdir(root)) if os.path.isdir(root) else ():
-        for kind in kinds:
-            path = os.path.join(root, market, kind + ".json")
-            try:
-                os.remove(path)
-                removed += 1
-            except OSError:
-                pass
-    return removed

@@ -364,18 +364,25 @@ def _alive(pid: int) -> bool:
 
 
 def _commit(stage: Stage, timeframe: str, market: str, storage, report, wanted, lister) -> None:
-    """Write every staged day into the cache: one write per symbol (each partition written once)."""
+    """Write every staged day into the cache: one write per symbol (each partition written once). Writes of
+    different symbols overlap (a few threads: each write waits on its fsyncs)."""
     from polygon.frames import empty_arrays
 
     days = stage.days
     bounds = {day: day_bounds_ms(_dt.date.fromisoformat(day), market) for day in days}
     seen = set()
-    for symbol, arrays, present in stage.bars():
-        covered = [bounds[d] for d in present] + _listed_empty(symbol, days, set(present), wanted, lister, report,
-                                                              bounds)
-        _write(storage, symbol, timeframe, arrays, covered)
-        report.symbols.add(symbol)
-        seen.add(symbol)
+    with concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="polygon-flatfiles-commit") as pool:
+        pending: List[concurrent.futures.Future] = []
+        for symbol, arrays, present in stage.bars():
+            covered = [bounds[d] for d in present] + _listed_empty(symbol, days, set(present), wanted, lister,
+                                                                  report, bounds)
+            pending.append(pool.submit(_write, storage, symbol, timeframe, arrays, covered))
+            report.symbols.add(symbol)
+            seen.add(symbol)
+            while len(pending) >= 8:  # bounded: a few symbols' bars in memory
+                pending.pop(0).result()
+        for future in pending:
+            future.result()
     for symbol in sorted((wanted or set()) - seen):
         covered = _listed_empty(symbol, days, set(), wanted, lister, report, bounds)
         if covered:

@@ -27,6 +27,7 @@ PLACES = {
     "polygon.validation_checks": "quality", "polygon.validation_gaps": "quality", "polygon.validators": "quality",
     "polygon.bar_files": "data", "polygon.cache_files": "data", "polygon.cache": "data",
     "polygon.write_behind": "data", "polygon.cache_export": "data", "polygon.storage": "data",
+    "polygon.cache_migrate": "data",
     "polygon.corporate_actions": "data", "polygon.manager": "data", "polygon.batch": "data",
     "polygon.ticks": "data", "polygon.flatfiles": "data",
     "polygon.flatfiles.layout": "base", "polygon.sql": "data",
