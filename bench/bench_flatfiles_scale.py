@@ -204,8 +204,8 @@ def main(argv=None):
         return _child(args)
     if args.quick:
         args.symbols, args.days, args.rounds = 200, 8, 2
-    from polygon import sessions
     from polygon.flatfiles.layout import object_key
+    from polygon.markets import sessions
     from polygon.sandbox import Sandbox
 
     days = sessions.trading_days("2024-01-02", "2024-12-31")[: args.days]

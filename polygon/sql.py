@@ -1,6 +1,6 @@
 """SQL over the cache with DuckDB (optional extra ``sql``), reading the cache's own files in place.
 
-With pyarrow installed the bar cache is a hive-partitioned Parquet dataset (:mod:`polygon.cache_files`)::
+With pyarrow installed the bar cache is a hive-partitioned Parquet dataset (:mod:`polygon.storage.files`)::
 
     <cache_dir>/bars/timeframe=1min/symbol=AAPL/2024.parquet
 
@@ -10,7 +10,7 @@ the new one). Spark (``spark.read.parquet(path)``), Dask (``dask.dataframe.read_
 (``pl.scan_parquet(path + '/**/*.parquet', hive_partitioning=True)``) and pyarrow datasets read the same
 directory (:func:`dataset_path`). A cache in the native format (written without pyarrow, or before the hive
 layout) is not read by SQL: the error says what to install and how to convert the cache
-(:func:`polygon.cache_migrate.migrate_cache`).
+(:func:`polygon.storage.migrate.migrate_cache`).
 
 Views available to queries:
 
@@ -66,12 +66,12 @@ def dataset_path(storage: Any = None, cache_dir: Optional[str] = None) -> str:
     store = _storage(storage, cache_dir)
     root = getattr(store, "dataset_path", None)
     if root is None:
-        from polygon.cache_files import parquet_available
+        from polygon.storage.files import parquet_available
 
-        how = ("convert it once with polygon.cache_migrate.migrate_cache(%r) (the bars are kept; nothing is "
+        how = ("convert it once with polygon.storage.migrate.migrate_cache(%r) (the bars are kept; nothing is "
                "mixed)" % store.cache_dir if parquet_available() else
                "install pyarrow (pip install 'polygon-kit[parquet]'), then convert it once with "
-               "polygon.cache_migrate.migrate_cache(%r)" % store.cache_dir)
+               "polygon.storage.migrate.migrate_cache(%r)" % store.cache_dir)
         raise PolygonConfigError("SQL reads the cache's Parquet files in place; the cache at %s holds the native "
                                  "format: %s" % (store.cache_dir, how))
     return root

@@ -11,7 +11,7 @@ grouped by ticker, are dropped after parsing; the result is the same either way)
 
 The result, :class:`DayColumns`, holds every kept row sorted by symbol then time, unique per symbol
 (a repeated ``window_start`` keeps the last row, as a re-fetch would), with ``starts``/``ends`` per symbol.
-Tickers that are not valid symbols (:func:`polygon.symbols.validate_symbol` would change or reject them:
+Tickers that are not valid symbols (:func:`polygon.markets.symbols.validate_symbol` would change or reject them:
 lower-case suffixes such as ``ABRpD``, spaces, slashes, over-long names) are never stored: they are counted
 in ``skipped`` for the sync report.
 """
@@ -25,7 +25,7 @@ import numpy as np
 
 from polygon.exceptions import InvalidSymbolError, PolygonResponseError
 from polygon.flatfiles.layout import AGG_COLUMNS
-from polygon.symbols import validate_symbol
+from polygon.markets.symbols import validate_symbol
 
 __all__ = ["DayColumns", "ENGINES", "arrow_available", "decompress", "parse_day_bars", "select_lines"]
 

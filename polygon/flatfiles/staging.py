@@ -20,7 +20,7 @@ from typing import Dict, Iterator, List, Tuple
 import numpy as np
 
 from polygon.flatfiles.parse import DayColumns
-from polygon.frames import BarArrays
+from polygon.markets.frames import BarArrays
 
 __all__ = ["Stage"]
 

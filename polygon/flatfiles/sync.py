@@ -20,7 +20,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from polygon.dates import format_date
 from polygon.exceptions import InvalidDateRangeError, PolygonError, PolygonResponseError
 from polygon.flatfiles.layout import BAR_KINDS, check_dataset, day_bounds_ms, day_of_key, day_zone, prefix, timeframe_of
 from polygon.flatfiles.manifest import Manifest
@@ -29,7 +28,8 @@ from polygon.flatfiles.reader import read_day_ticks
 from polygon.flatfiles.s3 import FlatFilesSource, ObjectInfo
 from polygon.flatfiles.staging import Stage
 from polygon.flatfiles.tickstore import TickStore
-from polygon.symbols import validate_symbols
+from polygon.markets.dates import format_date
+from polygon.markets.symbols import validate_symbols
 
 __all__ = ["SyncReport", "sync_flatfiles"]
 
@@ -204,7 +204,7 @@ def _prefetch_splits(report: SyncReport, client: Any, config: Any, cache_dir: st
     if client is None and not config.has_api_key:
         logger.info("flat files: no API key: splits are fetched when the bars are first read")
         return
-    from polygon.corporate_actions import get_actions_store
+    from polygon.storage.corporate_actions import get_actions_store
 
     def make_client():
         from polygon.core import PolygonClient
@@ -221,7 +221,7 @@ def _prefetch_splits(report: SyncReport, client: Any, config: Any, cache_dir: st
 
 def _note_missing(report: SyncReport, market: str, first: _dt.date, last: _dt.date,
                   listing: Dict[_dt.date, ObjectInfo]) -> None:
-    from polygon import sessions
+    from polygon.markets import sessions
 
     if market == "stocks" or market == "options" or market == "indices":
         expected = sessions.trading_days(first, last)
@@ -366,7 +366,7 @@ def _alive(pid: int) -> bool:
 def _commit(stage: Stage, timeframe: str, market: str, storage, report, wanted, lister) -> None:
     """Write every staged day into the cache: one write per symbol (each partition written once). Writes of
     different symbols overlap (a few threads: each write waits on its fsyncs)."""
-    from polygon.frames import empty_arrays
+    from polygon.markets.frames import empty_arrays
 
     days = stage.days
     bounds = {day: day_bounds_ms(_dt.date.fromisoformat(day), market) for day in days}

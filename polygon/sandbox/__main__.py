@@ -65,8 +65,8 @@ def build_parser(prog: str = "python -m polygon.sandbox") -> argparse.ArgumentPa
 
 def _published_days(sb: Any, count: int) -> List[_dt.date]:
     """The ``count`` trading days before the sandbox clock's day (a day's file appears the next morning)."""
-    from polygon import sessions
     from polygon.flatfiles.layout import day_zone
+    from polygon.markets import sessions
 
     now = _dt.datetime.fromtimestamp(sb._state.clock.rest_now_ms() / 1000, day_zone("stocks")).date()
     days = sessions.trading_days(now - _dt.timedelta(days=2 * count + 14), now - _dt.timedelta(days=1))
