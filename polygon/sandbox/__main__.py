@@ -63,20 +63,25 @@ def build_parser(prog: str = "python -m polygon.sandbox") -> argparse.ArgumentPa
     return p
 
 
-def _published_days(sb: Any, count: int) -> List[_dt.date]:
-    """The ``count`` trading days before the sandbox clock's day (a day's file appears the next morning)."""
+def _published_days(clock: Optional[str], count: int) -> List[_dt.date]:
+    """The ``count`` trading days before the clock's day (``--clock YYYY-MM-DD``, else today in New York): a
+    day's file appears the next morning."""
     from polygon.flatfiles.layout import day_zone
     from polygon.markets import sessions
 
-    now = _dt.datetime.fromtimestamp(sb._state.clock.rest_now_ms() / 1000, day_zone("stocks")).date()
-    days = sessions.trading_days(now - _dt.timedelta(days=2 * count + 14), now - _dt.timedelta(days=1))
+    try:
+        today = _dt.date.fromisoformat(clock) if clock else None
+    except ValueError:
+        today = None
+    today = today or _dt.datetime.now(day_zone("stocks")).date()
+    days = sessions.trading_days(today - _dt.timedelta(days=2 * count + 14), today - _dt.timedelta(days=1))
     return days[-count:] if count > 0 else []
 
 
 def _start_flatfiles(sb: Any, args: argparse.Namespace) -> str:
     """Publish the files and return the lines to print (endpoint, bucket, keys, days)."""
     kinds = tuple(k.strip() for k in args.flatfiles_kinds.split(",") if k.strip())
-    days = _published_days(sb, args.flatfiles_days)
+    days = _published_days(args.clock, args.flatfiles_days)
     if days:
         sb.flatfiles.publish(days[0], days[-1], kinds=kinds)
     values = sb.flatfiles.config_values()
