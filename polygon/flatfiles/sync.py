@@ -30,6 +30,7 @@ from polygon.flatfiles.staging import Stage
 from polygon.flatfiles.tickstore import TickStore
 from polygon.markets.dates import format_date
 from polygon.markets.symbols import validate_symbols
+from polygon.storage.files import CAN_SYNC_ALL, sync_all
 
 __all__ = ["SyncReport", "sync_flatfiles"]
 
@@ -387,6 +388,7 @@ def _commit(stage: Stage, timeframe: str, market: str, storage, report, wanted, 
         covered = _listed_empty(symbol, days, set(), wanted, lister, report, bounds)
         if covered:
             _write(storage, symbol, timeframe, empty_arrays(), covered)
+    sync_all()
 
 
 def _listed_empty(symbol, days, present, wanted, lister, report, bounds) -> List[Tuple[int, int]]:
@@ -402,7 +404,9 @@ def _listed_empty(symbol, days, present, wanted, lister, report, bounds) -> List
 
 
 def _write(storage, symbol: str, timeframe: str, arrays, covered) -> None:
-    if not storage.write_arrays(symbol, timeframe, arrays, covered=covered, tz="America/New_York"):
+    # no fsync per file: the commit makes every file durable at once (sync_all) before the manifest records them
+    if not storage.write_arrays(symbol, timeframe, arrays, covered=covered, tz="America/New_York",
+                                sync=not CAN_SYNC_ALL):
         raise PolygonError("flat files: the cache at %s refused the bars of %s" % (storage.cache_dir, symbol))
 
 

@@ -360,13 +360,16 @@ class BarCache:
         return self._write_arrays(key, arrays, self._covered_list(covered), tz)
 
     def write_arrays(self, symbol: str, timeframe: Any, arrays: BarArrays, covered: Any = None,
-                     tz: Optional[str] = None) -> bool:
+                     tz: Optional[str] = None, sync: bool = True) -> bool:
         """:meth:`write` for sorted, unique :class:`~polygon.markets.frames.BarArrays` (no DataFrame round trip).
 
         :param tz: timezone recorded with the data (default the manager's).
+        :param sync: ``False`` skips the fsyncs of this write (still atomic: a killed process leaves the old file
+            or the new one); a bulk writer then calls :func:`polygon.storage.files.sync_all` once, before it
+            records the writes anywhere (flat-file sync does, before its manifest).
         """
         key = self._key(symbol, timeframe)
-        return self._write_arrays(key, arrays, self._covered_list(covered), tz or self.tz)
+        return self._write_arrays(key, arrays, self._covered_list(covered), tz or self.tz, sync)
 
     def _covered_list(self, covered: Any) -> List[Interval]:
         if covered is None:
@@ -375,7 +378,8 @@ class BarCache:
             covered = [covered]
         return cov.normalize((cov.to_ms(s, self.tz), cov.to_ms(e, self.tz)) for s, e in covered)
 
-    def _write_arrays(self, key: CacheKey, arrays: BarArrays, covered: List[Interval], tz: str) -> bool:
+    def _write_arrays(self, key: CacheKey, arrays: BarArrays, covered: List[Interval], tz: str,
+                      sync: bool = True) -> bool:
         if not self.writable:
             return False
         labels = labels_of_ns(arrays.t_ns, key.kind)
@@ -394,9 +398,11 @@ class BarCache:
                 remove_stale_temps(key.path)
                 existing = partition_files(key)
                 for label in sorted(wanted):
-                    if not self._write_partition(key, label, existing.get(label), new_parts.get(label), covered, tz):
+                    if not self._write_partition(key, label, existing.get(label), new_parts.get(label), covered, tz,
+                                                 sync):
                         written = False
-                fsync_dir(key.path)
+                if sync:
+                    fsync_dir(key.path)
         except OSError as exc:
             problem = self._check_dir()
             if problem is not None:
@@ -408,7 +414,7 @@ class BarCache:
         return written
 
     def _write_partition(self, key: CacheKey, label: int, old_path: Optional[str], bars: Optional[BarArrays],
-                         covered: List[Interval], tz: str) -> bool:
+                         covered: List[Interval], tz: str, sync: bool = True) -> bool:
         """Merge into one partition; ``False`` (nothing written, no coverage) when the old file is unreadable."""
         lo, hi = label_bounds_ms(label, key.kind)
         part_cov = cov.clip(covered, lo, hi)
@@ -431,7 +437,7 @@ class BarCache:
             "last_ns": int(merged.t_ns[-1]) if merged.rows else None,
             "written_at": _dt.datetime.now(_dt.timezone.utc).isoformat(),
         }
-        final = write_part(key, label, merged, meta, self.format)
+        final = write_part(key, label, merged, meta, self.format, sync)
         if old_path and old_path != final:
             try:
                 os.remove(old_path)

@@ -54,6 +54,7 @@ from polygon.storage.formats import (
 __all__ = [
     "EXTENSIONS",
     "FAR_MS",
+    "CAN_SYNC_ALL",
     "DATASET_DIR",
     "FORMATS",
     "LAYOUTS",
@@ -79,6 +80,7 @@ __all__ = [
     "read_part",
     "remove_stale_temps",
     "replace_atomically",
+    "sync_all",
     "require_pyarrow",
     "thread_lock",
     "write_layout",
@@ -482,8 +484,10 @@ def read_part(path: str, header_only: bool = False) -> PartFile:
     return native_read(path, header_only)
 
 
-def write_part(key: CacheKey, label: int, arrays: BarArrays, meta: Dict[str, Any], format: str) -> str:
-    """Write one partition file atomically (temp file, ``fsync``, ``os.replace``); call under the key lock.
+def write_part(key: CacheKey, label: int, arrays: BarArrays, meta: Dict[str, Any], format: str,
+               sync: bool = True) -> str:
+    """Write one partition file atomically (temp file, ``fsync`` unless ``sync=False``, ``os.replace``); call
+    under the key lock.
 
     :returns: the path written. :raises OSError: when the write fails (the temp file is removed).
     """
@@ -499,13 +503,26 @@ def write_part(key: CacheKey, label: int, arrays: BarArrays, meta: Dict[str, Any
                 if len(data):
                     fh.write(data)
 
-    return replace_atomically(final, write)
+    return replace_atomically(final, write, sync)
 
 
-def replace_atomically(final: str, write: Callable[[str], None]) -> str:
+#: ``True`` where :func:`sync_all` makes every written file durable in one call
+CAN_SYNC_ALL = hasattr(os, "sync")
+
+
+def sync_all() -> None:
+    """Flush every written file to disk (``os.sync``; a no-op where it does not exist: write with ``sync=True``
+    there, see :data:`CAN_SYNC_ALL`)."""
+    if CAN_SYNC_ALL:
+        os.sync()
+
+
+def replace_atomically(final: str, write: Callable[[str], None], sync: bool = True) -> str:
     """Write a file under a temporary name beside ``final`` with ``write(tmp_path)``, fsync it, then rename it over
     ``final`` (readers see the old file or the new one, never a part); the temporary file is removed on failure.
 
+    :param sync: ``False`` skips the fsync: the caller makes many files durable at once with :func:`sync_all`
+        before it records them anywhere (a process killed in between loses nothing: the page cache survives it).
     :returns: ``final``.
     """
     directory = os.path.dirname(final)
@@ -513,8 +530,9 @@ def replace_atomically(final: str, write: Callable[[str], None]) -> str:
     tmp = os.path.join(directory, ".%s.tmp-%d-%d" % (os.path.basename(final), os.getpid(), threading.get_ident()))
     try:
         write(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
+        if sync:
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
         os.replace(tmp, final)
     except BaseException:
         try:
