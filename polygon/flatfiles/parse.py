@@ -19,6 +19,7 @@ in ``skipped`` for the sync report.
 import gzip
 import io
 import zlib
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Set
 
 import numpy as np
@@ -45,6 +46,7 @@ def arrow_available() -> bool:
     return True
 
 
+@dataclass
 class DayColumns:
     """The bars of one day file, grouped by symbol.
 
@@ -54,20 +56,15 @@ class DayColumns:
         transactions is missing. :ivar rows: rows in the file. :ivar skipped: tickers not stored (invalid).
     """
 
-    __slots__ = ("symbols", "starts", "ends", "t_ns", "values", "transactions", "tx_mask", "rows", "skipped")
-
-    def __init__(self, symbols: List[str], starts: np.ndarray, ends: np.ndarray, t_ns: np.ndarray,
-                 values: np.ndarray, transactions: np.ndarray, tx_mask: np.ndarray, rows: int,
-                 skipped: Set[str]) -> None:
-        self.symbols = symbols
-        self.starts = starts
-        self.ends = ends
-        self.t_ns = t_ns
-        self.values = values
-        self.transactions = transactions
-        self.tx_mask = tx_mask
-        self.rows = rows
-        self.skipped = skipped
+    symbols: List[str]
+    starts: np.ndarray
+    ends: np.ndarray
+    t_ns: np.ndarray
+    values: np.ndarray
+    transactions: np.ndarray
+    tx_mask: np.ndarray
+    rows: int
+    skipped: Set[str]
 
     @property
     def kept(self) -> int:
