@@ -138,12 +138,12 @@ def _has_files(directory: str) -> bool:
 def tick_files(cache_dir: str, kind: str) -> List[str]:
     """The stored days of ``kind`` (``trades``/``quotes``): every flat-file day
     (``.ticks/<market>/<kind>/<YYYY>/<day>.parquet``), then the per-symbol days that ``fetch_trades`` /
-    ``fetch_quotes`` stored (``.ticks/<market>/<kind>/by_symbol/<SYMBOL>/<day>.parquet``) of days no flat file
-    holds (where both exist, :func:`polygon.ticks.fetch_ticks` reads the flat file's rows too)."""
+    ``fetch_quotes`` stored (``.ticks/<market>/<kind>/by_symbol/<SYMBOL>/<day>.parquet``) of the symbol-days no
+    flat file holds (where both exist, :func:`polygon.ticks.fetch_ticks` reads the flat file's rows too)."""
     root = os.path.join(cache_dir, ".ticks")
     flat: List[str] = []
     own: List[str] = []
-    flat_days = set()
+    flat_days: Dict[Any, Any] = {}
     for market in sorted(os.listdir(root)) if os.path.isdir(root) else ():
         base = os.path.join(root, market, kind)
         if not os.path.isdir(base):
@@ -155,14 +155,35 @@ def tick_files(cache_dir: str, kind: str) -> List[str]:
             for name in sorted(os.listdir(folder)):
                 if name.endswith(".parquet") and not name.startswith("."):
                     flat.append(os.path.join(folder, name))
-                    flat_days.add((market, name))
+                    flat_days[(market, name)] = _day_symbols(os.path.join(folder, name))
         by_symbol = os.path.join(base, "by_symbol")
         for symbol in sorted(os.listdir(by_symbol)) if os.path.isdir(by_symbol) else ():
             folder = os.path.join(by_symbol, symbol)
             for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else ():
-                if name.endswith(".parquet") and not name.startswith(".") and (market, name) not in flat_days:
+                held = flat_days.get((market, name), ())
+                if name.endswith(".parquet") and not name.startswith(".") and held is not None and \
+                        _symbol_of(symbol) not in held:
                     own.append(os.path.join(folder, name))
     return flat + own
+
+
+def _symbol_of(dirname: str) -> str:
+    from polygon.markets.symbols import filename_to_symbol
+
+    try:
+        return filename_to_symbol(dirname)
+    except ValueError:
+        return dirname
+
+
+def _day_symbols(path: str) -> Optional[List[str]]:
+    """The symbols a flat-file tick day holds (``None``: all; see :meth:`polygon.flatfiles.TickStore.symbols`)."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    raw = (pq.read_schema(path).metadata or {}).get(b"polygon_kit_symbols")
+    return None if raw is None else json.loads(raw.decode("utf-8"))
 
 
 def _tick_views(con: Any, cache_dir: str) -> None:

@@ -261,9 +261,10 @@ def _run(todo, source, kind, market, wanted, storage, manifest, report, max_work
                 stage.add(day.isoformat(), parsed)
                 logger.debug("flat files: staged %s (%d rows)", day, parsed.rows)
                 return opened, parsed.rows, parsed.skipped, parsed.symbols
-            writer = ticks.writer(market, kind, day)
+            keep = _tick_symbols(ticks, market, kind, day, wanted)
+            writer = ticks.writer(market, kind, day, None if keep is None else sorted(keep))
             try:
-                rows = read_day_ticks(source.iter_chunks(stream), kind, writer.append, wanted, key=info.key)
+                rows = read_day_ticks(source.iter_chunks(stream), kind, writer.append, keep, key=info.key)
                 writer.commit()
             except BaseException:
                 writer.abort()
@@ -333,6 +334,16 @@ def _run(todo, source, kind, market, wanted, storage, manifest, report, max_work
     finally:
         if stage is not None:
             stage.clear()
+
+
+def _tick_symbols(ticks: TickStore, market: str, kind: str, day: _dt.date,
+                  wanted: Optional[Set[str]]) -> Optional[Set[str]]:
+    """The symbols a tick day file is rewritten with: ``wanted`` plus those a stored subset day already holds
+    (the file is replaced whole); ``None`` for every symbol."""
+    if wanted is None:
+        return None
+    held = ticks.symbols(market, kind, day) if ticks.has(market, kind, day) else []
+    return None if held is None else set(wanted) | set(held)
 
 
 def _new_stage(cache_dir: str, market: str, kind: str) -> Stage:

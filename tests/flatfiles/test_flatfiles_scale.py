@@ -214,3 +214,36 @@ def test_fetch_data_after_a_sync_makes_no_request_and_duckdb_and_dask_agree(ff_s
     ddf = dd.read_parquet(os.path.join(storage.dataset_path, "timeframe=1min"))
     got = ddf[ddf["symbol"] == "BRK.B"].compute().sort_values("timestamp")
     np.testing.assert_array_equal(got["close"].to_numpy(), frame["close"].to_numpy())
+
+
+def test_a_tick_day_synced_for_some_symbols_serves_only_those(ff_sandbox, ff_config):
+    pytest.importorskip("pyarrow")
+    from polygon.flatfiles import TickStore
+    from polygon.ticks import fetch_trades
+
+    day = dt.date(2024, 1, 3)
+    key = object_key("stocks", "trades", day)
+    ff_sandbox.flatfiles.put(key, ff_sandbox.flatfiles.tick_file(day, "trades", ["AAPL", "MSFT", "KO"]))
+    try:
+        sync_flatfiles("stocks", "trades", day, day, symbols=["MSFT"], config=ff_config, progress=False)
+        store = TickStore(ff_config.cache_dir)
+        assert store.symbols("stocks", "trades", day) == ["MSFT"]
+        assert store.has("stocks", "trades", day, "MSFT") and not store.has("stocks", "trades", day, "KO")
+        ko = fetch_trades("KO", day, config=ff_config)  # not in the synced subset: from the REST API
+        assert ko.attrs["source"] == {day.isoformat(): "api"} and len(ko) > 100
+        msft = fetch_trades("MSFT", day, config=ff_config)
+        assert msft.attrs["source"] == {day.isoformat(): "flatfiles"}
+        # a second subset sync of the same file keeps the first one's symbols (the day file is replaced whole)
+        again = sync_flatfiles("stocks", "trades", day, day, symbols=["AAPL"], config=ff_config, progress=False)
+        assert again.days_synced == [day.isoformat()]
+        assert store.symbols("stocks", "trades", day) == ["AAPL", "MSFT"]
+        assert len(store.read("stocks", "trades", day, "MSFT")) == len(msft)
+    finally:
+        ff_sandbox.flatfiles.delete(key)
+    if pytest.importorskip("duckdb"):
+        from polygon.sql import query
+
+        got = query("SELECT ticker, count(*) AS n FROM trades GROUP BY ticker ORDER BY ticker",
+                    cache_dir=ff_config.cache_dir)
+        assert dict(zip(got["ticker"], got["n"])) == {"AAPL": len(store.read("stocks", "trades", day, "AAPL")),
+                                                      "KO": len(ko), "MSFT": len(msft)}
