@@ -35,7 +35,7 @@ length to equal ``data_offset + payload_bytes``.
 Parquet format (``.parquet``, needs pyarrow): the columns with ``timestamp`` as ``timestamp[ns, UTC]``; the
 header JSON in the schema metadata under ``polygon_kit`` with its CRC-32 (``polygon_kit_crc32``) and a sum64 of
 the decoded arrays (``checksum``), Parquet page checksums written and verified, the leading ``PAR1`` checked.
-zstd level 3, ``timestamp`` and ``transactions`` delta-encoded, no dictionaries (a dictionary of a
+zstd level 1, ``timestamp`` and ``transactions`` delta-encoded, no dictionaries (a dictionary of a
 high-cardinality column such as ``volume`` costs time and bytes): about 10-11 bytes per one-minute stock bar.
 Statistics only for ``timestamp`` (what readers prune on). Any Parquet reader reads these files.
 
@@ -424,7 +424,7 @@ def parquet_write(path: str, arrays: BarArrays, meta: Dict[str, Any]) -> None:
     header = dict(meta, format="polygon-kit-bars", version=1, rows=arrays.rows, checksum=_arrays_sum(arrays))
     raw = json.dumps(header, sort_keys=True).encode("utf-8")
     table = arrow_table(arrays, "UTC", {_PARQUET_META_KEY: raw, _PARQUET_CRC_KEY: b"%08x" % zlib.crc32(raw)})
-    pq.write_table(table, path, compression="zstd", compression_level=3, use_dictionary=False,
+    pq.write_table(table, path, compression="zstd", compression_level=1, use_dictionary=False,
                    column_encoding={"timestamp": "DELTA_BINARY_PACKED", "transactions": "DELTA_BINARY_PACKED"},
                    write_statistics=["timestamp"], write_page_checksum=True)
 
