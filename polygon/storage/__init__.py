@@ -141,7 +141,10 @@ class StorageManager(BarCache):
 
         self.flush()
         report = migrate_cache(self.cache_dir)
-        self.layout, self.format = "hive", "parquet"
+        with _DEFAULT_LOCK:  # the process-wide managers of this directory use the new layout from now on too
+            managers = [m for m in _DEFAULT.values() if m.cache_dir == self.cache_dir] + [self]
+        for manager in managers:
+            manager.layout, manager.format = "hive", "parquet"
         return report
 
     # -- export ---------------------------------------------------------------------------------------------

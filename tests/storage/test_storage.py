@@ -362,7 +362,9 @@ def test_migration_of_a_legacy_cache_is_explicit_verified_and_complete(tmp_path,
     old.write("BRK.B", "1sec", make_bars(count=90, step_ms=1000))
     os.makedirs(os.path.join(cache, ".sql", "bars"))  # the mirror of earlier versions
     assert StorageManager(cache, tz=NY).layout == "legacy"  # never switched implicitly
+    shared = get_storage_manager(cache)
     report = StorageManager(cache, tz=NY).migrate()
+    assert (shared.layout, shared.format) == ("hive", "parquet")  # the process-wide manager follows
     assert (report["keys"], report["rows"], report["skipped"]) == (3, 620, [])
     new = StorageManager(cache, tz=NY)
     assert (new.layout, new.format) == ("hive", "parquet")
