@@ -113,7 +113,7 @@ def sync_flatfiles(
     max_workers: int = 4,
     progress: Optional[bool] = None,
     on_day: Optional[Callable[[str], None]] = None,
-    batch_rows: int = 50_000_000,
+    batch_rows: Optional[int] = None,
     engine: str = "auto",
 ) -> SyncReport:
     """Sync the provider's flat files of ``market``/``kind`` for ``start``..``end`` (days, inclusive).
@@ -133,7 +133,9 @@ def sync_flatfiles(
     :param on_day: called with each day (``'YYYY-MM-DD'``) once it is stored and recorded.
     :param batch_rows: bars staged on disk (about 57 bytes each, in ``<cache_dir>/.flatfiles/staging``) before
         they are committed to the cache. Each commit writes every touched cache partition once, so a sync is
-        linear in days up to this size; the days of a commit are recorded in the manifest after it.
+        linear in days up to this size; the days of a commit are recorded in the manifest after it. Default:
+        what a quarter of the free disk space holds (at least 5M bars), so that one commit at the end is the
+        usual case (a year of the full US market is about 380M bars, 22 GB staged).
     :param engine: CSV parser: ``'auto'`` (pyarrow's multithreaded reader when installed, else pandas),
         ``'pyarrow'`` or ``'pandas'``.
     :returns: a :class:`SyncReport`.
@@ -187,7 +189,7 @@ def sync_flatfiles(
     lister = _Listing(client, config) if wanted and kind in BAR_KINDS else None
     try:
         _run(todo, source, kind, market, wanted, storage, manifest, report, max_workers, lister, bar, on_day,
-             cache_dir, int(batch_rows), engine)
+             cache_dir, int(batch_rows) if batch_rows is not None else _stage_budget(cache_dir), engine)
     finally:
         if bar is not None:
             bar.close()
@@ -334,6 +336,21 @@ def _run(todo, source, kind, market, wanted, storage, manifest, report, max_work
     finally:
         if stage is not None:
             stage.clear()
+
+
+#: bytes a staged bar takes (t_ns, five floats, transactions, the mask)
+_STAGED_BAR_BYTES = 57
+
+
+def _stage_budget(cache_dir: str) -> int:
+    """Bars to stage before a commit: a quarter of the free disk space, at least 5M."""
+    import shutil
+
+    try:
+        free = shutil.disk_usage(cache_dir).free
+    except OSError:
+        free = 0
+    return max(5_000_000, free // 4 // _STAGED_BAR_BYTES)
 
 
 def _tick_symbols(ticks: TickStore, market: str, kind: str, day: _dt.date,
