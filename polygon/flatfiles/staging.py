@@ -7,26 +7,30 @@ the whole stage) and hands each symbol's bars of every staged day, in day order,
 write. So a sync writes each cache partition once per commit, whatever the number of days, instead of
 rewriting a growing partition for every batch of days (which made the cost of day N grow with N).
 
-The stage lives in ``<cache_dir>/.flatfiles/staging/<name>`` and is removed after the commit; a stage left by
-a killed sync is removed by the next sync of the same dataset (nothing in it was recorded in the manifest, so
-those days are simply synced again).
+The stage lives in ``<cache_dir>/.flatfiles/staging/<name>`` and is removed after the commit. A stage left by
+a killed sync (nothing of it recorded in the manifest) is taken over by the next sync of the same dataset: each
+complete run (its index ``<day>.json`` is written after the run) whose file has not changed since (etag, size)
+and was parsed for the same symbols is used as it is, the rest is downloaded again.
 """
 
+import json
 import os
 import shutil
 import threading
-from typing import Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 
 from polygon.flatfiles.parse import DayColumns
 from polygon.markets.frames import BarArrays
+from polygon.storage.files import replace_atomically
 
 __all__ = ["Stage"]
 
 #: column name -> dtype of a run file, in file order (vwap is not stored: the files carry none)
 _COLUMNS = (("t_ns", "<i8"), ("open", "<f8"), ("high", "<f8"), ("low", "<f8"), ("close", "<f8"),
             ("volume", "<f8"), ("transactions", "<i8"), ("tx_mask", "|b1"))
+_ROW_BYTES = sum(np.dtype(dtype).itemsize for _name, dtype in _COLUMNS)
 
 
 class _Run:
@@ -64,6 +68,8 @@ class Stage:
         os.makedirs(root, exist_ok=True)
         self._runs: Dict[str, _Run] = {}
         self._lock = threading.Lock()
+        #: day -> what :meth:`add` recorded with a run taken over from a dead sync's stage (:meth:`adopt`)
+        self.adopted: Dict[str, Dict[str, Any]] = {}
 
     @property
     def rows(self) -> int:
@@ -77,8 +83,10 @@ class Stage:
         with self._lock:
             return sorted(self._runs)
 
-    def add(self, day: str, parsed: DayColumns) -> None:
-        """Write one day's run (thread-safe; days may arrive in any order)."""
+    def add(self, day: str, parsed: DayColumns, info: Optional[Dict[str, Any]] = None) -> None:
+        """Write one day's run (thread-safe; days may arrive in any order), then its index ``<day>.json`` with
+        ``info`` (what the file was: etag, size...): a run with an index is complete, and a later sync may take
+        it over (:meth:`adopt`) if this one is killed before its commit."""
         path = os.path.join(self.root, day + ".run")
         n = parsed.kept
         with open(path, "wb") as fh:
@@ -89,8 +97,58 @@ class Stage:
             fh.write(memoryview(np.ascontiguousarray(parsed.tx_mask, np.bool_)).cast("B"))
         run = _Run(day, path, parsed.symbols, np.asarray(parsed.starts, np.int64), np.asarray(parsed.ends, np.int64))
         assert run.rows == n
+        index = dict(info or {}, symbols=list(parsed.symbols), starts=run.starts.tolist(), ends=run.ends.tolist(),
+                     file_rows=int(parsed.rows), skipped=sorted(parsed.skipped))
+        payload = json.dumps(index)
+
+        def write(tmp: str) -> None:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(payload)
+
+        replace_atomically(os.path.join(self.root, day + ".json"), write, sync=False)
         with self._lock:
             self._runs[day] = run
+
+    def adopt(self, other: str) -> List[str]:
+        """Take over the complete runs of a dead sync's stage directory ``other`` (then removed).
+
+        :returns: the days taken; their index is in :attr:`adopted`.
+        """
+        taken = []
+        for name in sorted(os.listdir(other)) if os.path.isdir(other) else ():
+            if not name.endswith(".json"):
+                continue
+            day = name[:-5]
+            try:
+                with open(os.path.join(other, name), "r", encoding="utf-8") as fh:
+                    index = json.load(fh)
+                starts = np.asarray(index["starts"], np.int64)
+                ends = np.asarray(index["ends"], np.int64)
+                rows = int(ends[-1]) if len(ends) else 0
+                source = os.path.join(other, day + ".run")
+                if os.path.getsize(source) != rows * _ROW_BYTES:
+                    continue
+                target = os.path.join(self.root, day + ".run")
+                os.replace(source, target)
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            with self._lock:
+                self._runs[day] = _Run(day, target, list(index["symbols"]), starts, ends)
+                self.adopted[day] = index
+            taken.append(day)
+        shutil.rmtree(other, ignore_errors=True)
+        return taken
+
+    def drop(self, day: str) -> None:
+        """Forget one staged day (an adopted run the current sync cannot use)."""
+        with self._lock:
+            run = self._runs.pop(day, None)
+            self.adopted.pop(day, None)
+        if run is not None:
+            try:
+                os.remove(run.path)
+            except OSError:
+                pass
 
     def symbols(self) -> List[str]:
         """Every staged symbol, sorted."""
@@ -161,11 +219,13 @@ class Stage:
         """Remove every run (after a commit); the stage stays usable."""
         with self._lock:
             runs, self._runs = list(self._runs.values()), {}
+            self.adopted.clear()
         for run in runs:
-            try:
-                os.remove(run.path)
-            except OSError:
-                pass
+            for path in (run.path, run.path[:-len(".run")] + ".json"):
+                try:
+                    os.remove(path)
+                except OSError:
+                    pass
 
     def clear(self) -> None:
         """Remove every run and the directory."""

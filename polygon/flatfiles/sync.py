@@ -48,6 +48,8 @@ class SyncReport:
         days are stored).
     :ivar rows: rows read. :ivar symbols: symbols written. :ivar bytes: compressed bytes downloaded.
     :ivar skipped_tickers: tickers in the files that are not valid symbols (never stored anywhere).
+    :ivar days_resumed: days (also in ``days_synced``) a killed sync had parsed: taken from its stage, not
+        downloaded again.
     :ivar seconds: wall-clock time. :ivar covered_empty: ``{symbol: [days]}`` recorded as listed without bars.
     """
 
@@ -62,6 +64,7 @@ class SyncReport:
     skipped_tickers: Set[str] = field(default_factory=set)
     covered_empty: Dict[str, List[str]] = field(default_factory=dict)
     days_failed: Dict[str, str] = field(default_factory=dict)
+    days_resumed: List[str] = field(default_factory=list)
     bytes: int = 0
     seconds: float = 0.0
 
@@ -260,7 +263,8 @@ def _run(todo, source, kind, market, wanted, storage, manifest, report, max_work
                 data = b"".join(source.iter_chunks(stream))
                 parsed = parse_day_bars(data, wanted, key=info.key, engine=engine)
                 del data
-                stage.add(day.isoformat(), parsed)
+                stage.add(day.isoformat(), parsed, {"etag": opened.etag, "size": opened.size, "key": opened.key,
+                                                    "wanted": sorted(wanted) if wanted else None})
                 logger.debug("flat files: staged %s (%d rows)", day, parsed.rows)
                 return opened, parsed.rows, parsed.skipped, parsed.symbols
             keep = _tick_symbols(ticks, market, kind, day, wanted)
@@ -294,6 +298,7 @@ def _run(todo, source, kind, market, wanted, storage, manifest, report, max_work
             if on_day is not None:
                 on_day(day)
 
+    todo = _resume(todo, stage, wanted, report, staged, manifest_values) if stage is not None else todo
     try:
         with concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="polygon-flatfiles") as pool:
             # a sliding window: at most `workers` days in flight (downloaded, parsed, staged)
@@ -338,6 +343,32 @@ def _run(todo, source, kind, market, wanted, storage, manifest, report, max_work
             stage.clear()
 
 
+def _resume(todo, stage: Stage, wanted, report, staged, manifest_values):
+    """Days a killed sync already parsed (the stage took its runs over): used when their file is the same
+    and they were parsed for the same symbols; the rest of ``todo`` is returned."""
+    want = sorted(wanted) if wanted else None
+    rest = []
+    for day, info in todo:
+        index = stage.adopted.get(day.isoformat())
+        if index is None:
+            rest.append((day, info))
+            continue
+        if index.get("etag") != info.etag or index.get("size") != info.size or index.get("wanted") != want:
+            stage.drop(day.isoformat())
+            rest.append((day, info))
+            continue
+        report.rows += int(index.get("file_rows") or 0)
+        report.bytes += info.size
+        report.skipped_tickers |= set(index.get("skipped") or ())
+        report.days_resumed.append(day.isoformat())
+        staged[day.isoformat()] = info
+        manifest_values[day.isoformat()] = {"etag": info.etag, "size": info.size, "key": info.key,
+                                            "rows": int(index.get("file_rows") or 0), "symbols": want}
+    for day in set(stage.adopted) - {d.isoformat() for d, _i in todo}:
+        stage.drop(day)  # a day outside this sync's range, or already current
+    return rest
+
+
 #: bytes a staged bar takes (t_ns, five floats, transactions, the mask)
 _STAGED_BAR_BYTES = 57
 
@@ -364,18 +395,22 @@ def _tick_symbols(ticks: TickStore, market: str, kind: str, day: _dt.date,
 
 
 def _new_stage(cache_dir: str, market: str, kind: str) -> Stage:
-    """A fresh stage; stages left by killed syncs of this dataset (their process is gone) are removed."""
+    """A fresh stage, holding the complete runs of the stages killed syncs of this dataset left (their process
+    is gone; the directories are removed)."""
     import os
-    import shutil
 
     root = os.path.join(cache_dir, ".flatfiles", "staging")
     os.makedirs(root, exist_ok=True)
+    dead = []
     for entry in os.scandir(root):
         parts = entry.name.split("-")
         if len(parts) >= 4 and parts[0] == market and parts[1] == kind and parts[2].isdigit():
             if not _alive(int(parts[2])):
-                shutil.rmtree(entry.path, ignore_errors=True)
-    return Stage(os.path.join(root, "%s-%s-%d-%d" % (market, kind, os.getpid(), time.time_ns())))
+                dead.append(entry.path)
+    stage = Stage(os.path.join(root, "%s-%s-%d-%d" % (market, kind, os.getpid(), time.time_ns())))
+    for path in sorted(dead):
+        stage.adopt(path)
+    return stage
 
 
 def _alive(pid: int) -> bool:

@@ -247,3 +247,53 @@ def test_a_tick_day_synced_for_some_symbols_serves_only_those(ff_sandbox, ff_con
                     cache_dir=ff_config.cache_dir)
         assert dict(zip(got["ticker"], got["n"])) == {"AAPL": len(store.read("stocks", "trades", day, "AAPL")),
                                                       "KO": len(ko), "MSFT": len(msft)}
+
+
+def test_a_sync_killed_before_its_commit_resumes_from_the_parsed_days(ff_sandbox, ff_config):
+    """SIGKILL a sync while it stages days (parsing slowed down), then resume: the complete runs of the dead
+    sync are used, not downloaded again, and the result equals the REST bars."""
+    import json
+    import textwrap
+    import time
+
+    from polygon.manager import PolygonDataManager
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT)] + sys.path))
+    values = {"cache_dir": ff_config.cache_dir, **ff_sandbox.flatfiles.config_values(),
+              "api_key": ff_config.api_key, "base_url": ff_config.base_url}
+    script = textwrap.dedent("""
+        import json, sys, time
+        import polygon.flatfiles.sync as sync
+        from polygon.config import get_config
+        real = sync.parse_day_bars
+        def slow(*args, **kwargs):
+            time.sleep(0.4)
+            return real(*args, **kwargs)
+        sync.parse_day_bars = slow
+        sync.sync_flatfiles('stocks', 'minute_aggs', '2024-01-01', '2024-01-31', config=get_config(**json.loads(
+            sys.argv[1])), max_workers=1, progress=False)
+    """)
+    staging = os.path.join(ff_config.cache_dir, ".flatfiles", "staging")
+
+    def indexes():
+        return [n for _r, _d, names in os.walk(staging) for n in names if n.endswith(".json")]
+
+    proc = subprocess.Popen([sys.executable, "-c", script, json.dumps(values)], env=env, cwd=str(ROOT))
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and proc.poll() is None and len(indexes()) < 3:
+            time.sleep(0.05)
+        assert proc.poll() is None, "the sync finished before it could be killed"
+        proc.kill()
+    finally:
+        proc.wait(timeout=30)
+    parsed = len(indexes())
+    assert 3 <= parsed < 21 and not os.path.exists(Manifest(ff_config.cache_dir, "stocks", "minute_aggs").path)
+    resumed = sync_flatfiles("stocks", "minute_aggs", "2024-01-01", "2024-01-31", config=ff_config, progress=False)
+    assert len(resumed.days_resumed) == parsed and len(resumed.days_synced) == 21
+    assert os.listdir(staging) == []
+    frame = StorageManager(ff_config.cache_dir).read("AAPL", "1min", "2024-01-01", "2024-02-01")
+    rest = PolygonDataManager(config=ff_config, storage=StorageManager(ff_config.cache_dir + "-rest")).fetch_data(
+        "AAPL", "1min", "2024-01-01", "2024-01-31", use_cache=False, adjusted=False)
+    assert frame.index.is_unique and len(frame) == len(rest)
+    np.testing.assert_array_equal(frame["close"].to_numpy(), rest["close"].to_numpy())
