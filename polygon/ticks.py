@@ -162,7 +162,7 @@ def _stored(cache_dir: str, market: str, kind: str, symbol: str, day: _dt.date, 
     from polygon.flatfiles.tickstore import TickStore
 
     store = TickStore(cache_dir)
-    if store.has(market, kind, day):
+    if store.has(market, kind, day, symbol):
         raw = store.read(market, kind, day, symbol)
         return _conform(raw, kind, tz, symbol), "flatfiles"
     path = _own_path(cache_dir, market, kind, symbol, day)

@@ -2,13 +2,18 @@
 
 An entry is written only after the day's bars (or ticks) are stored, so a sync killed at any point
 resumes from the first day not recorded. Each entry keeps the file's ``etag`` and ``size``: a file the
-provider republished (other etag or size) no longer matches and is synced again.
+provider republished (other etag or size) no longer matches and is synced again. An entry also keeps the
+``symbols`` the day was synced for (``None``: every symbol of the file), so a later sync of other symbols
+of the same day is not taken for done.
+
+Clearing the cache (:meth:`polygon.storage.StorageManager.clear`) removes the manifests of what it cleared
+so a sync after a clear restores the days.
 """
 
 import json
 import os
 import threading
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Iterable, Optional
 
 from polygon.flatfiles.layout import check_dataset
 
@@ -45,15 +50,32 @@ class Manifest:
         """The record of ``day`` (``'YYYY-MM-DD'``), or ``None``."""
         return self.days.get(day)
 
-    def is_current(self, day: str, etag: str, size: int) -> bool:
-        """``True`` when ``day`` was synced from a file with this etag and size."""
+    def is_current(self, day: str, etag: str, size: int, symbols: Optional[Iterable[str]] = None) -> bool:
+        """``True`` when ``day`` was synced from a file with this etag and size, for ``symbols`` (``None``: all)."""
         entry = self.days.get(day)
-        return bool(entry) and entry.get("etag") == etag and entry.get("size") == size
+        if not entry or entry.get("etag") != etag or entry.get("size") != size:
+            return False
+        done = entry.get("symbols")
+        return done is None or (symbols is not None and set(symbols) <= set(done))
 
     def record(self, day: str, **values: Any) -> None:
         """Record ``day`` as synced and save the manifest (atomic replace, fsync'd)."""
+        self.record_many({day: values})
+
+    def record_many(self, days: Dict[str, Dict[str, Any]]) -> None:
+        """Record several days at once (one save). A day synced for some symbols from the same file keeps the
+        symbols recorded before."""
+        if not days:
+            return
         with self._lock:
-            self.days[day] = dict(values)
+            for day, values in days.items():
+                values = dict(values)
+                old = self.days.get(day)
+                if (values.get("symbols") is not None and old and old.get("etag") == values.get("etag")
+                        and old.get("size") == values.get("size")):
+                    values["symbols"] = (None if old.get("symbols") is None
+                                         else sorted(set(old["symbols"]) | set(values["symbols"])))
+                self.days[day] = values
             self._save()
 
     def _save(self) -> None:
@@ -66,3 +88,4 @@ class Manifest:
                 fh.write(payload)
 
         replace_atomically(self.path, write)
+

@@ -20,14 +20,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from polygon.exceptions import InvalidDateRangeError, PolygonError
+from polygon.exceptions import InvalidDateRangeError, PolygonError, PolygonResponseError
 from polygon.flatfiles.layout import BAR_KINDS, check_dataset, day_bounds_ms, day_of_key, day_zone, prefix, timeframe_of
 from polygon.flatfiles.manifest import Manifest
-from polygon.flatfiles.reader import read_day_bars, read_day_ticks
+from polygon.flatfiles.parse import parse_day_bars
+from polygon.flatfiles.reader import read_day_ticks
 from polygon.flatfiles.s3 import FlatFilesSource, ObjectInfo
+from polygon.flatfiles.staging import Stage
 from polygon.flatfiles.tickstore import TickStore
 from polygon.markets.dates import format_date
 from polygon.markets.symbols import validate_symbols
+from polygon.storage.files import CAN_SYNC_ALL, sync_all
 
 __all__ = ["SyncReport", "sync_flatfiles"]
 
@@ -41,7 +44,12 @@ class SyncReport:
     :ivar days_synced: days stored now. :ivar days_skipped: days already current in the manifest.
     :ivar days_resynced: days stored again because the provider republished them.
     :ivar days_missing: days of the range the bucket has no file for, with the reason when known.
+    :ivar days_failed: days whose file could not be read, with the reason (nothing stored for them; the other
+        days are stored).
     :ivar rows: rows read. :ivar symbols: symbols written. :ivar bytes: compressed bytes downloaded.
+    :ivar skipped_tickers: tickers in the files that are not valid symbols (never stored anywhere).
+    :ivar days_resumed: days (also in ``days_synced``) a killed sync had parsed: taken from its stage, not
+        downloaded again.
     :ivar seconds: wall-clock time. :ivar covered_empty: ``{symbol: [days]}`` recorded as listed without bars.
     """
 
@@ -55,16 +63,25 @@ class SyncReport:
     symbols: Set[str] = field(default_factory=set)
     skipped_tickers: Set[str] = field(default_factory=set)
     covered_empty: Dict[str, List[str]] = field(default_factory=dict)
+    days_failed: Dict[str, str] = field(default_factory=dict)
+    days_resumed: List[str] = field(default_factory=list)
     bytes: int = 0
     seconds: float = 0.0
 
     def summary(self) -> str:
-        """One line for people."""
-        return ("%s %s: %d days synced (%d re-synced after republication), %d already current, %d missing; "
+        """One line for people (then one line per failed day and one for skipped tickers, when any)."""
+        text = ("%s %s: %d days synced (%d re-synced after republication), %d already current, %d missing; "
                 "%d rows, %d symbols, %.1f MB in %.1f s" % (
                     self.market, self.kind, len(self.days_synced), len(self.days_resynced),
                     len(self.days_skipped), len(self.days_missing), self.rows, len(self.symbols),
                     self.bytes / 1e6, self.seconds))
+        for day, why in sorted(self.days_failed.items()):
+            text += "\n  failed %s (not stored; the next sync tries it again): %s" % (day, why)
+        if self.skipped_tickers:
+            shown = sorted(self.skipped_tickers)
+            text += ("\n  %d tickers not stored (not valid symbols: letters A-Z, digits, '.' or '-'): %s%s"
+                     % (len(shown), ", ".join(repr(t) for t in shown[:10]), ", ..." if len(shown) > 10 else ""))
+        return text
 
 
 def _months(start: _dt.date, end: _dt.date) -> Iterable[Tuple[int, int]]:
@@ -99,7 +116,8 @@ def sync_flatfiles(
     max_workers: int = 4,
     progress: Optional[bool] = None,
     on_day: Optional[Callable[[str], None]] = None,
-    batch_rows: int = 3_000_000,
+    batch_rows: Optional[int] = None,
+    engine: str = "auto",
 ) -> SyncReport:
     """Sync the provider's flat files of ``market``/``kind`` for ``start``..``end`` (days, inclusive).
 
@@ -116,8 +134,13 @@ def sync_flatfiles(
     :param max_workers: parallel downloads (bounded; storing stays in this thread, in day order).
     :param progress: a progress bar (tqdm) on stderr; default when stderr is a terminal.
     :param on_day: called with each day (``'YYYY-MM-DD'``) once it is stored and recorded.
-    :param batch_rows: bars held in memory (about 70 bytes each) before they are written: consecutive days are
-        written with one write per symbol, then recorded in the manifest together.
+    :param batch_rows: bars staged on disk (about 57 bytes each, in ``<cache_dir>/.flatfiles/staging``) before
+        they are committed to the cache. Each commit writes every touched cache partition once, so a sync is
+        linear in days up to this size; the days of a commit are recorded in the manifest after it. Default:
+        what a quarter of the free disk space holds (at least 5M bars), so that one commit at the end is the
+        usual case (a year of the full US market is about 380M bars, 22 GB staged).
+    :param engine: CSV parser: ``'auto'`` (pyarrow's multithreaded reader when installed, else pandas),
+        ``'pyarrow'`` or ``'pandas'``.
     :returns: a :class:`SyncReport`.
     :raises InvalidParameterError: for an unknown market or kind. :raises InvalidDateRangeError: for bad days.
     :raises PolygonAuthenticationError: keys refused. :raises PolygonNotEntitledError: plan does not include it.
@@ -157,7 +180,7 @@ def sync_flatfiles(
     todo: List[Tuple[_dt.date, ObjectInfo]] = []
     for day in sorted(listing):
         info = listing[day]
-        if manifest.is_current(day.isoformat(), info.etag, info.size):
+        if manifest.is_current(day.isoformat(), info.etag, info.size, wanted):
             report.days_skipped.append(day.isoformat())
         else:
             if manifest.entry(day.isoformat()):
@@ -169,7 +192,7 @@ def sync_flatfiles(
     lister = _Listing(client, config) if wanted and kind in BAR_KINDS else None
     try:
         _run(todo, source, kind, market, wanted, storage, manifest, report, max_workers, lister, bar, on_day,
-             cache_dir, int(batch_rows))
+             cache_dir, int(batch_rows) if batch_rows is not None else _stage_budget(cache_dir), engine)
     finally:
         if bar is not None:
             bar.close()
@@ -221,98 +244,233 @@ def _note_missing(report: SyncReport, market: str, first: _dt.date, last: _dt.da
 
 
 def _run(todo, source, kind, market, wanted, storage, manifest, report, max_workers, lister, bar, on_day,
-         cache_dir, batch_rows) -> None:
+         cache_dir, stage_rows, engine) -> None:
     if not todo:
         return
     workers = max(1, min(int(max_workers), len(todo)))
     ticks = TickStore(cache_dir) if kind not in BAR_KINDS else None
+    stage = _new_stage(cache_dir, market, kind) if kind in BAR_KINDS else None
     stop = threading.Event()
+    staged: Dict[str, ObjectInfo] = {}  # day -> the file it was parsed from, until committed
 
-    def download(day: _dt.date, info: ObjectInfo):
+    def work(day: _dt.date, info: ObjectInfo):
+        """Download, parse and stage (or store, for ticks) one day; a bad file is a result, not an error."""
         if stop.is_set():
             return None
         opened, stream = source.open(info.key)
-        if kind in BAR_KINDS:
-            return opened, read_day_bars(source.iter_chunks(stream), wanted, key=info.key)
-        writer = ticks.writer(market, kind, day)
         try:
-            rows = read_day_ticks(source.iter_chunks(stream), kind, writer.append, wanted, key=info.key)
-            writer.commit()
-        except BaseException:
-            writer.abort()
-            raise
-        return opened, rows
+            if kind in BAR_KINDS:
+                data = b"".join(source.iter_chunks(stream))
+                parsed = parse_day_bars(data, wanted, key=info.key, engine=engine)
+                del data
+                stage.add(day.isoformat(), parsed, {"etag": opened.etag, "size": opened.size, "key": opened.key,
+                                                    "wanted": sorted(wanted) if wanted else None})
+                logger.debug("flat files: staged %s (%d rows)", day, parsed.rows)
+                return opened, parsed.rows, parsed.skipped, parsed.symbols
+            keep = _tick_symbols(ticks, market, kind, day, wanted)
+            writer = ticks.writer(market, kind, day, None if keep is None else sorted(keep))
+            try:
+                rows = read_day_ticks(source.iter_chunks(stream), kind, writer.append, keep, key=info.key)
+                writer.commit()
+            except BaseException:
+                writer.abort()
+                raise
+            return opened, rows, set(), None
+        except PolygonResponseError as exc:
+            return opened, exc, None, None
 
-    batch: List[Tuple[_dt.date, ObjectInfo, Any]] = []
+    manifest_values: Dict[str, Dict[str, Any]] = {}
 
-    def flush() -> None:
-        if kind in BAR_KINDS:
-            _store_bars(batch, timeframe_of(kind), market, storage, report, wanted, lister)
-        for day, opened, parsed in batch:
-            rows = parsed.rows if kind in BAR_KINDS else parsed
-            if kind not in BAR_KINDS:
-                report.rows += rows
-            report.bytes += opened.size
-            manifest.record(day.isoformat(), etag=opened.etag, size=opened.size, rows=rows, key=opened.key)
-            report.days_synced.append(day.isoformat())
+    def commit() -> None:
+        if stage is not None and staged:
+            _commit(stage, timeframe_of(kind), market, storage, report, wanted, lister)
+            stage.reset()
+        days = sorted(staged)
+        if not days:
+            return
+        for day in days:
+            staged.pop(day)
+        manifest.record_many({day: manifest_values.pop(day) for day in days})
+        for day in days:
+            report.days_synced.append(day)
             if bar is not None:
                 bar.update(1)
             if on_day is not None:
-                on_day(day.isoformat())
-        batch.clear()
+                on_day(day)
 
-    with concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="polygon-flatfiles") as pool:
-        # a sliding window: at most `workers` days downloaded ahead of the ones being stored
-        pending: List[Tuple[_dt.date, concurrent.futures.Future]] = []
-        queue = list(todo)
+    todo = _resume(todo, stage, wanted, report, staged, manifest_values) if stage is not None else todo
+    try:
+        with concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="polygon-flatfiles") as pool:
+            # a sliding window: at most `workers` days in flight (downloaded, parsed, staged)
+            pending: List[Tuple[_dt.date, concurrent.futures.Future]] = []
+            queue = list(todo)
+            try:
+                while queue or pending:
+                    while queue and len(pending) < workers:
+                        day, info = queue.pop(0)
+                        pending.append((day, pool.submit(work, day, info)))
+                    day, future = pending.pop(0)
+                    opened, rows, skipped, _symbols = future.result()
+                    if isinstance(rows, PolygonResponseError):  # store the good days, report the bad one
+                        report.days_failed[day.isoformat()] = str(rows)
+                        logger.warning("flat files: %s", rows)
+                        continue
+                    report.rows += rows
+                    report.bytes += opened.size
+                    report.skipped_tickers |= skipped
+                    staged[day.isoformat()] = opened
+                    manifest_values[day.isoformat()] = {"etag": opened.etag, "size": opened.size, "rows": rows,
+                                                        "key": opened.key,
+                                                        "symbols": sorted(wanted) if wanted else None}
+                    if stage is None or stage.rows >= stage_rows:
+                        commit()
+            except BaseException:
+                stop.set()
+                for _day, future in pending:
+                    future.cancel()
+                raise
+    except Exception:
+        # a later day could not be downloaded: the days already parsed are still stored and recorded
         try:
-            while queue or pending:
-                while queue and len(pending) < workers:
-                    day, info = queue.pop(0)
-                    pending.append((day, pool.submit(download, day, info)))
-                day, future = pending.pop(0)
-                opened, parsed = future.result()
-                batch.append((day, opened, parsed))
-                held = sum(p.rows for _d, _o, p in batch) if kind in BAR_KINDS else 0
-                if held >= batch_rows or not (queue or pending) or kind not in BAR_KINDS:
-                    flush()
-        except BaseException:
-            stop.set()
-            for _day, future in pending:
-                future.cancel()
-            raise
+            commit()
+        except Exception as exc:  # the first error is the one to report
+            logger.warning("flat files: the days parsed before the error were not stored: %s", exc)
+        raise
+    else:
+        commit()
+    finally:
+        if stage is not None:
+            stage.clear()
 
 
-def _store_bars(batch, timeframe: str, market: str, storage, report, wanted, lister) -> None:
-    """Write the bars of several days with one write per symbol (the cache merges per partition)."""
-    from polygon.markets.frames import concat_arrays
+def _resume(todo, stage: Stage, wanted, report, staged, manifest_values):
+    """Days a killed sync already parsed (the stage took its runs over): used when their file is the same
+    and they were parsed for the same symbols; the rest of ``todo`` is returned."""
+    want = sorted(wanted) if wanted else None
+    rest = []
+    for day, info in todo:
+        index = stage.adopted.get(day.isoformat())
+        if index is None:
+            rest.append((day, info))
+            continue
+        if index.get("etag") != info.etag or index.get("size") != info.size or index.get("wanted") != want:
+            stage.drop(day.isoformat())
+            rest.append((day, info))
+            continue
+        report.rows += int(index.get("file_rows") or 0)
+        report.bytes += info.size
+        report.skipped_tickers |= set(index.get("skipped") or ())
+        report.days_resumed.append(day.isoformat())
+        staged[day.isoformat()] = info
+        manifest_values[day.isoformat()] = {"etag": info.etag, "size": info.size, "key": info.key,
+                                            "rows": int(index.get("file_rows") or 0), "symbols": want}
+    for day in set(stage.adopted) - {d.isoformat() for d, _i in todo}:
+        stage.drop(day)  # a day outside this sync's range, or already current
+    return rest
 
-    by_symbol: Dict[str, List[Any]] = {}
-    covered: Dict[str, List[Tuple[int, int]]] = {}
-    for day, _opened, parsed in batch:
-        bounds = day_bounds_ms(day, market)
-        for symbol, arrays in parsed.bars.items():
-            by_symbol.setdefault(symbol, []).append(arrays)
-            covered.setdefault(symbol, []).append(bounds)
-        report.rows += parsed.rows
-        report.skipped_tickers |= parsed.skipped
-        for symbol in sorted((wanted or set()) - set(parsed.bars)):
-            if lister is not None and lister.listed(symbol, day):
-                covered.setdefault(symbol, []).append(bounds)
-                report.covered_empty.setdefault(symbol, []).append(day.isoformat())
-    for symbol in sorted(covered):
-        parts = by_symbol.get(symbol) or [_empty()]
-        arrays = parts[0] if len(parts) == 1 else concat_arrays(parts)
-        if not storage.write_arrays(symbol, timeframe, arrays, covered=covered[symbol], tz="America/New_York"):
-            raise PolygonError("flat files: the cache at %s refused the bars of %s" % (storage.cache_dir, symbol))
-        if symbol in by_symbol:
-            report.symbols.add(symbol)
+
+#: bytes a staged bar takes (t_ns, five floats, transactions, the mask)
+_STAGED_BAR_BYTES = 57
 
 
-def _empty():
+def _stage_budget(cache_dir: str) -> int:
+    """Bars to stage before a commit: a quarter of the free disk space, at least 5M."""
+    import shutil
+
+    try:
+        free = shutil.disk_usage(cache_dir).free
+    except OSError:
+        free = 0
+    return max(5_000_000, free // 4 // _STAGED_BAR_BYTES)
+
+
+def _tick_symbols(ticks: TickStore, market: str, kind: str, day: _dt.date,
+                  wanted: Optional[Set[str]]) -> Optional[Set[str]]:
+    """The symbols a tick day file is rewritten with: ``wanted`` plus those a stored subset day already holds
+    (the file is replaced whole); ``None`` for every symbol."""
+    if wanted is None:
+        return None
+    held = ticks.symbols(market, kind, day) if ticks.has(market, kind, day) else []
+    return None if held is None else set(wanted) | set(held)
+
+
+def _new_stage(cache_dir: str, market: str, kind: str) -> Stage:
+    """A fresh stage, holding the complete runs of the stages killed syncs of this dataset left (their process
+    is gone; the directories are removed)."""
+    import os
+
+    root = os.path.join(cache_dir, ".flatfiles", "staging")
+    os.makedirs(root, exist_ok=True)
+    dead = []
+    for entry in os.scandir(root):
+        parts = entry.name.split("-")
+        if len(parts) >= 4 and parts[0] == market and parts[1] == kind and parts[2].isdigit():
+            if not _alive(int(parts[2])):
+                dead.append(entry.path)
+    stage = Stage(os.path.join(root, "%s-%s-%d-%d" % (market, kind, os.getpid(), time.time_ns())))
+    for path in sorted(dead):
+        stage.adopt(path)
+    return stage
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _commit(stage: Stage, timeframe: str, market: str, storage, report, wanted, lister) -> None:
+    """Write every staged day into the cache: one write per symbol (each partition written once). Writes of
+    different symbols overlap (a few threads: each write waits on its fsyncs)."""
     from polygon.markets.frames import empty_arrays
 
-    return empty_arrays()
+    days = stage.days
+    bounds = {day: day_bounds_ms(_dt.date.fromisoformat(day), market) for day in days}
+    seen = set()
+    with concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="polygon-flatfiles-commit") as pool:
+        pending: List[concurrent.futures.Future] = []
+        for symbol, arrays, present in stage.bars():
+            covered = [bounds[d] for d in present] + _listed_empty(symbol, days, set(present), wanted, lister,
+                                                                  report, bounds)
+            pending.append(pool.submit(_write, storage, symbol, timeframe, arrays, covered))
+            report.symbols.add(symbol)
+            seen.add(symbol)
+            while len(pending) >= 8:  # bounded: a few symbols' bars in memory
+                pending.pop(0).result()
+        for future in pending:
+            future.result()
+    for symbol in sorted((wanted or set()) - seen):
+        covered = _listed_empty(symbol, days, set(), wanted, lister, report, bounds)
+        if covered:
+            _write(storage, symbol, timeframe, empty_arrays(), covered)
+    sync_all()
+
+
+def _listed_empty(symbol, days, present, wanted, lister, report, bounds) -> List[Tuple[int, int]]:
+    """Days a requested symbol is absent from but was listed on (recorded as covered without bars)."""
+    if lister is None or wanted is None or symbol not in wanted:
+        return []
+    out = []
+    for day in days:
+        if day not in present and lister.listed(symbol, _dt.date.fromisoformat(day)):
+            out.append(bounds[day])
+            report.covered_empty.setdefault(symbol, []).append(day)
+    return out
+
+
+def _write(storage, symbol: str, timeframe: str, arrays, covered) -> None:
+    # no fsync per file: the commit makes every file durable at once (sync_all) before the manifest records them
+    if not storage.write_arrays(symbol, timeframe, arrays, covered=covered, tz="America/New_York",
+                                sync=not CAN_SYNC_ALL):
+        raise PolygonError("flat files: the cache at %s refused the bars of %s" % (storage.cache_dir, symbol))
 
 
 class _Listing:

@@ -2,11 +2,13 @@
 
 Layout under the cache directory: ``.ticks/<market>/<kind>/<YYYY>/<YYYY-MM-DD>.parquet`` with the flat
 file's columns (timestamps ``int64`` nanoseconds, exact). A day file exists only when the whole day was
-stored (written to a temporary name, renamed at the end), so its presence is its coverage. Rows keep
+stored (written to a temporary name, renamed at the end), so its presence is its coverage: of every symbol,
+or, for a day synced with ``symbols``, of those recorded in the file (:meth:`TickStore.symbols`). Rows keep
 the file's order (by ticker, then time), and row groups are small, so reading one symbol reads little.
 """
 
 import datetime as _dt
+import json
 import os
 import tempfile
 from typing import List, Optional
@@ -17,6 +19,8 @@ from polygon.exceptions import CacheError
 from polygon.flatfiles.layout import TICK_KINDS, check_dataset
 
 __all__ = ["TickStore"]
+
+_SYMBOLS_KEY = b"polygon_kit_symbols"
 
 
 def _pyarrow():
@@ -41,9 +45,26 @@ class TickStore:
             raise CacheError("the tick store holds %s, not %r" % (" and ".join(TICK_KINDS), kind))
         return os.path.join(self.root, market, kind, "%04d" % day.year, day.isoformat() + ".parquet")
 
-    def has(self, market: str, kind: str, day: _dt.date) -> bool:
-        """``True`` when the whole day is stored."""
-        return os.path.exists(self.path(market, kind, day))
+    def has(self, market: str, kind: str, day: _dt.date, symbol: Optional[str] = None) -> bool:
+        """``True`` when the whole day is stored (for ``symbol``, when given: a day synced with ``symbols``
+        holds only those)."""
+        path = self.path(market, kind, day)
+        if not os.path.exists(path):
+            return False
+        if symbol is None:
+            return True
+        held = self.symbols(market, kind, day)
+        return held is None or symbol in held
+
+    def symbols(self, market: str, kind: str, day: _dt.date) -> Optional[List[str]]:
+        """The symbols a stored day was synced for, or ``None`` (every symbol of the provider's file)."""
+        _pa, pq = _pyarrow()
+        try:
+            meta = pq.read_schema(self.path(market, kind, day)).metadata or {}
+        except (OSError, _pa.ArrowException):
+            return []
+        raw = meta.get(_SYMBOLS_KEY)
+        return None if raw is None else list(json.loads(raw.decode("utf-8")))
 
     def days(self, market: str, kind: str) -> List[_dt.date]:
         """Every stored day, ascending."""
@@ -58,9 +79,12 @@ class TickStore:
                         continue
         return out
 
-    def writer(self, market: str, kind: str, day: _dt.date) -> "_DayWriter":
-        """A writer for one day: ``append(frame)`` chunks, then ``commit()`` (or ``abort()``)."""
-        return _DayWriter(self.path(market, kind, day))
+    def writer(self, market: str, kind: str, day: _dt.date, symbols: Optional[List[str]] = None) -> "_DayWriter":
+        """A writer for one day: ``append(frame)`` chunks, then ``commit()`` (or ``abort()``).
+
+        :param symbols: the symbols kept from the file (recorded in the file), ``None`` for all.
+        """
+        return _DayWriter(self.path(market, kind, day), symbols)
 
     def read(self, market: str, kind: str, day: _dt.date, symbol: Optional[str] = None) -> pd.DataFrame:
         """One stored day (only ``symbol``'s rows when given).
@@ -76,9 +100,10 @@ class TickStore:
 
 
 class _DayWriter:
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, symbols: Optional[List[str]] = None) -> None:
         self.pa, self.pq = _pyarrow()
         self.path = path
+        self._meta = None if symbols is None else {_SYMBOLS_KEY: json.dumps(sorted(symbols)).encode("utf-8")}
         os.makedirs(os.path.dirname(path), exist_ok=True)
         fd, self.tmp = tempfile.mkstemp(prefix=".part-", suffix=".parquet", dir=os.path.dirname(path))
         os.close(fd)
@@ -89,7 +114,8 @@ class _DayWriter:
     def append(self, frame: pd.DataFrame) -> None:
         table = self.pa.Table.from_pandas(frame, preserve_index=False)
         if self._writer is None:
-            self._schema = table.schema
+            self._schema = table.schema.with_metadata(self._meta) if self._meta else table.schema
+            table = table.cast(self._schema)
             self._writer = self.pq.ParquetWriter(self.tmp, self._schema, compression="zstd")
         else:
             table = table.cast(self._schema)
@@ -98,7 +124,8 @@ class _DayWriter:
 
     def commit(self) -> str:
         if self._writer is None:  # an empty day: an empty file records that it was stored
-            self._writer = self.pq.ParquetWriter(self.tmp, self.pa.schema([("ticker", self.pa.string())]))
+            self._writer = self.pq.ParquetWriter(self.tmp, self.pa.schema([("ticker", self.pa.string())],
+                                                                          metadata=self._meta))
         self._writer.close()
         os.replace(self.tmp, self.path)
         return self.path

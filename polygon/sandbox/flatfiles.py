@@ -49,10 +49,11 @@ class FlatFilesServer:
     :param bucket: bucket name (default ``flatfiles``, as the provider's); distinct sandboxes in one process
         should use distinct buckets.
     :param plan: markets the reader's keys may read (default all five).
+    :param port: TCP port (default 0: any free one).
     """
 
     def __init__(self, model: Any, bucket: str = "flatfiles", plan: Optional[Sequence[str]] = None,
-                 host: str = "127.0.0.1") -> None:
+                 host: str = "127.0.0.1", port: int = 0) -> None:
         self.model = model
         self.bucket = bucket
         self.plan = tuple(plan or MARKET_PREFIXES)
@@ -61,6 +62,7 @@ class FlatFilesServer:
             raise PolygonConfigError("unknown flat-file markets %s; allowed: %s"
                                      % (unknown, ", ".join(MARKET_PREFIXES)))
         self.host = host
+        self.port = int(port)
         self._server = None
         self._admin = None
         self.access_key_id: Optional[str] = None
@@ -77,7 +79,7 @@ class FlatFilesServer:
         moto_log = logging.getLogger("moto")  # its DEBUG records dump request headers, keys included
         if moto_log.level < logging.INFO:  # NOTSET too: whatever the root logger says later
             moto_log.setLevel(logging.INFO)
-        server = LocalServer(self.host, 0, dispatcher(backend), name="polygon-sandbox-s3")
+        server = LocalServer(self.host, self.port, dispatcher(backend), name="polygon-sandbox-s3")
         server.start()
         self._server = server
         with _SETUP_LOCK:

@@ -5,8 +5,11 @@ the write-behind buffer of streamed bars (:mod:`polygon.storage.write_behind`: :
 :meth:`~StorageManager.flush`) and the export to a hive-partitioned dataset (:mod:`polygon.storage.export`).
 Layout and file formats: :mod:`polygon.storage.files` and :mod:`polygon.storage.formats`.
 
-``format='parquet'`` (needs pyarrow) writes the partitions as Parquet files; the default native format
-needs nothing beyond numpy and stores one-minute bars in about 20 bytes each.
+With pyarrow installed, a new cache is a hive-partitioned Parquet dataset (``<cache_dir>/bars/timeframe=1min/
+symbol=AAPL/2024.parquet``) that DuckDB (:mod:`polygon.sql`), Spark, Dask and Polars read in place
+(:attr:`StorageManager.dataset_path`); without it the native format (no dependency beyond numpy, about 20 bytes
+per one-minute bar) is used. A cache keeps the layout and format it was created with;
+:func:`polygon.storage.migrate.migrate_cache` converts one explicitly.
 """
 
 import os
@@ -31,8 +34,9 @@ class StorageManager(BarCache):
 
     :param cache_dir: cache directory (created when missing); default the configured ``cache_dir``
         (``POLYGON_CACHE_DIR``).
-    :param format: partition format for writes: ``'native'`` (default) or ``'parquet'`` (needs pyarrow).
-        Both are always readable, as are native files written by earlier versions.
+    :param format: ``'parquet'`` (needs pyarrow) or ``'native'``; default what the cache directory holds, for a
+        new cache ``'parquet'`` when pyarrow is installed (see :class:`polygon.storage.cache.BarCache`). Native files
+        written by earlier versions are always readable.
     :param tz: timezone of returned frames when a partition records none; default the configured timezone.
     :param flush_rows: :meth:`append_bars` writes pending bars once this many are buffered for a key.
     :param flush_interval: ... or once the oldest pending bar is this many seconds old.
@@ -42,7 +46,7 @@ class StorageManager(BarCache):
     def __init__(
         self,
         cache_dir: Optional[Union[str, os.PathLike]] = None,
-        format: str = "native",
+        format: Optional[str] = None,
         tz: Optional[str] = None,
         flush_rows: int = 1000,
         flush_interval: float = 30.0,
@@ -124,6 +128,24 @@ class StorageManager(BarCache):
 
     def _discard_pending(self, keys: Sequence[CacheKey], everything: bool) -> None:
         self._buffer.discard([key.path for key in keys], everything)
+
+    # -- layout -------------------------------------------------------------------------------------------
+
+    def migrate(self) -> Dict[str, Any]:
+        """Convert a legacy (native) cache into the hive-partitioned Parquet dataset, verified, and use it from
+        now on (see :func:`polygon.storage.migrate.migrate_cache`; run it while no other process writes).
+
+        :returns: the migration report. :raises CacheError: without pyarrow, or when a copy does not verify.
+        """
+        from polygon.storage.migrate import migrate_cache
+
+        self.flush()
+        report = migrate_cache(self.cache_dir)
+        with _DEFAULT_LOCK:  # the process-wide managers of this directory use the new layout from now on too
+            managers = [m for m in _DEFAULT.values() if m.cache_dir == self.cache_dir] + [self]
+        for manager in managers:
+            manager.layout, manager.format = "hive", "parquet"
+        return report
 
     # -- export ---------------------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ requested ``[start, end)`` intervals (UTC epoch ms) that were fetched completely
 from the bars present, so weekends, holidays and quiet minutes inside a fetched range are not "missing"
 (see :mod:`polygon.markets.coverage`). Where files live and how one is written is :mod:`polygon.storage.files`;
 their formats are :mod:`polygon.storage.formats`. A file whose length or checksums do not match is logged,
-renamed aside (``<name>.corrupt-<ns>``) and treated as a miss.
+renamed aside (``.<name>.corrupt-<ns>``, hidden from dataset readers) and treated as a miss.
 
 A read of several partitions allocates the result once and decodes each partition into its slice, so a
 hit costs time linear in the bars read.
@@ -46,6 +46,7 @@ from polygon.markets.frames import (
 from polygon.markets.symbols import validate_symbol
 from polygon.markets.timeframes import parse_timeframe
 from polygon.storage.files import (
+    DATASET_DIR,
     FAR_MS,
     FORMATS,
     CacheKey,
@@ -60,10 +61,15 @@ from polygon.storage.files import (
     label_name,
     labels_of_interval,
     labels_of_ns,
+    legacy_markets,
+    parquet_available,
     partition_files,
+    quarantine_name,
+    read_layout,
     read_part,
     remove_stale_temps,
     require_pyarrow,
+    write_layout,
     write_part,
 )
 
@@ -80,18 +86,19 @@ class BarCache:
     serialised by file locks).
 
     :param cache_dir: cache directory (created when missing); default the configured ``cache_dir``.
-    :param format: partition format for writes: ``'native'`` (default) or ``'parquet'`` (needs pyarrow).
-        Both are always readable.
+    :param format: partition format for writes: ``'parquet'`` (needs pyarrow) or ``'native'``. Default: what
+        the cache directory holds; for a new cache ``'parquet'`` (in the hive layout, readable in place by
+        DuckDB, Spark, Dask, Polars) when pyarrow is installed, else ``'native'``. A cache written before the
+        hive layout keeps its layout and format until :func:`polygon.storage.migrate.migrate_cache` converts it.
     :param tz: timezone of returned frames when a partition records none; default the configured timezone.
-    :raises InvalidParameterError: for an unknown ``format``.
+    :raises InvalidParameterError: for an unknown ``format``, or one the cache directory does not hold.
+    :raises CacheError: for a Parquet cache or ``format='parquet'`` without pyarrow.
     """
 
-    def __init__(self, cache_dir: Optional[Union[str, os.PathLike]] = None, format: str = "native",
+    def __init__(self, cache_dir: Optional[Union[str, os.PathLike]] = None, format: Optional[str] = None,
                  tz: Optional[str] = None) -> None:
-        if format not in FORMATS:
+        if format is not None and format not in FORMATS:
             raise InvalidParameterError("unknown cache format %r; allowed: %s" % (format, ", ".join(FORMATS)))
-        if format == "parquet":
-            require_pyarrow()
         if cache_dir is None or tz is None:
             from polygon.config import get_config
 
@@ -99,10 +106,40 @@ class BarCache:
             cache_dir = config.cache_dir if cache_dir is None else cache_dir
             tz = config.timezone if tz is None else tz
         self.cache_dir = os.path.abspath(os.fspath(cache_dir))
-        self.format = format
+        self.layout, self.format, new = self._resolve_layout(format)
+        if self.format == "parquet":
+            require_pyarrow()
         self.tz = tz or DEFAULT_TZ
         self._warned = False
         self.writable = self._probe()
+        if new and self.writable:
+            try:
+                write_layout(self.cache_dir, self.layout, self.format)
+            except OSError as exc:
+                self._degrade("cannot record the cache layout in %s (%s)" % (self.cache_dir, exc))
+
+    def _resolve_layout(self, format: Optional[str]) -> Tuple[str, str, bool]:
+        """``(layout, format, new)``: what the directory records, else legacy for an older cache, else hive
+        Parquet when pyarrow is installed (``new``: to be recorded)."""
+        recorded = read_layout(self.cache_dir)
+        if recorded is not None:
+            if format is not None and format != recorded["format"] and recorded["layout"] == "hive":
+                raise InvalidParameterError(
+                    "the cache at %s holds %s files in the hive layout, not %s: formats are never mixed "
+                    "(polygon.storage.migrate.migrate_cache converts a cache)" % (self.cache_dir, recorded["format"],
+                                                                                  format))
+            return recorded["layout"], format or recorded["format"], False
+        if legacy_markets(self.cache_dir):
+            return "legacy", format or "native", False
+        if format is None:
+            format = "parquet" if parquet_available() else "native"
+        return ("hive", format, True) if format == "parquet" else ("legacy", format, False)
+
+    @property
+    def dataset_path(self) -> Optional[str]:
+        """The root of the hive-partitioned Parquet dataset the cache's files form (``<cache_dir>/bars``), or
+        ``None`` for a native or legacy cache."""
+        return os.path.join(self.cache_dir, DATASET_DIR) if self.layout == "hive" else None
 
     # -- hooks of the write-behind buffer (polygon.storage) ----------------------------------------------
 
@@ -147,7 +184,7 @@ class BarCache:
     # -- keys ---------------------------------------------------------------------------------------------
 
     def _key(self, symbol: str, timeframe: Any) -> CacheKey:
-        return key_for(self.cache_dir, symbol, timeframe)
+        return key_for(self.cache_dir, symbol, timeframe, self.layout)
 
     def path_for(self, symbol: str, timeframe: Any) -> str:
         """Return the directory holding ``symbol``/``timeframe`` (it may not exist).
@@ -190,7 +227,7 @@ class BarCache:
                     return
                 except CacheError:
                     pass
-                os.replace(path, "%s.corrupt-%d" % (path, time.time_ns()))
+                os.replace(path, quarantine_name(path, time.time_ns()))
         except OSError as exc:
             logger.debug("cache: could not quarantine %s: %s", path, exc)
 
@@ -323,13 +360,16 @@ class BarCache:
         return self._write_arrays(key, arrays, self._covered_list(covered), tz)
 
     def write_arrays(self, symbol: str, timeframe: Any, arrays: BarArrays, covered: Any = None,
-                     tz: Optional[str] = None) -> bool:
+                     tz: Optional[str] = None, sync: bool = True) -> bool:
         """:meth:`write` for sorted, unique :class:`~polygon.markets.frames.BarArrays` (no DataFrame round trip).
 
         :param tz: timezone recorded with the data (default the manager's).
+        :param sync: ``False`` skips the fsyncs of this write (still atomic: a killed process leaves the old file
+            or the new one); a bulk writer then calls :func:`polygon.storage.files.sync_all` once, before it
+            records the writes anywhere (flat-file sync does, before its manifest).
         """
         key = self._key(symbol, timeframe)
-        return self._write_arrays(key, arrays, self._covered_list(covered), tz or self.tz)
+        return self._write_arrays(key, arrays, self._covered_list(covered), tz or self.tz, sync)
 
     def _covered_list(self, covered: Any) -> List[Interval]:
         if covered is None:
@@ -338,7 +378,8 @@ class BarCache:
             covered = [covered]
         return cov.normalize((cov.to_ms(s, self.tz), cov.to_ms(e, self.tz)) for s, e in covered)
 
-    def _write_arrays(self, key: CacheKey, arrays: BarArrays, covered: List[Interval], tz: str) -> bool:
+    def _write_arrays(self, key: CacheKey, arrays: BarArrays, covered: List[Interval], tz: str,
+                      sync: bool = True) -> bool:
         if not self.writable:
             return False
         labels = labels_of_ns(arrays.t_ns, key.kind)
@@ -357,9 +398,11 @@ class BarCache:
                 remove_stale_temps(key.path)
                 existing = partition_files(key)
                 for label in sorted(wanted):
-                    if not self._write_partition(key, label, existing.get(label), new_parts.get(label), covered, tz):
+                    if not self._write_partition(key, label, existing.get(label), new_parts.get(label), covered, tz,
+                                                 sync):
                         written = False
-                fsync_dir(key.path)
+                if sync:
+                    fsync_dir(key.path)
         except OSError as exc:
             problem = self._check_dir()
             if problem is not None:
@@ -371,7 +414,7 @@ class BarCache:
         return written
 
     def _write_partition(self, key: CacheKey, label: int, old_path: Optional[str], bars: Optional[BarArrays],
-                         covered: List[Interval], tz: str) -> bool:
+                         covered: List[Interval], tz: str, sync: bool = True) -> bool:
         """Merge into one partition; ``False`` (nothing written, no coverage) when the old file is unreadable."""
         lo, hi = label_bounds_ms(label, key.kind)
         part_cov = cov.clip(covered, lo, hi)
@@ -394,7 +437,7 @@ class BarCache:
             "last_ns": int(merged.t_ns[-1]) if merged.rows else None,
             "written_at": _dt.datetime.now(_dt.timezone.utc).isoformat(),
         }
-        final = write_part(key, label, merged, meta, self.format)
+        final = write_part(key, label, merged, meta, self.format, sync)
         if old_path and old_path != final:
             try:
                 os.remove(old_path)
@@ -443,7 +486,7 @@ class BarCache:
         """List every cached symbol/timeframe with ``market``, ``symbol``, ``timeframe``, ``partitions``,
         ``rows``, ``first``, ``last`` and ``size_bytes`` (sorted by market, symbol, timeframe)."""
         out = []
-        for key in iter_keys(self.cache_dir):
+        for key in iter_keys(self.cache_dir, layout=self.layout):
             item = self.info(key.symbol, key.timeframe)
             if item["partitions"] or item["quarantined"]:
                 out.append({k: item[k] for k in ("market", "symbol", "timeframe", "partitions", "rows",
@@ -461,18 +504,22 @@ class BarCache:
                     except OSError:
                         pass
             return total
-        return sum(e.stat().st_size for key in iter_keys(self.cache_dir, symbol, timeframe) for e in key_files(key))
+        return sum(e.stat().st_size for key in iter_keys(self.cache_dir, symbol, timeframe, self.layout)
+                   for e in key_files(key))
 
     def clear(self, symbol: Optional[str] = None, timeframe: Any = None) -> int:
         """Delete cached data: everything, one symbol (all timeframes), one timeframe (all symbols), or both.
 
-        Pending streamed bars of the cleared keys are discarded too.
+        Pending streamed bars of the cleared keys are discarded too, and so are the records of flat-file days
+        synced into the cleared timeframes (``<cache_dir>/.flatfiles/<market>/minute_aggs.json`` for ``1min``,
+        ``day_aggs.json`` for ``1day``), so that a sync after the clear restores them.
 
         :returns: the number of files removed.
         :raises InvalidSymbolError: (a ``ValueError``) for an invalid symbol.
         """
         removed = 0
-        keys = iter_keys(self.cache_dir, symbol, timeframe)
+        keys = iter_keys(self.cache_dir, symbol, timeframe, self.layout)
+        _forget_synced_days(self.cache_dir, None if timeframe is None else parse_timeframe(timeframe).name)
         self._discard_pending(keys, symbol is None and timeframe is None)
         for key in keys:
             if not os.path.isdir(key.path):
@@ -490,3 +537,21 @@ class BarCache:
                     except OSError as exc:
                         logger.warning("cache: could not remove %s: %s", entry.path, exc)
         return removed
+
+
+#: the flat-file kinds (polygon.flatfiles) that fill each timeframe, whose manifests record synced days
+_SYNCED_KINDS = {"1min": "minute_aggs", "1day": "day_aggs"}
+
+
+def _forget_synced_days(cache_dir: str, timeframe: Optional[str]) -> None:
+    """Remove the flat-file manifests of the cleared timeframe(s) (all when ``None``)."""
+    kinds = list(_SYNCED_KINDS.values()) if timeframe is None else [_SYNCED_KINDS.get(timeframe)]
+    root = os.path.join(cache_dir, ".flatfiles")
+    for market in sorted(os.listdir(root)) if os.path.isdir(root) else ():
+        for kind in kinds:
+            if kind is None:
+                continue
+            try:
+                os.remove(os.path.join(root, market, kind + ".json"))
+            except OSError:
+                pass

@@ -3,10 +3,20 @@
 The one room below :mod:`polygon.storage.cache`: a cache read or write asks this module where a key's files are,
 reads or writes one partition file (formats in :mod:`polygon.storage.formats`, whose ``PartFile``, ``allocate``
 and ``require_pyarrow`` it passes on) and takes the key's lock; the cache never builds a path or opens a
-file itself. Layout (every path component is validated; no input can leave the cache
+file itself. Two layouts (every path component is validated; no input can leave the cache
 directory)::
 
-    <cache_dir>/<market>/<symbol as file name>/<timeframe>/<partition>.pkb      (or .parquet)
+    hive:   <cache_dir>/bars/timeframe=<timeframe>/symbol=<symbol, %-encoded>/<partition>.parquet
+    legacy: <cache_dir>/<market>/<symbol as file name>/<timeframe>/<partition>.pkb      (or .parquet)
+
+The hive layout (Parquet files, the default when pyarrow is installed) is a hive-partitioned Parquet dataset
+that DuckDB, Spark, Dask, Polars and pyarrow read in place (``<cache_dir>/bars``): columns ``timestamp``
+(UTC), ``open, high, low, close, volume, vwap, transactions`` in the files, ``timeframe`` and ``symbol``
+from the directory names (``X:BTCUSD`` is ``symbol=X%3ABTCUSD``, decoded by those readers). Everything else in
+it is hidden from them: lock files (``.lock``), temporary files (``.<name>.tmp-*``) and quarantined files
+(``.<name>.corrupt-<ns>``). The cache records its layout and format in ``<cache_dir>/.layout.json``; a cache
+without that file but with market directories is a legacy cache (the native format without pyarrow, or any
+cache written before the hive layout), used as it is until :mod:`polygon.storage.migrate` converts it.
 
 Partitions: ``YYYY-MM`` (second bars), ``YYYY`` (minute and hour bars) or ``all`` (daily and longer),
 by UTC bar start. Each file stores its bars and the coverage of its time span.
@@ -17,9 +27,11 @@ Locks: :class:`KeyLock` is a per-directory ``threading.RLock`` plus an OS lock o
 """
 
 import errno
+import json
 import logging
 import os
 import threading
+import urllib.parse
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
@@ -42,7 +54,10 @@ from polygon.storage.formats import (
 __all__ = [
     "EXTENSIONS",
     "FAR_MS",
+    "CAN_SYNC_ALL",
+    "DATASET_DIR",
     "FORMATS",
+    "LAYOUTS",
     "CacheKey",
     "KeyLock",
     "PartFile",
@@ -55,15 +70,20 @@ __all__ = [
     "label_name",
     "labels_of_interval",
     "labels_of_ns",
+    "legacy_markets",
     "parquet_available",
     "parse_label",
     "partition_files",
     "partition_kind",
+    "quarantine_name",
+    "read_layout",
     "read_part",
     "remove_stale_temps",
     "replace_atomically",
+    "sync_all",
     "require_pyarrow",
     "thread_lock",
+    "write_layout",
     "write_part",
 ]
 
@@ -75,6 +95,11 @@ FORMATS = ("native", "parquet")
 EXTENSIONS = {"native": ".pkb", "parquet": ".parquet"}
 #: "Unbounded" in epoch ms: the bounds of the single ``all`` partition.
 FAR_MS = 2 ** 62
+#: Directory layouts: ``hive`` (``bars/timeframe=1min/symbol=AAPL/``) and ``legacy`` (``stocks/AAPL/1min/``).
+LAYOUTS = ("hive", "legacy")
+#: The hive dataset's root under the cache directory.
+DATASET_DIR = "bars"
+_LAYOUT_FILE = ".layout.json"
 
 Interval = Tuple[int, int]
 
@@ -271,27 +296,39 @@ def fsync_dir(directory: str) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 # keys and files
 
-def key_for(cache_dir: str, symbol: str, timeframe: Any) -> CacheKey:
+def _symbol_dir(symbol: str) -> str:
+    """``symbol=<symbol>``, %-encoded beyond ``A-Z 0-9 . -`` (what hive readers decode)."""
+    return "symbol=" + urllib.parse.quote(symbol, safe=".-")
+
+
+def key_for(cache_dir: str, symbol: str, timeframe: Any, layout: str = "legacy") -> CacheKey:
     """The key of ``symbol``/``timeframe`` under ``cache_dir`` (an absolute path).
 
+    :param layout: ``'hive'`` or ``'legacy'`` (see the module docstring).
     :raises InvalidSymbolError: (a ``ValueError``) for an invalid symbol or one that would leave the directory.
     :raises InvalidTimeframeError: for an invalid timeframe.
     """
     sym = validate_symbol(symbol)
     tf = parse_timeframe(timeframe)
     market = market_of(sym)
-    path = os.path.join(cache_dir, market, symbol_to_filename(sym), tf.name)
+    if layout == "hive":
+        path = os.path.join(cache_dir, DATASET_DIR, "timeframe=" + tf.name, _symbol_dir(sym))
+    else:
+        path = os.path.join(cache_dir, market, symbol_to_filename(sym), tf.name)
     if not os.path.abspath(path).startswith(os.path.join(cache_dir, "")):
         raise InvalidSymbolError("invalid symbol %r: it would leave the cache directory" % (symbol,))
     return CacheKey(sym, tf, market, path, partition_kind(tf))
 
 
-def iter_keys(cache_dir: str, symbol: Optional[str] = None, timeframe: Any = None) -> List[CacheKey]:
+def iter_keys(cache_dir: str, symbol: Optional[str] = None, timeframe: Any = None,
+              layout: str = "legacy") -> List[CacheKey]:
     """Keys present under ``cache_dir`` (sorted), optionally only one symbol and/or timeframe."""
     if symbol is not None and timeframe is not None:
-        return [key_for(cache_dir, symbol, timeframe)]
+        return [key_for(cache_dir, symbol, timeframe, layout)]
     want_sym = validate_symbol(symbol) if symbol is not None else None
     want_tf = parse_timeframe(timeframe).name if timeframe is not None else None
+    if layout == "hive":
+        return _hive_keys(cache_dir, want_sym, want_tf)
     keys = []
     try:
         markets = sorted(e.name for e in os.scandir(cache_dir) if e.is_dir() and not e.name.startswith("."))
@@ -320,6 +357,74 @@ def iter_keys(cache_dir: str, symbol: Optional[str] = None, timeframe: Any = Non
                 if key.market == market:
                     keys.append(key)
     return keys
+
+
+def _hive_keys(cache_dir: str, want_sym: Optional[str], want_tf: Optional[str]) -> List[CacheKey]:
+    root = os.path.join(cache_dir, DATASET_DIR)
+    keys = []
+    try:
+        tf_dirs = sorted(e.name for e in os.scandir(root) if e.is_dir() and e.name.startswith("timeframe="))
+    except OSError:
+        return []
+    for tf_dir in tf_dirs:
+        try:
+            tf = parse_timeframe(tf_dir[len("timeframe="):])
+        except ValueError:
+            continue
+        if tf.name != tf_dir[len("timeframe="):] or (want_tf is not None and tf.name != want_tf):
+            continue
+        for entry in sorted(os.scandir(os.path.join(root, tf_dir)), key=lambda e: e.name):
+            if not entry.is_dir() or not entry.name.startswith("symbol="):
+                continue
+            try:
+                sym = validate_symbol(urllib.parse.unquote(entry.name[len("symbol="):]))
+            except InvalidSymbolError:
+                continue
+            if want_sym is not None and sym != want_sym:
+                continue
+            key = key_for(cache_dir, sym, tf, "hive")
+            if key.path == entry.path:
+                keys.append(key)
+    return sorted(keys, key=lambda k: (k.market, k.symbol, k.timeframe.name))
+
+
+def read_layout(cache_dir: str) -> Optional[Dict[str, str]]:
+    """``{'layout': ..., 'format': ...}`` recorded in the cache directory, or ``None``."""
+    try:
+        with open(os.path.join(cache_dir, _LAYOUT_FILE), "r", encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("layout") not in LAYOUTS or data.get("format") not in FORMATS:
+        return None
+    return {"layout": data["layout"], "format": data["format"]}
+
+
+def write_layout(cache_dir: str, layout: str, format: str) -> None:
+    """Record the layout and format of the cache (atomic replace)."""
+    payload = json.dumps({"layout": layout, "format": format, "version": 1})
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(payload)
+
+    replace_atomically(os.path.join(cache_dir, _LAYOUT_FILE), write)
+
+
+def legacy_markets(cache_dir: str) -> List[str]:
+    """The market directories of a legacy cache (``stocks``, ``crypto``...) present under ``cache_dir``."""
+    from polygon.markets.symbols import MARKET_PREFIXES
+
+    names = set(MARKET_PREFIXES.values()) | {"stocks"}
+    try:
+        return sorted(e.name for e in os.scandir(cache_dir) if e.is_dir() and e.name in names)
+    except OSError:
+        return []
+
+
+def quarantine_name(path: str, ns: int) -> str:
+    """Where a corrupt file is moved: beside it, hidden from dataset readers (``.<name>.corrupt-<ns>``)."""
+    return os.path.join(os.path.dirname(path), ".%s.corrupt-%d" % (os.path.basename(path), ns))
 
 
 def partition_files(key: CacheKey) -> Dict[int, str]:
@@ -379,8 +484,10 @@ def read_part(path: str, header_only: bool = False) -> PartFile:
     return native_read(path, header_only)
 
 
-def write_part(key: CacheKey, label: int, arrays: BarArrays, meta: Dict[str, Any], format: str) -> str:
-    """Write one partition file atomically (temp file, ``fsync``, ``os.replace``); call under the key lock.
+def write_part(key: CacheKey, label: int, arrays: BarArrays, meta: Dict[str, Any], format: str,
+               sync: bool = True) -> str:
+    """Write one partition file atomically (temp file, ``fsync`` unless ``sync=False``, ``os.replace``); call
+    under the key lock.
 
     :returns: the path written. :raises OSError: when the write fails (the temp file is removed).
     """
@@ -396,13 +503,26 @@ def write_part(key: CacheKey, label: int, arrays: BarArrays, meta: Dict[str, Any
                 if len(data):
                     fh.write(data)
 
-    return replace_atomically(final, write)
+    return replace_atomically(final, write, sync)
 
 
-def replace_atomically(final: str, write: Callable[[str], None]) -> str:
+#: ``True`` where :func:`sync_all` makes every written file durable in one call
+CAN_SYNC_ALL = hasattr(os, "sync")
+
+
+def sync_all() -> None:
+    """Flush every written file to disk (``os.sync``; a no-op where it does not exist: write with ``sync=True``
+    there, see :data:`CAN_SYNC_ALL`)."""
+    if CAN_SYNC_ALL:
+        os.sync()
+
+
+def replace_atomically(final: str, write: Callable[[str], None], sync: bool = True) -> str:
     """Write a file under a temporary name beside ``final`` with ``write(tmp_path)``, fsync it, then rename it over
     ``final`` (readers see the old file or the new one, never a part); the temporary file is removed on failure.
 
+    :param sync: ``False`` skips the fsync: the caller makes many files durable at once with :func:`sync_all`
+        before it records them anywhere (a process killed in between loses nothing: the page cache survives it).
     :returns: ``final``.
     """
     directory = os.path.dirname(final)
@@ -410,8 +530,9 @@ def replace_atomically(final: str, write: Callable[[str], None]) -> str:
     tmp = os.path.join(directory, ".%s.tmp-%d-%d" % (os.path.basename(final), os.getpid(), threading.get_ident()))
     try:
         write(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
+        if sync:
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
         os.replace(tmp, final)
     except BaseException:
         try:

@@ -1,4 +1,5 @@
-"""SQL over the cache (DuckDB) and the same Parquet mirror read by Dask, checked against pandas."""
+"""SQL over the cache (DuckDB) reading the cache's own Parquet files in place, and Dask reading the same files,
+checked against the frames ``fetch_data`` returns."""
 
 import os
 
@@ -11,7 +12,7 @@ from polygon.manager import PolygonDataManager
 from polygon.storage import StorageManager
 
 duckdb = pytest.importorskip("duckdb", reason="the sql extra (duckdb) is not installed")
-pytest.importorskip("pyarrow", reason="the Parquet mirror needs pyarrow")
+pytest.importorskip("pyarrow", reason="the cache is Parquet (readable in place) only with pyarrow")
 
 SYMBOLS = ["AAPL", "MSFT", "BRK.B"]
 
@@ -60,22 +61,31 @@ def test_views_per_timeframe_and_timestamps_are_exact(filled):
     assert years["year"].tolist() == [2023]
 
 
-def test_the_mirror_is_refreshed_incrementally_and_follows_the_cache(filled, sandbox, tmp_path):
+def test_views_read_the_cache_files_in_place_no_copy(filled, sandbox):
     from polygon.sql import query, refresh_mirror
 
     storage, _frames = filled
-    again = refresh_mirror(storage)
-    assert again["exported"] == [] and again["unchanged"] == 6
-    # a new symbol appears in the cache: only it is exported
+    assert storage.dataset_path == os.path.join(storage.cache_dir, "bars")
     manager = PolygonDataManager(config=sandbox.config(cache_dir=storage.cache_dir), storage=storage)
-    manager.fetch_data("KO", "1day", "2023-01-01", "2023-01-31")
-    step = refresh_mirror(storage)
-    assert step["exported"] == ["KO/1day"] and step["unchanged"] == 6
+    manager.fetch_data("KO", "1day", "2023-01-01", "2023-01-31")  # seen at once: nothing to refresh
     assert query("SELECT count(*) AS n FROM bars WHERE symbol = 'KO'", storage=storage)["n"].item() == 20
     storage.clear("KO")
-    step = refresh_mirror(storage)
-    assert step["dropped"] == ["KO/1day"]
     assert query("SELECT count(*) AS n FROM bars WHERE symbol = 'KO'", storage=storage)["n"].item() == 0
+    # one copy: the only Parquet files under the cache directory are the cache's own partitions
+    files = [os.path.join(r, n) for r, _d, names in os.walk(storage.cache_dir) for n in names
+             if n.endswith(".parquet")]
+    assert files and all(f.startswith(storage.dataset_path + os.sep) for f in files)
+    assert not os.path.exists(os.path.join(storage.cache_dir, ".sql"))
+    assert refresh_mirror(storage)["exported"] == []  # kept for old code: nothing to do
+
+
+def test_a_native_cache_says_what_to_install_and_how_to_convert(tmp_path, make_bars):
+    from polygon.sql import query
+
+    storage = StorageManager(str(tmp_path / "native"), format="native")
+    storage.write("AAPL", "1min", make_bars(count=3))
+    with pytest.raises(PolygonConfigError, match="native format.*migrate_cache"):
+        query("SELECT count(*) FROM bars", storage=storage)
 
 
 def test_bad_sql_is_a_typed_error_and_an_empty_cache_has_empty_views(tmp_path):
@@ -100,14 +110,11 @@ def test_without_duckdb_the_error_names_the_extra(monkeypatch, tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore:The inplace keyword")  # inside dask's parquet reader
-def test_dask_reads_the_same_dataset_with_the_same_counts_and_sums(filled):
+def test_dask_reads_the_cache_files_in_place_and_agrees_with_fetch_data(filled):
     dd = pytest.importorskip("dask.dataframe", reason="dask is an optional test dependency")
-    from polygon.sql import mirror_path, refresh_mirror
 
     storage, frames = filled
-    refresh_mirror(storage)
-    root = mirror_path(storage)
-    ddf = dd.read_parquet(os.path.join(root, "timeframe=1day"))
+    ddf = dd.read_parquet(os.path.join(storage.dataset_path, "timeframe=1day"))
     got = ddf.groupby("symbol").agg({"close": "sum", "volume": "sum"}).compute()
     counts = ddf.groupby("symbol").size().compute()
     for symbol in SYMBOLS:
@@ -115,3 +122,28 @@ def test_dask_reads_the_same_dataset_with_the_same_counts_and_sums(filled):
         assert counts.loc[symbol] == len(frame)
         assert got.loc[symbol, "close"] == pytest.approx(frame["close"].sum(), rel=1e-12)
         assert got.loc[symbol, "volume"] == pytest.approx(frame["volume"].sum(), rel=1e-12)
+    one = ddf[ddf["symbol"] == "BRK.B"].compute().sort_values("timestamp")
+    np.testing.assert_array_equal(one["close"].to_numpy(), frames[("BRK.B", "1day")]["close"].to_numpy())
+
+
+def test_sql_after_fetch_trades_reads_bars_and_the_stored_ticks(sandbox, tmp_path):
+    """Issue 21 item 3: a tick day stored by ``fetch_trades`` (by_symbol/) made every query raise IOException."""
+    from polygon.sql import query
+    from polygon.ticks import fetch_quotes, fetch_trades
+
+    cache = str(tmp_path / "cache")
+    config = sandbox.config(cache_dir=cache)
+    bars = PolygonDataManager(config=config, storage=StorageManager(cache)).fetch_data("AAPL", "1day", "2024-01-02",
+                                                                                       "2024-01-05")
+    trades = fetch_trades("MSFT", "2024-01-04", config=config)
+    quotes = fetch_quotes("MSFT", "2024-01-04", config=config)
+    assert os.path.isdir(os.path.join(cache, ".ticks", "stocks", "trades", "by_symbol", "MSFT"))
+    got = query("SELECT count(*) AS n FROM bars_1day", cache_dir=cache)
+    assert int(got["n"].iloc[0]) == len(bars)
+    got = query("SELECT ticker, market, day, count(*) AS n, sum(size) AS size FROM trades GROUP BY ALL",
+                cache_dir=cache)
+    assert got[["ticker", "market"]].values.tolist() == [["MSFT", "stocks"]]
+    assert str(got["day"].iloc[0])[:10] == "2024-01-04"
+    assert int(got["n"].iloc[0]) == len(trades) and float(got["size"].iloc[0]) == float(trades["size"].sum())
+    got = query("SELECT count(*) AS n FROM quotes", cache_dir=cache)
+    assert int(got["n"].iloc[0]) == len(quotes)

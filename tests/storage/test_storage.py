@@ -42,12 +42,16 @@ def test_miss_is_an_empty_contract_frame(store):
     assert store.missing("NVDA", "1day", T0, T0 + DAY_MS) == [(T0, T0 + DAY_MS)]
 
 
+def _ext(store):
+    return ".pkb" if store.format == "native" else ".parquet"
+
+
 def test_read_slices_half_open_and_spans_year_partitions(store, make_bars):
     start = 1_703_980_800_000  # 2023-12-31 00:00 UTC
     df = make_bars(start_ms=start, count=4 * 24 * 60, seed=3)  # 4 days across the new year
     store.write("SPY", "1min", df, covered=(start, start + 4 * DAY_MS))
     files = sorted(os.listdir(store.path_for("SPY", "1min")))
-    assert [f for f in files if not f.startswith(".")] == ["2023.pkb", "2024.pkb"]
+    assert [f for f in files if not f.startswith(".")] == ["2023" + _ext(store), "2024" + _ext(store)]
     pd.testing.assert_frame_equal(store.read("SPY", "1min"), df)
     a, b = df.index[100], df.index[3000]
     part = store.read("SPY", "1min", start=a, end=b)
@@ -104,16 +108,18 @@ def test_traversal_and_invalid_symbols_raise_value_error(store, make_bars):
             store.read(bad, "1min")
     with pytest.raises(ValueError):
         store.read("AAPL", "../1min")
-    assert os.listdir(store.cache_dir) == []
-    # prefixed tickers stay inside, in their market
+    assert [n for n in os.listdir(store.cache_dir) if not n.startswith(".")] == []
+    # prefixed tickers stay inside, in their market (legacy layout) or %-encoded (hive layout)
     store.write("X:BTCUSD", "1day", make_bars(count=2, step_ms=DAY_MS))
-    assert store.path_for("X:BTCUSD", "1day") == os.path.join(store.cache_dir, "crypto", "X_BTCUSD", "1day")
+    expected = (os.path.join(store.cache_dir, "crypto", "X_BTCUSD", "1day") if store.format == "native" else
+                os.path.join(store.cache_dir, "bars", "timeframe=1day", "symbol=X%3ABTCUSD"))
+    assert store.path_for("X:BTCUSD", "1day") == expected
     assert len(store.read("x:btcusd", "1day")) == 2
 
 
 def _only_data_file(store, symbol, timeframe):
     directory = store.path_for(symbol, timeframe)
-    (name,) = [n for n in os.listdir(directory) if n.endswith(".pkb")]
+    (name,) = [n for n in os.listdir(directory) if n.endswith(_ext(store))]
     return os.path.join(directory, name)
 
 
@@ -262,21 +268,31 @@ def test_maintenance_list_size_info_clear(store, make_bars):
     assert store.list_cached() == [] and len(store.read("X:BTCUSD", "1hour")) == 0
 
 
-def test_parquet_format_round_trip_and_mixed_formats(cache_dir, make_bars):
+def test_parquet_format_round_trip_and_formats_never_mixed(cache_dir, tmp_path, make_bars):
     pytest.importorskip("pyarrow")
     pq_store = StorageManager(cache_dir, format="parquet", tz=NY)
     df = make_bars(count=120)
     pq_store.write("AAPL", "1min", df.iloc[:60], covered=(T0, T0 + 60 * MINUTE_MS))
     assert os.path.exists(os.path.join(pq_store.path_for("AAPL", "1min"), "2023.parquet"))
-    native = StorageManager(cache_dir, tz=NY)  # reads the parquet partition, then rewrites it natively
-    pd.testing.assert_frame_equal(native.read("AAPL", "1min"), df.iloc[:60])
-    native.write("AAPL", "1min", df.iloc[60:], covered=(T0 + 60 * MINUTE_MS, T0 + 120 * MINUTE_MS))
-    names = sorted(n for n in os.listdir(native.path_for("AAPL", "1min")) if not n.startswith("."))
-    assert names == ["2023.pkb"]
+    again = StorageManager(cache_dir, tz=NY)  # the cache says what it holds: Parquet in the hive layout
+    assert (again.format, again.layout) == ("parquet", "hive")
+    again.write("AAPL", "1min", df.iloc[60:], covered=(T0 + 60 * MINUTE_MS, T0 + 120 * MINUTE_MS))
     pd.testing.assert_frame_equal(pq_store.read("AAPL", "1min"), df)
     assert pq_store.coverage("AAPL", "1min") == [(T0, T0 + 120 * MINUTE_MS)]
+    with pytest.raises(InvalidParameterError, match="never mixed"):
+        StorageManager(cache_dir, format="native", tz=NY)
     with pytest.raises(InvalidParameterError):
         StorageManager(cache_dir, format="pickle")
+    # a legacy (native) cache keeps its layout; Parquet partitions may still be written into it, as before
+    legacy = str(tmp_path / "legacy")
+    StorageManager(legacy, format="native", tz=NY).write("AAPL", "1min", df.iloc[:60],
+                                                         covered=(T0, T0 + 60 * MINUTE_MS))
+    mixed = StorageManager(legacy, format="parquet", tz=NY)
+    assert mixed.layout == "legacy" and StorageManager(legacy, tz=NY).format == "native"
+    mixed.write("AAPL", "1min", df.iloc[60:], covered=(T0 + 60 * MINUTE_MS, T0 + 120 * MINUTE_MS))
+    names = sorted(n for n in os.listdir(mixed.path_for("AAPL", "1min")) if not n.startswith("."))
+    assert names == ["2023.parquet"]
+    pd.testing.assert_frame_equal(StorageManager(legacy, tz=NY).read("AAPL", "1min"), df)
 
 
 def test_export_hive_dataset_readable_by_pyarrow(store, make_bars, tmp_path):
@@ -315,10 +331,10 @@ def test_get_storage_manager_follows_environment(cache_dir, tmp_path, monkeypatc
 def test_partitions_for_second_and_daily_bars(store, make_bars):
     store.write("AAPL", "1sec", make_bars(start_ms=1_675_209_540_000, count=120, step_ms=1000))  # 2023-01-31 23:59
     names = sorted(n for n in os.listdir(store.path_for("AAPL", "1sec")) if not n.startswith("."))
-    assert names == ["2023-01.pkb", "2023-02.pkb"]
+    assert names == ["2023-01" + _ext(store), "2023-02" + _ext(store)]
     store.write("AAPL", "1day", make_bars(count=400, step_ms=DAY_MS))
     names = sorted(n for n in os.listdir(store.path_for("AAPL", "1day")) if not n.startswith("."))
-    assert names == ["all.pkb"]
+    assert names == ["all" + _ext(store)]
     assert len(store.read("AAPL", "1day", start="2023-06-01", end="2023-07-01")) == 30
     assert np.all(np.diff(store.read("AAPL", "1sec").index.asi8) == 1_000_000_000)
 
@@ -328,9 +344,32 @@ def test_coverage_across_partitions_is_split_and_recombined(store):
     start, end = 1_675_123_200_000, 1_680_307_200_000  # 2023-01-31 .. 2023-04-01 UTC
     assert store.write("AAPL", "1sec", None, covered=(start, end))
     names = sorted(n for n in os.listdir(store.path_for("AAPL", "1sec")) if not n.startswith("."))
-    assert names == ["2023-01.pkb", "2023-02.pkb", "2023-03.pkb"]
+    assert names == [m + _ext(store) for m in ("2023-01", "2023-02", "2023-03")]
     assert store.coverage("AAPL", "1sec") == [(start, end)]
     # daily bars: one file whatever the span
     assert store.write("AAPL", "1day", None, covered=[(0, DAY_MS), (DAY_MS * 10, DAY_MS * 20000)])
     assert store.coverage("AAPL", "1day") == [(0, DAY_MS), (DAY_MS * 10, DAY_MS * 20000)]
     assert store.missing("AAPL", "1day", 0, DAY_MS * 11) == [(DAY_MS, DAY_MS * 10)]
+
+
+def test_migration_of_a_legacy_cache_is_explicit_verified_and_complete(tmp_path, make_bars):
+    pytest.importorskip("pyarrow")
+    cache = str(tmp_path / "legacy")
+    old = StorageManager(cache, format="native", tz=NY)
+    minute = make_bars(count=500)
+    old.write("AAPL", "1min", minute, covered=(T0, T0 + 500 * MINUTE_MS))
+    old.write("X:BTCUSD", "1day", make_bars(count=30, step_ms=DAY_MS))
+    old.write("BRK.B", "1sec", make_bars(count=90, step_ms=1000))
+    os.makedirs(os.path.join(cache, ".sql", "bars"))  # the mirror of earlier versions
+    assert StorageManager(cache, tz=NY).layout == "legacy"  # never switched implicitly
+    shared = get_storage_manager(cache)
+    report = StorageManager(cache, tz=NY).migrate()
+    assert (shared.layout, shared.format) == ("hive", "parquet")  # the process-wide manager follows
+    assert (report["keys"], report["rows"], report["skipped"]) == (3, 620, [])
+    new = StorageManager(cache, tz=NY)
+    assert (new.layout, new.format) == ("hive", "parquet")
+    pd.testing.assert_frame_equal(new.read("AAPL", "1min"), minute)
+    assert new.coverage("AAPL", "1min") == [(T0, T0 + 500 * MINUTE_MS)]
+    assert len(new.read("X:BTCUSD", "1day")) == 30 and len(new.read("BRK.B", "1sec")) == 90
+    assert sorted(n for n in os.listdir(cache) if not n.startswith(".")) == ["bars"]
+    assert StorageManager(cache, tz=NY).migrate()["already"] is True

@@ -94,7 +94,7 @@ def test_kill_9_writer_mid_write_leaves_previous_version_readable(cache_dir, cap
             for stream in (proc.stdin, proc.stdout, proc.stderr):
                 stream.close()
         kills += 1
-        directory = os.path.join(str(cache_dir), "stocks", "AAPL", "1min")
+        directory = StorageManager(cache_dir, tz="UTC").path_for("AAPL", "1min")
         has_temp = any(".tmp-" in n for n in os.listdir(directory))
         mid_write += has_temp
         if block_after:

@@ -82,7 +82,8 @@ def test_clear_racing_writes_never_disables_the_cache(store, make_bars):
 
 
 def test_one_failed_write_in_a_usable_directory_keeps_the_cache_writable(store, make_bars, monkeypatch):
-    real = files_mod.native_encode
+    name = "native_encode" if store.format == "native" else "parquet_write"
+    real = getattr(files_mod, name)
     calls = [0]
 
     def failing_once(*args, **kwargs):
@@ -91,7 +92,7 @@ def test_one_failed_write_in_a_usable_directory_keeps_the_cache_writable(store, 
             raise OSError(errno.ENOSPC, "No space left on device")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(files_mod, "native_encode", failing_once)
+    monkeypatch.setattr(files_mod, name, failing_once)
     assert store.write("AAPL", "1min", make_bars(count=5), covered=(T0, T0 + 5 * MINUTE_MS)) is False
     assert store.writable is True
     assert not [n for n in os.listdir(store.path_for("AAPL", "1min")) if ".tmp-" in n]
