@@ -68,10 +68,9 @@ def dataset_path(storage: Any = None, cache_dir: Optional[str] = None) -> str:
     if root is None:
         from polygon.storage.files import parquet_available
 
-        how = ("convert it once with polygon.storage.migrate.migrate_cache(%r) (the bars are kept; nothing is "
-               "mixed)" % store.cache_dir if parquet_available() else
-               "install pyarrow (pip install 'polygon-kit[parquet]'), then convert it once with "
-               "polygon.storage.migrate.migrate_cache(%r)" % store.cache_dir)
+        once = "`polygon cache migrate` (or StorageManager(%r).migrate())" % store.cache_dir
+        how = ("convert it once with %s: the bars are kept, nothing is mixed" % once if parquet_available() else
+               "install pyarrow (pip install 'polygon-kit[parquet]'), then convert it once with %s" % once)
         raise PolygonConfigError("SQL reads the cache's Parquet files in place; the cache at %s holds the native "
                                  "format: %s" % (store.cache_dir, how))
     return root

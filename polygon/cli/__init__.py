@@ -375,6 +375,17 @@ def _cmd_cache(args: argparse.Namespace) -> int:
         result = storage.export(args.symbol.split(","), args.timeframe, args.path, format=args.format,
                                 start=args.start, end=args.end)
         print(json.dumps(result, indent=2) if args.json else _format_export(result, args.timeframe))
+    elif args.action == "migrate":
+        report = storage.migrate()
+        if args.json:
+            print(json.dumps(report, indent=2, default=str))
+        elif report.get("already"):
+            print("%s is already a Parquet dataset; nothing to migrate" % storage.cache_dir)
+        else:
+            skipped = report.get("skipped") or []
+            print("migrated %d series (%d partitions, %d bars) in %s to the Parquet dataset%s"
+                  % (report["keys"], report["partitions"], report["rows"], storage.cache_dir,
+                     "; skipped: %s" % ", ".join(map(str, skipped)) if skipped else ""))
     else:
         if not (args.symbol or args.timeframe or args.yes) and not _confirm_clear_all(storage):
             return 1
@@ -587,11 +598,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_status)
 
-    p = sub.add_parser("cache", help="inspect or clear the file cache")
-    p.add_argument("action", choices=["list", "size", "info", "export", "clear"])
+    p = sub.add_parser("cache", help="inspect, export, migrate or clear the file cache")
+    p.add_argument("action", choices=["list", "size", "info", "export", "migrate", "clear"],
+                   help="migrate: convert a native cache into the Parquet dataset SQL/Dask/Spark read in place")
     p.add_argument("--symbol", help="ticker (export: comma-separated list)")
     p.add_argument("--timeframe")
-    p.add_argument("--json", action="store_true", help="list, info, export: JSON instead of text")
+    p.add_argument("--json", action="store_true", help="list, info, export, migrate: JSON instead of text")
     p.add_argument("--path", help="export: dataset root directory")
     p.add_argument("--format", default="parquet", choices=["parquet", "feather", "csv"])
     p.add_argument("--start")

@@ -84,7 +84,7 @@ def test_a_native_cache_says_what_to_install_and_how_to_convert(tmp_path, make_b
 
     storage = StorageManager(str(tmp_path / "native"), format="native")
     storage.write("AAPL", "1min", make_bars(count=3))
-    with pytest.raises(PolygonConfigError, match="native format.*migrate_cache"):
+    with pytest.raises(PolygonConfigError, match="native format.*polygon cache migrate"):
         query("SELECT count(*) FROM bars", storage=storage)
 
 
