@@ -602,7 +602,8 @@ def _parse_args(argv: Optional[List[str]], prog: str) -> argparse.Namespace:
     parser.add_argument("--sandbox", action="store_true",
                         help="serve the offline sandbox market instead of the provider (no key needed)")
     parser.add_argument("--redis", metavar="URL", help="share one provider stream among server processes through "
-                        "Redis (e.g. redis://127.0.0.1:6379/0; needs the 'redis' extra)")
+                        "Redis (e.g. redis://127.0.0.1:6379/0; needs the 'redis' extra); give its password in "
+                        "POLYGON_REDIS_PASSWORD (or redis_password in the config file), not in the URL")
     parser.add_argument("--max-bars", type=int, default=bars_answer.DEFAULT_MAX_BARS,
                         help="bars at most in one /api/v1/bars answer; longer ranges are paged (default %d)"
                         % bars_answer.DEFAULT_MAX_BARS)
