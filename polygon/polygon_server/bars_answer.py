@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 #: Bars per answer at most, unless the server is started with another ``max_bars``.
 DEFAULT_MAX_BARS = 1_000_000
 #: Bars fetched per window of a streamed answer (an upper bound: the window's span over the bar length).
-WINDOW_BARS = 50_000
+WINDOW_BARS = 20_000
 #: Bars encoded per write of a streamed answer.
 ENCODE_ROWS = 10_000
 _DAY_MS = 86_400_000
