@@ -83,13 +83,19 @@ def relay_on_redis(redis_url: str, config: Any = None, namespace: str = "polygon
     """
     from polygon.polygon_server.relay import StreamRelay
 
+    class RedisRelay(StreamRelay):
+        """The relay on Redis upstreams: its local clients also hear of Redis outages."""
+
+        def tell_clients(self, message: Dict[str, Any]) -> None:
+            self._broadcast(message)
+
     require_redis()
     if password is None and urlsplit(redis_url).password is None:
         password = _configured_password(config)
     url = with_password(redis_url, password)
-    relay = StreamRelay(config=config, client_factory=lambda market: RedisUpstream(  # late binding: relay.config
+    relay = RedisRelay(config=config, client_factory=lambda market: RedisUpstream(  # late binding: relay.config
         url, config=relay.config, namespace=namespace, lock_ttl=lock_ttl, market=market,
-        on_status=relay._broadcast), **relay_options)
+        on_status=relay.tell_clients), **relay_options)
     return relay
 
 
@@ -162,11 +168,14 @@ class RedisUpstream:
         self._factory = client_factory
         self._book = SubscriptionBook(tuple(MARKET_CHANNEL_NAMES[market]), market)
         self._lock = threading.RLock()
-        self._beat_lock = threading.RLock()  # one heartbeat / union-following at a time
+        self._beat_lock = threading.RLock()  # one heartbeat at a time (heartbeat thread, listener)
+        self._follow_lock = threading.RLock()  # the provider connection: followed, or dropped
         self._stop = threading.Event()
         self._done = threading.Event()
         self._done.set()
         self._changed = threading.Event()
+        self._follow_wanted = threading.Event()  # the holder's provider subscriptions need a look
+        self._next_try = float("inf")  # monotonic time a follower tries the lock again (when it expires)
         self._redis: Any = None
         self._threads: List[threading.Thread] = []
         self._fatal: Optional[BaseException] = None
@@ -208,7 +217,7 @@ class RedisUpstream:
             raise StreamConnectionError("Redis at %s cannot be reached: %s" % (self.url, exc)) from None
         self._heartbeat_once()
         for name, target, args in (("listen", self._listen, (pubsub,)), ("heartbeat", self._heartbeat, ()),
-                                   ("publish", self._publish_loop, ())):
+                                   ("follow", self._follow_loop, ()), ("publish", self._publish_loop, ())):
             thread = threading.Thread(target=target, args=args, name="polygon-redis-%s" % name, daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -420,21 +429,32 @@ class RedisUpstream:
 
     def _heartbeat(self) -> None:
         """Every ``lock_ttl / 3`` seconds: :meth:`_heartbeat_once`; in between, react to changes at once (the
-        holder follows the union; the others try the lock, which a leaving holder may have released)."""
+        holder follows the union; the others try the lock, which a leaving holder may have released), and a
+        follower tries the lock again the moment a dead holder's lock expires. Only Redis commands run here
+        (each bounded by the socket timeout): the provider connection is the follow thread's."""
         beat = self.lock_ttl / 3.0
         next_beat = time.monotonic() + beat
         while not self._stop.is_set():
-            timeout = next_beat - time.monotonic()
-            if timeout <= 0:
+            now = time.monotonic()
+            if now >= next_beat or (not self.holder and now >= self._next_try):
                 self._heartbeat_once()
                 next_beat = time.monotonic() + beat
                 continue
+            timeout = (next_beat if self.holder else min(next_beat, self._next_try)) - now
             if self._changed.wait(timeout) and not self._stop.is_set():
                 self._changed.clear()
                 if self.holder:
-                    self._follow_union()
+                    self._follow_wanted.set()
                 else:
                     self._heartbeat_once()
+
+    def _follow_loop(self) -> None:
+        """As the holder: follow the union of needs whenever the heartbeat asks (connecting to the provider
+        may take a while: the lock is renewed meanwhile)."""
+        while not self._stop.is_set():
+            if self._follow_wanted.wait(0.5) and not self._stop.is_set():
+                self._follow_wanted.clear()
+                self._follow_union()
 
     def _heartbeat_once(self) -> None:
         """Register this process, renew or take the lock, and as the holder follow the union of needs."""
@@ -443,6 +463,7 @@ class RedisUpstream:
 
     def _heartbeat_locked(self) -> None:
         client = self._redis
+        self._next_try = float("inf")  # set again below when a live lock is found
         if client is None or self._stop.is_set():
             return
         with self._lock:
@@ -463,6 +484,10 @@ class RedisUpstream:
                 held = False
             else:
                 held = bool(client.set(self._keys["holder"], self.process_id, nx=True, px=ttl_ms))
+                if not held:  # try again the moment it expires (a dead holder's lock)
+                    left = client.pttl(self._keys["holder"])
+                    if left and left > 0:
+                        self._next_try = time.monotonic() + (left + 2) / 1000.0
                 if held:
                     self.takeovers += 1
                     logger.info("redis fan-out: process %s now holds the provider connection", self.process_id)
@@ -473,10 +498,11 @@ class RedisUpstream:
             logger.warning("redis fan-out: process %s lost the holder lock; dropping the provider connection",
                            self.process_id)
             self.holder = False
-            self._drop_upstream()
+            with self._follow_lock:
+                self._drop_upstream()
         elif held:
             self.holder = True
-            self._follow_union()
+            self._follow_wanted.set()
 
     def _warn(self, text: str) -> None:
         """Log ``text`` as a warning, but one of the same kind (its first 40 characters) at most every 30 s."""
@@ -498,7 +524,7 @@ class RedisUpstream:
 
     def _follow_union(self) -> None:
         """Subscribe the provider connection to what the live processes need (connecting it first)."""
-        with self._beat_lock:
+        with self._follow_lock:
             self._follow_locked()
 
     def _follow_locked(self) -> None:
