@@ -338,17 +338,21 @@ class RedisUpstream:
         return pubsub
 
     def _lost(self, exc: BaseException) -> None:
-        if self._down_since is not None:
-            return
-        self._down_since = time.monotonic()
-        self.outages += 1
+        with self._lock:  # the listener and the heartbeat may both notice
+            if self._down_since is not None:
+                return
+            self._down_since = time.monotonic()
+            self.outages += 1
         logger.warning("redis fan-out: lost Redis at %s (%s); reaching it again every %.1f s at most",
                        self.url, exc, _RETRY_MAX)
         self._tell("redis_disconnected", "the stream is interrupted: Redis at %s is unreachable (%s); the server "
                    "keeps trying and events resume when it is back" % (self.url, str(exc)[:200]))
 
     def _back(self) -> None:
-        down, self._down_since = self._down_since, None
+        with self._lock:
+            down, self._down_since = self._down_since, None
+        if down is None:
+            return
         self._grace_until = time.monotonic() + self.lock_ttl
         logger.info("redis fan-out: Redis at %s is back after %.1f s", self.url, time.monotonic() - down)
         self._heartbeat_once()  # needs written again (a restarted Redis lost them), the lock taken back
@@ -385,6 +389,9 @@ class RedisUpstream:
                 self._back()
             try:
                 message = pubsub.get_message(timeout=0.5)
+                if self._down_since is not None:  # the heartbeat found Redis stopped, this connection lived on
+                    self._redis.ping()
+                    self._back()
             except self._redis_mod.RedisError as exc:
                 self._lost(exc)
                 try:
@@ -493,6 +500,7 @@ class RedisUpstream:
                     logger.info("redis fan-out: process %s now holds the provider connection", self.process_id)
         except self._redis_mod.RedisError as exc:
             self._warn("redis fan-out: heartbeat failed: %s" % exc)
+            self._lost(exc)  # a stopped Redis fails no read of the listener: clients hear of it here
             return
         if self.holder and not held:
             logger.warning("redis fan-out: process %s lost the holder lock; dropping the provider connection",
