@@ -25,7 +25,7 @@ import logging
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from polygon.exceptions import InvalidInputError, PolygonError
-from polygon.timeframes import Timeframe
+from polygon.markets.timeframes import Timeframe
 
 __all__ = ["DEFAULT_MAX_BARS", "ENCODE_ROWS", "WINDOW_BARS", "bar_bound", "iso_time", "parse_cursor",
            "stream_answer", "too_many_bars", "windows"]
@@ -81,7 +81,7 @@ def too_many_bars(bound: int, max_bars: int, timeframe: str) -> Tuple[str, Dict[
 
 def iso_time(ms: int, tz: str) -> str:
     """Epoch ms as ISO 8601 in ``tz``, as the frames' ``start`` / ``end`` attributes are written."""
-    from polygon.dates import get_zone
+    from polygon.markets.dates import get_zone
 
     return datetime.datetime.fromtimestamp(ms / 1000, get_zone(tz)).isoformat()
 

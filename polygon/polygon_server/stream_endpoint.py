@@ -42,7 +42,7 @@ from polygon.exceptions import (
 from polygon.polygon_server.messages import MAX_BODY, validate_message
 from polygon.polygon_server.outlet import SocketOutlet
 from polygon.polygon_server.relay import RelayClient, StreamRelay
-from polygon.serving import InboxOverflow, accept_websocket
+from polygon.polygon_server.serving import InboxOverflow, accept_websocket
 
 __all__ = ["ACTIONS", "MAX_QUEUED", "MAX_QUEUED_BYTES", "batch_mode", "check_handshake", "handle_message",
            "serve_client"]

@@ -79,7 +79,7 @@ def test_a_client_flooding_messages_it_does_not_wait_for_is_closed_with_1008(ser
 
 
 def test_the_inbox_bound_frees_what_was_queued():
-    from polygon.serving import InboxOverflow, _Inbox
+    from polygon.polygon_server.serving import InboxOverflow, _Inbox
 
     inbox = _Inbox(max_messages=3, max_bytes=100)
     inbox.append("a" * 40)
@@ -108,7 +108,7 @@ def test_bodies_that_never_arrive_neither_block_health_nor_outlive_the_body_dead
             for _ in range(5):
                 health = requests.get(srv.url + "/api/v1/health", timeout=5, headers={"Connection": "close"})
                 assert health.status_code == 200, health.text
-            with caplog.at_level(logging.INFO, logger="polygon.serving"):
+            with caplog.at_level(logging.INFO, logger="polygon.polygon_server.serving"):
                 closed = 0
                 for sock in slow:  # each is closed at the body deadline (or earlier, to make room)
                     sock.settimeout(max(0.1, started + 10 - time.monotonic()))
@@ -130,7 +130,7 @@ def test_bodies_that_never_arrive_neither_block_health_nor_outlive_the_body_dead
 
 
 def test_a_body_dribbled_slowly_is_cut_at_the_deadline_but_a_long_answer_is_not(server):
-    from polygon.serving import LocalServer
+    from polygon.polygon_server.serving import LocalServer
 
     def slow_answer(environ, start_response):
         environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))

@@ -7,9 +7,9 @@ import json
 import pytest
 import requests
 
+from polygon.markets.timeframes import parse_timeframe
 from polygon.polygon_server import PolygonServer, bars_answer
 from polygon.polygon_server.messages import validate_message
-from polygon.timeframes import parse_timeframe
 
 RANGE = {"symbol": "AAPL", "timeframe": "1min", "start_date": "2024-01-02", "end_date": "2024-01-31"}
 
