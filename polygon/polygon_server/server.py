@@ -569,7 +569,7 @@ class PolygonServer:
         self._server = server
         if not self.app.manager.config.api_key:
             logger.warning("%s (the dashboard at %s/ says so too)", _NO_KEY, self.url)
-        logger.info("polygon server on %s (dashboard: %s/)", self.url, self.url)
+        logger.info("polygon server ready on %s (dashboard: %s/)", self.url, self.url)
         return self
 
     def stop(self) -> None:
