@@ -20,6 +20,7 @@ The answer keeps one shape whatever its size (``schema/server/bars_response.json
 """
 
 import datetime
+import functools
 import json
 import logging
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
@@ -28,7 +29,7 @@ from polygon.exceptions import InvalidInputError, PolygonError
 from polygon.markets.timeframes import Timeframe
 
 __all__ = ["DEFAULT_MAX_BARS", "ENCODE_ROWS", "WINDOW_BARS", "bar_bound", "iso_time", "parse_cursor",
-           "stream_answer", "too_many_bars", "windows"]
+           "release_memory", "stream_answer", "too_many_bars", "windows"]
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,25 @@ def too_many_bars(bound: int, max_bars: int, timeframe: str) -> Tuple[str, Dict[
                "next_cursor of each answer until an answer has none; or ask for fewer days"
                % (bound, timeframe, max_bars, max_bars))
     return message, {"max_bars": max_bars, "bars_up_to": bound}
+
+
+@functools.lru_cache(maxsize=None)
+def _malloc_trim() -> Optional[Callable[[int], int]]:
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None).malloc_trim  # glibc
+    except (OSError, AttributeError):  # another C library or platform: nothing to call
+        return None
+
+
+def release_memory() -> None:
+    """Hand the heap memory freed by a window back to the system: glibc keeps freed memory in per-thread
+    arenas, so without this the RSS of a server streaming long answers on many threads creeps up to the sum of
+    every arena's high-water mark (no-op without glibc)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def iso_time(ms: int, tz: str) -> str:
@@ -128,6 +148,7 @@ def stream_answer(fetch: Callable[[int, int], Any], encode: Callable[[Any], List
             cursor = str(hi)
             break
         del df
+        release_memory()
     source = sources.pop() if len(sources) == 1 else "mixed"
     tail: Dict[str, Any] = {"source": source, "may_change": may_change, "count": count}
     if cursor is not None:
