@@ -172,21 +172,37 @@ def test_a_redis_outage_heals_and_clients_are_told(make_sandbox, tmp_path, redis
         two.stop()
 
 
-def test_the_redis_password_comes_from_the_config_not_the_url(make_sandbox, tmp_path):
+def test_the_redis_password_comes_from_the_config_not_the_url(make_sandbox, tmp_path, monkeypatch):
+    from polygon.polygon_server.redis_fanout import relay_on_redis
+
     proc = RedisProcess(tmp_path / "redis", password="s3cret-pw")
     os.makedirs(proc.workdir, exist_ok=True)
     proc.start()
     sb = make_sandbox(stream_rate=2000, max_connections=3)
     url = "redis://127.0.0.1:%d/0" % proc.port
-    srv = _server(sb, tmp_path, url, "t" + uuid.uuid4().hex[:8], "pw", redis_password="s3cret-pw")
-    client = Local(srv, "pw")
     try:
-        client.send(action="subscribe", symbols=["AAPL"], channels=["T"])
-        client.next("subscribed")
-        assert client.next("data", seconds=20)["symbol"] == "AAPL"
-        shown = json.dumps(srv.app.relay.status())
-        assert "s3cret-pw" not in shown and "s3cret-pw" not in repr(srv.app.manager.config)
+        srv = _server(sb, tmp_path, url, "t" + uuid.uuid4().hex[:8], "pw", redis_password="s3cret-pw")
+        client = Local(srv, "pw")
+        try:
+            client.send(action="subscribe", symbols=["AAPL"], channels=["T"])
+            client.next("subscribed")
+            assert client.next("data", seconds=20)["symbol"] == "AAPL"
+            shown = json.dumps(srv.app.relay.status())
+            assert "s3cret-pw" not in shown and "s3cret-pw" not in repr(srv.app.manager.config)
+        finally:
+            client.close()
+            srv.stop()
+        monkeypatch.setenv("POLYGON_REDIS_PASSWORD", "s3cret-pw")  # what `--redis URL` (no config) reads
+        relay = relay_on_redis(url, lock_ttl=1.0, namespace="t" + uuid.uuid4().hex[:8])
+        relay.config = cfg = sb.config(cache_dir=str(tmp_path / "env"))
+        srv = PolygonServer(port=0, config=cfg, relay=relay).start()
+        client = Local(srv, "env")
+        try:
+            client.send(action="subscribe", symbols=["AAPL"], channels=["T"])
+            client.next("subscribed")
+            assert client.next("data", seconds=20)["symbol"] == "AAPL"
+        finally:
+            client.close()
+            srv.stop()
     finally:
-        client.close()
-        srv.stop()
         proc.stop()
