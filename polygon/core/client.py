@@ -446,6 +446,23 @@ class PolygonClient(EndpointMethods):
                 if limit is not None and count >= limit:
                     return
 
+    def iter_records(self, name: str, page_size: Optional[int] = None, **params: Any) -> Iterator[Dict[str, Any]]:
+        """Every record (wire dict) of paginated endpoint ``name`` over all its pages, ``page_size`` a page
+        (capped at the endpoint's maximum); unlike ``limit`` of the ``list_*`` methods, no total cap.
+
+        :raises InvalidParameterError: for a bad parameter (before any request).
+        """
+        spec = ENDPOINTS[name]
+        query_params = dict(params)
+        if page_size:
+            try:
+                maximum = spec.param("limit").maximum
+            except KeyError:
+                maximum = None
+            query_params["limit"] = int(min(page_size, maximum)) if maximum else int(page_size)
+        url, query = self._prepare(name, query_params)
+        return self._records(url, query, spec.records, None, None)
+
     def _call_frame(self, name: str, params: Dict[str, Any], max_pages: Optional[int] = None) -> Any:
         """Endpoint ``name``'s records as a DataFrame (:func:`polygon.core.tables.records_frame`)."""
         from polygon.core.tables import records_frame
@@ -464,11 +481,17 @@ class PolygonClient(EndpointMethods):
     def _aggs_request(
         self, symbol: Any, multiplier: Any, timespan: Any, from_: Any, to: Any, adjusted: Any, sort: Any, limit: Any
     ) -> Tuple[str, Dict[str, str]]:
-        spec = ENDPOINTS["get_aggs"]
         symbol = validate_symbol(symbol)
         if from_ is None or to is None:
             raise InvalidParameterError("get_aggs needs both from_ and to (dates, datetimes, ms or 'YYYY-MM-DD')")
         check_date_range(from_, to, self.config.timezone)
+        return self._aggs_url(symbol, multiplier, timespan, from_, to, adjusted, sort, limit)
+
+    def _aggs_url(
+        self, symbol: str, multiplier: Any, timespan: Any, from_: Any, to: Any, adjusted: Any, sort: Any, limit: Any,
+        trusted: bool = False,
+    ) -> Tuple[str, Dict[str, str]]:
+        spec = ENDPOINTS["get_aggs"]
         by_wire = {p.wire_name: p.name for p in spec.params}
         values = {
             "from": from_, "to": to, "multiplier": multiplier, "timespan": timespan,
@@ -478,7 +501,13 @@ class PolygonClient(EndpointMethods):
                            "stocksTicker")
         values[ticker_wire] = symbol
         params = {by_wire[w]: v for w, v in values.items() if w in by_wire}
-        return self._prepare("get_aggs", params)
+        if not trusted:
+            return self._prepare("get_aggs", params)
+        try:  # a validated symbol and epoch-ms bounds: nothing to coerce
+            request = build_request("get_aggs", **params)
+        except ParameterError as exc:
+            raise InvalidParameterError(str(exc)) from None
+        return self._base_url + request.path, request.query
 
     def iter_aggs_pages(
         self,
@@ -552,6 +581,15 @@ class PolygonClient(EndpointMethods):
         """
         multiplier, timespan = to_multiplier_timespan(timeframe)
         url, query = self._aggs_request(symbol, multiplier, timespan, start, end, adjusted, "asc", MAX_AGGS_LIMIT)
+        return columns_from_pages(self._iter_pages(url, query, decode=decode_aggs_page))
+
+    def bars_columns(self, symbol: str, timeframe: Any, start_ms: int, end_ms: int, adjusted: bool = True
+                     ) -> Dict[str, np.ndarray]:
+        """:meth:`get_bars_columns` for the data layer: ``symbol`` is a value :func:`validate_symbol` returned and
+        the bounds are epoch milliseconds (``end_ms`` inclusive), so nothing is checked again."""
+        multiplier, timespan = to_multiplier_timespan(timeframe)
+        url, query = self._aggs_url(symbol, multiplier, timespan, int(start_ms), int(end_ms), adjusted, "asc",
+                                    MAX_AGGS_LIMIT, trusted=True)
         return columns_from_pages(self._iter_pages(url, query, decode=decode_aggs_page))
 
     def get_bars(self, symbol: str, timeframe: Any, start: Any, end: Any, adjusted: bool = True) -> Any:

@@ -27,6 +27,7 @@ import os
 import threading
 import time
 from typing import Any, Dict, List, Optional, Tuple
+from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,7 @@ import pandas as pd
 from polygon import markets
 from polygon.config import PolygonConfig, get_config
 from polygon.core import json_codec
+from polygon.core.http import PROVIDER_HOSTS
 from polygon.core.ticker_reference import get_ticker_reference
 from polygon.exceptions import InvalidDateRangeError, InvalidParameterError, PolygonError, UnknownSymbolError
 from polygon.manager.batch import BatchFetcher, BatchResult
@@ -47,9 +49,9 @@ from polygon.markets.frames import (
     frame_to_arrays,
     merge_arrays,
 )
-from polygon.markets.symbols import market_of, validate_symbol
+from polygon.markets.symbols import MARKET_PREFIXES, market_of, validate_symbol
 from polygon.markets.timeframes import Timeframe, parse_timeframe
-from polygon.storage.corporate_actions import adjust_mode, get_actions_store
+from polygon.storage.corporate_actions import AuxiliaryDataError, adjust_mode, get_actions_store
 
 __all__ = [
     "DEFAULT_LOOKBACK_DAYS",
@@ -88,6 +90,25 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def _market(sym: str) -> str:
+    """The market of a symbol already validated (no second check)."""
+    return MARKET_PREFIXES[sym[0]] if len(sym) > 2 and sym[1] == ":" else "stocks"
+
+
+_warned_lock = threading.Lock()
+_warned: set = set()
+
+
+def _warn_once(endpoint: str, reason: str, message: str) -> None:
+    """Log ``message`` as a warning the first time this endpoint fails for this reason in the process."""
+    with _warned_lock:
+        if (endpoint, reason) in _warned:
+            logger.info("%s", message)
+            return
+        _warned.add((endpoint, reason))
+    logger.warning("%s", message)
+
+
 class FetchPlan:
     """One ``fetch_data`` call between its stages (:meth:`PolygonDataManager.plan_fetch`, ``download``,
     ``finish``): what the cache holds and what must be fetched.
@@ -101,7 +122,7 @@ class FetchPlan:
     """
 
     __slots__ = ("symbol", "tf", "start_ms", "end_ms", "tz", "adjusted", "arrays", "covered", "todo", "fresh", "tail",
-                 "stored", "needs_network")
+                 "stored", "needs_network", "provider_adjusted", "actions", "degraded", "fallback")
 
     def __init__(self, symbol: str, tf: Timeframe, start_ms: int, end_ms: int, tz: str, adjusted: str) -> None:
         self.symbol, self.tf, self.start_ms, self.end_ms, self.tz, self.adjusted = (
@@ -113,6 +134,10 @@ class FetchPlan:
         self.stored = 0  # how many of ``fresh`` are in the cache
         self.tail = 0  # bars from here on may still change; taken before the download, never after
         self.needs_network = True
+        self.provider_adjusted = False  # the bars asked are the provider's adjusted ones (never cached)
+        self.actions: Any = None  # the corporate actions the download fetched
+        self.degraded: Optional[Dict[str, Any]] = None  # an auxiliary request failed: what and what was served
+        self.fallback: Any = None  # the provider's adjusted bars served instead (degraded)
 
 
 class PolygonDataManager:
@@ -146,6 +171,7 @@ class PolygonDataManager:
             storage = StorageManager(self.config.cache_dir, tz=self.config.timezone)
         self.storage = storage
         self._clock = clock or _now_ms
+        self._clock_given = clock is not None
         own_dir = getattr(storage, "cache_dir", None) if getattr(storage, "writable", False) else None
         self.reference = get_ticker_reference(own_dir)
         self.actions = get_actions_store(own_dir)
@@ -261,10 +287,11 @@ class PolygonDataManager:
 
     # -- fetching -------------------------------------------------------------------------------------------
 
-    def _fetch_interval(self, symbol: str, tf: Timeframe, start_ms: int, end_ms: int):
-        """Complete as-traded bars starting in ``[start_ms, end_ms)`` (fetched with a margin, then sliced)."""
+    def _fetch_interval(self, symbol: str, tf: Timeframe, start_ms: int, end_ms: int, adjusted: bool = False):
+        """Complete as-traded bars (or the provider's adjusted ones) starting in ``[start_ms, end_ms)`` (fetched
+        with a margin, then sliced). ``symbol`` is validated already: the client does not check it again."""
         margin = self.fetch_margin(tf)
-        cols = self.client.get_bars_columns(symbol, tf, start_ms - margin, end_ms + margin - 1, adjusted=False)
+        cols = self.client.bars_columns(symbol, tf, start_ms - margin, end_ms + margin - 1, adjusted=adjusted)
         arrays = arrays_from_wire_columns(cols)
         return arrays.slice_ns(start_ms * 1_000_000, end_ms * 1_000_000)
 
@@ -332,16 +359,18 @@ class PolygonDataManager:
             plan.todo = self._to_fetch(sym, tf, start_ms, end_ms, plan.covered)
         else:
             plan.todo = [(start_ms, end_ms)]
+            # nothing is read from the cache: the provider adjusts the bars, no splits request is needed
+            plan.provider_adjusted = mode == "splits" and _market(sym) == "stocks"
         plan.needs_network = bool(plan.todo) or self._stale_reference(plan)
         return plan
 
     def _stale_reference(self, plan: "FetchPlan") -> bool:
         """``True`` when finishing a plan whose bars are all cached would ask the provider for reference data."""
         if plan.arrays is not None and len(plan.arrays.slice_ns(plan.start_ms * 1_000_000, plan.end_ms * 1_000_000)):
-            if plan.adjusted == "raw" or market_of(plan.symbol) != "stocks":
+            if plan.adjusted == "raw" or _market(plan.symbol) != "stocks":
                 return False
-            return not self.actions.fresh_for(self.actions.cached(plan.symbol), self._clock(), self._first_day(plan),
-                                              plan.end_ms, plan.adjusted == "total_return")
+            return self.actions.needs_request(plan.symbol, self._clock(), self._first_day(plan),
+                                              plan.adjusted == "total_return")
         return self.reference.cached(plan.symbol) is None
 
     @staticmethod
@@ -379,12 +408,12 @@ class PolygonDataManager:
         try:
             for lo, hi in plan.todo:
                 logger.debug("fetch %s %s [%d, %d)", plan.symbol, plan.tf.name, lo, hi)
-                plan.fresh.append((lo, hi, self._fetch_interval(plan.symbol, plan.tf, lo, hi)))
+                plan.fresh.append((lo, hi, self._fetch_interval(plan.symbol, plan.tf, lo, hi,
+                                                                adjusted=plan.provider_adjusted)))
             has_bars = bool((plan.arrays is not None and len(plan.arrays)) or any(len(b) for _, _, b in plan.fresh))
-            if has_bars and plan.adjusted != "raw":  # refresh the actions here, on the request slot
-                actions = self.actions.get(lambda: self.client, plan.symbol, self._clock(), plan.end_ms,
-                                           dividends=plan.adjusted == "total_return", from_day=self._first_day(plan))
-                if actions is not None and plan.adjusted == "total_return":
+            if has_bars and plan.adjusted != "raw" and not plan.provider_adjusted:  # on the request slot
+                actions = self._plan_actions(plan)
+                if actions is not None and plan.adjusted == "total_return" and plan.degraded is None:
                     self._store(plan)  # the closes before ex-dates may come from the bars just fetched
                     self._close_before(plan, actions, self._today())(None)  # the daily closes, on this slot
             elif not has_bars:
@@ -399,7 +428,7 @@ class PolygonDataManager:
     def _store(self, plan: "FetchPlan") -> None:
         """Write the fetched intervals to the cache (coverage only up to the still-changing tail), once."""
         fresh, plan.stored = plan.fresh[plan.stored:], len(plan.fresh)
-        if not self.storage.writable:
+        if not self.storage.writable or plan.provider_adjusted:  # the cache holds as-traded bars only
             return
         for lo, hi, bars in fresh:
             done = (lo, min(hi, plan.tail))
@@ -428,11 +457,17 @@ class PolygonDataManager:
         else:  # could not ask whether the ticker exists: the empty range is not recorded as covered
             plan.stored = len(plan.fresh)
         as_of = None
-        if len(arrays) and plan.adjusted != "raw":
+        if len(arrays) and plan.adjusted != "raw" and not plan.provider_adjusted:
             arrays, as_of = self._adjust(plan, arrays)
         df = arrays_to_frame(arrays, plan.tz) if len(arrays) else empty_bars_frame(plan.tz)
         self._annotate(df, sym, tf, plan.start_ms, plan.end_ms, source, plan.tz, tail)
         df.attrs["adjusted"] = plan.adjusted
+        if plan.adjusted != "raw" and _market(sym) == "stocks":
+            df.attrs["adjusted_by"] = "provider" if plan.provider_adjusted or plan.degraded else "cache"
+        if plan.degraded is not None:
+            df.attrs["degraded"] = dict(plan.degraded)
+            if plan.adjusted == "total_return":
+                df.attrs["adjusted"] = "splits"
         if as_of is not None:
             df.attrs["corporate_actions_as_of"] = as_of
         for key in ("empty_reason", "listed", "delisted"):
@@ -445,30 +480,70 @@ class PolygonDataManager:
                                                    strict=strict)
         return df
 
-    def _adjust(self, plan: "FetchPlan", arrays: BarArrays) -> Tuple[BarArrays, Optional[str]]:
-        """Apply the split (and, for total return, dividend) factors to as-traded bars (vectorised).
+    def _plan_actions(self, plan: "FetchPlan") -> Any:
+        """The corporate actions that adjust the plan's bars (asked only when not known today). When a request
+        for them fails, the call is served with the provider's adjusted bars instead (:meth:`_degrade`)."""
+        if plan.actions is None and plan.degraded is None:
+            try:
+                plan.actions = self.actions.get(lambda: self.client, plan.symbol, self._clock(), plan.end_ms,
+                                                dividends=plan.adjusted == "total_return",
+                                                from_day=self._first_day(plan))
+            except AuxiliaryDataError as exc:
+                self._degrade(plan, exc)
+        return plan.actions
 
-        :returns: the adjusted bars and when the actions used were fetched (ISO, UTC), or ``None`` for a market
-            without corporate actions.
+    def _degrade(self, plan: "FetchPlan", exc: AuxiliaryDataError) -> None:
+        """Serve this call with the provider's adjusted bars (one request, never cached): the as-traded bars
+        stay right in the cache, and the failure is warned about once per process and named in ``df.attrs``."""
+        served = "the provider's split-adjusted bars for this call (not cached)"
+        if plan.adjusted == "total_return":
+            served += "; dividends are not applied"
+        plan.degraded = {"endpoint": exc.endpoint, "reason": exc.reason, "served": served, "error": str(exc)}
+        _warn_once(exc.endpoint, exc.reason, "%s; %s: serving %s" % (exc, plan.symbol, served))
+        plan.fallback = self._fetch_interval(plan.symbol, plan.tf, plan.start_ms, plan.end_ms, adjusted=True)
+
+    def _adjust(self, plan: "FetchPlan", arrays: BarArrays) -> Tuple[BarArrays, Optional[str]]:
+        """Apply the splits (and, for total return, the dividend factors) to as-traded bars (vectorised); prices
+        are divided by the exact split ratio and rounded as the provider's adjusted bars are.
+
+        :returns: the adjusted bars and when the actions used were known (ISO, UTC), or ``None`` for a market
+            without corporate actions (or for the provider's bars served when the actions could not be asked).
         """
-        now = self._clock()
-        actions = self.actions.get(lambda: self.client, plan.symbol, now, plan.end_ms,
-                                   dividends=plan.adjusted == "total_return", from_day=self._first_day(plan))
+        actions = self._plan_actions(plan)
+        if plan.degraded is not None:
+            return plan.fallback.slice_ns(plan.start_ms * 1_000_000, plan.end_ms * 1_000_000), None
         if actions is None:
             return arrays, None
-        today = self._today()
+        today = self._provider_today(plan, actions, arrays)
         t_ms = arrays.t_ns // 1_000_000
-        price = actions.split_factors(t_ms, today)
-        volume = actions.split_volume_factors(t_ms, today)
+        values = actions.adjust_splits(t_ms, arrays.values, today)
         if plan.adjusted == "total_return":
-            price = price * actions.dividend_factors(t_ms, today, self._close_before(plan, actions, today))
+            price = actions.dividend_factors(t_ms, today, self._close_before(plan, actions, today))
+            if not bool((price == 1.0).all()):
+                values = values.copy() if values is arrays.values else values
+                values[[0, 1, 2, 3, 5]] *= price
         as_of = datetime.datetime.fromtimestamp(actions.refreshed_ms / 1000, datetime.timezone.utc).isoformat()
-        if bool((price == 1.0).all()) and bool((volume == 1.0).all()):
+        if values is arrays.values:
             return arrays, as_of
-        values = arrays.values.copy()
-        values[[0, 1, 2, 3, 5]] *= price
-        values[4] *= volume
         return BarArrays(arrays.t_ns, values, arrays.transactions, arrays.tx_mask), as_of
+
+    def _provider_today(self, plan: "FetchPlan", actions: Any, arrays: BarArrays) -> str:
+        """The provider's New York day, which decides whether a split has happened (its adjusted bars apply
+        the splits executed by its today). It is the manager's clock, unless the base URL is not the provider's
+        own (a sandbox may run on a clock of its own) and a split lies between the last bar and the clock:
+        then the server says what day it is (``/v1/marketstatus/now``, asked only in that case)."""
+        today = self._today()
+        if self._clock_given or not len(arrays) or urlsplit(self.config.base_url).hostname in PROVIDER_HOSTS:
+            return today
+        last_day = datetime.datetime.fromtimestamp(int(arrays.t_ns[-1]) / 1e9, get_zone(EXCHANGE_TZ)).date()
+        if not any(last_day.isoformat() < d <= today for d, _, _ in actions.splits):
+            return today
+        try:
+            server_time = self.client.get_market_status().server_time
+            return min(today, pd.Timestamp(server_time).tz_convert(EXCHANGE_TZ).date().isoformat())
+        except (PolygonError, TypeError, ValueError) as exc:
+            logger.warning("could not ask the server's day (%s); splits are applied by this machine's date", exc)
+            return today
 
     def _close_before(self, plan: "FetchPlan", actions: Any, today: str) -> Any:
         """``close_before(ex_date)``: the as-traded daily close of the last trading day before an ex-date, for
