@@ -50,6 +50,7 @@ from polygon.core.http import (
     is_retryable_status,
     redact_url,
     scrub,
+    transport_reason,
 )
 from polygon.core.pages import columns_from_pages, decode_aggs_page
 from polygon.core.params import coerce_params
@@ -283,7 +284,9 @@ class PolygonClient(EndpointMethods):
         return None, err
 
     def _clean(self, exc: BaseException) -> str:
-        return scrub(str(exc), (self._key,))[:300]
+        """The reason of a transport failure, whole (never cut mid-word), without the key: the innermost
+        cause's text (``[Errno 111] Connection refused``) rather than requests' nested reprs."""
+        return scrub(transport_reason(exc), (self._key,))
 
     def _final(self, err: PolygonError, attempts: int, note: str = "") -> PolygonError:
         if isinstance(err, (PolygonAPIError, PolygonConnectionError)):
