@@ -90,6 +90,18 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def _last_t_ns(plan: "FetchPlan") -> Optional[int]:
+    """Start (ns) of the newest bar of the plan's range, cached or fetched (``None``: no bars)."""
+    lo, hi = plan.start_ms * 1_000_000, plan.end_ms * 1_000_000
+    last = None
+    for arrays in [plan.arrays] + [bars for _, _, bars in plan.fresh]:
+        if arrays is not None and len(arrays):
+            inside = arrays.slice_ns(lo, hi)
+            if len(inside):
+                last = int(inside.t_ns[-1]) if last is None else max(last, int(inside.t_ns[-1]))
+    return last
+
+
 def _market(sym: str) -> str:
     """The market of a symbol already validated (no second check)."""
     return MARKET_PREFIXES[sym[0]] if len(sym) > 2 and sym[1] == ":" else "stocks"
@@ -122,7 +134,7 @@ class FetchPlan:
     """
 
     __slots__ = ("symbol", "tf", "start_ms", "end_ms", "tz", "adjusted", "arrays", "covered", "todo", "fresh", "tail",
-                 "stored", "needs_network", "provider_adjusted", "actions", "degraded", "fallback")
+                 "stored", "needs_network", "provider_adjusted", "actions", "degraded", "fallback", "today")
 
     def __init__(self, symbol: str, tf: Timeframe, start_ms: int, end_ms: int, tz: str, adjusted: str) -> None:
         self.symbol, self.tf, self.start_ms, self.end_ms, self.tz, self.adjusted = (
@@ -138,6 +150,7 @@ class FetchPlan:
         self.actions: Any = None  # the corporate actions the download fetched
         self.degraded: Optional[Dict[str, Any]] = None  # an auxiliary request failed: what and what was served
         self.fallback: Any = None  # the provider's adjusted bars served instead (degraded)
+        self.today: Optional[str] = None  # the provider's day, when it had to be asked
 
 
 class PolygonDataManager:
@@ -370,7 +383,8 @@ class PolygonDataManager:
             if plan.adjusted == "raw" or _market(plan.symbol) != "stocks":
                 return False
             return self.actions.needs_request(plan.symbol, self._clock(), self._first_day(plan),
-                                              plan.adjusted == "total_return")
+                                              plan.adjusted == "total_return") or \
+                self._day_undecided(self.actions.cached(plan.symbol), _last_t_ns(plan))
         return self.reference.cached(plan.symbol) is None
 
     @staticmethod
@@ -413,6 +427,8 @@ class PolygonDataManager:
             has_bars = bool((plan.arrays is not None and len(plan.arrays)) or any(len(b) for _, _, b in plan.fresh))
             if has_bars and plan.adjusted != "raw" and not plan.provider_adjusted:  # on the request slot
                 actions = self._plan_actions(plan)
+                if plan.degraded is None:
+                    self._provider_today(plan, actions, _last_t_ns(plan))
                 if actions is not None and plan.adjusted == "total_return" and plan.degraded is None:
                     self._store(plan)  # the closes before ex-dates may come from the bars just fetched
                     self._close_before(plan, actions, self._today())(None)  # the daily closes, on this slot
@@ -514,7 +530,7 @@ class PolygonDataManager:
             return plan.fallback.slice_ns(plan.start_ms * 1_000_000, plan.end_ms * 1_000_000), None
         if actions is None:
             return arrays, None
-        today = self._provider_today(plan, actions, arrays)
+        today = self._provider_today(plan, actions, int(arrays.t_ns[-1]) if len(arrays) else None)
         t_ms = arrays.t_ns // 1_000_000
         values = actions.adjust_splits(t_ms, arrays.values, today)
         if plan.adjusted == "total_return":
@@ -527,23 +543,31 @@ class PolygonDataManager:
             return arrays, as_of
         return BarArrays(arrays.t_ns, values, arrays.transactions, arrays.tx_mask), as_of
 
-    def _provider_today(self, plan: "FetchPlan", actions: Any, arrays: BarArrays) -> str:
-        """The provider's New York day, which decides whether a split has happened (its adjusted bars apply
-        the splits executed by its today). It is the manager's clock, unless the base URL is not the provider's
-        own (a sandbox may run on a clock of its own) and a split lies between the last bar and the clock:
-        then the server says what day it is (``/v1/marketstatus/now``, asked only in that case)."""
+    def _day_undecided(self, actions: Any, last_t_ns: Optional[int]) -> bool:
+        """``True`` when whether a split has happened depends on the server's day: the base URL is not the
+        provider's own (a sandbox may run on a clock of its own), the manager's clock is the default one, and a
+        split lies between the last bar and this machine's today."""
+        if self._clock_given or actions is None or last_t_ns is None or \
+                urlsplit(self.config.base_url).hostname in PROVIDER_HOSTS:
+            return False
+        last_day = datetime.datetime.fromtimestamp(last_t_ns / 1e9, get_zone(EXCHANGE_TZ)).date().isoformat()
         today = self._today()
-        if self._clock_given or not len(arrays) or urlsplit(self.config.base_url).hostname in PROVIDER_HOSTS:
-            return today
-        last_day = datetime.datetime.fromtimestamp(int(arrays.t_ns[-1]) / 1e9, get_zone(EXCHANGE_TZ)).date()
-        if not any(last_day.isoformat() < d <= today for d, _, _ in actions.splits):
-            return today
+        return any(last_day < d <= today for d, _, _ in actions.splits)
+
+    def _provider_today(self, plan: "FetchPlan", actions: Any, last_t_ns: Optional[int]) -> str:
+        """The provider's New York day, which decides whether a split has happened (its adjusted bars apply
+        the splits executed by its today): the manager's clock, or, when :meth:`_day_undecided`, the server's
+        (``/v1/marketstatus/now``, asked only then, on the download's request slot)."""
+        today = self._today()
+        if plan.today is not None or not self._day_undecided(actions, last_t_ns):
+            return plan.today or today
         try:
             server_time = self.client.get_market_status().server_time
-            return min(today, pd.Timestamp(server_time).tz_convert(EXCHANGE_TZ).date().isoformat())
+            plan.today = min(today, pd.Timestamp(server_time).tz_convert(EXCHANGE_TZ).date().isoformat())
         except (PolygonError, TypeError, ValueError) as exc:
             logger.warning("could not ask the server's day (%s); splits are applied by this machine's date", exc)
-            return today
+            plan.today = today
+        return plan.today
 
     def _close_before(self, plan: "FetchPlan", actions: Any, today: str) -> Any:
         """``close_before(ex_date)``: the as-traded daily close of the last trading day before an ex-date, for
