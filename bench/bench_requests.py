@@ -9,7 +9,7 @@ symbol's older splits once):
 - one symbol, first call (cold cache, a past range): 1 bars request + 1 splits request (its history);
 - the same call again, the same day: 0;
 - the same call the next day: 1 (the day's one market-wide splits request; the bars are cached);
-- ``use_cache=False``: 1 (the provider's adjusted bars, no splits request);
+- ``use_cache=False``: 1 (the provider's adjusted bars, no splits request), also for a symbol never seen;
 - ten symbols cold (a batch over a past range): 10 bars requests + 1 market-wide splits request;
 - the same ten again, the same day: 0;
 - ``update_cache`` of 100 symbols a day after they were cached: 100 bars requests (one new day each) + 1
@@ -83,6 +83,8 @@ def main():
         clock.move("2024-07-02T20:00:00-04:00")
         measure("one symbol, next day", 1, lambda m: m.fetch_data(*one))
         measure("one symbol, use_cache=False", 1, lambda m: m.fetch_data(*one, use_cache=False))
+        measure("a new symbol, use_cache=False", 1,
+                lambda m: m.fetch_data("NVDA", "1day", "2024-05-01", "2024-06-28", use_cache=False))
         batch = ("1day", "2024-01-02", "2024-06-28")
         measure("ten symbols, cold", 11, lambda m: m.fetch_multiple_symbols(ten, *batch))
         measure("ten symbols, warm", 0, lambda m: m.fetch_multiple_symbols(ten, *batch))

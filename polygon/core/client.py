@@ -31,6 +31,7 @@ import os
 import random
 import time
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from urllib.parse import urlsplit
 
 import numpy as np
 import requests
@@ -54,7 +55,7 @@ from polygon.core.http import (
 )
 from polygon.core.pages import columns_from_pages, decode_aggs_page
 from polygon.core.params import coerce_params
-from polygon.core.rate_limit import RateLimiter, get_shared_limiter
+from polygon.core.rate_limit import RateLimiter, endpoint_family, get_shared_limiter
 from polygon.exceptions import (
     InvalidParameterError,
     PolygonAPIError,
@@ -237,7 +238,8 @@ class PolygonClient(EndpointMethods):
     def get_rate_limit_status(self) -> Dict[str, Dict[str, Any]]:
         """Usage of this client's limiter.
 
-        :returns: ``{'minute': {'used', 'limit', 'remaining', 'reset_in'}, 'daily': {...}}``.
+        :returns: ``{'minute': {'used', 'limit', 'remaining', 'reset_in'}, 'daily': {...}, 'families': {...}}``
+            (see :func:`polygon.core.rate_limit.get_rate_limit_status`).
         """
         return self._limiter.status()
 
@@ -308,11 +310,12 @@ class PolygonClient(EndpointMethods):
         """GET ``url`` with rate limiting and retries; return the body decoded by ``decode``."""
         max_retries = self.config.max_retries
         budget = self.config.retry_budget
+        family = endpoint_family(urlsplit(url).path)
         waited = 0.0
         attempts = 0
         while True:
             attempts += 1
-            token = self._limiter.acquire(timeout=self._acquire_timeout)
+            token = self._limiter.acquire(timeout=self._acquire_timeout, family=family)
             started = time.perf_counter()
             try:
                 response, result = self._send(url, params)
