@@ -326,7 +326,8 @@ class PolygonDataManager:
         :param timeframe: ``'1min'``, ``'5min'``, ``'15min'``, ``'1hour'``, ``'1day'``, ``'1week'``... .
         :param start: first day/instant; default 30 days before ``end``.
         :param end: last day (inclusive) or instant; default now.
-        :param use_cache: ``False`` skips reading the cache (the fresh bars are still written to it).
+        :param use_cache: ``False`` skips reading the cache; split-adjusted stock bars are then the provider's
+            adjusted bars (no splits request, and they are not cached); other bars are still written to it.
         :param validate: attach :func:`polygon.validators.generate_validation_summary` to
             ``df.attrs['validation']`` (warning logged for fair/poor data).
         :param adjusted: ``True`` (default): split-adjusted, as the provider's adjusted bars; ``False``: as traded;
@@ -342,7 +343,9 @@ class PolygonDataManager:
         :raises PolygonAPIError: the provider refused (after retries where they apply).
 
         An empty frame of a known ticker says why in ``df.attrs['empty_reason']`` (and ``listed`` /
-        ``delisted`` dates when the provider gives them).
+        ``delisted`` dates when the provider gives them). When a splits or dividends request fails (401/403/404,
+        5xx after retries, a timeout), the call is served with the provider's adjusted bars (not cached), a
+        warning names the endpoint and the reason once per process, and ``df.attrs['degraded']`` says so.
         """
         plan = self.plan_fetch(symbol, timeframe, start, end, use_cache=use_cache, adjusted=adjusted, tz=tz)
         self.download(plan)
@@ -796,6 +799,45 @@ def fetch_data(
     adjusted: Any = True,
     **kwargs: Any,
 ) -> pd.DataFrame:
-    """:meth:`PolygonDataManager.fetch_data` on the default manager (see :func:`get_default_manager`)."""
+    """Bars of ``symbol`` for ``[start, end]`` as a DataFrame, through the file cache: only what the cache does
+    not hold is asked from the provider (:meth:`PolygonDataManager.fetch_data` on the default manager, see
+    :func:`get_default_manager`; configuration from the environment, e.g. ``POLYGON_API_KEY``).
+
+    :param symbol: ticker: ``'AAPL'``, ``'BRK.B'``, ``'X:BTCUSD'`` (crypto), ``'C:EURUSD'`` (forex), ``'I:SPX'``
+        (index), ``'O:SPY251219C00500000'`` (option). Case and surrounding spaces do not matter.
+    :param timeframe: ``'1min'``, ``'5min'``, ``'15min'``, ``'30min'``, ``'1hour'``, ``'4hour'``, ``'1day'``,
+        ``'1week'``, ``'1month'``, or any ``<n><unit>`` (sec, min, hour, day, week, month, quarter, year).
+    :param start: first day or instant: ``'YYYY-MM-DD'``, ``'YYYYMMDD'``, an 8-digit int, a date, a datetime
+        (naive = the configured timezone), an ISO string or epoch milliseconds; default 30 days before ``end``.
+    :param end: last day (the whole day is included) or instant, same forms; default now.
+    :param use_cache: ``False``: read nothing from the cache and ask the provider; split-adjusted stock bars are
+        then the provider's adjusted bars (one request, no splits request, nothing cached).
+    :param validate: attach the data-quality report to ``df.attrs['validation']``.
+    :param adjusted: ``True`` (default) split-adjusted as the provider's adjusted bars, ``False`` as traded,
+        ``'total_return'`` splits and cash dividends.
+    :param kwargs: ``strict`` (raise on validation failures), ``tz`` (timezone of the index).
+    :returns: a DataFrame indexed by ``timestamp`` (tz-aware) with ``open, high, low, close, volume, vwap,
+        transactions``; empty (never ``None``) when there are no bars. ``df.attrs`` holds ``symbol``,
+        ``timeframe``, ``start``, ``end`` (inclusive), ``source`` (``'cache'``, ``'api'`` or ``'mixed'``),
+        ``may_change``, ``adjusted``, ``adjusted_by`` (``'cache'`` or ``'provider'``), ``degraded`` (when an
+        auxiliary request such as ``/v3/reference/splits`` failed and the provider's adjusted bars were served
+        instead: ``endpoint``, ``reason``, ``served``), ``empty_reason`` for an empty frame.
+    :raises InvalidInputError: a bad symbol, timeframe, range or timezone (before any request); an
+        ``InvalidSymbolError`` is also a ``ValueError``.
+    :raises UnknownSymbolError: the range is empty and the provider does not know the ticker (``suggestions``
+        holds near misses); nothing is cached for it.
+    :raises PolygonAuthenticationError: no API key is configured (and the cache cannot answer alone).
+    :raises PolygonAPIError: the provider refused the bars request (after retries where they apply); the
+        message names the endpoint. A failing splits, dividends or ticker-reference request never fails the call.
+    :raises PolygonConnectionError: the provider could not be reached (the reason whole, the key never shown).
+
+    Examples::
+
+        >>> from polygon import fetch_data
+        >>> df = fetch_data('AAPL', '1day', '2024-01-02', '2024-01-31')      # 21 daily bars
+        >>> df.attrs['source']                                                # 'api', then 'cache' next time
+        >>> fetch_data('X:BTCUSD', '1hour', '2024-01-06', '2024-01-07')       # crypto: weekends too
+        >>> fetch_data('NVDA', '1day', '2024-06-03', '2024-06-14', adjusted=False)   # as traded
+    """
     return get_default_manager().fetch_data(symbol, timeframe, start, end, use_cache=use_cache, validate=validate,
                                             adjusted=adjusted, **kwargs)
