@@ -230,7 +230,7 @@ class PolygonDataManager:
     # -- range arithmetic (pure) ----------------------------------------------------------------------------
 
     def resolve_range(self, start: Any = None, end: Any = None, tf: Optional[Timeframe] = None,
-                      symbol: Optional[str] = None) -> Tuple[int, int]:
+                      symbol: Optional[str] = None, market: Optional[str] = None) -> Tuple[int, int]:
         """Return the half-open ``[start_ms, end_ms)`` of a request (defaults: the last 30 days to now).
 
         Calendar days (``'YYYY-MM-DD'``, ``'YYYYMMDD'`` or :class:`datetime.date`) are days of the configured
@@ -240,10 +240,13 @@ class PolygonDataManager:
 
         :param tf: the timeframe the range is for (selects the day convention above).
         :param symbol: the ticker (selects the market's day for daily bars; default New York).
+        :param market: ``symbol``'s market when the caller knows it already (``symbol`` is then not checked).
         :raises InvalidDateRangeError: for an unparsable bound or ``start >= end``.
         """
         tz = self.config.timezone
-        day_tz = tz if tf is None or tf.is_intraday else markets.day_zone(market_of(symbol) if symbol else "stocks")
+        if market is None:
+            market = market_of(symbol) if symbol else "stocks"
+        day_tz = tz if tf is None or tf.is_intraday else markets.day_zone(market)
 
         def zone(value: Any) -> str:
             return day_tz if is_calendar_day(value) else tz
@@ -261,13 +264,15 @@ class PolygonDataManager:
             )
         return start_ms, end_ms
 
-    def changing_from(self, tf: Timeframe, symbol: Optional[str] = None) -> int:
+    def changing_from(self, tf: Timeframe, symbol: Optional[str] = None, market: Optional[str] = None) -> int:
         """Epoch ms from which bars of ``tf`` (of ``symbol``'s market) may still be revised by the provider."""
         now = self._clock()
         if tf.is_intraday:
             step = tf.seconds * 1000
             return ((now - REVISION_WINDOW_MS) // step) * step
-        zone = markets.day_zone(market_of(symbol)) if symbol else EXCHANGE_TZ
+        if market is None and symbol:
+            market = market_of(symbol)
+        zone = markets.day_zone(market) if market else EXCHANGE_TZ
         if tf.timespan == "day":  # today's midnight (never a DST gap: New York switches at 2:00)
             local = datetime.datetime.fromtimestamp(now / 1000, get_zone(zone))
             return int(local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()) * 1000
@@ -365,18 +370,19 @@ class PolygonDataManager:
         sym = validate_symbol(symbol)
         tf = parse_timeframe(timeframe)
         mode = adjust_mode(adjusted)
-        start_ms, end_ms = self.resolve_range(start, end, tf, sym)
+        market = _market(sym)  # the one symbol check of the call was validate_symbol above
+        start_ms, end_ms = self.resolve_range(start, end, tf, sym, market=market)
         out_tz = tz or self.config.timezone
         get_zone(out_tz)  # an unknown timezone is a typed error before any I/O
         plan = FetchPlan(sym, tf, start_ms, end_ms, out_tz, mode)
-        plan.tail = self.changing_from(tf, sym)
+        plan.tail = self.changing_from(tf, sym, market=market)
         if use_cache:
             plan.arrays, plan.covered, _ = self.storage.read_arrays_with_coverage(sym, tf, start_ms, end_ms)
             plan.todo = self._to_fetch(sym, tf, start_ms, end_ms, plan.covered)
         else:
             plan.todo = [(start_ms, end_ms)]
             # nothing is read from the cache: the provider adjusts the bars, no splits request is needed
-            plan.provider_adjusted = mode == "splits" and _market(sym) == "stocks"
+            plan.provider_adjusted = mode == "splits" and market == "stocks"
         plan.needs_network = bool(plan.todo) or self._stale_reference(plan)
         return plan
 

@@ -40,7 +40,7 @@ from polygon.core import json_codec
 from polygon.core.ticker_reference import as_dict, results_of
 from polygon.exceptions import InvalidParameterError, PolygonError
 from polygon.markets.dates import get_zone
-from polygon.markets.symbols import market_of, symbol_to_filename, validate_symbol
+from polygon.markets.symbols import validate_symbol
 
 __all__ = [
     "ACTIONS_TTL_MS",
@@ -293,10 +293,21 @@ class CorporateActionsStore:
         self._lock = threading.RLock()
         self._symbols: Dict[str, Dict[str, Any]] = {}
         self._market: Optional[Dict[str, Any]] = None
+        self._names: Dict[Any, str] = {}  # symbols as given -> validated (each checked once)
         self._failed: Dict[str, Tuple[float, AuxiliaryDataError]] = {}  # endpoint -> (monotonic time, error)
         self.requests = 0  # reference requests sent, for measurements
 
     # -- files ----------------------------------------------------------------------------------------------
+
+    def _valid(self, symbol: Any) -> str:
+        """``validate_symbol(symbol)``, once per distinct value: the callers pass values checked already."""
+        try:
+            return self._names[symbol]
+        except (KeyError, TypeError):
+            sym = validate_symbol(symbol)
+            if len(self._names) < 100_000:
+                self._names[symbol] = sym
+            return sym
 
     def _path(self, name: str) -> Optional[str]:
         return os.path.join(self.directory, name + ".json") if self.directory else None
@@ -355,7 +366,7 @@ class CorporateActionsStore:
         with self._lock:
             rec = self._symbols.get(sym)
             if rec is None:
-                data = self._read(symbol_to_filename(sym))
+                data = self._read(sym.replace(":", "_"))
                 if data is not None:
                     try:
                         rec = {"history_ms": _opt_int(data.get("history_ms")),
@@ -365,7 +376,7 @@ class CorporateActionsStore:
                         if len(rec["splits"]) != len(data["splits"]):
                             raise ValueError("invalid split rows")
                     except (KeyError, TypeError, ValueError) as exc:
-                        self._quarantine(self._path(symbol_to_filename(sym)) or "", str(exc))
+                        self._quarantine(self._path(sym.replace(":", "_")) or "", str(exc))
                         rec = None
                 if rec is not None:
                     self._symbols[sym] = rec
@@ -373,7 +384,7 @@ class CorporateActionsStore:
 
     def _save_symbol(self, sym: str, rec: Dict[str, Any]) -> None:
         self._symbols[sym] = rec
-        self._write(symbol_to_filename(sym), {"symbol": sym, "history_ms": rec["history_ms"],
+        self._write(sym.replace(":", "_"), {"symbol": sym, "history_ms": rec["history_ms"],
                                               "splits": [list(x) for x in rec["splits"]],
                                               "dividends": [list(x) for x in rec["dividends"]],
                                               "dividends_ms": rec["dividends_ms"]})
@@ -425,8 +436,8 @@ class CorporateActionsStore:
 
     def needs_request(self, symbol: str, now_ms: int, from_day: str, dividends: bool = False) -> bool:
         """``True`` when :meth:`get` for a range starting on ``from_day`` would ask the provider."""
-        sym = validate_symbol(symbol)
-        if market_of(sym) != "stocks":
+        sym = self._valid(symbol)
+        if _market(sym) != "stocks":
             return False
         with self._lock:
             rec = self._symbol(sym)
@@ -444,7 +455,7 @@ class CorporateActionsStore:
 
     def cached(self, symbol: str) -> Optional["CorporateActions"]:
         """What is held for ``symbol`` (memory, else disk), fresh or not; never asks the provider."""
-        sym = validate_symbol(symbol)
+        sym = self._valid(symbol)
         with self._lock:
             rec, market = self._symbol(sym), self._load_market()
             if rec is None and sym not in market["rows"] and market["refreshed_ms"] is None:
@@ -535,7 +546,7 @@ class CorporateActionsStore:
         """
         with self._lock:
             market = self._load_market()
-            wanted = [s for s in dict.fromkeys(validate_symbol(x) for x in symbols) if market_of(s) == "stocks"
+            wanted = [s for s in dict.fromkeys(self._valid(x) for x in symbols) if _market(s) == "stocks"
                       and not self._fresh(self._known_ms(self._symbol(s), market, from_day), now_ms)]
             if len(wanted) < 2:
                 return 0  # one symbol: get() asks the cheapest question for it
@@ -560,8 +571,8 @@ class CorporateActionsStore:
         :raises AuxiliaryDataError: when a needed request fails (it names the endpoint); the caller decides how
             to serve the bars without it.
         """
-        sym = validate_symbol(symbol)
-        if market_of(sym) != "stocks":
+        sym = self._valid(symbol)
+        if _market(sym) != "stocks":
             return None
         with self._lock:
             if not self._fresh(self._known_ms(self._symbol(sym), self._load_market(), from_day), now_ms):
@@ -578,7 +589,11 @@ class CorporateActionsStore:
                 self._symbols.clear()
                 self._market = None
             else:
-                self._symbols.pop(validate_symbol(symbol), None)
+                self._symbols.pop(self._valid(symbol), None)
+
+
+def _market(sym: str) -> str:
+    return "stocks" if len(sym) < 3 or sym[1] != ":" else "other"
 
 
 def _opt_int(value: Any) -> Optional[int]:
