@@ -16,7 +16,7 @@ import requests
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-import polygon.manager as manager_module
+import polygon.manager.adjust as manager_module
 from polygon.core import PolygonClient
 from polygon.exceptions import PolygonAPIError
 from polygon.manager import PolygonDataManager
