@@ -31,21 +31,6 @@ AGGS = "/v2/aggs/ticker/{stocksTicker}/range/{multiplier}/{timespan}/{from}/{to}
 SPLITS = "/v3/reference/splits"
 
 
-class Clock:
-    """The manager's "now", moved together with the sandbox's clock."""
-
-    def __init__(self, sandbox, instant):
-        self.sandbox = sandbox
-        self.move(instant)
-
-    def move(self, instant):
-        self.sandbox.configure(clock=instant)
-        self.ms = int(pd.Timestamp(instant).value // 1_000_000)
-
-    def __call__(self):
-        return self.ms
-
-
 def _counts(sb):
     stats = sb.stats()["requests"]
     bars = sum(n for path, n in stats.items() if path.startswith("/v2/aggs/"))
@@ -63,11 +48,17 @@ def main():
     ten, hundred = stocks[:10], stocks[10:110]
     rows = []
     with Sandbox(port=0) as sb, tempfile.TemporaryDirectory(prefix="bench-requests-") as work:
-        clock = Clock(sb, "2024-07-01T20:00:00-04:00")
+        now = [0]
+
+        def move(instant):  # the sandbox's clock and the manager's move together
+            sb.configure(clock=instant)
+            now[0] = int(pd.Timestamp(instant).value // 1_000_000)
+
+        move("2024-07-01T20:00:00-04:00")
 
         def manager():
             return PolygonDataManager(config=sb.config(cache_dir=work, max_workers=4), storage=StorageManager(work),
-                                      progress=False, clock=clock)
+                                      progress=False, clock=lambda: now[0])
 
         def measure(label, least, action):
             sb.reset_stats()
@@ -80,7 +71,7 @@ def main():
         one = ("MSFT", "1day", "2024-01-02", "2024-06-28")
         measure("one symbol, first call", 2, lambda m: m.fetch_data(*one))
         measure("one symbol, same day again", 0, lambda m: m.fetch_data(*one))
-        clock.move("2024-07-02T20:00:00-04:00")
+        move("2024-07-02T20:00:00-04:00")
         measure("one symbol, next day", 1, lambda m: m.fetch_data(*one))
         measure("one symbol, use_cache=False", 1, lambda m: m.fetch_data(*one, use_cache=False))
         measure("a new symbol, use_cache=False", 1,
@@ -88,11 +79,11 @@ def main():
         batch = ("1day", "2024-01-02", "2024-06-28")
         measure("ten symbols, cold", 11, lambda m: m.fetch_multiple_symbols(ten, *batch))
         measure("ten symbols, warm", 0, lambda m: m.fetch_multiple_symbols(ten, *batch))
-        clock.move("2024-07-03T20:00:00-04:00")
+        move("2024-07-03T20:00:00-04:00")
         sb.reset_stats()
         with manager() as m:  # cache 100 symbols up to today (not measured)
             m.fetch_multiple_symbols(hundred, "1day", "2024-06-03", "2024-07-03")
-        clock.move("2024-07-05T20:00:00-04:00")  # the next trading day (July 4th is a holiday)
+        move("2024-07-05T20:00:00-04:00")  # the next trading day (July 4th is a holiday)
 
         def update_all(m):
             for sym in hundred:

@@ -427,11 +427,7 @@ class PolygonClient(EndpointMethods):
         limit = params.get("limit")
         page_params = dict(params)
         if isinstance(limit, numbers.Integral) and not isinstance(limit, bool) and limit > 0:
-            try:
-                maximum = spec.param("limit").maximum
-            except KeyError:
-                maximum = None
-            page_params["limit"] = int(min(limit, maximum)) if maximum else int(limit)
+            page_params["limit"] = _page_size(spec, limit)
         url, query = self._prepare(name, page_params)
         return self._records(url, query, spec.records, limit if page_params.get("limit") else None, max_pages)
 
@@ -461,11 +457,7 @@ class PolygonClient(EndpointMethods):
         spec = ENDPOINTS[name]
         query_params = dict(params)
         if page_size:
-            try:
-                maximum = spec.param("limit").maximum
-            except KeyError:
-                maximum = None
-            query_params["limit"] = int(min(page_size, maximum)) if maximum else int(page_size)
+            query_params["limit"] = _page_size(spec, page_size)
         url, query = self._prepare(name, query_params)
         return self._records(url, query, spec.records, None, None)
 
@@ -609,6 +601,15 @@ class PolygonClient(EndpointMethods):
 
         cols = self.get_bars_columns(symbol, timeframe, start, end, adjusted)
         return arrays_to_frame(arrays_from_wire_columns(cols), self.config.timezone)
+
+
+def _page_size(spec: Any, wanted: int) -> int:
+    """``wanted`` records a page, capped at the endpoint's maximum ``limit``."""
+    try:
+        maximum = spec.param("limit").maximum
+    except KeyError:
+        maximum = None
+    return int(min(wanted, maximum)) if maximum else int(wanted)
 
 
 def _pop_alias(aliases: Dict[str, Any], value: Any, names: Tuple[str, ...], canonical: str) -> Any:

@@ -21,23 +21,10 @@ SPLITS = "/v3/reference/splits"
 PRICES = ["open", "high", "low", "close"]
 
 
-class Clock:
-    def __init__(self, sandbox, instant):
-        self.sandbox = sandbox
-        self.move(instant)
-
-    def move(self, instant):
-        self.sandbox.configure(clock=instant)
-        self.ms = int(pd.Timestamp(instant).value // 1_000_000)
-
-    def __call__(self):
-        return self.ms
-
-
 @pytest.fixture
-def setup(make_sandbox, tmp_path):
+def setup(make_sandbox, sandbox_clock, tmp_path):
     sb = make_sandbox()
-    clock = Clock(sb, "2024-06-20T20:00:00-04:00")
+    clock = sandbox_clock(sb, "2024-06-20T20:00:00-04:00")
     cache = str(tmp_path / "cache")
 
     def manager():
