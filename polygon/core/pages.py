@@ -28,6 +28,7 @@ _NUMBER_BYTES = b"0123456789.+-eE"
 _INT_KEYS = (COLUMN_TO_WIRE[INDEX_NAME], COLUMN_TO_WIRE["transactions"])
 _REQUIRED = tuple(COLUMN_TO_WIRE[name] for name in (INDEX_NAME,) + OHLC_COLUMNS)
 _EXACT_INT = 2.0 ** 53
+_CHUNK_BYTES = 1 << 20
 _MIN_FAST_BYTES = 4096  # below this (a few dozen bars) building dicts costs less than the checks
 
 
@@ -49,6 +50,26 @@ def _bar_keys(template: bytes) -> Optional[List[str]]:
             return None
         keys.append(key)
     return keys
+
+
+def _orjson_numbers(body: bytes, table: bytes, size: int) -> np.ndarray:
+    """The numbers of the blanked bars, decoded by orjson a slice of bars at a time (so the Python floats
+    never exist for a whole page at once) into one float64 array; raises ``ValueError`` when they are not
+    ``size`` JSON numbers."""
+    flat = np.empty(size, np.float64)
+    filled, start, stop = 0, 1, len(body) - 1
+    while start < stop:
+        cut = body.find(b"},{", start + _CHUNK_BYTES)  # between two bars: a flat bar holds no braces
+        cut = stop if cut < 0 else cut + 1
+        numbers = json_codec.loads(b"[" + body[start:cut].translate(table) + b"]")
+        if not isinstance(numbers, list) or filled + len(numbers) > size:
+            raise ValueError("not the expected numbers")
+        flat[filled:filled + len(numbers)] = numbers
+        filled += len(numbers)
+        start = cut + 1
+    if filled != size:
+        raise ValueError("not the expected numbers")
+    return flat
 
 
 def _fast_columns(content: bytes) -> Optional[Tuple[Dict[str, Any], Dict[str, np.ndarray]]]:
@@ -85,14 +106,13 @@ def _fast_columns(content: bytes) -> Optional[Tuple[Dict[str, Any], Dict[str, np
     letters = bytes(sorted(set("".join(keys).encode("ascii"))))
     table = bytes.maketrans(b'{}":' + letters, b" " * (4 + len(letters)))
     width = len(keys)
-    numbers = body[1:-1].translate(table)
     try:
         if json_codec.BACKEND == "orjson":  # orjson's number parser is faster still than numpy's
-            flat = np.array(json_codec.loads(b"[" + numbers + b"]"), dtype=np.float64)
+            flat = _orjson_numbers(body, table, count * width)
         else:
-            flat = np.fromstring(numbers, dtype=np.float64, sep=",")
-    except (ValueError, TypeError, DeprecationWarning):  # numpy: "could not be read to its end" (an error
-        return None  # under -W error)
+            flat = np.fromstring(body[1:-1].translate(table), dtype=np.float64, sep=",")
+    except (ValueError, TypeError, OverflowError, DeprecationWarning):  # numpy: "could not be read to its end"
+        return None  # (an error under -W error)
     if flat.size != count * width or not np.isfinite(flat).all():
         return None
     table2d = flat.reshape(count, width)
