@@ -50,6 +50,11 @@ from polygon.markets.symbols import MARKET_PREFIXES, market_of, validate_symbol
 from polygon.markets.timeframes import Timeframe, parse_timeframe
 from polygon.storage.corporate_actions import adjust_mode, get_actions_store
 
+try:  # the pure "no bars, knowably" check (helper "fresh", issue 21 item 7), merged on its own branch
+    from polygon.markets.empty_range import empty_range_reason
+except ImportError:  # pragma: no cover - until both branches are in
+    empty_range_reason = None
+
 __all__ = [
     "DEFAULT_LOOKBACK_DAYS",
     "EXCHANGE_TZ",
@@ -105,7 +110,8 @@ class FetchPlan:
     """
 
     __slots__ = ("symbol", "tf", "start_ms", "end_ms", "tz", "adjusted", "arrays", "covered", "todo", "fresh", "tail",
-                 "stored", "needs_network", "provider_adjusted", "actions", "degraded", "fallback", "today")
+                 "stored", "needs_network", "provider_adjusted", "actions", "degraded", "fallback", "today",
+                 "empty_reason")
 
     def __init__(self, symbol: str, tf: Timeframe, start_ms: int, end_ms: int, tz: str, adjusted: str) -> None:
         self.symbol, self.tf, self.start_ms, self.end_ms, self.tz, self.adjusted = (
@@ -122,6 +128,7 @@ class FetchPlan:
         self.degraded: Optional[Dict[str, Any]] = None  # an auxiliary request failed: what and what was served
         self.fallback: Any = None  # the provider's adjusted bars served instead (degraded)
         self.today: Optional[str] = None  # the provider's day, when it had to be asked
+        self.empty_reason: Optional[str] = None  # why the range has no bars, known before any request
 
 
 class PolygonDataManager(AdjustingMixin):
@@ -354,6 +361,11 @@ class PolygonDataManager(AdjustingMixin):
             plan.todo = [(start_ms, end_ms)]
             # nothing is read from the cache: the provider adjusts the bars, no splits request is needed
             plan.provider_adjusted = mode == "splits" and market == "stocks"
+        if empty_range_reason is not None:  # the future, a holiday-only range...: no request is spent on it
+            plan.empty_reason = empty_range_reason(sym, tf, start_ms, end_ms, self._clock())
+            if plan.empty_reason is not None:
+                plan.todo, plan.needs_network = [], False
+                return plan
         plan.needs_network = bool(plan.todo) or self._stale_reference(plan)
         return plan
 
@@ -399,6 +411,8 @@ class PolygonDataManager(AdjustingMixin):
 
         :raises PolygonAPIError: the provider refused (after retries where they apply).
         """
+        if plan.empty_reason is not None:
+            return  # no bars, knowably: nothing to ask
         try:
             for lo, hi in plan.todo:
                 logger.debug("fetch %s %s [%d, %d)", plan.symbol, plan.tf.name, lo, hi)
@@ -444,10 +458,15 @@ class PolygonDataManager(AdjustingMixin):
         arrays = plan.arrays
         for _, _, fresh in plan.fresh:
             arrays = fresh if arrays is None else merge_arrays(arrays, fresh)
+        if arrays is None:  # use_cache=False and nothing asked (an empty range, knowably)
+            arrays = frame_to_arrays(empty_bars_frame(plan.tz))
         arrays = arrays.slice_ns(plan.start_ms * 1_000_000, plan.end_ms * 1_000_000)
         empty: Dict[str, Any] = {}
         if not len(arrays):
-            empty = self.explain_empty(plan)  # raises UnknownSymbolError: nothing is stored for it
+            if plan.empty_reason is not None:
+                empty = {"verified": True, "empty_reason": plan.empty_reason}
+            else:
+                empty = self.explain_empty(plan)  # raises UnknownSymbolError: nothing is stored for it
         if empty.get("verified", True):
             self._store(plan)
         else:  # could not ask whether the ticker exists: the empty range is not recorded as covered

@@ -146,10 +146,10 @@ def test_a_failing_ticker_reference_leaves_an_empty_range_unverified(standin, tm
     sb, server = standin
     server.refuse, server.kind = TICKERS, kind
     with _manager(sb, server, tmp_path) as m:
-        df = m.fetch_data("MSFT", "1day", "2024-05-25", "2024-05-27")  # a weekend and Memorial Day: no bars
+        df = m.fetch_data("ZEKX", "1day", "2019-01-02", "2019-01-10")  # before its listing (2019-03-15): no bars
         assert len(df) == 0 and df.attrs["empty_reason"].startswith("unverified")
         assert TICKERS.rstrip("/") in df.attrs["empty_reason"]
-        assert m.storage.coverage("MSFT", "1day") == []  # an unverified empty range is not recorded
+        assert m.storage.coverage("ZEKX", "1day") == []  # an unverified empty range is not recorded
 
 
 def test_the_main_request_failing_still_fails_and_names_its_endpoint(standin, tmp_path):
