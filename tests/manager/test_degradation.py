@@ -1,7 +1,7 @@
 """Issue 26 item 2: an auxiliary request that fails never sinks the main call.
 
 A provider stand-in on 127.0.0.1 forwards every request to a private sandbox, except the endpoint under test,
-which it refuses: 403 (a plan without it), 404 (an endpoint the provider does not serve), 500 (after the
+which it refuses: 401 (a key refused there), 403 (a plan without it), 404 (an endpoint the provider does not serve), 500 (after the
 client's retries) or slow (longer than the read timeout). Each case is checked over real sockets.
 """
 
@@ -25,7 +25,7 @@ from polygon.storage import StorageManager, corporate_actions
 
 NY = "America/New_York"
 SPLITS, DIVIDENDS, TICKERS = "/v3/reference/splits", "/v3/reference/dividends", "/v3/reference/tickers/"
-KINDS = ("403", "404", "500", "slow")
+KINDS = ("401", "403", "404", "500", "slow")
 SLOW_S = 2.0
 
 
@@ -55,6 +55,9 @@ class StandIn:
         return response(environ, start_response)
 
     def _fault(self, request):
+        if self.kind == "401":
+            return Response('{"status":"ERROR","request_id":"x","error":"Unknown API Key"}', status=401,
+                            content_type="application/json")
         if self.kind == "403":
             return Response('{"status":"NOT_AUTHORIZED","request_id":"x","message":"You are not entitled to this '
                             'data. Please upgrade your plan at https://massive.com/pricing"}', status=403,
@@ -141,7 +144,7 @@ def test_after_the_endpoint_recovers_the_cache_adjusts_again(standin, tmp_path, 
     pd.testing.assert_frame_equal(second[PRICES], first[PRICES], check_freq=False)
 
 
-@pytest.mark.parametrize("kind", ("403", "404", "500", "slow"))
+@pytest.mark.parametrize("kind", KINDS)
 def test_a_failing_ticker_reference_leaves_an_empty_range_unverified(standin, tmp_path, kind):
     sb, server = standin
     server.refuse, server.kind = TICKERS, kind
