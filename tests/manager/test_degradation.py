@@ -1,8 +1,9 @@
 """Issue 26 item 2: an auxiliary request that fails never sinks the main call.
 
 A provider stand-in on 127.0.0.1 forwards every request to a private sandbox, except the endpoint under test,
-which it refuses: 401 (a key refused there), 403 (a plan without it), 404 (an endpoint the provider does not serve), 500 (after the
-client's retries) or slow (longer than the read timeout). Each case is checked over real sockets.
+which it refuses: 401 (a key refused there), 403 (a plan without it), 404 (an endpoint the provider does not
+serve), 500 (after the client's retries) or slow (longer than the read timeout). Each case is checked over real
+sockets.
 """
 
 import logging
