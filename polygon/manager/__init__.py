@@ -37,6 +37,7 @@ from polygon.core.ticker_reference import get_ticker_reference
 from polygon.exceptions import InvalidDateRangeError, InvalidParameterError, PolygonError, UnknownSymbolError
 from polygon.manager.adjust import AdjustingMixin, last_t_ns
 from polygon.manager.batch import BatchFetcher, BatchResult
+from polygon.manager.futures import futures_bar_columns
 from polygon.markets import coverage as cov
 from polygon.markets.dates import get_zone, is_calendar_day, to_epoch_ms
 from polygon.markets.frames import (
@@ -46,7 +47,8 @@ from polygon.markets.frames import (
     frame_to_arrays,
     merge_arrays,
 )
-from polygon.markets.symbols import MARKET_PREFIXES, market_of, validate_symbol
+from polygon.markets.futures import SESSION_SHIFT_MS
+from polygon.markets.symbols import FUTURES_PATTERN, MARKET_PREFIXES, market_of, validate_symbol
 from polygon.markets.timeframes import Timeframe, parse_timeframe
 from polygon.storage.corporate_actions import adjust_mode, get_actions_store
 
@@ -93,8 +95,10 @@ def _now_ms() -> int:
 
 
 def _market(sym: str) -> str:
-    """The market of a symbol already validated (no second check)."""
-    return MARKET_PREFIXES[sym[0]] if len(sym) > 2 and sym[1] == ":" else "stocks"
+    """The market of a symbol already validated (no second check): as :func:`~polygon.markets.symbols.market_of`."""
+    if len(sym) > 2 and sym[1] == ":":
+        return MARKET_PREFIXES[sym[0]]
+    return "futures" if FUTURES_PATTERN.match(sym) else "stocks"
 
 
 class FetchPlan:
@@ -235,6 +239,9 @@ class PolygonDataManager(AdjustingMixin):
             start_ms = end_ms - DEFAULT_LOOKBACK_DAYS * _DAY_MS
         else:
             start_ms = to_epoch_ms(start, zone(start), name="start")
+        if symbol is not None and market == "futures":  # day D = the session ending on D
+            start_ms -= SESSION_SHIFT_MS if start is not None and is_calendar_day(start) else 0
+            end_ms -= SESSION_SHIFT_MS if end is not None and is_calendar_day(end) else 0
         if start_ms >= end_ms:
             raise InvalidDateRangeError(
                 "invalid date range: start %r is not before end %r; pass start <= end (end day is inclusive)"
@@ -287,7 +294,10 @@ class PolygonDataManager(AdjustingMixin):
         """Complete as-traded bars (or the provider's adjusted ones) starting in ``[start_ms, end_ms)`` (fetched
         with a margin, then sliced). ``symbol`` is validated already: the client does not check it again."""
         margin = self.fetch_margin(tf)
-        cols = self.client.bars_columns(symbol, tf, start_ms - margin, end_ms + margin - 1, adjusted=adjusted)
+        if _market(symbol) == "futures":  # the futures family has its own aggregates endpoint
+            cols = futures_bar_columns(self.client, symbol, tf, start_ms - margin, end_ms + margin - 1)
+        else:
+            cols = self.client.bars_columns(symbol, tf, start_ms - margin, end_ms + margin - 1, adjusted=adjusted)
         arrays = arrays_from_wire_columns(cols)
         return arrays.slice_ns(start_ms * 1_000_000, end_ms * 1_000_000)
 
@@ -426,7 +436,7 @@ class PolygonDataManager(AdjustingMixin):
                 if actions is not None and plan.adjusted == "total_return" and plan.degraded is None:
                     self._store(plan)  # the closes before ex-dates may come from the bars just fetched
                     self._close_before(plan, actions, self._today())(None)  # the daily closes, on this slot
-            elif not has_bars:
+            elif not has_bars and _market(plan.symbol) != "futures":  # futures: no ticker reference
                 self.reference.lookup(lambda: self.client, plan.symbol)
         except BaseException:
             try:

@@ -40,7 +40,7 @@ from polygon.core import json_codec
 from polygon.core.ticker_reference import as_dict, results_of
 from polygon.exceptions import InvalidParameterError, PolygonError
 from polygon.markets.dates import get_zone
-from polygon.markets.symbols import validate_symbol
+from polygon.markets.symbols import FUTURES_PATTERN, validate_symbol
 
 __all__ = [
     "ACTIONS_TTL_MS",
@@ -593,7 +593,8 @@ class CorporateActionsStore:
 
 
 def _market(sym: str) -> str:
-    return "stocks" if len(sym) < 3 or sym[1] != ":" else "other"
+    """``'stocks'`` for a validated stock ticker (the only market with corporate actions), else ``'other'``."""
+    return "stocks" if (len(sym) < 3 or sym[1] != ":") and not FUTURES_PATTERN.match(sym) else "other"
 
 
 def _opt_int(value: Any) -> Optional[int]:
