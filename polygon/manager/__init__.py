@@ -473,9 +473,10 @@ class PolygonDataManager(AdjustingMixin):
         arrays = arrays.slice_ns(plan.start_ms * 1_000_000, plan.end_ms * 1_000_000)
         empty: Dict[str, Any] = {}
         if not len(arrays):
-            if plan.empty_reason is not None:
+            cached = self.reference.cached(sym) if plan.empty_reason is not None else None
+            if plan.empty_reason is not None and not (cached is not None and cached.known is False):
                 empty = {"verified": True, "empty_reason": plan.empty_reason}
-            else:
+            else:  # a ticker the provider said it does not know is refused even when the range is knowably empty
                 empty = self.explain_empty(plan)  # raises UnknownSymbolError: nothing is stored for it
         if empty.get("verified", True):
             self._store(plan)
