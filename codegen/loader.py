@@ -155,6 +155,7 @@ class Spec:
     schemas: Dict[str, Any]
     inputs_hash: str
     response_schemas: Dict[str, Any] = field(default_factory=dict)
+    official: Any = None  # codegen.official.OfficialSpec (schema/official/)
 
 
 def _json_files(directory):
@@ -585,4 +586,14 @@ def load(root, template_dir=None):
         schemas=schemas,
         inputs_hash=inputs_hash(root, [template_dir] if template_dir else []),
         response_schemas=response_schemas,
+        official=_load_official(root, endpoints),
     )
+
+
+def _load_official(root, endpoints):
+    from codegen.official import load_official
+
+    try:
+        return load_official(root, endpoints)
+    except ValueError as exc:
+        raise SchemaError(str(exc)) from None
