@@ -82,7 +82,7 @@ def _parse_method(fn):
                     model = ast.unparse(kw.value.value)
     if call == "pages" and key is None:
         key = "results"
-    return path, call, key, model
+    return path, call, key or None, model  # result_key="" means the whole body, as None does
 
 
 def _template(node):
