@@ -99,6 +99,7 @@ class EndpointDef:
     table: Optional["TableDef"] = None
     item_model: Optional[str] = None  # the model of the records a list_* method yields
     hand_written: bool = False  # the client method is written by hand (core.py), not in the mixin
+    max_pages: Optional[int] = None  # x-endpoint.max_pages: pages one call reads by default (None: all)
 
 
 @dataclass
@@ -416,6 +417,7 @@ def _load_rest(docs, root, registry):
             table=table,
             item_model=item_model,
             hand_written=bool(meta.get("hand_written")),
+            max_pages=meta.get("max_pages"),
         ))
     if problems:
         raise SchemaError("%d problem(s) in schema/rest:\n  %s" % (len(problems), "\n  ".join(problems)))

@@ -6,12 +6,15 @@ returns the IR :func:`render_official` renders; every problem of every file is r
 """
 
 import json
+import logging
 import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 from codegen.names import is_identifier
+
+logger = logging.getLogger(__name__)
 
 RESERVED_ARGS = ("params", "raw", "options")
 _METHOD_KEYS = {"x-source", "method", "on", "summary", "args", "call", "key", "model", "routes"}
@@ -127,7 +130,7 @@ def _load_model(path, where, doc, problems):
                          tuple(doc.get("aliases", ())))
 
 
-def _load_method(path, where, doc, endpoints, models, problems):
+def _load_method(path, where, doc, endpoints, models, problems, notes):
     _unknown(where, doc, _METHOD_KEYS, problems)
     for key in ("x-source", "method", "summary", "args", "call", "model", "routes"):
         if key not in doc:
@@ -154,8 +157,8 @@ def _load_method(path, where, doc, endpoints, models, problems):
         at = "%s: routes[%d]" % (where, i)
         _unknown(at, route, _ROUTE_KEYS, problems)
         endpoint = endpoints.get(route.get("endpoint"))
-        if endpoint is None:
-            problems.append("%s: endpoint %r is not a schema/rest file" % (at, route.get("endpoint")))
+        if endpoint is None:  # the provider's API lost it (or it is not imported yet): this route is not served
+            notes.append("%s: endpoint %r is not in schema/rest: route left out" % (at, route.get("endpoint")))
             continue
         by_wire = {p.wire_name: p.name for p in endpoint.params}
         when = []
@@ -167,18 +170,21 @@ def _load_method(path, where, doc, endpoints, models, problems):
         for arg, wire in route.get("wire", {}).items():
             if arg not in names or arg in RESERVED_ARGS:
                 problems.append("%s: wire maps %r, not an argument" % (at, arg))
-            elif wire not in by_wire:
-                problems.append("%s: %r is not a parameter of %s (has: %s)" % (at, wire, endpoint.name,
-                                                                            ", ".join(sorted(by_wire))))
+            elif wire not in by_wire:  # accepted, not sent (the provider dropped it, or a typo: strict mode says)
+                notes.append("%s: %r is not a parameter of %s (has: %s): not sent" % (at, wire, endpoint.name,
+                                                                                   ", ".join(sorted(by_wire))))
             else:
                 params.append((arg, by_wire[wire]))
         fixed = []
         for wire, value in sorted(route.get("fixed", {}).items()):
             if wire not in by_wire:
-                problems.append("%s: fixed %r is not a parameter of %s" % (at, wire, endpoint.name))
+                notes.append("%s: fixed %r is not a parameter of %s: not sent" % (at, wire, endpoint.name))
             else:
                 fixed.append((by_wire[wire], value))
         routes.append(OfficialRouteDef(endpoint.name, dict(when), dict(params), dict(fixed)))
+    if not routes:
+        notes.append("%s: no route is served: method left out" % where)
+        return None
     return OfficialMethodDef(doc["method"], doc.get("on", "client"), " ".join(doc["summary"].split()),
                              doc["x-source"], args, doc["call"], doc.get("key"), doc["model"], routes)
 
@@ -206,14 +212,18 @@ def _ordered(models, problems):
     return order
 
 
-def load_official(root, endpoints):
+def load_official(root, endpoints, strict=False):
     """The :class:`OfficialSpec` of ``root``/official (empty when the folder is missing).
+
+    An entry that names an endpoint or parameter schema/rest does not have (the provider's API changed, or
+    it is not imported yet) loses that route or parameter, with a note logged; ``strict`` makes those errors
+    too (the tests run it strict over the committed schema).
 
     :param endpoints: the loaded ``EndpointDef`` list of schema/rest.
     :raises ValueError: every problem found, one per line (the caller wraps it in its SchemaError).
     """
     base = os.path.join(root, "official")
-    problems = []
+    problems, notes = [], []
     models = {}
     for path in _files(os.path.join(base, "models")):
         doc = _read(path, problems)
@@ -225,10 +235,15 @@ def load_official(root, endpoints):
     for path in _files(os.path.join(base, "methods")):
         doc = _read(path, problems)
         if doc is not None:
-            method = _load_method(path, os.path.relpath(path, root), doc, by_name, models, problems)
+            method = _load_method(path, os.path.relpath(path, root), doc, by_name, models, problems, notes)
             if method is not None:
                 methods.append(method)
     order = _ordered(models, problems)
+    if strict:
+        problems += notes
+    else:
+        for note in notes:
+            logger.info("%s", note)
     if problems:
         raise ValueError("%d problem(s) in schema/official:\n  %s" % (len(problems), "\n  ".join(problems)))
     return OfficialSpec(methods, order)
@@ -284,9 +299,11 @@ def render_official(renderer, spec):
     exported = sorted([m.name for m in official.models] + [a for a, _ in aliases]
                       + ["OFFICIAL_METHODS", "OfficialMethods", "OfficialVXMethods"])
     parts.append("__all__ = %s" % renderer_literal(exported))
-    needed = {("dataclasses", None), ("typing", "Any"), ("typing", "ClassVar"),
-              ("typing", "Dict"), ("typing", "FrozenSet"), ("typing", "List"), ("typing", "Optional")}
     body = "\n".join(parts)
+    needed = {("typing", name) for name in ("Any", "ClassVar", "Dict", "FrozenSet", "List", "Optional")
+              if re.search(r"\b%s\[?" % name, body)}
+    if official.models:
+        needed.add(("dataclasses", None))
     used = {name for name in _RUNTIME_NAMES if re.search(r"\b%s\b" % name, body)}
     return renderer._module("official.py", parts, needed, [("._official_runtime", used)])
 

@@ -86,7 +86,10 @@ class EndpointSpec:
 
     ``variants``: the provider's other paths of the same URL shape (per-market tickers) this endpoint serves;
     ``table``: the DataFrame layout of a tabular result; ``item_model``: the model of the records a
-    ``list_*`` method yields; ``records``: the key path of those records in a body.
+    ``list_*`` method yields; ``records``: the key path of those records in a body; ``max_pages``: how many
+    pages one call reads unless the caller asks for more (``x-endpoint.max_pages``; None: every page, up to
+    the client's guard). Indicators read one page, as the provider's own client does: their ``next_url``
+    walks back through all history.
     """
 
     name: str
@@ -102,6 +105,20 @@ class EndpointSpec:
     table: Optional["TableSpec"] = None
     item_model: Any = None
     records: Tuple[str, ...] = ("results",)
+    max_pages: Optional[int] = None
+
+    def page_bound(self, max_pages: Optional[int], guard: int) -> int:
+        """The number of pages one call may read: the caller's ``max_pages``, else this endpoint's, never more
+        than ``guard`` (the client's page guard).
+
+        :raises ParameterError: ``max_pages`` is not a positive integer.
+        """
+        if max_pages is not None and (isinstance(max_pages, bool) or not isinstance(max_pages, int)
+                                      or max_pages < 1):
+            raise ParameterError("%s(): max_pages must be a positive integer, got %r" % (self.name, max_pages),
+                                 "max_pages")
+        chosen = max_pages if max_pages is not None else self.max_pages
+        return guard if chosen is None else min(chosen, guard)
 
     def param(self, name: str) -> ParamSpec:
         """The parameter with python name ``name``.

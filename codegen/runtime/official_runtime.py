@@ -94,13 +94,13 @@ def plan(method: OfficialMethod, args: Dict[str, Any]) -> Tuple[str, Dict[str, A
 
 # -- nested models (the official ``from_dict`` semantics) ----------------------------------------------
 def model_one(cls: Any, data: Dict[str, Any], key: str, empty_when_absent: bool = False) -> Any:
-    """``cls.from_dict(data[key])``; None when the key is missing or null (an empty ``cls()`` when
+    """``cls.from_dict(data[key])``; None when the key is missing or null (an empty ``cls.from_dict({})`` when
     ``empty_when_absent``: official models that build one, e.g. financial data points)."""
     value = data.get(key)
     if isinstance(value, dict):
         return cls.from_dict(value)
     if value is None:
-        return cls() if empty_when_absent else None
+        return cls.from_dict({}) if empty_when_absent else None
     return value
 
 

@@ -23,7 +23,7 @@ PLACES = {
     "polygon.markets": "base", "polygon.options": "base", "polygon.endpoint_params": "base",
     "polygon.http": "transport", "polygon.rate_limit": "transport", "polygon.serving": "transport",
     "polygon.bar_pages": "transport", "polygon.core": "transport", "polygon.tables": "transport",
-    "polygon.ticker_reference": "transport", "polygon.chain": "data",
+    "polygon.ticker_reference": "transport", "polygon.chain": "data", "polygon.official": "transport",
     "polygon.validation_checks": "quality", "polygon.validation_gaps": "quality", "polygon.validators": "quality",
     "polygon.bar_files": "data", "polygon.cache_files": "data", "polygon.cache": "data",
     "polygon.write_behind": "data", "polygon.cache_export": "data", "polygon.storage": "data",

@@ -8,7 +8,7 @@ PACKAGE = os.path.join(ROOT, "polygon")
 TESTS = os.path.join(ROOT, "tests")
 #: polygon/<package>/ -> tests/<folder>/
 PACKAGE_TESTS = {"_generated": "generated", "sandbox": "sandbox", "polygon_server": "polygon_server",
-                 "flatfiles": "flatfiles"}
+                 "flatfiles": "flatfiles", "official": "official"}
 
 
 def _test_texts():
