@@ -379,6 +379,27 @@ def _absent(value):
     return None
 
 
+def _model_modules(models_module):
+    """``massive.rest.models`` and its submodules (sorted, so aliases come out in one order)."""
+    import pkgutil
+
+    found = [models_module]
+    for info in sorted(pkgutil.iter_modules(models_module.__path__), key=lambda i: i.name):
+        found.append(__import__("%s.%s" % (models_module.__name__, info.name), fromlist=["*"]))
+    return found
+
+
+def _model_class(fn, name, models_module):
+    """The deserializer class ``name`` as the method's own module sees it (not every model is exported by
+    ``massive.rest.models``: the economy, Benzinga, ETF Global, TMX ones live only in their modules)."""
+    module = inspect.getmodule(fn)
+    cls = getattr(module, name, None) or getattr(models_module, name, None)
+    if cls is None:
+        raise OfficialImportError("%s: model %s not found in %s or massive.rest.models"
+                                  % (fn.__name__, name, module.__name__))
+    return cls
+
+
 # -- writing ----------------------------------------------------------------------------------------
 def dump(obj):
     """JSON text of an entry: one line per key, one line per item of a list (args, fields, routes)."""
@@ -437,14 +458,16 @@ def import_official(methods, schema_dir, all_methods=False, force=False, notes=N
             entry = dict(entry, on="vx")
             entry = {k: entry[k] for k in ("x-source", "method", "on", "summary", "args", "call", "key", "model",
                                            "routes")}
-        cls = getattr(models_module, entry["model"])
+        cls = _model_class(fn, entry["model"], models_module)
         entry["model"] = cls.__name__
         models[cls.__name__] = cls
         _write(os.path.join(out, "methods", name + ".json"), entry, force, written, notes)
     aliases = {}
-    for alias, value in vars(models_module).items():
-        if isinstance(value, type) and dataclasses.is_dataclass(value) and alias != value.__name__:
-            aliases.setdefault(value.__name__, []).append(alias)
+    for module in _model_modules(models_module):
+        for alias, value in vars(module).items():
+            if isinstance(value, type) and dataclasses.is_dataclass(value) and alias != value.__name__ \
+                    and alias not in aliases.get(value.__name__, ()):
+                aliases.setdefault(value.__name__, []).append(alias)
     done = set()
     while models:
         name, cls = models.popitem()
