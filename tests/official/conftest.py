@@ -72,3 +72,14 @@ def recorder():
     server.shutdown()
     server.server_close()
     thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def clients(sandbox):
+    """``(polygon.official.RESTClient, massive.RESTClient)`` on the session sandbox."""
+    from polygon.official import RESTClient
+
+    massive = pytest.importorskip("massive")
+    ours = RESTClient(api_key=sandbox.api_key, base=sandbox.base_url, retries=0)
+    yield ours, massive.RESTClient(api_key=sandbox.api_key, base=sandbox.base_url, retries=0)
+    ours.close()

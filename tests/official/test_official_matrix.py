@@ -201,13 +201,6 @@ def difference(ours, official, path="result", rel=0.0):
     return None
 
 
-@pytest.fixture(scope="module")
-def clients(sandbox):
-    ours = RESTClient(api_key=sandbox.api_key, base=sandbox.base_url, retries=0)
-    theirs = massive.RESTClient(api_key=sandbox.api_key, base=sandbox.base_url, retries=0)
-    yield ours, theirs
-    ours.close()
-
 
 @pytest.fixture(scope="module")
 def option_ticker(clients):

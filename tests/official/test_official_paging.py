@@ -6,7 +6,6 @@ import itertools
 import pytest
 
 from polygon.core import PolygonClient
-from polygon.official import RESTClient
 
 massive = pytest.importorskip("massive")
 
@@ -15,13 +14,6 @@ TICKERS = ("AAPL", "X:BTCUSD", "C:EURUSD", "I:SPX", "SPY")
 FORMS = ({}, {"timespan": "day"}, {"timespan": "day", "window": 10, "limit": 5},
          {"timespan": "hour", "timestamp_gte": "2023-01-03", "timestamp_lte": "2023-01-20", "order": "asc"})
 
-
-@pytest.fixture(scope="module")
-def clients(sandbox):
-    ours = RESTClient(api_key=sandbox.api_key, base=sandbox.base_url, retries=0)
-    theirs = massive.RESTClient(api_key=sandbox.api_key, base=sandbox.base_url, retries=0)
-    yield ours, theirs
-    ours.close()
 
 
 def _requests(sandbox, call, *args, **kwargs):
