@@ -28,7 +28,7 @@ import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from polygon.frames import bars_frame_from_columns, frame_to_arrays  # noqa: E402
+from polygon.markets.frames import bars_frame_from_columns, frame_to_arrays  # noqa: E402
 from polygon.storage import StorageManager  # noqa: E402
 
 SYMBOL = "AAPL"

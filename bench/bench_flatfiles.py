@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pandas as pd  # noqa: E402
 
-from polygon import sessions  # noqa: E402
 from polygon.flatfiles import sync_flatfiles  # noqa: E402
 from polygon.manager import PolygonDataManager  # noqa: E402
+from polygon.markets import sessions  # noqa: E402
 from polygon.sandbox import Sandbox  # noqa: E402
 from polygon.storage import StorageManager  # noqa: E402
 

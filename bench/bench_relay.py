@@ -578,7 +578,7 @@ def main(argv=None):
     global VERBOSE
     VERBOSE = args.verbose
     ctx = mp.get_context("spawn")
-    from polygon import json_codec
+    from polygon.core import json_codec
 
     print("bench_relay: %d CPUs (shared machine: noisy), JSON backend %s" % (os.cpu_count(), json_codec.BACKEND))
     parts = args.only or ["batched", "per-event", "idle"]

@@ -52,8 +52,8 @@ def run(args):
     import requests
     from memo_pages import MemoPages
 
-    from polygon import json_codec
     from polygon.config import PolygonConfig
+    from polygon.core import json_codec
     from polygon.manager import PolygonDataManager
 
     with MemoPages(args.bars, args.page) as memo, tempfile.TemporaryDirectory(prefix="bench-rest-") as work:

@@ -313,7 +313,7 @@ def main(argv=None):
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {0})
         print("client pinned to CPU 0, server to CPU 1 (the machine is shared: figures are noisy)")
-    from polygon import json_codec
+    from polygon.core import json_codec
 
     print("json codec of ours: %s; %d events per side and round, %d rounds" % (
         json_codec.BACKEND, args.events, args.rounds))

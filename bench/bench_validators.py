@@ -19,8 +19,8 @@ import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from polygon import sessions  # noqa: E402
-from polygon.frames import OHLC_COLUMNS  # noqa: E402
+from polygon.markets import sessions  # noqa: E402
+from polygon.markets.frames import OHLC_COLUMNS  # noqa: E402
 from polygon.validators import generate_validation_summary  # noqa: E402
 
 GOAL_US_PER_BAR = 5.0

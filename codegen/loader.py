@@ -98,7 +98,7 @@ class EndpointDef:
     variants: Tuple[str, ...] = ()
     table: Optional["TableDef"] = None
     item_model: Optional[str] = None  # the model of the records a list_* method yields
-    hand_written: bool = False  # the client method is written by hand (core.py), not in the mixin
+    hand_written: bool = False  # the client method is written by hand (core/client.py), not in the mixin
     max_pages: Optional[int] = None  # x-endpoint.max_pages: pages one call reads by default (None: all)
 
 

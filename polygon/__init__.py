@@ -40,20 +40,20 @@ from polygon.exceptions import (
 
 # public name -> submodule that defines it
 _LAZY = {
-    "BatchFetcher": "polygon.batch",
+    "BatchFetcher": "polygon.manager.batch",
     "PolygonClient": "polygon.core",
     "PolygonConfig": "polygon.config",
     "PolygonDataManager": "polygon.manager",
     "PolygonWebSocketClient": "polygon.websocket",
     "Sandbox": "polygon.sandbox",
-    "Timeframe": "polygon.timeframes",
+    "Timeframe": "polygon.markets.timeframes",
     "fetch_data": "polygon.manager",
     "generate_validation_summary": "polygon.validators",
     "get_config": "polygon.config",
-    "get_rate_limit_status": "polygon.rate_limit",
+    "get_rate_limit_status": "polygon.core.rate_limit",
     "get_storage_manager": "polygon.storage",
-    "parse_timeframe": "polygon.timeframes",
-    "validate_symbol": "polygon.symbols",
+    "parse_timeframe": "polygon.markets.timeframes",
+    "validate_symbol": "polygon.markets.symbols",
     "validate_symbol_detailed": "polygon.validators",
 }
 

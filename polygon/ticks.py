@@ -24,11 +24,11 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 import pandas as pd
 
-from polygon.cache_files import replace_atomically
-from polygon.dates import format_date
 from polygon.exceptions import InvalidDateRangeError, InvalidParameterError
 from polygon.flatfiles.layout import day_bounds_ms, day_zone
-from polygon.symbols import market_of, symbol_to_filename, validate_symbol
+from polygon.markets.dates import format_date
+from polygon.markets.symbols import market_of, symbol_to_filename, validate_symbol
+from polygon.storage.files import replace_atomically
 
 __all__ = ["day_bounds_ms", "day_zone", "fetch_quotes", "fetch_ticks", "fetch_trades"]
 
@@ -52,7 +52,7 @@ def _days(start: Any, end: Any) -> List[_dt.date]:
 
 def _table_dtypes(kind: str, tz: str) -> Dict[str, str]:
     from polygon._generated.endpoints import ENDPOINTS
-    from polygon.tables import column_dtypes
+    from polygon.core.tables import column_dtypes
 
     return column_dtypes(ENDPOINTS[_ENDPOINT[kind]].table, tz)
 

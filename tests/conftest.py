@@ -111,7 +111,7 @@ def synth_bars(start_ms=T0, count=390, step_ms=MINUTE_MS, seed=0, tz="America/Ne
     tx = rng.integers(1, 1000, count).astype(float)
     if na_every:
         tx[::na_every] = np.nan
-    from polygon.frames import bars_frame_from_columns
+    from polygon.markets.frames import bars_frame_from_columns
 
     return bars_frame_from_columns(t, close - 0.1, close + 0.5, close - 0.5, close, rng.random(count) * 1e5,
                                    close + 0.01, tx, tz=tz)

@@ -57,7 +57,7 @@ class Manifest:
             self._save()
 
     def _save(self) -> None:
-        from polygon.cache_files import replace_atomically
+        from polygon.storage.files import replace_atomically
 
         payload = json.dumps({"version": _VERSION, "days": dict(sorted(self.days.items()))}, indent=1)
 

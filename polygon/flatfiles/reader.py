@@ -1,7 +1,7 @@
 """Decoding one day's flat file as it streams in: gzip -> CSV chunks -> bars per symbol, or tick tables.
 
 Nothing holds the whole file: the gzip stream is parsed in chunks of ``chunk_rows`` rows. Aggregate
-files become :class:`~polygon.frames.BarArrays` per symbol (the flat files carry no VWAP: it is NaN);
+files become :class:`~polygon.markets.frames.BarArrays` per symbol (the flat files carry no VWAP: it is NaN);
 trade and quote files become pyarrow tables appended to the day's tick file by the caller.
 """
 
@@ -15,8 +15,8 @@ import pandas as pd
 
 from polygon.exceptions import InvalidSymbolError, PolygonResponseError
 from polygon.flatfiles.layout import AGG_COLUMNS, QUOTE_COLUMNS, TRADE_COLUMNS
-from polygon.frames import BarArrays, arrays_from_columns, concat_arrays
-from polygon.symbols import validate_symbol
+from polygon.markets.frames import BarArrays, arrays_from_columns, concat_arrays
+from polygon.markets.symbols import validate_symbol
 
 __all__ = ["DayBars", "read_day_bars", "read_day_ticks"]
 

@@ -20,14 +20,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from polygon.dates import format_date
 from polygon.exceptions import InvalidDateRangeError, PolygonError
 from polygon.flatfiles.layout import BAR_KINDS, check_dataset, day_bounds_ms, day_of_key, day_zone, prefix, timeframe_of
 from polygon.flatfiles.manifest import Manifest
 from polygon.flatfiles.reader import read_day_bars, read_day_ticks
 from polygon.flatfiles.s3 import FlatFilesSource, ObjectInfo
 from polygon.flatfiles.tickstore import TickStore
-from polygon.symbols import validate_symbols
+from polygon.markets.dates import format_date
+from polygon.markets.symbols import validate_symbols
 
 __all__ = ["SyncReport", "sync_flatfiles"]
 
@@ -187,7 +187,7 @@ def _prefetch_splits(report: SyncReport, client: Any, config: Any, cache_dir: st
     if client is None and not config.has_api_key:
         logger.info("flat files: no API key: splits are fetched when the bars are first read")
         return
-    from polygon.corporate_actions import get_actions_store
+    from polygon.storage.corporate_actions import get_actions_store
 
     def make_client():
         from polygon.core import PolygonClient
@@ -204,7 +204,7 @@ def _prefetch_splits(report: SyncReport, client: Any, config: Any, cache_dir: st
 
 def _note_missing(report: SyncReport, market: str, first: _dt.date, last: _dt.date,
                   listing: Dict[_dt.date, ObjectInfo]) -> None:
-    from polygon import sessions
+    from polygon.markets import sessions
 
     if market == "stocks" or market == "options" or market == "indices":
         expected = sessions.trading_days(first, last)
@@ -285,7 +285,7 @@ def _run(todo, source, kind, market, wanted, storage, manifest, report, max_work
 
 def _store_bars(batch, timeframe: str, market: str, storage, report, wanted, lister) -> None:
     """Write the bars of several days with one write per symbol (the cache merges per partition)."""
-    from polygon.frames import concat_arrays
+    from polygon.markets.frames import concat_arrays
 
     by_symbol: Dict[str, List[Any]] = {}
     covered: Dict[str, List[Tuple[int, int]]] = {}
@@ -310,7 +310,7 @@ def _store_bars(batch, timeframe: str, market: str, storage, report, wanted, lis
 
 
 def _empty():
-    from polygon.frames import empty_arrays
+    from polygon.markets.frames import empty_arrays
 
     return empty_arrays()
 

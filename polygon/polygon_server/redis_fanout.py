@@ -11,7 +11,7 @@ How it works, per market (``{ns}`` below is ``{namespace}:{market}``, namespace 
 * every process writes the provider subscriptions its local clients need to ``{ns}:subs:{process}`` (a set
   with a TTL, refreshed by a heartbeat) and registers in ``{ns}:procs``; the union over the live processes is
   what the provider is asked for: subscriptions are reference-counted across processes (and across clients
-  within one process by the local :class:`~polygon.subscriptions.SubscriptionBook`);
+  within one process by the local :class:`~polygon.websocket.subscriptions.SubscriptionBook`);
 * one process holds the lock ``{ns}:holder`` (``SET NX PX ttl``, renewed every ``ttl / 3``): it alone
   connects to the provider (a :class:`~polygon.websocket.PolygonWebSocketClient`), follows the union, and
   publishes the normalised events in batches on ``{ns}:events``;
@@ -31,9 +31,9 @@ import uuid
 from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Set, Union
 from urllib.parse import urlsplit, urlunsplit
 
-from polygon import json_codec
+from polygon.core import json_codec
 from polygon.exceptions import PolygonConfigError, StreamConnectionError, SubscriptionError
-from polygon.subscriptions import MARKET_CHANNEL_NAMES, MARKETS, SubscriptionBook
+from polygon.websocket.subscriptions import MARKET_CHANNEL_NAMES, MARKETS, SubscriptionBook
 
 __all__ = ["RedisUpstream", "relay_on_redis", "require_redis"]
 

@@ -7,7 +7,7 @@ connected on the market's first subscription and disconnected when the last loca
 message names its ``market``, or its tickers' prefix decides (``X:`` crypto, ``C:`` forex, ``I:`` indices,
 ``O:`` options, none: stocks); one message holds one market's tickers. Every local client is one named
 subscription of each upstream (``relay:<client_id>``), so the stream client's
-:class:`~polygon.subscriptions.SubscriptionBook` does the reference counting: the provider is asked for
+:class:`~polygon.websocket.subscriptions.SubscriptionBook` does the reference counting: the provider is asked for
 ``T.AAPL`` once, however many local clients want it.
 
 Every named subscription has the same callback, so the upstream hands each event to the relay once. One
@@ -29,10 +29,10 @@ import threading
 import time
 from typing import Any, Callable, Deque, Dict, FrozenSet, List, Optional, Sequence, Tuple, Union
 
-from polygon import json_codec
+from polygon.core import json_codec
 from polygon.exceptions import InvalidInputError, InvalidSymbolError, PolygonError, SubscriptionError
 from polygon.polygon_server.outlet import CallbackOutlet, frame_text
-from polygon.subscriptions import MARKETS
+from polygon.websocket.subscriptions import MARKETS
 
 __all__ = ["CLIENT_ID_PATTERN", "MAX_BATCH", "RelayClient", "StreamRelay"]
 
@@ -169,7 +169,8 @@ class _Market:
         self.error: Optional[str] = None
 
 
-#: ``polygon.symbols.market_of`` names -> the provider's stream sockets (:data:`polygon.subscriptions.MARKETS`).
+#: ``polygon.markets.symbols.market_of`` names -> the provider's stream sockets
+#: (:data:`polygon.websocket.subscriptions.MARKETS`).
 _PREFIX_MARKETS = {"fx": "forex"}
 
 
@@ -333,7 +334,7 @@ class StreamRelay:
 
         :raises SubscriptionError: unknown market, or tickers of several markets.
         """
-        from polygon.symbols import market_of
+        from polygon.markets.symbols import market_of
 
         if market is not None:
             if market not in MARKETS:

@@ -56,12 +56,12 @@ from polygon.exceptions import (
     PolygonRateLimitError,
     UnknownSymbolError,
 )
-from polygon.frames import BAR_COLUMNS, COLUMN_TO_WIRE, FLOAT_COLUMNS, INDEX_NAME
+from polygon.markets.frames import BAR_COLUMNS, COLUMN_TO_WIRE, FLOAT_COLUMNS, INDEX_NAME
 from polygon.polygon_server.messages import MAX_BODY, read_body, validate_message
 from polygon.polygon_server.origins import parse_host, parse_origin, same_origin
 from polygon.polygon_server.relay import StreamRelay
+from polygon.polygon_server.serving import ClosedResponse
 from polygon.polygon_server.stream_endpoint import serve_client
-from polygon.serving import ClosedResponse
 
 __all__ = ["DEFAULT_PORT", "PolygonServer", "ServerApp", "bars_payload", "create_app", "iso_timestamps", "main"]
 
@@ -315,7 +315,7 @@ class ServerApp:
         return _json(self.health())
 
     def on_status(self, request: Request) -> Response:
-        from polygon.rate_limit import get_rate_limit_status
+        from polygon.core.rate_limit import get_rate_limit_status
 
         with self._lock:
             requests, errors = dict(self.requests), dict(self.errors)
@@ -472,7 +472,7 @@ class PolygonServer:
     :param manager: data manager (default: one on ``config``).
     :param relay: stream relay (default: one on the manager's config).
     :param config: a :class:`polygon.config.PolygonConfig` (default :func:`polygon.config.get_config`).
-    :param server_options: HTTP limits of :class:`polygon.serving.LocalServer` (``max_connections``,
+    :param server_options: HTTP limits of :class:`polygon.polygon_server.serving.LocalServer` (``max_connections``,
         ``header_timeout``, ``idle_timeout``).
     """
 
@@ -498,7 +498,7 @@ class PolygonServer:
 
         :raises OSError: the port is taken.
         """
-        from polygon.serving import LocalServer
+        from polygon.polygon_server.serving import LocalServer
 
         server = LocalServer(self.host, self.port, self.app, name="polygon-server", **self.server_options)
         self.port = server.server_port

@@ -35,7 +35,7 @@ from polygon.exceptions import (
 from polygon.polygon_server.messages import MAX_BODY, validate_message
 from polygon.polygon_server.outlet import SocketOutlet
 from polygon.polygon_server.relay import RelayClient, StreamRelay
-from polygon.serving import accept_websocket
+from polygon.polygon_server.serving import accept_websocket
 
 __all__ = ["ACTIONS", "batch_mode", "handle_message", "serve_client"]
 

@@ -54,7 +54,7 @@ class Sandbox:
     :param port: TCP port; ``0`` picks a free one (see :attr:`base_url` after :meth:`start`).
     :param api_key: the only key accepted; others are refused as the provider refuses them.
     :param options: see the module docstring.
-    :param server_options: HTTP limits of :class:`polygon.serving.LocalServer` (``max_connections``,
+    :param server_options: HTTP limits of :class:`polygon.polygon_server.serving.LocalServer` (``max_connections``,
         ``header_timeout``, ``idle_timeout``).
     :raises PolygonConfigError: for an unknown option or invalid value.
     """
@@ -77,9 +77,9 @@ class Sandbox:
 
         :raises PolygonError: when already running.
         """
+        from polygon.polygon_server.serving import LocalServer
         from polygon.sandbox.rest import create_app
         from polygon.sandbox.stream import serve_stream
-        from polygon.serving import LocalServer
 
         if self._server is not None:
             raise PolygonError("sandbox already running at %s" % self.base_url)

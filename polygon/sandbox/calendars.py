@@ -1,6 +1,6 @@
 """Sessions of the sandbox's five markets: which days trade, when, and where a day bar starts.
 
-- ``stocks``, ``options``, ``indices``: the New York exchange calendar (:mod:`polygon.sessions`,
+- ``stocks``, ``options``, ``indices``: the New York exchange calendar (:mod:`polygon.markets.sessions`,
   holidays and early closes included); day bars start at midnight New York.
 - ``crypto``: every day, 00:00-24:00 UTC; day bars start at midnight UTC (the provider's boundary
   for 24-hour markets).
@@ -14,7 +14,7 @@ from typing import List, Tuple
 
 import numpy as np
 
-from polygon import sessions
+from polygon.markets import sessions
 
 __all__ = ["MARKETS", "UTC_MARKETS", "bounds", "day_of", "day_start_ms", "market_days"]
 

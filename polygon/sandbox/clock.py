@@ -21,7 +21,7 @@ import re
 import time
 from typing import Callable, Optional, Tuple, Union
 
-from polygon import sessions
+from polygon.markets import sessions
 
 __all__ = ["CLOCK_MODES", "SandboxClock"]
 

@@ -18,7 +18,7 @@ import functools
 import hashlib
 from typing import Dict, List, NamedTuple, Optional
 
-from polygon import sessions
+from polygon.markets import sessions
 from polygon.sandbox.universe import Universe, stable_seed
 
 __all__ = ["ANNOUNCE_DAYS", "DECLARE_DAYS", "DIVIDEND_YIELDS", "Dividend", "Split", "dividends", "splits"]

@@ -20,9 +20,9 @@ import logging
 import threading
 from typing import Any, Dict, Iterable, Optional, Sequence
 
-from polygon import sessions
 from polygon.exceptions import PolygonConfigError, PolygonError
 from polygon.flatfiles.layout import AGG_COLUMNS, MARKET_PREFIXES, QUOTE_COLUMNS, TRADE_COLUMNS, object_key
+from polygon.markets import sessions
 
 __all__ = ["FlatFilesServer"]
 
@@ -72,7 +72,7 @@ class FlatFilesServer:
         boto3, dispatcher, backend = _require()
         from moto import settings
 
-        from polygon.serving import LocalServer
+        from polygon.polygon_server.serving import LocalServer
 
         moto_log = logging.getLogger("moto")  # its DEBUG records dump request headers, keys included
         if moto_log.level < logging.INFO:  # NOTSET too: whatever the root logger says later

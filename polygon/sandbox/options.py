@@ -16,7 +16,7 @@ from typing import Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 
-from polygon import sessions
+from polygon.markets import sessions
 from polygon.sandbox.bars import _Day, anchor_price, fit_to_trades, trade_count
 from polygon.sandbox.universe import Security, Universe, register_contracts, stable_seed
 

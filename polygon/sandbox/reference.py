@@ -7,7 +7,7 @@ are the provider's.
 import datetime as _dt
 from typing import Dict, List, Tuple
 
-from polygon import sessions
+from polygon.markets import sessions
 from polygon.sandbox.market import MINUTE_MS, MarketModel, et_date
 from polygon.sandbox.universe import ALWAYS_LIQUID, Security, stable_fraction, stable_seed
 from polygon.sandbox.wire import WireError, dumps

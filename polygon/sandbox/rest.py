@@ -16,13 +16,13 @@ from typing import Any, Callable, Dict, Optional, Tuple
 
 from werkzeug.wrappers import Request, Response
 
-from polygon import sessions
+from polygon.markets import sessions
+from polygon.polygon_server.serving import ClosedResponse
 from polygon.sandbox.endpoints import Call, load_all
 from polygon.sandbox.faults import RATE_LIMIT_MESSAGE
 from polygon.sandbox.router import Router
 from polygon.sandbox.state import SandboxState
 from polygon.sandbox.wire import WireError, dumps, error_body, request_id
-from polygon.serving import ClosedResponse
 
 __all__ = ["STREAM_MARKETS", "SandboxApp", "create_app"]
 

@@ -4,8 +4,8 @@ import collections
 import threading
 from typing import Any, Dict, Optional
 
-from polygon import sessions
 from polygon.exceptions import PolygonConfigError
+from polygon.markets import sessions
 from polygon.sandbox.clock import SandboxClock
 from polygon.sandbox.faults import FaultState
 from polygon.sandbox.market import MarketModel

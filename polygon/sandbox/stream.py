@@ -28,11 +28,11 @@ from simple_websocket import ConnectionClosed, Server
 from wsproto.events import TextMessage
 from wsproto.utilities import LocalProtocolError
 
+from polygon.polygon_server.serving import LockedSocket as _LockedSocket
 from polygon.sandbox.market import MINUTE_MS, et_date
 from polygon.sandbox.state import SandboxState
 from polygon.sandbox.stream_events import BUILDERS, canonical, index_minute, market_channels
 from polygon.sandbox.tape import MinuteTape, TapeSource, tape_source
-from polygon.serving import LockedSocket as _LockedSocket
 
 __all__ = ["CHANNELS", "StreamSession", "close_all", "serve_stream"]
 
@@ -366,7 +366,7 @@ class StreamSession:
 
 def _session_anchor(state: SandboxState) -> int:
     """Regular open (epoch ms) of the clock's replay day, or of the latest session."""
-    from polygon import sessions
+    from polygon.markets import sessions
     from polygon.sandbox.market import et_date
 
     clock = state.clock

@@ -10,7 +10,7 @@ import json
 import uuid
 from typing import TYPE_CHECKING, Dict, Mapping, Optional
 
-from polygon import json_codec
+from polygon.core import json_codec
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only: market.py imports this module
     from polygon.sandbox.market import Bars
@@ -54,7 +54,7 @@ def request_id() -> str:
 
 
 def dumps(obj: object) -> bytes:
-    """Compact JSON bytes (:mod:`polygon.json_codec`)."""
+    """Compact JSON bytes (:mod:`polygon.core.json_codec`)."""
     return json_codec.dumps(obj)
 
 

@@ -208,7 +208,7 @@ def test_regeneration_when_the_api_changes(tmp_path):
     for part in ("polygon", "codegen", "schema"):
         shutil.copytree(os.path.join(ROOT, part), tree / part, ignore=ignore)
     # start from a schema/ holding only our aggregates file (its local corrections, e.g. the bar model ``Agg``
-    # that polygon.frames reads the wire map from, survive the import) and let the document bring the rest
+    # that polygon.markets.frames reads the wire map from, survive the import) and let the document bring the rest
     for name in os.listdir(tree / "schema" / "rest"):
         if name != "get_aggs.json":
             os.remove(tree / "schema" / "rest" / name)

@@ -11,8 +11,8 @@ import datetime as dt
 import pytest
 import requests
 
-from polygon import sessions
 from polygon._generated.endpoints import ENDPOINTS, build_request, parse_response
+from polygon.markets import sessions
 from polygon.sandbox import Sandbox
 from polygon.sandbox.endpoints import HANDLERS, load_all
 

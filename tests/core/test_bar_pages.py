@@ -1,4 +1,4 @@
-"""Aggregate pages to columns (polygon.bar_pages): the straight-to-columns path gives exactly what decoding
+"""Aggregate pages to columns (polygon.core.pages): the straight-to-columns path gives exactly what decoding
 each bar as a dict gives, with the stdlib codec and with orjson, and steps aside for anything unusual."""
 
 import json
@@ -8,10 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polygon import bar_pages, json_codec
-from polygon.bar_pages import PageColumns, columns_from_pages, decode_aggs_page
+from polygon.core import json_codec
+from polygon.core import pages as bar_pages
+from polygon.core.pages import PageColumns, columns_from_pages, decode_aggs_page
 from polygon.exceptions import PolygonResponseError
-from polygon.frames import WIRE_COLUMNS
+from polygon.markets.frames import WIRE_COLUMNS
 
 CODECS = ["json"] + (["orjson"] if json_codec.BACKEND == "orjson" else [])
 

@@ -10,6 +10,7 @@ import pytest
 
 from polygon.config import PolygonConfig
 from polygon.core import MISSING_KEY_MESSAGE, PolygonClient
+from polygon.core.rate_limit import RateLimiter
 from polygon.exceptions import (
     InvalidDateRangeError,
     InvalidParameterError,
@@ -22,7 +23,6 @@ from polygon.exceptions import (
     PolygonResponseError,
     PolygonServerError,
 )
-from polygon.rate_limit import RateLimiter
 
 DAY1, DAY2 = "2024-03-04", "2024-03-08"
 
@@ -365,7 +365,7 @@ def test_timeouts_and_pool_come_from_config(sandbox):
 
 def test_guide_troubleshooting_snippet_and_shared_status(sandbox_env):
     from polygon import get_rate_limit_status
-    from polygon.rate_limit import reset_shared_limiters
+    from polygon.core.rate_limit import reset_shared_limiters
 
     reset_shared_limiters()
     client = PolygonClient()  # the guide's form: key and URL from the environment

@@ -23,8 +23,8 @@ from werkzeug.wrappers import Request, Response
 from polygon._generated.endpoints import ENDPOINTS
 from polygon.config import get_config
 from polygon.core import PolygonClient
+from polygon.core.rate_limit import RateLimiter
 from polygon.exceptions import PolygonResponseError
-from polygon.rate_limit import RateLimiter
 
 KEY = "test-key-123"
 DAY = dt.date(2024, 1, 2)

@@ -11,11 +11,11 @@ import inspect
 import pandas as pd
 import pytest
 
-from polygon import sessions
 from polygon._generated import models
 from polygon._generated.endpoints import ENDPOINTS
 from polygon.core import PolygonClient
-from polygon.rate_limit import RateLimiter
+from polygon.core.rate_limit import RateLimiter
+from polygon.markets import sessions
 from polygon.sandbox import Sandbox
 
 DATE = "2023-01-09"

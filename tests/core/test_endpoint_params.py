@@ -1,4 +1,4 @@
-"""polygon.endpoint_params: python arguments coerced by parameter kind (pure functions, no I/O)."""
+"""polygon.core.params: python arguments coerced by parameter kind (pure functions, no I/O)."""
 
 import datetime as dt
 
@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from polygon._generated.endpoints import ENDPOINTS
-from polygon.endpoint_params import coerce_params, coerce_value
+from polygon.core.params import coerce_params, coerce_value
 from polygon.exceptions import InvalidDateRangeError, InvalidParameterError, InvalidSymbolError
 
 TZ = "America/New_York"

@@ -5,16 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from polygon.exceptions import (
-    PolygonAuthenticationError,
-    PolygonBadRequestError,
-    PolygonNotEntitledError,
-    PolygonNotFoundError,
-    PolygonRateLimitError,
-    PolygonResponseError,
-    PolygonServerError,
-)
-from polygon.http import (
+from polygon.core.http import (
     USER_AGENT,
     backoff_delay,
     check_next_url,
@@ -23,6 +14,15 @@ from polygon.http import (
     is_retryable_status,
     parse_retry_after,
     redact_url,
+)
+from polygon.exceptions import (
+    PolygonAuthenticationError,
+    PolygonBadRequestError,
+    PolygonNotEntitledError,
+    PolygonNotFoundError,
+    PolygonRateLimitError,
+    PolygonResponseError,
+    PolygonServerError,
 )
 
 KEY = "sekrit-key-123"

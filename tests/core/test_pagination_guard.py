@@ -5,8 +5,8 @@ import json
 import pytest
 
 from polygon.core import PolygonClient
+from polygon.core.rate_limit import RateLimiter
 from polygon.exceptions import PolygonResponseError
-from polygon.rate_limit import RateLimiter
 
 AGGS = "/v2/aggs/ticker/AAPL/range/1/day/2024-03-04/2024-03-08"
 BAR = {"t": 1709528400000, "o": 1.0, "h": 2.0, "l": 0.5, "c": 1.5, "v": 10.0, "vw": 1.2, "n": 3}

@@ -6,8 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from polygon.config import PolygonConfig
+from polygon.core.rate_limit import RateLimiter, get_rate_limit_status, get_shared_limiter, reset_shared_limiters
 from polygon.exceptions import PolygonRateLimitError
-from polygon.rate_limit import RateLimiter, get_rate_limit_status, get_shared_limiter, reset_shared_limiters
 
 
 def make(clock, **kw):
@@ -107,7 +107,7 @@ def test_block_for_holds_everyone(fake_clock):
 def test_logs_at_info_when_waiting_over_a_second(fake_clock, caplog):
     limiter, _ = make(fake_clock, per_minute=1)
     take(limiter)
-    with caplog.at_level(logging.INFO, logger="polygon.rate_limit"):
+    with caplog.at_level(logging.INFO, logger="polygon.core.rate_limit"):
         take(limiter)
     assert any("per-minute" in r.getMessage() for r in caplog.records)
 

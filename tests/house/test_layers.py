@@ -17,28 +17,23 @@ LAYERS = ["generated", "base", "transport", "quality", "data", "stream", "apps"]
 #: module (or package prefix) -> layer
 PLACES = {
     "polygon._generated": "generated",
-    "polygon._version": "base", "polygon.exceptions": "base", "polygon.config": "base",
-    "polygon.json_codec": "base", "polygon.timeframes": "base", "polygon.symbols": "base",
-    "polygon.dates": "base", "polygon.sessions": "base", "polygon.coverage": "base", "polygon.frames": "base",
-    "polygon.markets": "base", "polygon.options": "base", "polygon.endpoint_params": "base",
-    "polygon.http": "transport", "polygon.rate_limit": "transport", "polygon.serving": "transport",
-    "polygon.bar_pages": "transport", "polygon.core": "transport", "polygon.tables": "transport",
-    "polygon.ticker_reference": "transport", "polygon.chain": "data", "polygon.official": "transport",
-    "polygon.validation_checks": "quality", "polygon.validation_gaps": "quality", "polygon.validators": "quality",
-    "polygon.bar_files": "data", "polygon.cache_files": "data", "polygon.cache": "data",
-    "polygon.write_behind": "data", "polygon.cache_export": "data", "polygon.storage": "data",
-    "polygon.corporate_actions": "data", "polygon.manager": "data", "polygon.batch": "data",
-    "polygon.ticks": "data", "polygon.flatfiles": "data",
-    "polygon.flatfiles.layout": "base", "polygon.sql": "data",
-    "polygon.subscriptions": "stream", "polygon.stream_dispatch": "stream", "polygon.asyncio_adapter": "stream",
-    "polygon.stream_recording": "stream", "polygon.stream_sink": "stream", "polygon.tick_journal": "stream",
-    "polygon.stream_journal": "stream", "polygon.websocket": "stream",
-    "polygon.sandbox": "apps", "polygon.polygon_server": "apps", "polygon.cli": "apps",
-    "polygon.demo": "apps", "polygon.__main__": "apps", "polygon": "apps",
+    # settings, the one exception tree, the market vocabulary (polygon.markets), OCC tickers, JSON, argument
+    # coercion of the generated methods, the flat-file layout
+    "polygon._version": "base", "polygon.exceptions": "base", "polygon.config": "base", "polygon.markets": "base",
+    "polygon.options": "base", "polygon.core.json_codec": "base", "polygon.core.params": "base",
+    "polygon.flatfiles.layout": "base",
+    # the REST client and its parts; the threaded werkzeug server both servers run on
+    "polygon.core": "transport", "polygon.polygon_server.serving": "transport", "polygon.official": "transport",
+    "polygon.validators": "quality",
+    "polygon.storage": "data", "polygon.manager": "data", "polygon.ticks": "data", "polygon.chain": "data",
+    "polygon.flatfiles": "data", "polygon.sql": "data",
+    "polygon.websocket": "stream",
+    "polygon.sandbox": "apps", "polygon.polygon_server": "apps", "polygon.cli": "apps", "polygon.__main__": "apps",
+    "polygon": "apps",
 }
 #: what the sandbox may share with the client: the generated tables and the base helpers (and the server core)
 SANDBOX_MAY_USE = {"generated", "base"}
-SANDBOX_ALSO = {"polygon.serving"}
+SANDBOX_ALSO = {"polygon.polygon_server.serving"}
 
 
 def layer_of(module, places=PLACES):

@@ -7,8 +7,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 PACKAGE = os.path.join(ROOT, "polygon")
 TESTS = os.path.join(ROOT, "tests")
 #: polygon/<package>/ -> tests/<folder>/
-PACKAGE_TESTS = {"_generated": "generated", "sandbox": "sandbox", "polygon_server": "polygon_server",
-                 "flatfiles": "flatfiles", "official": "official"}
+PACKAGE_TESTS = {"_generated": "generated", "cli": "cli", "core": "core", "flatfiles": "flatfiles",
+                 "manager": "manager", "markets": "markets", "official": "official", "polygon_server": "polygon_server",
+                 "sandbox": "sandbox",
+                 "storage": "storage", "validators": "validators", "websocket": "websocket"}
 
 
 def _test_texts():

@@ -1,8 +1,8 @@
 import pandas as pd
 import pytest
 
-from polygon.batch import BatchResult
 from polygon.exceptions import InvalidInputError, InvalidSymbolError
+from polygon.manager.batch import BatchResult
 from polygon.sandbox.universe import ALWAYS_LIQUID, Universe
 
 
@@ -70,17 +70,17 @@ def test_progress_bar_when_asked_and_silent_when_off(manager, capsys, caplog):
     manager.fetch_multiple_symbols(["AAPL", "MSFT", "SPY"], "1day", "2023-01-01", "2023-01-31")
     assert "fetch 1day" in capsys.readouterr().err  # tqdm draws on stderr
     manager.batch_fetcher.progress = False
-    with caplog.at_level("INFO", logger="polygon.batch"):
+    with caplog.at_level("INFO", logger="polygon.manager.batch"):
         manager.fetch_multiple_symbols(["AAPL", "MSFT", "SPY"], "1day", "2023-02-01", "2023-02-28")
     assert "fetch 1day" not in capsys.readouterr().err
-    assert not [r for r in caplog.records if r.name == "polygon.batch"]
+    assert not [r for r in caplog.records if r.name == "polygon.manager.batch"]
 
 
 def test_progress_falls_back_to_log_lines(manager, caplog):
     manager.batch_fetcher.progress = None  # not a terminal under pytest: plain INFO lines
-    with caplog.at_level("INFO", logger="polygon.batch"):
+    with caplog.at_level("INFO", logger="polygon.manager.batch"):
         manager.fetch_multiple_symbols(["AAPL", "MSFT", "SPY"], "1day", "2023-03-01", "2023-03-31")
-    assert any("3/3 symbols" in r.getMessage() for r in caplog.records if r.name == "polygon.batch")
+    assert any("3/3 symbols" in r.getMessage() for r in caplog.records if r.name == "polygon.manager.batch")
 
 
 def _private_manager(sb, tmp_path, **config):
@@ -137,8 +137,8 @@ def test_batch_option_defaults_are_fetch_data_defaults():
     """The batch fetcher lists fetch_data's options to check them before any I/O: they must not drift apart."""
     import inspect
 
-    from polygon.batch import _FETCH_OPTIONS
     from polygon.manager import PolygonDataManager
+    from polygon.manager.batch import _FETCH_OPTIONS
 
     params = inspect.signature(PolygonDataManager.fetch_data).parameters
     options = {name: p.default for name, p in params.items()

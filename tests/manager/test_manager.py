@@ -2,10 +2,10 @@ import pandas as pd
 import pytest
 
 from polygon.exceptions import InvalidDateRangeError, InvalidSymbolError, InvalidTimeframeError
-from polygon.frames import BAR_COLUMNS
 from polygon.manager import PolygonDataManager
+from polygon.markets.frames import BAR_COLUMNS
+from polygon.markets.timeframes import parse_timeframe
 from polygon.storage import StorageManager
-from polygon.timeframes import parse_timeframe
 
 
 def _ms(text, tz="America/New_York"):
@@ -71,7 +71,7 @@ def test_weekend_only_gap_is_not_fetched_nor_missing(manager, requests_sent):
 
 
 def test_holiday_is_not_missing_coverage(manager):
-    from polygon import sessions
+    from polygon.markets import sessions
 
     if sessions.calendar_source() != "exchange_calendars":
         pytest.skip("holidays are known only with exchange-calendars")

@@ -10,8 +10,8 @@ import pytest
 
 from polygon.core import PolygonClient
 from polygon.exceptions import InvalidParameterError
-from polygon.frames import bars_frame_from_columns
 from polygon.manager import PolygonDataManager
+from polygon.markets.frames import bars_frame_from_columns
 from polygon.storage import StorageManager
 from polygon.validators import generate_validation_summary
 

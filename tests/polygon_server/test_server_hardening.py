@@ -13,7 +13,7 @@ import websocket
 
 from polygon.polygon_server import PolygonServer
 from polygon.polygon_server.relay import StreamRelay
-from polygon.serving import LocalServer
+from polygon.polygon_server.serving import LocalServer
 
 from .test_server_stream import Local, _upstream, _wait
 

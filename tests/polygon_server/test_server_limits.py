@@ -1,4 +1,4 @@
-"""Hardening of the HTTP layer the server and the sandbox share (polygon/serving.py) and of the server's
+"""Hardening of the HTTP layer the server and the sandbox share (polygon/polygon_server/serving.py) and of the server's
 Host / Origin / body checks: each test failed on the code before the fix."""
 
 import json
@@ -12,7 +12,7 @@ import requests
 import websocket
 
 from polygon.polygon_server.origins import parse_host, parse_origin, same_origin
-from polygon.serving import LocalServer
+from polygon.polygon_server.serving import LocalServer
 
 BODY = {"symbol": "AAPL", "timeframe": "1day", "start_date": "2023-01-03", "end_date": "2023-01-31"}
 EVIL_HOSTS = ["127.0.0.1:8200.evil.com", "localhost:x.evil.com", "localhost:@evil.com", "localhost@evil.com",
@@ -164,7 +164,7 @@ def test_idle_and_slow_header_connections_are_closed(caplog):
     server = LocalServer("127.0.0.1", 0, _app, name="t-timeouts", header_timeout=1.0, idle_timeout=1.0)
     server.start()
     try:
-        with caplog.at_level(logging.INFO, logger="polygon.serving"):
+        with caplog.at_level(logging.INFO, logger="polygon.polygon_server.serving"):
             idle = socket.create_connection(("127.0.0.1", server.server_port))
             slow = socket.create_connection(("127.0.0.1", server.server_port))
             slow.sendall(b"GET / HTTP/1.1\r\n")
@@ -195,7 +195,7 @@ def test_the_connection_cap_refuses_with_503_and_a_log_line(caplog):
     server.start()
     held = []
     try:
-        with caplog.at_level(logging.WARNING, logger="polygon.serving"):
+        with caplog.at_level(logging.WARNING, logger="polygon.polygon_server.serving"):
             for _ in range(5):
                 held.append(socket.create_connection(("127.0.0.1", server.server_port)))
             deadline = time.monotonic() + 10

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from polygon import sessions
+from polygon.markets import sessions
 from polygon.sandbox.clock import SandboxClock
 
 # 2023-03-01 (a Wednesday, EST): 11:00 New York, and 20:00 New York (market closed)

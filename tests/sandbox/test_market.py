@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import requests
 
-from polygon import sessions
+from polygon.markets import sessions
 from polygon.sandbox.market import MarketModel, generate_day, generate_days
 from polygon.sandbox.universe import Universe, stable_seed
 

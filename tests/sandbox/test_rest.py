@@ -7,7 +7,7 @@ import sys
 import pytest
 import requests
 
-from polygon import sessions
+from polygon.markets import sessions
 
 AGGS = "/v2/aggs/ticker/%s/range/%d/%s/%s/%s"
 HAS_XCALS = sessions.calendar_source() == "exchange_calendars"

@@ -157,9 +157,9 @@ def test_kind_pattern_and_array_values(param, raw, ok):
 
 
 def test_live_endpoint_without_handler_answers_501_naming_it():
+    from polygon.polygon_server.serving import LocalServer
     from polygon.sandbox.rest import SandboxApp
     from polygon.sandbox.state import SandboxState
-    from polygon.serving import LocalServer
 
     table = dict(TABLE, nothing=_spec("list_nothing_yet", "/v9/nothing/{ticker}", _p("ticker", required=True)))
     state = SandboxState("k", {})

@@ -6,9 +6,9 @@ import requests
 import websocket
 from simple_websocket import Server
 
+from polygon.polygon_server.serving import LocalServer
 from polygon.sandbox.rest import STREAM_MARKETS, create_app
 from polygon.sandbox.state import SandboxState
-from polygon.serving import LocalServer
 
 
 def _serve(handler):

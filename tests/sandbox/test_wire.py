@@ -21,7 +21,7 @@ def _runtime_imports(tree):
 def test_wire_imports_no_sandbox_module():
     tree = ast.parse(Path(wire.__file__).read_text())
     imported = list(_runtime_imports(tree))
-    assert "polygon.json_codec" in imported or "polygon" in imported
+    assert "polygon.core.json_codec" in imported or "polygon.core" in imported
     assert not [name for name in imported if name.startswith("polygon.sandbox")], imported
 
 

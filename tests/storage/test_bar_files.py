@@ -1,4 +1,4 @@
-"""Bar file formats (polygon.bar_files): the compact native format gives back the same bits for any bars,
+"""Bar file formats (polygon.storage.formats): the compact native format gives back the same bits for any bars,
 files written by the previous version stay readable and are rewritten in the new one on the next write,
 and a read of several partitions fills one set of arrays."""
 
@@ -10,9 +10,9 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polygon.bar_files import allocate, native_encode, native_read
-from polygon.frames import BarArrays, bars_frame_from_columns, frame_to_arrays
+from polygon.markets.frames import BarArrays, bars_frame_from_columns, frame_to_arrays
 from polygon.storage import StorageManager
+from polygon.storage.formats import allocate, native_encode, native_read
 
 MINUTE_MS = 60_000
 T0 = 1_672_756_200_000  # Tuesday 2023-01-03 14:30 UTC
@@ -139,8 +139,8 @@ def test_a_consistent_checksum_with_an_inconsistent_layout_is_corrupt(tmp_path, 
 
     import pytest
 
-    from polygon import bar_files
     from polygon.exceptions import CacheError
+    from polygon.storage import formats as bar_files
 
     arrays = frame_to_arrays(make_bars(count=20))
     chunks = native_encode(arrays, {"symbol": "X"})

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from polygon.exceptions import InvalidParameterError, InvalidSymbolError
-from polygon.frames import BAR_COLUMNS, empty_bars_frame
+from polygon.markets.frames import BAR_COLUMNS, empty_bars_frame
 from polygon.storage import StorageManager, get_storage_manager
 
 NY = "America/New_York"

@@ -20,7 +20,7 @@ MINUTE = 60_000
 WRITER = r"""
 import sys
 import numpy as np
-from polygon.frames import bars_frame_from_columns
+from polygon.markets.frames import bars_frame_from_columns
 from polygon.storage import StorageManager
 
 import os, stat

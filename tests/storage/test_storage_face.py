@@ -1,8 +1,8 @@
-"""polygon.storage stays the guides' import path after the split into cache, write_behind and cache_export."""
+"""polygon.storage stays the guides' import path; the face of the room with cache, write_behind and export."""
 
 import polygon.storage as storage
-from polygon.cache import BarCache
-from polygon.write_behind import WriteBehind
+from polygon.storage.cache import BarCache
+from polygon.storage.write_behind import WriteBehind
 
 PUBLIC_METHODS = ("read", "read_with_coverage", "read_arrays_with_coverage", "write", "write_arrays", "coverage",
                   "missing", "append_bars", "flush", "info", "list_cached", "size_on_disk", "clear", "export",

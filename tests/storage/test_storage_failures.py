@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-import polygon.cache as cache_mod
-import polygon.cache_files as files_mod
+import polygon.storage.cache as cache_mod
+import polygon.storage.files as files_mod
 from polygon.storage import StorageManager
 
 NY = "America/New_York"

@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polygon import coverage as cov
-from polygon.frames import bars_frame_from_columns, merge_bars
+from polygon.markets import coverage as cov
+from polygon.markets.frames import bars_frame_from_columns, merge_bars
 from polygon.storage import StorageManager
 
 HOUR_MS = 3_600_000

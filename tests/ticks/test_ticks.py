@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from polygon.exceptions import InvalidDateRangeError, InvalidParameterError
-from polygon.symbols import market_of
+from polygon.markets.symbols import market_of
 from polygon.ticks import day_bounds_ms, fetch_quotes, fetch_trades
 
 DAY = dt.date(2024, 1, 4)

@@ -4,14 +4,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from polygon import sessions
+from polygon.markets import sessions
 
 _STEP_MS = {"1min": 60_000, "5min": 300_000, "1hour": 3_600_000}
 
 
 def build_bars(start="2024-03-04", end="2024-03-08", timeframe="1min", extended=False, seed=1, tz="America/New_York",
                keep=None):
-    """A clean bars frame (frames.py contract) covering every expected bar of the sessions in range.
+    """A clean bars frame (polygon.markets.frames contract) covering every expected bar of the sessions in range.
 
     :param keep: optional boolean mask over the expected bars (False = no bar, like a minute without trades).
     """

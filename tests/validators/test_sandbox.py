@@ -6,7 +6,7 @@ import pytest
 
 from polygon.config import get_config
 from polygon.core import PolygonClient
-from polygon.frames import bars_frame_from_columns
+from polygon.markets.frames import bars_frame_from_columns
 from polygon.validators import format_report, generate_validation_summary, validate_symbol_detailed
 
 WEEK = ("2024-03-04", "2024-03-08")

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from polygon import sessions
 from polygon.exceptions import DataValidationError
+from polygon.markets import sessions
 from polygon.validators import (
     QUALITY_LEVELS,
     format_report,
@@ -29,7 +29,7 @@ NY = "America/New_York"
 
 
 def weekday_grid(start, end, holidays=(), early_close=None):
-    """Minute bars 09:30-16:00 on every weekday, built without polygon.sessions (like a provider would send)."""
+    """Minute bars 09:30-16:00 on every weekday, built without polygon.markets.sessions (like a provider would send)."""
     stamps = []
     for day in pd.bdate_range(start, end):
         if day.strftime("%Y-%m-%d") in holidays:
@@ -75,7 +75,7 @@ FALLBACK = """
 import sys, json
 import pandas as pd
 sys.path.insert(0, %r)
-from polygon import sessions
+from polygon.markets import sessions
 sessions._state['source'] = 'weekdays'  # as for a year exchange-calendars cannot answer
 from test_summary import JULY
 from polygon.validators import generate_validation_summary
@@ -87,7 +87,7 @@ print(json.dumps(report))
 MISSING = """
 import sys
 sys.modules['exchange_calendars'] = None  # a broken install: the core dependency cannot be imported
-from polygon import sessions
+from polygon.markets import sessions
 from polygon.exceptions import PolygonConfigError
 try:
     sessions.trading_days('2024-07-01', '2024-07-05')

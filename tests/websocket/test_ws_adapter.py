@@ -6,9 +6,9 @@ import threading
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polygon import asyncio_adapter
-from polygon.asyncio_adapter import caller_loop, sync_or_async, wait_event
-from polygon.stream_recording import FrameRecorder, iter_recording
+from polygon.websocket import adapter as asyncio_adapter
+from polygon.websocket.adapter import caller_loop, sync_or_async, wait_event
+from polygon.websocket.recording import FrameRecorder, iter_recording
 
 
 class Thing:

@@ -6,7 +6,7 @@ import threading
 import pytest
 from ws_helpers import wait_until
 
-from polygon.stream_dispatch import _FrameQueue
+from polygon.websocket.dispatch import _FrameQueue
 
 
 class FakeClock:

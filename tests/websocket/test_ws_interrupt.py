@@ -170,7 +170,7 @@ def test_ctrl_c_is_taken_over_only_from_python_or_asyncio():
     import asyncio
     import functools
 
-    from polygon.asyncio_adapter import _takes_over
+    from polygon.websocket.adapter import _takes_over
 
     assert _takes_over(signal.default_int_handler)
     runner_class = getattr(asyncio, "Runner", None)  # Python 3.11+

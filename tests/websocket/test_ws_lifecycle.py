@@ -9,7 +9,7 @@ import pytest
 from ws_helpers import Collector, wait_until
 
 from polygon.exceptions import StreamConnectionError
-from polygon.stream_sink import StorageSink
+from polygon.websocket.sink import StorageSink
 
 
 def _callback_threads():

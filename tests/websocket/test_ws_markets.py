@@ -8,8 +8,8 @@ import pytest
 
 from polygon.config import get_config
 from polygon.exceptions import PolygonConfigError, SubscriptionError
-from polygon.subscriptions import canonical_symbol, provider_param
 from polygon.websocket import MARKET_CHANNEL_NAMES, MARKETS, PolygonWebSocketClient
+from polygon.websocket.subscriptions import canonical_symbol, provider_param
 
 TICKERS = {
     "stocks": ["AAPL", "MSFT"],

@@ -71,7 +71,7 @@ def test_drops_every_n_messages_reconnect_with_subscriptions_restored(make_sandb
     # one batched subscribe per connection: the provider confirmed each channel once per connection
     import json
 
-    from polygon.stream_recording import iter_recording
+    from polygon.websocket.recording import iter_recording
 
     confirmations = []
     for _t, raw in iter_recording(record):
@@ -205,7 +205,7 @@ def test_subscribing_while_reconnecting_is_restored(make_sandbox, make_client):
 def test_overlapping_named_subscriptions_reach_the_provider_once(stream_sandbox, make_client, tmp_path):
     import json
 
-    from polygon.stream_recording import iter_recording
+    from polygon.websocket.recording import iter_recording
 
     path = str(tmp_path / "frames.jsonl")
     client = make_client(stream_sandbox.config(), record=path)

@@ -1,5 +1,6 @@
-"""stream_journal's three jobs in three rooms (issue 18): recordings, the storage sink, the tick journal; the
-old import path still serves the names; a crypto stream's minute bars reach the cache through the sink."""
+"""Where stream data goes besides callbacks, three jobs in three rooms of polygon.websocket (issues 18, 22):
+recordings, the storage sink, the tick journal; the websocket face serves the names; a crypto stream's minute
+bars reach the cache through the sink."""
 
 import ast
 import json
@@ -7,16 +8,16 @@ import os
 
 import polygon
 from polygon.storage import StorageManager
-from polygon.stream_recording import FrameRecorder, iter_recording
-from polygon.stream_sink import BAR_CHANNELS, StorageSink
-from polygon.tick_journal import TickJournal
+from polygon.websocket.journal import TickJournal
+from polygon.websocket.recording import FrameRecorder, iter_recording
+from polygon.websocket.sink import BAR_CHANNELS, StorageSink
 
-ROOMS = {"stream_recording": set(), "tick_journal": {"polygon.json_codec"},
-         "stream_sink": {"polygon.tick_journal"}}
+ROOMS = {"websocket/recording": set(), "websocket/journal": {"polygon.core.json_codec"},
+         "websocket/sink": {"polygon.websocket.journal"}}
 
 
 def _polygon_imports(module):
-    path = os.path.join(os.path.dirname(polygon.__file__), module + ".py")
+    path = os.path.join(os.path.dirname(polygon.__file__), *(module + ".py").split("/"))
     with open(path, encoding="utf-8") as fh:
         tree = ast.parse(fh.read())
     found = set()
@@ -33,11 +34,11 @@ def test_each_room_has_one_job_and_imports_only_what_it_needs():
         assert _polygon_imports(module) == allowed, module
 
 
-def test_the_old_import_path_still_serves_every_name():
-    from polygon import stream_journal
+def test_the_websocket_face_serves_every_name():
+    from polygon import websocket
 
-    assert stream_journal.FrameRecorder is FrameRecorder and stream_journal.iter_recording is iter_recording
-    assert stream_journal.StorageSink is StorageSink and stream_journal.TickJournal is TickJournal
+    assert websocket.FrameRecorder is FrameRecorder and websocket.iter_recording is iter_recording
+    assert websocket.StorageSink is StorageSink and websocket.TickJournal is TickJournal
 
 
 def test_recording_round_trip(tmp_path):

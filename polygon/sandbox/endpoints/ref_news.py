@@ -9,7 +9,7 @@ import datetime as _dt
 import hashlib
 from typing import Any, Dict, List
 
-from polygon import sessions
+from polygon.markets import sessions
 from polygon.sandbox.endpoints import Call
 from polygon.sandbox.listing import effective_query, filter_rows, list_body
 from polygon.sandbox.query import serves
