@@ -413,7 +413,10 @@ def client_method(endpoint):
         imports.add(("typing", "List"))
     else:
         model, returns = endpoint.response_model, endpoint.response_model
-        returns_doc = "``%s``%s." % (model, " (all pages merged)" if endpoint.paginated else "")
+        pages = " (all pages merged)" if endpoint.paginated else ""
+        if endpoint.max_pages == 1:
+            pages = " (one page; its ``next_url`` leads on)"
+        returns_doc = "``%s``%s." % (model, pages)
     summary = endpoint.summary or endpoint.name
     description = endpoint.description if endpoint.description not in ("", summary) else ""
     lines = _wrap(summary) + ([""] + _wrap(description) if description else [])

@@ -108,17 +108,10 @@ class EndpointSpec:
     max_pages: Optional[int] = None
 
     def page_bound(self, max_pages: Optional[int], guard: int) -> int:
-        """The number of pages one call may read: the caller's ``max_pages``, else this endpoint's, never more
-        than ``guard`` (the client's page guard).
-
-        :raises ParameterError: ``max_pages`` is not a positive integer.
-        """
-        if max_pages is not None and (isinstance(max_pages, bool) or not isinstance(max_pages, int)
-                                      or max_pages < 1):
-            raise ParameterError("%s(): max_pages must be a positive integer, got %r" % (self.name, max_pages),
-                                 "max_pages")
-        chosen = max_pages if max_pages is not None else self.max_pages
-        return guard if chosen is None else min(chosen, guard)
+        """The number of pages one call may read: the caller's ``max_pages`` (a positive number), else this
+        endpoint's, never more than ``guard`` (the client's page guard)."""
+        chosen = max_pages if max_pages else self.max_pages
+        return guard if not chosen else min(int(chosen), guard)
 
     def param(self, name: str) -> ParamSpec:
         """The parameter with python name ``name``.

@@ -19,9 +19,9 @@ from requests.adapters import HTTPAdapter
 from polygon._generated._official_runtime import OfficialMethod, RouteError, plan
 from polygon._generated.official import OfficialMethods, OfficialVXMethods
 from polygon.config import PolygonConfig, get_config
-from polygon.core import PolygonClient
+from polygon.core.client import PolygonClient
+from polygon.core.http import decode_json, redact_url
 from polygon.exceptions import InvalidParameterError
-from polygon.http import decode_json, redact_url
 from polygon.official.response import RawResponse
 
 logger = logging.getLogger(__name__)
