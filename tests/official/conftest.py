@@ -77,7 +77,7 @@ def recorder():
 @pytest.fixture(scope="module")
 def clients(sandbox):
     """``(polygon.official.RESTClient, massive.RESTClient)`` on the session sandbox."""
-    from polygon.official import RESTClient
+    from polygon import RESTClient
 
     massive = pytest.importorskip("massive")
     ours = RESTClient(api_key=sandbox.api_key, base=sandbox.base_url, retries=0)

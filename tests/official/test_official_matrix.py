@@ -13,8 +13,8 @@ import math
 
 import pytest
 
+from polygon import RESTClient
 from polygon._generated.official import OFFICIAL_METHODS
-from polygon.official import RESTClient
 
 massive = pytest.importorskip("massive")
 from massive.exceptions import BadResponse  # noqa: E402
