@@ -11,7 +11,7 @@ import contextlib
 import logging
 import os
 import threading
-from typing import Any, Callable, Dict, Iterator, Optional
+from typing import Any, Callable, Dict, Iterator, Optional, Tuple
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -44,6 +44,27 @@ class _HeaderSession(requests.Session):
         if extra:
             kwargs["headers"] = {**(kwargs.get("headers") or {}), **extra}
         return super().request(method, url, *args, **kwargs)
+
+
+class _Transport(PolygonClient):
+    """``PolygonClient`` with the three request steps the official face composes, as its seam: build a
+    request of one of our endpoints, GET it once, follow its pages."""
+
+    def prepare(self, name: str, params: Dict[str, Any]) -> Tuple[str, Dict[str, str]]:
+        """URL and query of endpoint ``name`` (python-named ``params`` validated and coerced).
+
+        :raises InvalidParameterError: a bad argument, before any request.
+        """
+        return self._prepare(name, params)
+
+    def get(self, url: str, query: Optional[Dict[str, str]], decode: Callable[..., Any]) -> Any:
+        """One GET through the limiter and retries; the body as ``decode(content, url, status)`` returns it."""
+        return self._get_json(url, query, decode)
+
+    def pages(self, url: str, query: Dict[str, str], max_pages: Optional[int], decode: Callable[..., Any]
+              ) -> Iterator[Any]:
+        """The decoded pages, following ``next_url`` (same host, never twice), at most ``max_pages``."""
+        return self._iter_pages(url, query, max_pages, decode=decode)
 
 
 def _text(value: Any) -> str:
@@ -114,7 +135,7 @@ class RESTClient(OfficialMethods):
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         try:
-            self._client = PolygonClient(config=config, session=session)
+            self._client = _Transport(config=config, session=session)
         except BaseException:
             session.close()
             raise
@@ -172,7 +193,7 @@ class RESTClient(OfficialMethods):
             raise InvalidParameterError(str(exc)) from None
         if params is not None and not isinstance(params, dict):
             raise InvalidParameterError("params must be a dict of query names to values, got %r" % (params,))
-        url, query = self._client._prepare(endpoint, call_params)
+        url, query = self._client.prepare(endpoint, call_params)
         if params:
             # the official client lets its own arguments win over params=
             query = {**{str(k): _text(v) for k, v in params.items() if v is not None}, **query}
@@ -180,13 +201,12 @@ class RESTClient(OfficialMethods):
             return self._records(method, url, query, options)
         with self._options(options):
             if raw:
-                return self._client._get_json(url, query, decode=_raw_response)
-            return _result(method, self._client._get_json(url, query, decode=self._decode))
+                return self._client.get(url, query, _raw_response)
+            return _result(method, self._client.get(url, query, self._decode))
 
     def _records(self, method: OfficialMethod, url: str, query: Dict[str, str], options: Any) -> Iterator[Any]:
         """The official ``list_*`` iterator: records of every page, requested as it is consumed."""
-        pages = self._client._iter_pages(url, query, 1 if not self.pagination else self.max_pages,
-                                         decode=self._decode)
+        pages = self._client.pages(url, query, 1 if not self.pagination else self.max_pages, self._decode)
         key, model = method.key, method.model
         while True:
             with self._options(options):
