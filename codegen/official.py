@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import re
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -273,6 +274,32 @@ def _returns(method):
     return "``%s`` (a list of them when the result is a list)" % method.model
 
 
+def _doc_lines(method):
+    """The docstring text of a generated method, wrapped and indented: summary, then where it comes from,
+    what it returns and which endpoints serve it."""
+    from codegen.render import doc_text
+
+    def wrap(text):
+        return textwrap.wrap(doc_text(text), width=108, break_long_words=False, break_on_hyphens=False)
+
+    lines = wrap(method.summary) + [""]
+    lines += wrap("The official call form (read from %s). Returns %s. Served by %s."
+                  % (method.source, _returns(method), _served(method)))
+    return "\n".join(lines[:1] + [("        " + line) if line else "" for line in lines[1:]])
+
+
+def _model_doc(model):
+    from codegen.render import doc_text
+
+    lines = textwrap.wrap(doc_text(model.doc or model.name), width=112, break_long_words=False,
+                          break_on_hyphens=False)
+    lines += [""] + textwrap.wrap(
+        "The official client's ``%s``, same attributes in the same order (read from %s); wire keys it does "
+        "not name are kept in ``_extra`` (not compared, not shown)." % (model.name, doc_text(model.source)),
+        width=112, break_long_words=False, break_on_hyphens=False)
+    return "\n".join(lines[:1] + [("    " + line) if line else "" for line in lines[1:]])
+
+
 def _served(method):
     out = []
     for route in method.routes:
@@ -284,11 +311,11 @@ def _served(method):
 def render_official(renderer, spec):
     """The source of ``official.py`` (``renderer``: the :class:`codegen.render.Renderer` of this run)."""
     official = spec.official
-    parts = [renderer._t("official_model.jinja2", model=model) for model in official.models]
+    parts = [renderer._t("official_model.jinja2", model=model, doc=_model_doc(model)) for model in official.models]
     aliases = sorted((alias, model.name) for model in official.models for alias in model.aliases)
     if aliases:
         parts.append("\n".join("%s = %s" % pair for pair in aliases))
-    methods = [dict(m=m, signature=_signature(m), returns=_returns(m), served=_served(m),
+    methods = [dict(m=m, signature=_signature(m), doc=_doc_lines(m),
                     argnames=[a.name for a in m.args if a.name not in RESERVED_ARGS],
                     lists=tuple(a.name for a in m.args if a.is_list)) for m in official.methods]
     parts.append(renderer._t("official_table.jinja2", methods=methods))
