@@ -8,12 +8,14 @@ answers and the official client fails as stated (so the list shrinks as soon as 
 
 import dataclasses
 import datetime as _dt
+import importlib
 import itertools
 import math
+import os
 
 import pytest
 
-from polygon import RESTClient
+from polygon import RESTClient  # noqa: F401 - the drop-in import the matrix is about (clients fixture)
 from polygon._generated.official import OFFICIAL_METHODS
 
 massive = pytest.importorskip("massive")
@@ -143,6 +145,19 @@ OFFICIAL_FAILS = {
     ("get_snapshot_direction", "crypto"): "sandbox rejects include_otc (unknown query parameter)",
     ("get_snapshot_direction", "forex"): "sandbox rejects include_otc (unknown query parameter)",
 }
+
+
+def _more_cases():
+    """Call forms of methods other helpers add: every ``tests/official/cases_<area>.py`` with a ``CASES`` list
+    (same shape) and optionally ``OFFICIAL_FAILS``; no edit of this file needed."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in sorted(f[:-3] for f in os.listdir(here) if f.startswith("cases_") and f.endswith(".py")):
+        module = importlib.import_module("." + name, __package__)
+        CASES.extend(module.CASES)
+        OFFICIAL_FAILS.update(getattr(module, "OFFICIAL_FAILS", {}))
+
+
+_more_cases()
 ROWS = 300  # list_* iterators: rows compared
 #: methods whose values the sandbox computes from the clock (option greeks decay by the second): relative tolerance
 #: (and a hundredth of it as absolute tolerance: greeks are rounded to 8 decimals)
