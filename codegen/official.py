@@ -18,10 +18,10 @@ from codegen.names import is_identifier
 logger = logging.getLogger(__name__)
 
 RESERVED_ARGS = ("params", "raw", "options")
-_METHOD_KEYS = {"x-source", "method", "on", "summary", "args", "call", "key", "model", "routes"}
+_METHOD_KEYS = {"x-source", "x-edited", "method", "on", "summary", "args", "call", "key", "model", "routes"}
 _ROUTE_KEYS = {"endpoint", "when", "wire", "fixed"}
 _ARG_KEYS = {"name", "default", "list"}
-_MODEL_KEYS = {"x-source", "model", "doc", "aliases", "fields"}
+_MODEL_KEYS = {"x-source", "x-edited", "model", "doc", "aliases", "fields"}
 _FIELD_KEYS = {"name", "wire", "model", "list", "map", "absent", "type"}
 _TYPES = {"float": "float", "int": "int", "str": "str", "bool": "bool", "list": "List[Any]", "dict": "Dict[str, Any]"}
 _RUNTIME_NAMES = ("extra_keys", "model_list", "model_map", "model_one", "OfficialMethod", "OfficialRoute")
