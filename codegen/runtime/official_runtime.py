@@ -8,7 +8,7 @@ call into the python-named parameters of one of our endpoints (pure: no I/O), an
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import AbstractSet, Any, Dict, List, Optional, Tuple
 
 __all__ = [
     "OfficialMethod",
@@ -122,7 +122,8 @@ def model_map(cls: Any, data: Dict[str, Any], key: str, empty_when_absent: bool 
     return {name: cls.from_dict(item) if isinstance(item, dict) else item for name, item in value.items()}
 
 
-def extra_keys(data: Dict[str, Any], known: Iterable[str]) -> Optional[Dict[str, Any]]:
+def extra_keys(data: Dict[str, Any], known: AbstractSet[str]) -> Optional[Dict[str, Any]]:
     """The wire keys an official model does not name (kept, never dropped); None when there are none."""
-    extra = {key: value for key, value in data.items() if key not in known}
-    return extra or None
+    if data.keys() <= known:  # the usual case, checked in C
+        return None
+    return {key: value for key, value in data.items() if key not in known}
