@@ -8,7 +8,8 @@ Layout of schema/ (all files JSON Schema draft 2020-12, custom keys under ``x-``
     ``x-python-name``; ``$defs.response``: the response body schema (the document's root ``$ref``).
 ``stream/<ev>.json``
     One provider socket event (``properties.ev.const`` discriminates), ``x-model``, ``x-channel``,
-    ``x-order`` (table order), ``x-normalized`` (ordered ``[{key, wire | const}]``: the callback dict), and for
+    ``x-order`` (table order), ``x-normalized`` (ordered ``[{key, wire | const, optional?}]``: the callback dict;
+    ``optional`` marks a wire key the provider often leaves out, read with ``get`` on the fast path), and for
     markets other than stocks ``x-market`` (the socket) and ``x-symbol-field`` (the ticker's wire key, ``sym``).
     ``stream/actions.json`` holds the client actions as ``$defs`` with ``x-function`` and ``x-argument``.
 ``server/<message>.json``
@@ -17,7 +18,13 @@ Layout of schema/ (all files JSON Schema draft 2020-12, custom keys under ``x-``
     Shared ``$defs`` referenced with relative ``$ref`` (``../common/aggregates.json#/$defs/Agg``).
 
 ``x-override`` (an object) on any schema node is merged over that node: local corrections of imported
-definitions (e.g. a price the provider types as integer) that survive a re-import.
+definitions (e.g. a price the provider types as integer) that survive a re-import. Each says why in
+``x-evidence``: the recorded bodies (tests/recorded/...) that show the provider's real data. Fields a correction
+adds (through an ``allOf`` in the override, so the imported properties stay) carry ``x-from-evidence``.
+
+An object schema without properties whose ``additionalProperties`` has an ``x-model`` is a typed map
+(``Dict[str, Model]``: the line items of a financial statement); a field typed with several non-null types is
+``Any``. Every model keeps the keys its schema does not know in ``extra_fields`` (also readable as attributes).
 
 Every object schema with ``x-model`` becomes a dataclass; schemas naming the same model are merged (their
 fields united, a wire key must map to the same python name everywhere). Python field names come from
@@ -35,7 +42,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from codegen.names import is_identifier, snake_case
 
 SCALARS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
-RESERVED_FIELDS = {"from_wire", "to_dict", "to_wire", "WIRE_TO_PYTHON"}
+RESERVED_FIELDS = {"from_wire", "to_dict", "to_wire", "WIRE_TO_PYTHON", "WIRE_KEYS", "extra_fields"}
 
 
 class SchemaError(Exception):
@@ -47,7 +54,7 @@ class FieldDef:
     wire: str
     python: str
     annotation: str  # the inner type, e.g. "float", "List[int]", "Agg", "List[Agg]"
-    kind: str  # scalar | model | model_list | value
+    kind: str  # scalar | model | model_list | model_map | value
     model: Optional[str] = None
     const: Any = None
     description: str = ""
@@ -106,7 +113,9 @@ class EndpointDef:
 class ColumnDef:
     name: str  # DataFrame column
     wire: Tuple[str, ...]  # key path inside one record
-    dtype: str  # int | float | bool | str | timestamp_ns | timestamp_ms | timestamp_s | datetime | date | object
+    # int | float | bool | str | timestamp_ns | timestamp_ms | timestamp_s | datetime | date | object |
+    # items (a map of line items {key: {value, ...}}: the object column plus one float column per key present)
+    dtype: str
 
 
 @dataclass
@@ -120,7 +129,7 @@ class EventDef:
     model: str
     ev: str
     channel: Optional[str]
-    normalized: List[Tuple[str, Optional[str], Any]]  # (key, wire key or None, const)
+    normalized: List[Tuple[str, Optional[str], Any, bool]]  # (key, wire key or None, const, optional)
     market: str = "stocks"  # x-market: the socket (path) carrying the event
     symbol_field: str = "sym"  # x-symbol-field: the wire key holding the ticker
 
@@ -246,6 +255,12 @@ class _Documents:
         return copy.deepcopy(node)
 
 
+def _several_types(schema):
+    """True when ``type`` lists more than one non-null type (the provider sends either): typed ``Any``."""
+    kind = schema.get("type")
+    return isinstance(kind, list) and len([k for k in kind if k != "null"]) > 1
+
+
 def _scalar(schema):
     kind = schema.get("type")
     if isinstance(kind, list):
@@ -294,6 +309,8 @@ class _ModelBuilder:
             raise SchemaError("%s: x-python-name %r is not a python identifier" % (where, python))
         desc = _one_line(raw.get("description") or schema.get("description", ""))
         const = schema.get("const")
+        if _several_types(schema):
+            return FieldDef(wire, python, "Any", "scalar", None, const, desc)
         kind = _scalar(schema)
         if kind == "array":
             items, items_path = self.docs.flatten(schema.get("items", {}), path)
@@ -302,6 +319,13 @@ class _ModelBuilder:
                 return FieldDef(wire, python, "List[%s]" % inner, "model_list", inner, None, desc)
             inner = SCALARS.get(_scalar(items), "Any")
             return FieldDef(wire, python, "List[%s]" % inner, "value", None, None, desc)
+        values = schema.get("additionalProperties")
+        if kind == "object" and isinstance(values, dict) and not schema.get("properties"):
+            # a map of free keys (e.g. the line items of a financial statement) to one model
+            values, values_path = self.docs.flatten(values, path)
+            if "x-model" in values:
+                inner = self.model(values, values_path, where + "{}")
+                return FieldDef(wire, python, "Dict[str, %s]" % inner, "model_map", inner, None, desc)
         if "x-model" in schema:
             inner = self.model(schema, path, where)
             return FieldDef(wire, python, inner, "model", inner, None, desc)
@@ -450,6 +474,8 @@ _UNIT_DTYPES = {"ns": "timestamp_ns", "ms": "timestamp_ms", "s": "timestamp_s"}
 
 
 def _column_dtype(schema):
+    if _several_types(schema):
+        return "object"
     unit = schema.get("x-unit")
     if unit:
         return _UNIT_DTYPES.get(unit, "int")
@@ -458,6 +484,15 @@ def _column_dtype(schema):
         fmt = schema.get("format")
         return {"date-time": "datetime", "date": "date"}.get(fmt, "str")
     return {"integer": "int", "number": "float", "boolean": "bool"}.get(kind, "object")
+
+
+def _is_item_map(docs, schema, path):
+    """A map of free keys to objects with a numeric ``value`` (the line items of a financial statement)."""
+    values = schema.get("additionalProperties")
+    if _scalar(schema) != "object" or schema.get("properties") or not isinstance(values, dict):
+        return False
+    values, _ = docs.flatten(values, path)
+    return _scalar(values.get("properties", {}).get("value", {})) in ("number", "integer")
 
 
 def _table(docs, doc, path, where, records):
@@ -486,8 +521,11 @@ def _table(docs, doc, path, where, records):
                 inner, _ = docs.flatten(inner, spath)
                 inner_python = inner_raw.get("x-python-name") or inner.get("x-python-name") or snake_case(inner_wire)
                 dtype = _column_dtype(inner)
-                columns.append(ColumnDef("%s_%s" % (python, inner_python), (wire, inner_wire),
-                                         "object" if _scalar(inner) in ("object", "array") else dtype))
+                if _is_item_map(docs, inner, spath):
+                    dtype = "items"
+                elif _scalar(inner) in ("object", "array"):
+                    dtype = "object"
+                columns.append(ColumnDef("%s_%s" % (python, inner_python), (wire, inner_wire), dtype))
             continue
         columns.append(ColumnDef(python, (wire,), _column_dtype(sub)))
     names = [c.name for c in columns]
@@ -522,7 +560,7 @@ def _load_stream(docs, root, registry):
         for item in flat.get("x-normalized", []):
             if "key" not in item or ("wire" in item) == ("const" in item):
                 raise SchemaError("%s: x-normalized items are {key, wire} or {key, const}" % where)
-            normalized.append((item["key"], item.get("wire"), item.get("const")))
+            normalized.append((item["key"], item.get("wire"), item.get("const"), bool(item.get("optional"))))
         market = flat.get("x-market", "stocks")
         event = EventDef(model, ev, flat.get("x-channel"), normalized, market, flat.get("x-symbol-field", "sym"))
         events.append((flat.get("x-order", 0), market, ev, event))

@@ -22,12 +22,13 @@ OUTPUT_FILES = ("__init__.py", "_helpers.py", "_official_runtime.py", "_runtime.
 #: Output file -> the plain python module of codegen/runtime copied into it verbatim.
 RUNTIME_FILES = {"_runtime.py": "endpoints_runtime.py", "_official_runtime.py": "official_runtime.py"}
 #: The conversion helpers every model module shares (written once, in ``_helpers.py``).
-HELPER_NAMES = ("_dict", "_dicts", "_model", "_models", "_wire", "_wires")
+HELPER_NAMES = ("_dict", "_dict_map", "_dicts", "_extra", "_extra_attribute", "_model", "_model_map", "_models",
+                "_wire", "_wire_map", "_wires", "_with_extra")
 
 # Standard-library names each construct needs: (module, name); name None means ``import module``.
 _MODEL_IMPORTS = {("dataclasses", "dataclass"), ("typing", "Any"), ("typing", "ClassVar"), ("typing", "Dict"),
-                  ("typing", "Optional")}
-_HELPER_IMPORTS = {("typing", "Any")}
+                  ("typing", "FrozenSet"), ("typing", "Optional")}
+_HELPER_IMPORTS = {("typing", "Any"), ("typing", "Dict"), ("typing", "FrozenSet"), ("typing", "Optional")}
 _TABLE_IMPORTS = {("typing", "Any"), ("typing", "Dict")}
 _CLIENT_IMPORTS = {("typing", "Any"), ("typing", "Dict"), ("typing", "Optional")}
 _PY_TYPES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
@@ -36,6 +37,7 @@ FRAME_DTYPES = {
     "int": "Int64", "float": "float64", "bool": "boolean", "str": "str", "object": "object",
     "date": "datetime64[ns] (day)", "datetime": "datetime64[ns, tz]", "timestamp_ns": "datetime64[ns, tz]",
     "timestamp_ms": "datetime64[ns, tz]", "timestamp_s": "datetime64[ns, tz]",
+    "items": "object (and a float64 column ``<name>_<key>`` per line item present)",
 }
 _NORMALIZER_IMPORTS = {("typing", "Any"), ("typing", "Dict")}
 _ACTION_IMPORTS = {"string": {("typing", "Dict")},
@@ -222,7 +224,7 @@ class Renderer:
     def _helper_imports(parts):
         """The shared helpers the rendered parts call, as a local import of ``._helpers``."""
         body = "\n".join(parts)
-        used = {name for name in HELPER_NAMES if re.search(r"\b%s\(" % name, body)}
+        used = {name for name in HELPER_NAMES if re.search(r"\b%s\b" % name, body)}
         return [("._helpers", used)] if used else []
 
     def helpers_module(self):

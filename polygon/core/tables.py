@@ -6,6 +6,9 @@ and hands the raw records to :func:`records_frame`, which lays them out by the e
 
 * one column per field of a record, in schema order; a nested object is flattened one level
   (``day.close`` -> ``day_close``); lists and deeper objects stay python objects (dtype ``object``);
+* a map of line items (``financials.balance_sheet``: ``{assets: {value, unit, label, order}, ...}``, dtype
+  ``items``) keeps its object column and adds one ``float64`` column per line item present in any record,
+  ``<column>_<key>`` (``financials_balance_sheet_assets``), holding the items' ``value``;
 * integers -> ``Int64`` (nullable), numbers -> ``float64``, booleans -> ``boolean``, text -> pandas'
   string dtype of the installed pandas (``object`` before pandas 3);
 * epoch fields (``x-unit`` ns/ms/s: ``sip_timestamp``, indicator ``timestamp``...) -> ``datetime64[ns, tz]``
@@ -108,7 +111,23 @@ def records_frame(table: Any, records: List[Dict[str, Any]], tz: str) -> pd.Data
             columns[spec.name] = _day(values, spec.name)
         else:
             columns[spec.name] = _typed(values, spec.dtype, spec.name)
+        if spec.dtype == "items":
+            columns.update(_line_items(values, spec.name))
     return pd.DataFrame(columns, index=pd.RangeIndex(len(records)))
+
+
+def _line_items(maps: List[Any], column: str) -> Dict[str, pd.Series]:
+    """One float column ``<column>_<key>`` per line item present in any record (first-seen order): the items'
+    ``value`` (``NaN`` where a record lacks the item)."""
+    keys: Dict[str, None] = {}
+    for items in maps:
+        if isinstance(items, dict):
+            keys.update(dict.fromkeys(items))
+    out = {}
+    for key in keys:
+        values = [((items or {}).get(key) or {}).get("value") if isinstance(items, dict) else None for items in maps]
+        out["%s_%s" % (column, key)] = _typed(values, "float", "%s_%s" % (column, key))
+    return out
 
 
 def column_dtypes(table: Any, tz: str = "America/New_York") -> Dict[str, str]:

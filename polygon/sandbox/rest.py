@@ -101,7 +101,8 @@ class SandboxApp:
                 code = int(state.option("error_status") or 500)
                 raise WireError(code, "Internal server error (injected by the sandbox).")
             handler = self.handlers.get(spec.name)
-            params = self.router.validate(spec, values, request.args, request.path)
+            params = self.router.validate(spec, values, request.args, request.path,
+                                          strict=bool(state.option("strict_params")))
             if handler is None:
                 raise WireError(501, "The sandbox does not serve %s (%s) yet." % (spec.path, spec.name),
                                 "NOT_IMPLEMENTED")

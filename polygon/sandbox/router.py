@@ -9,6 +9,7 @@ no I/O: :mod:`polygon.sandbox.rest` serves them.
 """
 
 import datetime as _dt
+import logging
 import re
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
@@ -16,6 +17,8 @@ from polygon._generated.endpoints import ENDPOINTS, EndpointSpec, ParamSpec
 from polygon.sandbox.wire import WireError
 
 __all__ = ["ALWAYS_ALLOWED", "Route", "Router", "ticker_market"]
+
+logger = logging.getLogger(__name__)
 
 #: query parameters every path accepts: the key (the provider takes it) and our page cursors
 ALWAYS_ALLOWED = ("apiKey", "cursor")
@@ -144,19 +147,22 @@ class Router:
 
     # -- parameters ---------------------------------------------------------------------------------
     def validate(self, spec: EndpointSpec, path_values: Mapping[str, str],
-                 query: Mapping[str, str], path: str = "") -> Dict[str, Any]:
+                 query: Mapping[str, str], path: str = "", strict: bool = False) -> Dict[str, Any]:
         """Check and convert the path and query parameters of a request to ``spec``.
 
-        A query parameter the endpoint does not know is refused, except when its value repeats a
-        segment of the request ``path`` (the official client sends its path arguments again in the
-        query: ``/v3/reference/tickers/AAPL?ticker=AAPL``, ``...?locale=us&market_type=stocks``).
+        A query parameter the endpoint does not know is ignored (logged at debug), as the provider does:
+        the official client always sends ``include_otc=false``, also where the provider's document lists no
+        such parameter. With ``strict`` it is refused, except when its value repeats a segment of the
+        request ``path`` (the official client sends its path arguments again in the query:
+        ``/v3/reference/tickers/AAPL?ticker=AAPL``, ``...?locale=us&market_type=stocks``).
 
         :param path_values: wire name -> raw text from :meth:`match`.
         :param query: the query string (wire names -> text; the first value of repeated keys).
         :param path: the request path (for the repeated path values).
+        :param strict: refuse unknown query parameters (the sandbox's ``strict_params`` option).
         :returns: python name -> value (defaults applied; absent optional parameters left out).
-        :raises WireError: 400 naming the parameter and what is allowed (unknown parameter, bad
-            value, missing required parameter).
+        :raises WireError: 400 naming the parameter and what is allowed (bad value, missing required
+            parameter; an unknown parameter when ``strict``).
         """
         by_wire = {p.wire_name: p for p in spec.params}
         allowed = sorted(p.wire_name for p in spec.params if p.location == "query")
@@ -167,6 +173,10 @@ class Router:
                 continue
             if param is None or param.location != "query":
                 if query.get(key) in echoes:
+                    continue
+                if not strict:
+                    logger.debug("ignored unknown query parameter %r for %s (the provider ignores it)",
+                                 key, spec.path)
                     continue
                 raise WireError(400, "Unknown query parameter '%s' for %s; allowed: %s."
                                 % (key, spec.path, ", ".join(allowed + list(ALWAYS_ALLOWED))))

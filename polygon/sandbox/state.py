@@ -34,6 +34,7 @@ DEFAULT_OPTIONS: Dict[str, Any] = {
     "stream_rate": None,  # events/s firehose instead of the market-paced stream
     "clock": "auto",  # 'realtime', 'auto' (replay the last session while closed) or 'YYYY-MM-DD'
     "speed": 1.0,  # replay speed factor
+    "strict_params": False,  # True: 400 on query parameters an endpoint does not know (the provider ignores them)
 }
 _MODEL_OPTIONS = ("illiquid_fraction", "extended_hours")
 _CLOCK_OPTIONS = ("clock", "speed", "extended_hours")

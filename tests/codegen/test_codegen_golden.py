@@ -79,11 +79,13 @@ def test_golden_package_works():
 
     body = {"results": [{"o": 1.5, "t": 7, "zz": 1}], "queryCount": 1, "meta": {"tags": ["a"], "extra": {"k": 1}}}
     resp = models.BarsResponse.from_wire(body)
-    assert resp.results == [models.Bar(open=1.5, timestamp=7)]
+    assert resp.results == [models.Bar(open=1.5, timestamp=7, extra_fields={"zz": 1})]  # unknown keys are kept
+    assert resp.results[0].zz == 1 and resp.results[0].extra_fields == {"zz": 1}
     assert resp.query_count == 1 and resp.meta.tags == ["a"] and resp.meta.extra == {"k": 1}
-    assert resp.to_dict()["results"] == [{"open": 1.5, "timestamp": 7}]
-    body["results"][0].pop("zz")
+    assert resp.to_dict()["results"] == [{"open": 1.5, "timestamp": 7, "zz": 1}]
     assert resp.to_wire() == body
+    with pytest.raises(AttributeError, match="'Bar' object has no attribute 'yy'"):
+        resp.results[0].yy  # noqa: B018
 
     event = stream.parse_event({"ev": "X", "sym": "A", "o": 2.0, "t": 1})
     assert isinstance(event, stream.XEvent) and event.symbol == "A" and event.open == 2.0

@@ -32,7 +32,7 @@ def _retrieve(uri: str) -> Resource:
     return Resource.from_contents(_load(path), default_specification=DRAFT202012)
 
 
-_REGISTRY = Registry(retrieve=_retrieve)
+REGISTRY = Registry(retrieve=_retrieve)
 
 
 def rest_schema_file(name: str) -> Path:
@@ -47,7 +47,7 @@ def response_validator(name: str) -> jsonschema.protocols.Validator:
     document["$id"] = path.as_uri()
     if "$ref" not in document:  # the README's layout: the root refers to $defs.response
         document["$ref"] = "#/$defs/response"
-    return jsonschema.Draft202012Validator(document, registry=_REGISTRY)
+    return jsonschema.Draft202012Validator(document, registry=REGISTRY)
 
 
 def schema_errors(name: str, body: Any) -> List[str]:

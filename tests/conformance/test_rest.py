@@ -35,7 +35,8 @@ _MARKET_TICKERS = {"crypto": "X:BTCUSD", "forex": "C:EURUSD"}
 
 @pytest.fixture(scope="module")
 def sb():
-    with Sandbox(port=0) as sandbox:
+    """Strict about query parameters (``strict_params``): our own requests must use only documented ones."""
+    with Sandbox(port=0, strict_params=True) as sandbox:
         yield sandbox
 
 
@@ -47,6 +48,11 @@ def _get(sb, path, **query):
 @pytest.fixture(scope="module")
 def found(sb):
     """Identifiers the sandbox itself lists (an options contract, an SEC filing)."""
+    return identifiers(sb)
+
+
+def identifiers(sb):
+    """Identifiers the sandbox itself lists (an options contract, an SEC filing, a recent trading day)."""
     days = sessions.trading_days(dt.date.today() - dt.timedelta(days=10), dt.date.today() - dt.timedelta(days=1))
     out = {"option": FALLBACK_OPTION, "filing": None, "recent_day": days[-1].isoformat()}  # options trade now
     resp = _get(sb, "/v3/reference/options/contracts", underlying_ticker="SPY", limit=1)
@@ -74,6 +80,9 @@ def _value(spec, param, found):
         return found["recent_day"]
     if wire == "filing_id":
         return found["filing"] or "0000000000"
+    if wire == "ticker" and spec.path.startswith("/futures/"):  # a futures contract trading today
+        from polygon.sandbox.universe import FUTURES_PRODUCTS, front_contract
+        return front_contract(FUTURES_PRODUCTS[0], dt.date.today()).ticker
     if wire in SAMPLES:
         return SAMPLES[wire]
     if param.enum:

@@ -81,12 +81,14 @@ def test_nested_python_names():
 @pytest.mark.parametrize("cls", MODEL_CLASSES, ids=lambda c: c.__name__)
 def test_model_contract(cls):
     fields = [f.name for f in dataclasses.fields(cls)]
-    assert fields == list(cls.WIRE_TO_PYTHON.values())
+    assert fields == list(cls.WIRE_TO_PYTHON.values()) + ["extra_fields"]
     empty = cls()
     assert all(getattr(empty, name) is None for name in fields)
     assert empty.to_wire() == {} and cls.from_wire({}) == empty
-    assert list(empty.to_dict()) == fields
-    assert cls.from_wire({"unknown-key": 1}) == empty
+    assert list(empty.to_dict()) == fields[:-1]
+    unknown = cls.from_wire({"unknown-key": 1})  # kept, never dropped: reachable and written back
+    assert unknown.extra_fields == {"unknown-key": 1} and unknown.to_wire() == {"unknown-key": 1}
+    assert getattr(unknown, "unknown-key") == 1 and dataclasses.replace(unknown, extra_fields=None) == empty
 
 
 def test_agg_fields_of_the_contract():
@@ -105,10 +107,12 @@ _numbers = st.one_of(st.none(), st.integers(-(10 ** 15), 10 ** 15), st.floats(al
 }))
 def test_agg_round_trip(wire):
     bar = models.Agg.from_wire(wire)
-    expected = {k: v for k, v in wire.items() if v is not None and k != "zzz"}
+    expected = {k: v for k, v in wire.items() if v is not None}
     assert bar.to_wire() == expected
     assert models.Agg.from_wire(bar.to_wire()) == bar
-    assert bar.to_dict() == {models.Agg.WIRE_TO_PYTHON[k]: wire.get(k) for k in models.Agg.WIRE_TO_PYTHON}
+    assert bar.extra_fields == ({"zzz": wire["zzz"]} if "zzz" in wire else None)
+    named = {models.Agg.WIRE_TO_PYTHON[k]: wire.get(k) for k in models.Agg.WIRE_TO_PYTHON}
+    assert bar.to_dict() == dict(named, **({"zzz": wire["zzz"]} if "zzz" in wire else {}))
 
 
 def _imports(path):

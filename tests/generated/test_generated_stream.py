@@ -47,7 +47,8 @@ def test_trade_callback_dict(events):
     assert stream.NORMALIZERS["T"](events[2]) == {
         "event_type": "trade", "channel": "T", "symbol": "AAPL", "timestamp": 1701439845000,
         "price": 175.5, "size": 100, "conditions": [12, 37], "exchange": 11, "trade_id": "1234567",
-    }
+        "tape": 3, "sequence_number": 42, "fractional_size": None, "trf_id": None, "trf_timestamp": None,
+    }  # every wire field under a documented name (the guide's keys first)
     assert stream.NORMALIZERS["T"](events[3])["conditions"] is None
 
 
@@ -55,6 +56,7 @@ def test_quote_callback_dict(events):
     assert stream.NORMALIZERS["Q"](events[4]) == {
         "event_type": "quote", "channel": "Q", "symbol": "AAPL", "timestamp": 1701439845000,
         "bid_price": 175.45, "bid_size": 200, "ask_price": 175.5, "ask_size": 300, "exchange": 11,
+        "ask_exchange": 12, "condition": 1, "indicators": [604], "sequence_number": 7, "tape": 3,
     }
 
 
@@ -65,9 +67,13 @@ def test_aggregate_callback_dict(events, index, channel):
     assert data == {
         "event_type": "aggregate", "channel": channel, "symbol": "AAPL", "timestamp": wire["s"],
         "end_timestamp": wire["e"], "open": wire["o"], "high": wire["h"], "low": wire["l"], "close": wire["c"],
-        "volume": wire["v"], "vwap": wire["vw"], "transactions": None,  # wire z is an average size, not a count
+        "volume": wire["v"], "vwap": wire["vw"],
+        "transactions": None,  # the provider sends no count on stock aggregates (wire z is an average size)
+        "accumulated_volume": wire["av"], "official_open": wire["op"], "day_vwap": wire["a"],
+        "average_size": wire["z"], "otc": wire.get("otc"), "fractional_volume": None,
+        "fractional_accumulated_volume": None,
     }
-    assert stream.NORMALIZERS[channel](dict(wire, n=17))["transactions"] == 17
+    assert stream.NORMALIZERS[channel](dict(wire, n=17))["transactions"] is None
 
 
 def test_event_python_names(events):

@@ -79,3 +79,23 @@ def test_bad_parameters(state):
         mi.get_sma(call(state, "get_sma", stocksTicker="AAPL", timespan="fortnight"))
     with pytest.raises(WireError):
         mi.get_macd(call(state, "get_macd", stocksTicker="AAPL", short_window=30, long_window=26))
+
+
+def test_the_cursor_stops_at_the_first_value(sandbox, ticker="I:SPX"):
+    """Following ``next_url`` to the end walks back to the first bar and stops there with a page that has no
+    ``next_url`` - never past the data (I:SPX is listed before 1970: its cursor used to reach a negative
+    timestamp, answered 400 '-673200000')."""
+    import requests
+
+    headers = {"Authorization": "Bearer " + sandbox.api_key}
+    url, params, pages, stamps = sandbox.base_url + "/v1/indicators/sma/" + ticker, {
+        "timespan": "day", "window": 10, "limit": 5000}, 0, []
+    while url and pages < 20:
+        resp = requests.get(url, params=params, headers=headers, timeout=30)
+        assert resp.status_code == 200, resp.text[:300]
+        body = resp.json()
+        stamps += [v["timestamp"] for v in body["results"]["values"]]
+        url, params, pages = body.get("next_url"), None, pages + 1
+    assert url is None and 1 < pages < 20, pages
+    assert stamps == sorted(stamps, reverse=True) and len(set(stamps)) == len(stamps)
+    assert min(stamps) >= 0

@@ -70,3 +70,20 @@ def test_websocket_client_receives_trades_and_minute_aggs(make_sandbox):
     assert trades[0].symbol == "AAPL" and trades[0].price > 0 and trades[0].size > 0
     assert aggs[0].event_type == "AM" and aggs[0].end_timestamp - aggs[0].start_timestamp == 60_000
     assert aggs[0].low <= aggs[0].close <= aggs[0].high
+
+
+def test_rest_client_market_variants_that_send_include_otc(sandbox):
+    """The official client sends include_otc=false on every grouped-daily, snapshot-all and gainers/losers call,
+    also for crypto and forex whose documents have no such parameter: the sandbox ignores it, as the provider
+    does (it answered 400 "Unknown query parameter" before)."""
+    client = RESTClient(api_key=sandbox.api_key, base=sandbox.base_url, retries=0)
+    day = "2023-01-09"
+    for market, locale in (("crypto", "global"), ("fx", "global"), ("stocks", "us")):
+        bars = client.get_grouped_daily_aggs(day, locale=locale, market_type=market)
+        assert bars and all(b.close > 0 for b in bars), market
+    for market in ("crypto", "forex", "stocks"):  # the values of its SnapshotMarketType
+        tickers = client.get_snapshot_all(market)
+        assert tickers and all(t.ticker for t in tickers), market
+        for direction in ("gainers", "losers"):
+            movers = client.get_snapshot_direction(market, direction)
+            assert isinstance(movers, list), (market, direction)

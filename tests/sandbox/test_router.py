@@ -63,7 +63,7 @@ def test_bad_parameters_name_the_parameter_and_what_is_allowed(query, needle):
     router = Router(TABLE)
     spec, values = router.match("/v3/trades/AAPL")
     with pytest.raises(WireError) as info:
-        router.validate(spec, values, query, "/v3/trades/AAPL")
+        router.validate(spec, values, query, "/v3/trades/AAPL", strict=True)
     assert info.value.status == 400 and needle in info.value.message
     if "colour" in query:
         assert "allowed: limit, apiKey, cursor" in info.value.message
@@ -75,7 +75,7 @@ def test_path_values_repeated_in_the_query_are_accepted():
     spec, values = router.match("/v3/reference/tickers/AAPL")
     assert router.validate(spec, values, {"ticker": "AAPL"}, "/v3/reference/tickers/AAPL") == {"ticker": "AAPL"}
     with pytest.raises(WireError):
-        router.validate(spec, values, {"ticker": "MSFT"}, "/v3/reference/tickers/AAPL")
+        router.validate(spec, values, {"ticker": "MSFT"}, "/v3/reference/tickers/AAPL", strict=True)
 
 
 def test_enum_query_value():
@@ -105,9 +105,27 @@ def _sample(param):
             "indicesTicker": "I:SPX", "optionsTicker": "O:SPY251219C00500000"}.get(param.wire_name, "AAPL")
 
 
-def test_live_unknown_parameter_is_400_with_provider_shape(sandbox):
-    resp = requests.get(sandbox.base_url + "/v1/marketstatus/now", params={"colour": "red"},
-                        headers={"Authorization": "Bearer " + sandbox.api_key}, timeout=10)
+def test_unknown_parameters_are_ignored_unless_strict(caplog):
+    """The provider ignores query parameters it does not know (the official client sends include_otc=false to
+    every grouped-daily and snapshot path); ``strict`` (the sandbox's strict_params option) refuses them."""
+    router = Router(TABLE)
+    spec, values = router.match("/v3/trades/AAPL")
+    with caplog.at_level("DEBUG", logger="polygon.sandbox.router"):
+        assert router.validate(spec, values, {"colour": "red", "limit": "5"}, "/v3/trades/AAPL") == {
+            "stockTicker": "AAPL", "limit": 5}
+    assert "ignored unknown query parameter 'colour'" in caplog.text
+    with pytest.raises(WireError, match="'limit'"):  # known parameters are still checked
+        router.validate(spec, values, {"colour": "red", "limit": "ten"}, "/v3/trades/AAPL")
+
+
+def test_live_unknown_parameter_is_ignored_and_strict_mode_answers_400(sandbox, make_sandbox):
+    headers = {"Authorization": "Bearer " + sandbox.api_key}
+    lenient = requests.get(sandbox.base_url + "/v1/marketstatus/now", params={"colour": "red"}, headers=headers,
+                           timeout=10)
+    assert lenient.status_code == 200 and lenient.json()["market"]
+    strict = make_sandbox(strict_params=True)
+    resp = requests.get(strict.base_url + "/v1/marketstatus/now", params={"colour": "red"},
+                        headers={"Authorization": "Bearer " + strict.api_key}, timeout=10)
     body = resp.json()
     assert resp.status_code == 400 and body["status"] == "ERROR" and len(body["request_id"]) == 32
     assert "colour" in body["error"]

@@ -108,7 +108,9 @@ def _bars(model: MarketModel, ticker: str, timespan: str, lo: Optional[int], hi:
           warm: int, adjusted: bool, now_ms: int, as_of: _dt.date) -> Bars:
     """Aggregates covering ``want`` values in ``[lo, hi]`` (in ``asc`` order) plus ``warm`` bars before."""
     sec = model.universe.get(ticker)
-    listed = model.day_start(ticker, _dt.date.fromisoformat(sec.list_date))
+    # the data starts at the listing, and never before the Unix epoch (an index listed in 1957 included): a
+    # cursor past the first bar would need a negative timestamp, which no request can send
+    listed = max(0, model.day_start(ticker, _dt.date.fromisoformat(sec.list_date)))
     per_bar = _BAR_MS[timespan] * (5 if timespan in ("minute", "hour") else 2)
     back = (want + warm + 2) * per_bar
     forward = (want + 2) * per_bar

@@ -77,6 +77,8 @@ def _filing_body(call: Call, stub: Dict[str, Any]) -> Dict[str, Any]:
         "acceptance_datetime": filed.replace("-", "") + "161502",
         "files_count": len(_FILE_KINDS),
         "source_url": "%s/v1/reference/sec/filings/%s" % (call.base_url, stub["id"]),
+        # required by the provider's document, which does not describe it: the main document's file
+        "download_url": "%s/v1/reference/sec/filings/%s/files/1" % (call.base_url, stub["id"]),
         "entities": [{"relation": "filer", "company_data": {"cik": stub["cik"], "name": stub["name"],
                                                             "sic": stub["sic"], "ticker": stub["ticker"]}}],
     }
@@ -131,7 +133,8 @@ def _files(call: Call, stub: Dict[str, Any]) -> List[Dict[str, Any]]:
     for sequence, kind, pattern, text in _FILE_KINDS:
         size = 20_000 + stable_seed("file", stub["id"], sequence) % 2_000_000
         out.append({"id": str(sequence), "sequence": sequence, "type": kind or stub["type"],
-                    "filename": pattern % base, "description": text, "size_bytes": size,
+                    # "file": required by the provider's document beside the "filename" it describes
+                    "filename": pattern % base, "file": pattern % base, "description": text, "size_bytes": size,
                     "source_url": "%s/v1/reference/sec/filings/%s/files/%d" % (call.base_url, stub["id"], sequence)})
     return out
 
