@@ -37,6 +37,7 @@ from polygon.core import json_codec
 from polygon.core.ticker_reference import get_ticker_reference
 from polygon.exceptions import InvalidDateRangeError, InvalidParameterError, PolygonError, UnknownSymbolError
 from polygon.manager.batch import BatchFetcher, BatchResult
+from polygon.manager.futures import futures_bar_columns
 from polygon.markets import coverage as cov
 from polygon.markets.dates import get_zone, is_calendar_day, to_epoch_ms
 from polygon.markets.frames import (
@@ -47,6 +48,7 @@ from polygon.markets.frames import (
     frame_to_arrays,
     merge_arrays,
 )
+from polygon.markets.futures import SESSION_SHIFT_MS
 from polygon.markets.symbols import market_of, validate_symbol
 from polygon.markets.timeframes import Timeframe, parse_timeframe
 from polygon.storage.corporate_actions import adjust_mode, get_actions_store
@@ -215,6 +217,9 @@ class PolygonDataManager:
             start_ms = end_ms - DEFAULT_LOOKBACK_DAYS * _DAY_MS
         else:
             start_ms = to_epoch_ms(start, zone(start), name="start")
+        if symbol is not None and market_of(symbol) == "futures":  # day D = the session ending on D
+            start_ms -= SESSION_SHIFT_MS if start is not None and is_calendar_day(start) else 0
+            end_ms -= SESSION_SHIFT_MS if end is not None and is_calendar_day(end) else 0
         if start_ms >= end_ms:
             raise InvalidDateRangeError(
                 "invalid date range: start %r is not before end %r; pass start <= end (end day is inclusive)"
@@ -264,7 +269,10 @@ class PolygonDataManager:
     def _fetch_interval(self, symbol: str, tf: Timeframe, start_ms: int, end_ms: int):
         """Complete as-traded bars starting in ``[start_ms, end_ms)`` (fetched with a margin, then sliced)."""
         margin = self.fetch_margin(tf)
-        cols = self.client.get_bars_columns(symbol, tf, start_ms - margin, end_ms + margin - 1, adjusted=False)
+        if market_of(symbol) == "futures":  # the futures family has its own aggregates endpoint
+            cols = futures_bar_columns(self.client, symbol, tf, start_ms - margin, end_ms + margin - 1)
+        else:
+            cols = self.client.get_bars_columns(symbol, tf, start_ms - margin, end_ms + margin - 1, adjusted=False)
         arrays = arrays_from_wire_columns(cols)
         return arrays.slice_ns(start_ms * 1_000_000, end_ms * 1_000_000)
 
@@ -387,7 +395,7 @@ class PolygonDataManager:
                 if actions is not None and plan.adjusted == "total_return":
                     self._store(plan)  # the closes before ex-dates may come from the bars just fetched
                     self._close_before(plan, actions, self._today())(None)  # the daily closes, on this slot
-            elif not has_bars:
+            elif not has_bars and market_of(plan.symbol) != "futures":  # futures: no ticker reference
                 self.reference.lookup(lambda: self.client, plan.symbol)
         except BaseException:
             try:

@@ -8,6 +8,8 @@ options   the same exchange sessions (regular hours), and a contract has no bars
 indices   the same exchange sessions (regular hours); index values carry no volume
 crypto    around the clock, every day
 fx        from Sunday 17:00 to Friday 17:00 New York time
+futures   CME Globex: 18:00 New York the evening before the trading date to 17:00 (the daily 17:00-18:00
+          maintenance break), Sunday evening to Friday (:mod:`polygon.markets.futures`)
 ========  =========================================================================================
 
 Daily bars: stocks, options and indices have one bar per trading day starting at New York midnight; for the
@@ -31,7 +33,7 @@ import numpy as np
 
 from polygon.exceptions import InvalidSymbolError
 from polygon.markets import coverage as cov
-from polygon.markets import sessions
+from polygon.markets import futures, sessions
 from polygon.markets.dates import get_zone
 from polygon.markets.symbols import market_of
 from polygon.options import parse_option_ticker
@@ -124,6 +126,8 @@ def _bounds(symbol: str, first: _dt.date, last: _dt.date, extended: bool) -> Tup
         return days, opens, opens + _DAY_MS
     if market == "fx":
         return _fx_bounds(first, last)
+    if market == "futures":  # a session per trading date, opening the evening before
+        return futures.session_bounds(first, last, lambda d: _ny_ms(d, 0, 0))
     days = np.array(sessions.trading_days(first, last), dtype="datetime64[D]")
     opens, closes = sessions.session_bounds(first, last, extended=extended and market == "stocks")
     end = contract_end_ms(symbol)
@@ -166,12 +170,15 @@ def _intervals(kind: str, intraday: bool, start_ms: int, end_ms: int, stop_ms: O
     tz = get_zone("UTC" if kind == "fx" else EXCHANGE_TZ)
     first = _dt.datetime.fromtimestamp((start_ms - _DAY_MS) / 1000, tz).date()
     last = _dt.datetime.fromtimestamp((end_ms + _DAY_MS) / 1000, tz).date()
-    if kind == "fx":
+    if kind == "futures":  # the sessions; a daily bar starts at its session's open
+        _days, opens, closes = futures.session_bounds(first, last + _dt.timedelta(days=1), lambda d: _ny_ms(d, 0, 0))
+        pairs: Any = zip(opens.tolist(), closes.tolist())
+    elif kind == "fx":
         days, opens, closes = _fx_bounds(first, last)
         if not intraday:  # whole UTC days that have a session
             opens = days.astype("datetime64[ms]").astype(np.int64)
             closes = opens + _DAY_MS
-        pairs: Any = zip(opens.tolist(), closes.tolist())
+        pairs = zip(opens.tolist(), closes.tolist())
     else:
         opens, closes = sessions.session_bounds(first, last, extended=True)
         if intraday:
@@ -191,5 +198,7 @@ def trading_intervals(symbol: str, start_ms: int, end_ms: int, intraday: bool) -
     market = market_of(symbol)
     if market == "crypto":
         return [(start_ms, end_ms)] if start_ms < end_ms else []
+    if market == "futures":
+        return list(_intervals("futures", intraday, start_ms, end_ms, None))
     kind = "fx" if market == "fx" else "exchange"
     return list(_intervals(kind, intraday, start_ms, end_ms, contract_end_ms(symbol)))

@@ -1,7 +1,8 @@
 """Symbol validation, applied wherever a symbol enters the library.
 
 Accepted: provider tickers such as ``AAPL``, ``BRK.B``, ``X:BTCUSD``, ``C:EURUSD``, ``I:SPX``,
-``O:AAPL230616C00150000``. Input is stripped and upper-cased. Nothing that could name another
+``O:AAPL230616C00150000`` and futures contracts ``ESZ5`` (product code, month code, year digits: the
+exchanges' own tickers, which carry no prefix). Input is stripped and upper-cased. Nothing that could name another
 directory (``/``, ``\\``, ``..``, NUL, leading dot) is ever accepted, and
 :func:`symbol_to_filename` gives a reversible, file-system-safe form.
 """
@@ -12,6 +13,7 @@ from typing import Iterable, List
 from polygon.exceptions import InvalidSymbolError
 
 __all__ = [
+    "FUTURES_PATTERN",
     "MARKET_PREFIXES",
     "filename_to_symbol",
     "is_valid_symbol",
@@ -23,6 +25,8 @@ __all__ = [
 
 #: Ticker prefix -> market, as the provider uses them.
 MARKET_PREFIXES = {"X": "crypto", "C": "fx", "I": "indices", "O": "options"}
+#: a futures contract: product code, month code (F..Z), the year's last one or two digits (``ESZ5``, ``CLF26``)
+FUTURES_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9]{0,3}[FGHJKMNQUVXZ][0-9]{1,2}$")
 MAX_SYMBOL_LENGTH = 40
 _BODY = r"[A-Z0-9](?:[A-Z0-9]|[.\-](?=[A-Z0-9]))*"
 _PATTERN = re.compile(r"^(?:([XCIO]):)?(%s)$" % _BODY)
@@ -79,10 +83,13 @@ def validate_symbols(symbols: Iterable[object]) -> List[str]:
 
 
 def market_of(symbol: str) -> str:
-    """Return the market of a validated symbol: ``stocks``, ``crypto``, ``fx``, ``indices`` or ``options``."""
+    """Return the market of a validated symbol: ``stocks``, ``crypto``, ``fx``, ``indices``, ``options`` or
+    ``futures`` (a contract ticker such as ``ESZ5``: no stock ticker ends in digits)."""
     norm = validate_symbol(symbol)
     if len(norm) > 2 and norm[1] == ":":
         return MARKET_PREFIXES[norm[0]]
+    if FUTURES_PATTERN.match(norm):
+        return "futures"
     return "stocks"
 
 

@@ -1,4 +1,4 @@
-"""Sessions of the sandbox's five markets: which days trade, when, and where a day bar starts.
+"""Sessions of the sandbox's six markets: which days trade, when, and where a day bar starts.
 
 - ``stocks``, ``options``, ``indices``: the New York exchange calendar (:mod:`polygon.markets.sessions`,
   holidays and early closes included); day bars start at midnight New York.
@@ -6,6 +6,10 @@
   for 24-hour markets).
 - ``fx``: from Sunday 17:00 to Friday 17:00 New York time, cut into UTC days (Saturday has no
   session, Sunday's starts at 17:00 New York, Friday's ends there); day bars start at midnight UTC.
+- ``futures``: CME Globex: a session runs from 18:00 New York on the evening before its trading date (the
+  ``session_end_date``) to 17:00 on it, so the week trades from Sunday 18:00 to Friday 17:00 with the daily
+  17:00-18:00 maintenance break; no sessions end on New Year's Day or Christmas. A session bar starts at its
+  open, the evening before its trading date (as the provider's futures aggregates).
 """
 
 import datetime as _dt
@@ -15,12 +19,17 @@ from typing import List, Tuple
 import numpy as np
 
 from polygon.markets import sessions
+from polygon.sandbox.universe import is_futures_session_day
 
-__all__ = ["MARKETS", "UTC_MARKETS", "bounds", "day_of", "day_start_ms", "market_days"]
+__all__ = ["FUTURES_BREAK", "MARKETS", "UTC_MARKETS", "bounds", "day_of", "day_start_ms", "market_days"]
 
-MARKETS = ("stocks", "options", "indices", "crypto", "fx")
+MARKETS = ("stocks", "options", "indices", "crypto", "fx", "futures")
 UTC_MARKETS = ("crypto", "fx")
 _DAY_MS = 86_400_000
+_HOUR_MS = 3_600_000
+#: the CME Globex daily maintenance break, New York wall clock (start, end) in hours
+FUTURES_BREAK = (17, 18)
+_FUTURES_SHIFT = (24 - FUTURES_BREAK[1]) * _HOUR_MS  # 18:00 New York becomes the next day's midnight
 
 
 @functools.lru_cache(maxsize=65536)
@@ -37,6 +46,8 @@ def _utc_midnight(day: _dt.date) -> int:
 
 def day_start_ms(market: str, day: _dt.date) -> int:
     """Epoch ms where ``market``'s day ``day`` starts (the ``t`` of its day bar)."""
+    if market == "futures":
+        return _ny_midnight(day) - _FUTURES_SHIFT  # the session's open, 18:00 the evening before
     return _utc_midnight(day) if market in UTC_MARKETS else _ny_midnight(day)
 
 
@@ -44,6 +55,8 @@ def day_of(market: str, ms: int) -> _dt.date:
     """The ``market`` day that contains the instant ``ms``."""
     if market in UTC_MARKETS:
         return _dt.date(1970, 1, 1) + _dt.timedelta(days=int(ms) // _DAY_MS)
+    if market == "futures":  # 18:00 New York starts the next trading date
+        ms = int(ms) + _FUTURES_SHIFT
     import zoneinfo
 
     return _dt.datetime.fromtimestamp(ms / 1000.0, zoneinfo.ZoneInfo("America/New_York")).date()
@@ -53,6 +66,9 @@ def market_days(market: str, first: _dt.date, last: _dt.date) -> List[_dt.date]:
     """Days of ``market`` with a session, from ``first`` to ``last`` inclusive."""
     if first > last:
         return []
+    if market == "futures":
+        n = (last - first).days + 1
+        return [d for d in (first + _dt.timedelta(days=i) for i in range(n)) if is_futures_session_day(d)]
     if market not in UTC_MARKETS:
         return sessions.trading_days(first, last)
     n = (last - first).days + 1
@@ -71,6 +87,9 @@ def bounds(market: str, days: List[_dt.date], extended: bool = False) -> Tuple[n
     if not days:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty
+    if market == "futures":
+        midnights = np.array([_ny_midnight(d) for d in days], dtype=np.int64)
+        return midnights - _FUTURES_SHIFT, midnights + FUTURES_BREAK[0] * _HOUR_MS
     if market not in UTC_MARKETS:
         opens, closes = sessions.session_bounds(min(days), max(days), extended)
         index = {d: i for i, d in enumerate(sessions.trading_days(min(days), max(days)))}

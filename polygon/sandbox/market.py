@@ -45,9 +45,17 @@ from polygon.sandbox.bars import (  # noqa: F401  (re-exported: the market's voc
     trade_count,
 )
 from polygon.sandbox.options import option_days
-from polygon.sandbox.universe import Security, Universe, stable_seed
+from polygon.sandbox.universe import Security, Universe, futures_contract, futures_weight, stable_seed
 
-__all__ = ["Bars", "MarketModel", "Profile", "PROFILES", "midnight_ms"]
+__all__ = ["Bars", "MarketModel", "Profile", "PROFILES", "futures_days", "midnight_ms"]
+
+#: futures trade around the clock (one 23-hour session per trading date, no extended hours)
+_FUTURES_PROFILE = Profile(0, 0, 0.011, 0.8, True)
+
+
+def _profile(market: str) -> Profile:
+    return _FUTURES_PROFILE if market == "futures" else PROFILES.get(market, PROFILES["stocks"])
+
 
 def generate_days(sec: Security, days, open_ms: np.ndarray, close_ms: np.ndarray, illiquid: bool):
     """Generate the minute bars of several symbol-days at once (a list of :class:`_Day`).
@@ -56,7 +64,7 @@ def generate_days(sec: Security, days, open_ms: np.ndarray, close_ms: np.ndarray
     so a day's numbers do not depend on which other days share the batch.
     """
     k = len(days)
-    prof = PROFILES.get(sec.market, PROFILES["stocks"])
+    prof = _profile(sec.market)
     pre_n = prof.pre
     regular_n = ((np.asarray(close_ms) - np.asarray(open_ms)) // MINUTE_MS).astype(np.int64)
     totals = pre_n + regular_n + prof.post
@@ -139,6 +147,33 @@ def generate_days(sec: Security, days, open_ms: np.ndarray, close_ms: np.ndarray
     return out
 
 
+def futures_days(sec: Security, days, open_ms: np.ndarray, close_ms: np.ndarray) -> List[_Day]:
+    """Minute bars of a futures contract: its product's one path (so every contract month moves together),
+    priced along the term structure (the product's yearly carry to the contract's last trade day) on the
+    product's tick grid, with the contract's share of the volume (:func:`futures_weight`: the front month
+    trades most, and the roll moves the volume to the next contract before expiry)."""
+    contract = futures_contract(sec.ticker)
+    product = contract.product
+    base = Security(product.code, product.name, "FUTURE", product.venue, product.price, product.volume,
+                    "1970-01-01", market="futures")
+    out = []
+    for day, raw in zip(days, generate_days(base, days, open_ms, close_ms, False)):
+        scale = math.exp(product.carry * (contract.last_trade_date - day).days / 365.0)
+        o, h, low, c = (np.round(np.round(a * scale / product.tick) * product.tick, 6)
+                        for a in (raw.o, raw.h, raw.l, raw.c))
+        weight = futures_weight(contract, day)
+        v = np.maximum(1, np.round(raw.v * weight)).astype(np.int64)
+        n = trade_count(np.maximum(1, np.round(raw.n * weight)).astype(np.int64), v)
+        vw = np.clip(np.round(raw.vw * scale, 6), low, h)
+        o, h, low, c, vw = fit_to_trades(o, h, low, c, vw, n)
+        present = raw.present
+        if weight < 1.0:  # thinner months skip minutes
+            rng = np.random.default_rng(stable_seed("futures-presence", sec.ticker, day.isoformat()))
+            present = present & (rng.random(len(present)) < min(1.0, 0.1 + 3.0 * weight))
+        out.append(_Day(raw.t, o, h, low, c, v, vw, n, raw.regular, present))
+    return out
+
+
 def generate_day(sec: Security, day: _dt.date, open_ms: int, close_ms: int, illiquid: bool) -> _Day:
     """Generate the minute bars of one symbol-day (deterministic; pure function of its inputs)."""
     return generate_days(sec, [day], np.array([open_ms]), np.array([close_ms]), illiquid)[0]
@@ -165,7 +200,8 @@ class MarketModel:
 
     # -- calendar ------------------------------------------------------------------------------
     def market(self, ticker: str) -> str:
-        """``'stocks'``, ``'options'``, ``'crypto'``, ``'fx'`` or ``'indices'`` (``'stocks'`` if unknown)."""
+        """``'stocks'``, ``'options'``, ``'crypto'``, ``'fx'``, ``'indices'`` or ``'futures'`` (``'stocks'`` if
+        unknown)."""
         sec = self.universe.get(ticker)
         return sec.market if sec is not None else "stocks"
 
@@ -214,6 +250,8 @@ class MarketModel:
             chunk = missing[i:i + 256]
             if sec.market == "options":
                 generated = option_days(self, sec, chunk)
+            elif sec.market == "futures":
+                generated = futures_days(sec, chunk, *calendars.bounds(sec.market, chunk))
             else:
                 opens, closes = calendars.bounds(sec.market, chunk)
                 generated = generate_days(sec, chunk, opens, closes, illiquid)

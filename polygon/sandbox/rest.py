@@ -22,15 +22,13 @@ from polygon.sandbox.endpoints import Call, load_all
 from polygon.sandbox.faults import RATE_LIMIT_MESSAGE
 from polygon.sandbox.router import Router
 from polygon.sandbox.state import SandboxState
+from polygon.sandbox.stream_events import STREAM_MARKETS, split_stream_path
 from polygon.sandbox.wire import WireError, dumps, error_body, request_id
 
 __all__ = ["STREAM_MARKETS", "SandboxApp", "create_app"]
 
 logger = logging.getLogger(__name__)
 
-#: WebSocket path -> market name given to the stream handler
-STREAM_MARKETS = {"/stocks": "stocks", "/options": "options", "/forex": "forex", "/crypto": "crypto",
-                  "/indices": "indices"}
 _JSON = "application/json; charset=utf-8"
 _ALLOWED_METHODS = ("GET", "HEAD")
 
@@ -61,7 +59,7 @@ class SandboxApp:
     def dispatch_request(self, request: Request) -> Response:
         rid = request_id()
         path = "/" + request.path.strip("/")
-        market = STREAM_MARKETS.get(path)
+        market = split_stream_path(path)[1]  # also /<feed>/<market> and the futures venues
         if market is not None and (market == "stocks" or self._stream_markets):
             return self._stream(request, path, market)
         found = self.router.match(path)

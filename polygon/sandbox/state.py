@@ -2,7 +2,7 @@
 
 import collections
 import threading
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Hashable, Optional, Tuple
 
 from polygon.exceptions import PolygonConfigError
 from polygon.markets import sessions
@@ -27,7 +27,7 @@ DEFAULT_OPTIONS: Dict[str, Any] = {
     "ws_drop_after_messages": None,  # drop each WebSocket after N frames
     "ws_drop_after_seconds": None,  # drop each WebSocket after S seconds
     "ws_stall": False,  # True: go silent after auth (no frames, no pongs); N: after N frames
-    "max_connections": 1,  # simultaneous WebSockets per key
+    "max_connections": 1,  # simultaneous WebSockets per key on each market's socket of each feed
     "auth_timeout": 10.0,  # seconds a socket may stay unauthenticated
     "illiquid_fraction": 0.1,  # share of synthetic symbols with mostly empty minutes
     "extended_hours": False,  # bars and stream cover 04:00-20:00
@@ -50,7 +50,7 @@ class SandboxState:
         self.stopping = threading.Event()
         self.faults = FaultState(self.options)
         self.ws_sessions: set = set()
-        self.ws_by_key: Dict[str, int] = collections.Counter()
+        self.ws_by_key: Dict[Tuple[str, Hashable], int] = collections.Counter()
         self.model: MarketModel
         self.clock: SandboxClock
         self.reset_stats()
@@ -137,17 +137,18 @@ class SandboxState:
             }
 
     # -- websocket connection accounting ----------------------------------------------------------
-    def claim_connection(self, key: str) -> bool:
-        """Register one authenticated socket for ``key``; ``False`` when over ``max_connections``."""
+    def claim_connection(self, key: str, socket: Hashable = "stocks") -> bool:
+        """Register one authenticated socket of ``key`` on ``socket`` (a ``(feed, market)``: the provider's
+        limit is per market's socket); ``False`` when that socket is at ``max_connections``."""
         with self.lock:
             limit: Optional[int] = self.options.get("max_connections")
-            if limit is not None and self.ws_by_key[key] >= int(limit):
+            if limit is not None and self.ws_by_key[(key, socket)] >= int(limit):
                 return False
-            self.ws_by_key[key] += 1
+            self.ws_by_key[(key, socket)] += 1
             return True
 
-    def release_connection(self, key: str) -> None:
+    def release_connection(self, key: str, socket: Hashable = "stocks") -> None:
         with self.lock:
-            self.ws_by_key[key] -= 1
-            if self.ws_by_key[key] <= 0:
-                del self.ws_by_key[key]
+            self.ws_by_key[(key, socket)] -= 1
+            if self.ws_by_key[(key, socket)] <= 0:
+                del self.ws_by_key[(key, socket)]

@@ -1,19 +1,27 @@
-"""The sandbox's five WebSockets (``/stocks``, ``/options``, ``/forex``, ``/crypto``, ``/indices``), speaking
-the provider's stream protocol. Each serves every channel of its market (the Business FMV and Launchpad AM/LV
-channels too, on the same socket); the events come from :mod:`polygon.sandbox.stream_events`.
+"""The sandbox's WebSockets (``/stocks``, ``/options``, ``/forex``, ``/crypto``, ``/indices`` and the futures
+sockets ``/futures``, ``/futures/cme``, ``/futures/cbot``, ``/futures/nymex``, ``/futures/comex``), speaking the
+provider's stream protocol. Each serves every channel of its market (the Business FMV and Launchpad AM/LV
+channels too, on the same socket); the events come from :mod:`polygon.sandbox.stream_events`. A futures venue's
+socket serves the contracts of that venue (``*``: the front contract of each of its products).
+
+Feeds: the provider serves each feed on its own host (``delayed.massive.com``...); this one server serves a feed
+under a path prefix (``/delayed/stocks``, ``/business/futures/cme``; no prefix: real time). A delayed feed runs
+:func:`~polygon.sandbox.stream_events.feed_delay_ms` behind the clock (15 minutes; 10 for futures).
 
 On open the server sends ``connected``; the client must send ``{"action":"auth","params":KEY}``
 within ``auth_timeout`` seconds (else ``auth_timeout`` and close). A wrong key gets
 ``auth_failed`` and close; a key already holding ``max_connections`` sockets gets
-``max_connections`` and close. ``subscribe``/``unsubscribe`` take comma lists such as
-``T.AAPL,AM.*`` (``XT.X:BTC-USD`` on ``/crypto``) and are acknowledged one status per item; a channel
-of another socket is refused with an ``error`` status. Events are JSON arrays batching many events per
-frame.
+``max_connections`` and close (the limit counts the sockets of one market of one feed, as the
+provider's does: a stocks socket and a crypto socket of one key are two separate allowances).
+``subscribe``/``unsubscribe`` take comma lists such as ``T.AAPL,AM.*`` (``XT.X:BTC-USD`` on ``/crypto``) and
+are acknowledged one status per item; a channel of another socket is refused with an ``error`` status.
+Events are JSON arrays batching many events per frame.
 
 Two pacing modes: market-paced (trades, quotes, per-second and per-minute aggregates as the sandbox
 clock passes them; see :mod:`polygon.sandbox.tape`) or, with ``stream_rate``, a firehose of that
 many events per second built from the same tapes (for benchmarks), symbols and channels interleaved
-round-robin in every frame.
+round-robin in every frame: every subscribed symbol gets the same share of the rate (its channels share it
+round-robin), whatever the rate.
 """
 
 import itertools
@@ -29,10 +37,20 @@ from wsproto.events import TextMessage
 from wsproto.utilities import LocalProtocolError
 
 from polygon.polygon_server.serving import LockedSocket as _LockedSocket
+from polygon.sandbox import calendars
 from polygon.sandbox.market import MINUTE_MS, et_date
 from polygon.sandbox.state import SandboxState
-from polygon.sandbox.stream_events import BUILDERS, canonical, index_minute, market_channels
+from polygon.sandbox.stream_events import (
+    BUILDERS,
+    FUTURES_SOCKETS,
+    canonical,
+    feed_delay_ms,
+    index_minute,
+    market_channels,
+    split_stream_path,
+)
 from polygon.sandbox.tape import MinuteTape, TapeSource, tape_source
+from polygon.sandbox.universe import FUTURES_PRODUCTS, front_contract, futures_contract
 
 __all__ = ["CHANNELS", "StreamSession", "close_all", "serve_stream"]
 
@@ -73,12 +91,20 @@ class _Dropped(Exception):
 
 
 class StreamSession:
-    """One accepted WebSocket connection on ``/<market>``."""
+    """One accepted WebSocket connection on ``/<market>`` (``/<feed>/<market>``).
 
-    def __init__(self, state: SandboxState, ws: Server, market: str = "stocks") -> None:
+    :param market: the socket's market path (``'stocks'``, ``'futures/cme'``...).
+    :param feed: the feed (``'socket'``: real time; ``'delayed'``...).
+    """
+
+    def __init__(self, state: SandboxState, ws: Server, market: str = "stocks", feed: str = "socket") -> None:
         self.state = state
         self.ws = ws
-        self.market = market
+        self.socket = market
+        self.market = market.split("/")[0]  # 'futures' for every futures venue
+        self.venue = FUTURES_SOCKETS.get(market)
+        self.feed = feed
+        self.delay_ms = feed_delay_ms(feed, market)
         self.channels = market_channels(market)
         self._locked = _LockedSocket(ws.sock)
         ws.sock = self._locked
@@ -153,7 +179,7 @@ class StreamSession:
             # the slot is claimed inside _authenticate: release it however the session ends,
             # even when the socket dies while auth_success is being sent
             if self._claimed is not None:
-                self.state.release_connection(self._claimed)
+                self.state.release_connection(self._claimed, (self.feed, self.socket))
                 self._claimed = None
 
     def _receive(self, timeout: float) -> Optional[str]:
@@ -186,7 +212,7 @@ class StreamSession:
                 self.send([AUTH_FAILED])
                 self.close()
                 return False
-            if not self.state.claim_connection(params):
+            if not self.state.claim_connection(params, (self.feed, self.socket)):
                 self.send([MAX_CONNECTIONS])
                 self.close()
                 return False
@@ -258,7 +284,7 @@ class StreamSession:
                 self._drain(min(0.1, (per_frame - due) / float(rate)))
                 continue
             self._drain(0)
-            now = str(self.state.clock.now_ms())
+            now = str(self.state.clock.now_ms() - self.delay_ms)
             frame = rate_frames[(sent // per_frame) % len(rate_frames)]
             self.send_text(frame.replace("\x01", now), per_frame)
             sent += per_frame
@@ -274,9 +300,13 @@ class StreamSession:
                 if everything is None:
                     everything = self._every_ticker()
                 out[channel].update(everything)
-            else:
+            elif self.venue is None or self._on_venue(symbol):
                 out[channel].add(symbol)
         return out
+
+    def _on_venue(self, symbol: str) -> bool:
+        contract = futures_contract(symbol)
+        return contract is not None and contract.product.venue == self.venue
 
     def _every_ticker(self) -> List[str]:
         universe = self.state.model.universe
@@ -286,6 +316,9 @@ class StreamSession:
             day = et_date(self.state.clock.now_ms())
             expiries = expirations("SPY", day)
             return [c[0] for c in contracts(universe, "SPY", expiries[0])] if expiries else []
+        if self.market == "futures":
+            day = calendars.day_of("futures", self.state.clock.now_ms() - self.delay_ms)
+            return [front_contract(p, day).ticker for p in FUTURES_PRODUCTS if self.venue in (None, p.venue)]
         return [s.ticker for s in universe.of_market({"forex": "fx"}.get(self.market, self.market))]
 
     def _tape(self, sym: str, minute: int) -> Optional[MinuteTape]:
@@ -301,7 +334,7 @@ class StreamSession:
         return BUILDERS[(self.market, channel)](sym, tape, lo, hi)
 
     def _emit_market(self) -> None:
-        now = self.state.clock.now_ms()
+        now = self.state.clock.now_ms() - self.delay_ms
         last, self._last_ms = self._last_ms, now
         if last is None or now <= last or not self.subs:
             return
@@ -325,16 +358,22 @@ class StreamSession:
             self.send(chunk, len(chunk))
 
     def _firehose_frames(self, rate: float) -> List[str]:
-        """Pre-encoded frames (``\\x01`` marks the timestamp) cycling through real tape events."""
+        """Pre-encoded frames (``\\x01`` marks the timestamp) cycling through real tape events.
+
+        Fair at any rate: the cycle holds the same number of events of every subscribed symbol, interleaved
+        one symbol after the other (a symbol's channels take turns within its share), so a slow firehose
+        (one event per frame) still reaches every symbol.
+        """
         by_channel = self._symbols()
         symbols = sorted(set().union(*by_channel.values()))[:100]
         if not symbols:
             return []
         per_frame = int(max(1, min(1000, rate / 200.0)))
-        # one list per (symbol, channel), merged round-robin: every frame interleaves symbols and channels
+        want = max(1, -(-16 * per_frame // len(symbols)))  # events of each symbol in one cycle
         streams: Dict[Tuple[str, str], List[str]] = {}
+        counts = dict.fromkeys(symbols, 0)
         total = 0
-        day_start = _session_anchor(self.state)
+        day_start = _session_anchor(self.state, self.market)
         for offset in range(0, 390 * MINUTE_MS, MINUTE_MS):
             for sym in symbols:
                 tape = self._tape(sym, day_start + offset)
@@ -347,34 +386,46 @@ class StreamSession:
                     evs = self._events(sym, channel, tape, lo, hi)
                     bucket = streams.setdefault((sym, channel), [])
                     for ev in evs:
-                        if "t" in ev:
-                            ev["t"] = 0
-                        bucket.append(json.dumps(ev, separators=(",", ":")).replace('"t":0', '"t":\x01'))
+                        for key in ("t", "bt", "at"):
+                            if key in ev:
+                                ev[key] = 0
+                        text = json.dumps(ev, separators=(",", ":"))
+                        bucket.append(text.replace('"t":0', '"t":\x01').replace('"bt":0', '"bt":\x01')
+                                      .replace('"at":0', '"at":\x01'))
+                    counts[sym] += len(evs)
                     total += len(evs)
-            if total >= 16 * per_frame:
+            # enough for a cycle once every symbol has events (a thin one's are repeated below); bounded work
+            if total >= 16 * per_frame and (min(counts.values()) > 0 or total >= 64 * per_frame):
                 break
-        pool = [ev for group in itertools.zip_longest(*streams.values()) for ev in group if ev is not None]
-        if not pool:
+        per_symbol = []
+        for sym in symbols:  # the symbol's channels round-robin, cycled to ``want`` events
+            merged = [ev for group in itertools.zip_longest(*(streams.get((sym, c), []) for c in self.channels))
+                      for ev in group if ev is not None]
+            if merged:
+                per_symbol.append((merged * (-(-want // len(merged))))[:want])
+        if not per_symbol:
             return []
+        pool = [events[i] for i in range(want) for events in per_symbol]
         while len(pool) < per_frame:
             pool.extend(pool)
-        frames = []
-        for i in range(0, len(pool) - per_frame + 1, per_frame):
-            frames.append("[" + ",".join(pool[i:i + per_frame]) + "]")
-        return frames[:16]
+        return ["[" + ",".join(pool[i:i + per_frame]) + "]" for i in range(0, len(pool) - per_frame + 1, per_frame)]
 
 
-def _session_anchor(state: SandboxState) -> int:
-    """Regular open (epoch ms) of the clock's replay day, or of the latest session."""
+def _session_anchor(state: SandboxState, market: str = "stocks") -> int:
+    """Regular open (epoch ms) of the clock's replay day, or of the latest session (a futures session's open
+    for the futures sockets)."""
+    import datetime as _dt
+
     from polygon.markets import sessions
-    from polygon.sandbox.market import et_date
 
     clock = state.clock
+    if market == "futures":
+        today = calendars.day_of("futures", clock.now_ms())
+        day = calendars.market_days("futures", today - _dt.timedelta(days=10), today)[-1]
+        return int(calendars.day_start_ms("futures", day))
     if clock.bounds is not None:
         day = clock.replay_day
     else:
-        import datetime as _dt
-
         today = et_date(clock.now_ms())
         day = sessions.trading_days(today - _dt.timedelta(days=10), today)[-1]
     return int(sessions.session_bounds(day, day)[0][0])
@@ -396,9 +447,11 @@ def _tape_source(state: SandboxState) -> TapeSource:
 
 
 def serve_stream(state: SandboxState, environ, market: str = "stocks") -> None:
-    """Accept the WebSocket upgrade in ``environ`` and serve ``market``'s socket until it closes."""
+    """Accept the WebSocket upgrade in ``environ`` and serve ``market``'s socket until it closes (the feed is
+    read from the path's prefix: ``/delayed/stocks``)."""
+    feed, _ = split_stream_path(environ.get("PATH_INFO") or "/" + market)
     ws = Server.accept(environ)
-    session = StreamSession(state, ws, market)
+    session = StreamSession(state, ws, market, feed or "socket")
     with state.lock:
         state.ws_sessions.add(session)
     state.count_ws(connections=1)

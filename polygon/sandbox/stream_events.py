@@ -1,4 +1,5 @@
-"""Events of every channel of the sandbox's five sockets, in the provider's wire shapes, built from the tapes.
+"""Events of every channel of the sandbox's sockets (five markets and the futures venues), in the provider's
+wire shapes, built from the tapes.
 
 One builder per ``(market, channel)``: ``builder(symbol, tape, lo, hi)`` returns the events of one
 symbol-minute whose time falls in ``(lo, hi]`` (per-minute events count at the minute's end, LULD and NOI at
@@ -21,15 +22,52 @@ from polygon._generated import stream as _stream
 from polygon.sandbox.market import MINUTE_MS
 from polygon.sandbox.tape import MinuteTape, minute_aggregate, quote_events, second_aggregates, trade_events
 
-__all__ = ["BUILDERS", "MARKETS", "canonical", "index_minute", "market_channels"]
+__all__ = ["BUILDERS", "DELAYED_MS", "FEEDS", "FUTURES_SOCKETS", "MARKETS", "STREAM_MARKETS", "canonical",
+           "feed_delay_ms", "index_minute", "market_channels", "split_stream_path"]
 
-MARKETS = ("stocks", "options", "forex", "crypto", "indices")
+MARKETS = ("stocks", "options", "forex", "crypto", "indices", "futures")
 _PREFIX = {"options": "O:", "forex": "C:", "crypto": "X:", "indices": "I:"}
+#: the futures sockets (the official stream client's markets): path market -> the MIC of the venue it serves
+#: (``None``: every venue)
+FUTURES_SOCKETS = {"futures": None, "futures/cme": "XCME", "futures/cbot": "XCBT", "futures/nymex": "XNYM",
+                   "futures/comex": "XCEC"}
+#: WebSocket path -> the market socket it serves
+STREAM_MARKETS = {"/" + m: m for m in ("stocks", "options", "forex", "crypto", "indices") + tuple(FUTURES_SOCKETS)}
+#: the provider's feeds (the official client's ``Feed`` hosts, ``<feed>.massive.com``): one server here, so a
+#: feed is a path prefix (``/delayed/stocks``); the real-time feed ``socket`` is also served without a prefix
+FEEDS = ("socket", "delayed", "nasdaqfeed", "polyfeed", "polyfeedplus", "starterfeed", "launchpad", "business",
+         "edgx-business", "iex-business", "delayed-business", "delayed-edgx-business",
+         "delayed-nasdaq-last-sale-business", "delayed-nasdaq-basic-business", "delayed-fullmarket-business",
+         "fullmarket-business", "nasdaq-last-sale-business", "nasdaq-basic-business")
+#: how far a delayed feed runs behind: 15 minutes (the provider's delayed stock data), 10 for futures (its
+#: futures plans' "10-minute delayed")
+DELAYED_MS = {"default": 15 * 60_000, "futures": 10 * 60_000}
+
+
+def split_stream_path(path: str) -> Tuple[Optional[str], Optional[str]]:
+    """``(feed, market)`` of a WebSocket path (``/delayed/futures/cme`` -> ``('delayed', 'futures/cme')``,
+    ``/stocks`` -> ``('socket', 'stocks')``); ``(None, None)`` for any other path."""
+    path = "/" + path.strip("/")
+    market = STREAM_MARKETS.get(path)
+    if market is not None:
+        return "socket", market
+    feed, _, rest = path[1:].partition("/")
+    market = STREAM_MARKETS.get("/" + rest)
+    if feed in FEEDS and market is not None:
+        return feed, market
+    return None, None
+
+
+def feed_delay_ms(feed: str, market: str) -> int:
+    """Milliseconds a ``feed`` runs behind real time on ``market``'s socket (0 for real-time feeds)."""
+    if not feed.startswith("delayed"):
+        return 0
+    return DELAYED_MS.get(market.split("/")[0], DELAYED_MS["default"])
 
 
 def market_channels(market: str) -> Tuple[str, ...]:
-    """The channels of ``market``'s socket (from the generated stream tables)."""
-    return tuple(_stream.MARKET_NORMALIZERS[market])
+    """The channels of ``market``'s socket (from the generated stream tables; a futures venue's are futures')."""
+    return tuple(_stream.MARKET_NORMALIZERS[market.split("/")[0]])
 
 
 def canonical(symbol: str, market: str) -> str:
@@ -214,6 +252,31 @@ def _dashed(sym: str) -> str:
     return sym[:2] + _pair(sym, "-")
 
 
+def _futures(kind: str) -> Callable[..., List[dict]]:
+    """T, Q, A, AM of the futures sockets, in the official stream client's futures shapes."""
+
+    def build(sym: str, tape: MinuteTape, lo: int, hi: int) -> List[dict]:
+        if kind == "T":
+            return [{"ev": "T", "sym": sym, "p": e["p"], "s": e["s"], "t": e["t"], "q": e["q"]}
+                    for e in trade_events(sym, tape, lo, hi)]
+        if kind == "Q":
+            return [{"ev": "Q", "sym": sym, "bp": e["bp"], "bs": e["bs"], "bt": e["t"], "ap": e["ap"], "as": e["as"],
+                     "at": e["t"], "t": e["t"]} for e in quote_events(sym, tape, lo, hi)]
+        if kind == "AM":
+            aggs = [minute_aggregate(sym, tape)] if _minute_in(tape, lo, hi) else []
+        else:
+            aggs = second_aggregates(sym, tape, lo, hi)
+        out = []
+        for a in aggs:
+            inside = (tape.t >= a["s"]) & (tape.t < a["e"])
+            out.append({"ev": kind, "sym": sym, "v": a["v"], "dv": round(float((tape.p * tape.s)[inside].sum()), 2),
+                        "o": a["o"], "c": a["c"], "h": a["h"], "l": a["l"], "n": int(inside.sum()), "s": a["s"],
+                        "e": a["e"]})
+        return out
+
+    return build
+
+
 _AGG_KEEP = ("o", "c", "h", "l", "v", "s", "e")
 _CRYPTO_AGG_KEEP = ("o", "c", "h", "l", "v", "s", "e", "vw", "z")
 
@@ -247,6 +310,10 @@ BUILDERS: Dict[Tuple[str, str], Callable[[str, MinuteTape, int, int], List[dict]
     ("crypto", "FMV"): _per_trade("FMV", "fmv", _dashed),
     ("crypto", "AM"): _launchpad_am(_dashed),
     ("crypto", "LV"): _per_trade("LV", "val", _dashed),
+    ("futures", "T"): _futures("T"),
+    ("futures", "Q"): _futures("Q"),
+    ("futures", "A"): _futures("A"),
+    ("futures", "AM"): _futures("AM"),
     ("indices", "V"): _per_trade("V", "val", _same),
     ("indices", "A"): _index_aggs(False),
     ("indices", "AM"): _index_aggs(True),

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Tuple
 import numpy as np
 
 from polygon.sandbox.bars import MAX_TRADES_PER_MINUTE, MINUTE_MS, Bars, _decimals, aggregate_groups, concat
-from polygon.sandbox.universe import stable_seed
+from polygon.sandbox.universe import futures_contract, stable_seed
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only: market.py uses this module
     from polygon.sandbox.market import MarketModel
@@ -31,7 +31,7 @@ _EXCHANGES = np.array([4, 7, 10, 11, 12, 19, 21], dtype=np.int64)
 #: venue ids of the other markets (crypto: Coinbase, Bitfinex, Bitstamp, Kraken; forex: the bank aggregate;
 #: options: NYSE American, Cboe, Nasdaq options)
 _VENUES = {"crypto": np.array([1, 2, 6, 23], dtype=np.int64), "fx": np.array([48], dtype=np.int64),
-           "options": np.array([300, 302, 312], dtype=np.int64)}
+           "options": np.array([300, 302, 312], dtype=np.int64), "futures": np.array([1], dtype=np.int64)}
 _TAPES = {"XNYS": 1, "ARCX": 2, "XNAS": 3}
 
 
@@ -67,10 +67,13 @@ def build_minute(ticker: str, bars: Bars, i: int, day_open: float, acc_v: int, a
     o, h, low, c = float(bars.o[i]), float(bars.h[i]), float(bars.l[i]), float(bars.c[i])
     v, n = max(int(bars.v[i]), 1), int(bars.n[i])
     dec = _decimals(c, market) if market != "stocks" else (2 if c >= 1.0 else 4)
+    tick = 10.0 ** -dec
+    if market == "futures":  # prices on the product's tick grid (1/64 for notes)
+        tick, dec = futures_contract(ticker).product.tick, 6
     rng = np.random.default_rng(stable_seed("tape", ticker, start))
     k = max(1, min(max(n, 4), MAX_TRADES_PER_MINUTE, v))
     offsets = np.sort(rng.choice(60_000, size=k, replace=False)).astype(np.int64)
-    prices = np.clip(np.round(rng.uniform(low, h, k), dec), low, h)
+    prices = np.clip(np.round(np.round(rng.uniform(low, h, k) / tick) * tick, dec), low, h)
     prices[0] = o
     prices[-1] = c
     if k < 4:  # too few trades for both extremes: the bar spans only its open and close
@@ -85,7 +88,6 @@ def build_minute(ticker: str, bars: Bars, i: int, day_open: float, acc_v: int, a
     if sizes[-1] < 1:  # rounding pushed the last one under 1: spread evenly instead
         sizes = np.full(k, v // k, dtype=np.int64)
         sizes[-1] += v - int(sizes.sum())
-    tick = 10.0 ** -dec
     spread_lo = rng.integers(0, 3, k)
     spread_hi = rng.integers(1, 4, k)
     bid = np.round(prices - tick * spread_lo, dec)
@@ -119,6 +121,8 @@ class TapeSource:
 
     def _build(self, ticker: str, minute_start: int) -> Optional[MinuteTape]:
         day = self.model.day_of(ticker, minute_start)
+        if not self.model.session_days(ticker, day, day) and self.model.market(ticker) == "futures":
+            return None  # a contract trades from its first to its last trade date, in sessions only
         bars, cum_v, cum_pv, day_open = self._day(ticker, day)
         i = int(np.searchsorted(bars.t, minute_start))
         if i >= len(bars) or int(bars.t[i]) != minute_start:

@@ -9,15 +9,21 @@ ones were delisted (no bars after ``delisted``).
 Beside the US stocks (``securities``) the universe has crypto pairs (``X:BTCUSD``...), currency
 pairs (``C:EURUSD``...) and indices (``I:SPX``...) in :attr:`Universe.others`; options contracts
 (``O:SPY241220C00500000``) are made on demand from their OCC ticker by :mod:`polygon.sandbox.options`
-and answered by :meth:`Universe.get` when the contract is listed.
+and answered by :meth:`Universe.get` when the contract is listed; futures contracts (``ESZ6``: product code,
+month code, year digit) likewise from :data:`FUTURES_PRODUCTS` (see :class:`FuturesContract`).
 """
 
+import calendar
+import datetime as _dt
+import functools
 import hashlib
 import itertools
+import re
 import string
 from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
 
-__all__ = ["Security", "Universe", "register_contracts", "stable_fraction", "stable_seed"]
+__all__ = ["FUTURES_PRODUCTS", "FuturesContract", "FuturesProduct", "Security", "Universe", "futures_contract",
+           "futures_contracts", "register_contracts", "stable_fraction", "stable_seed"]
 
 
 def stable_seed(*parts: object) -> int:
@@ -42,7 +48,7 @@ class Security(NamedTuple):
     base_volume: int  # typical regular-session shares per day
     list_date: str
     splits: Tuple[Tuple[str, float], ...] = ()  # (first ex-date 'YYYY-MM-DD', ratio)
-    market: str = "stocks"  # 'stocks', 'crypto', 'fx', 'indices', 'options'
+    market: str = "stocks"  # 'stocks', 'crypto', 'fx', 'indices', 'options', 'futures'
     delisted: Optional[str] = None  # last trading day 'YYYY-MM-DD' of a delisted ticker
 
 
@@ -185,12 +191,19 @@ class Universe:
         sec = self._by_ticker.get(ticker)
         if sec is None and isinstance(ticker, str) and ticker.startswith("O:"):
             sec = _CONTRACTS[0](self, ticker) if _CONTRACTS else None
+        if sec is None and isinstance(ticker, str):
+            contract = futures_contract(ticker)
+            sec = contract.security if contract is not None else None
         return sec
 
-    def of_market(self, market: str) -> List[Security]:
-        """The securities of ``market`` (``'stocks'``, ``'crypto'``, ``'fx'``, ``'indices'``)."""
+    def of_market(self, market: str, day: Optional[_dt.date] = None) -> List[Security]:
+        """The securities of ``market`` (``'stocks'``, ``'crypto'``, ``'fx'``, ``'indices'``; ``'futures'``:
+        the front contract of every product on ``day``, default today)."""
         if market == "stocks":
             return list(self.securities)
+        if market == "futures":
+            day = day or _dt.date.today()
+            return [front_contract(p, day).security for p in FUTURES_PRODUCTS]
         return [s for s in self.others if s.market == market]
 
     def __contains__(self, ticker: object) -> bool:
@@ -201,7 +214,7 @@ class Universe:
 
     def is_illiquid(self, ticker: str) -> bool:
         """``True`` when most minutes of ``ticker`` have no trades."""
-        if ticker in ALWAYS_LIQUID or ":" in ticker:  # other markets have their own liquidity
+        if ticker in ALWAYS_LIQUID or ":" in ticker or futures_contract(ticker) is not None:  # own liquidity
             return False
         return stable_fraction("illiquid", ticker) < self.illiquid_fraction
 
@@ -225,3 +238,168 @@ _CONTRACTS: List[Callable[["Universe", str], Optional[Security]]] = []
 def register_contracts(resolve: Callable[["Universe", str], Optional[Security]]) -> None:
     """Install the resolver of options tickers used by :meth:`Universe.get`."""
     _CONTRACTS[:] = [resolve]
+
+
+# -- futures --------------------------------------------------------------------------------------------
+MONTH_CODES = "FGHJKMNQUVXZ"  # January .. December
+
+
+class FuturesProduct(NamedTuple):
+    """One futures product (facts from the exchanges' contract specifications, simplified)."""
+
+    code: str
+    name: str
+    venue: str  # the exchange's MIC: XCME, XCBT, XNYM, XCEC
+    asset_class: str
+    asset_sub_class: str
+    sector: str
+    sub_sector: str
+    months: str  # listed contract months (month codes)
+    tick: float  # minimum price increment
+    price: float  # typical price level
+    volume: int  # typical contracts per day (all months)
+    unit: str
+    unit_qty: float  # contract multiplier
+    settlement_method: str  # 'cash' or 'physical'
+    settle_et: int  # settlement time, minutes after midnight New York
+    expiry: str  # the last-trade-day rule: third_friday, energy, metal, treasury
+    listed: int  # months listed ahead of the contract month
+    roll_days: int  # calendar days before the last trade day when volume moves to the next contract
+    carry: float  # yearly carry of the term structure (contango > 0)
+
+
+#: The sandbox's products: the two equity-index e-minis on CME, crude oil (NYMEX), gold (COMEX), 10-year notes (CBOT)
+FUTURES_PRODUCTS: Tuple[FuturesProduct, ...] = (
+    FuturesProduct("ES", "E-mini S&P 500", "XCME", "equity", "equity_index", "equities", "us_large_cap", "HMUZ",
+                   0.25, 5000.0, 1_500_000, "index_points", 50.0, "cash", 16 * 60 + 15, "third_friday", 15, 8, 0.045),
+    FuturesProduct("NQ", "E-mini Nasdaq-100", "XCME", "equity", "equity_index", "equities", "us_tech", "HMUZ",
+                   0.25, 17500.0, 600_000, "index_points", 20.0, "cash", 16 * 60 + 15, "third_friday", 15, 8, 0.045),
+    FuturesProduct("CL", "Crude Oil (WTI)", "XNYM", "commodity", "energy", "energy", "crude_oil",
+                   "FGHJKMNQUVXZ", 0.01, 75.0, 900_000, "barrels", 1000.0, "physical", 14 * 60 + 30, "energy", 12, 5,
+                   -0.03),
+    FuturesProduct("GC", "Gold", "XCEC", "commodity", "metals", "metals", "precious_metals", "GJMQVZ", 0.1, 2000.0,
+                   250_000, "troy_ounces", 100.0, "physical", 13 * 60 + 30, "metal", 24, 30, 0.05),
+    FuturesProduct("ZN", "10-Year T-Note", "XCBT", "interest_rate", "treasury", "rates", "us_treasury", "HMUZ",
+                   1.0 / 64.0, 110.0, 1_500_000, "usd_face_value", 1000.0, "physical", 15 * 60, "treasury", 9, 25,
+                   -0.01),
+)
+_PRODUCTS = {p.code: p for p in FUTURES_PRODUCTS}
+_FUTURES_TICKER = re.compile(r"^([A-Z]{2})([FGHJKMNQUVXZ])([0-9]{1,2})$")
+#: single-digit years are read in this decade (``ESZ6`` = December 2026), as the exchanges' own tickers are
+_DECADE = 2020
+
+
+class FuturesContract(NamedTuple):
+    """One futures contract: a product's contract month."""
+
+    ticker: str
+    product: FuturesProduct
+    year: int
+    month: int
+    first_trade_date: _dt.date
+    last_trade_date: _dt.date
+
+    @property
+    def roll_date(self) -> _dt.date:
+        """The day volume moves to the next contract (the front contract changes)."""
+        return self.last_trade_date - _dt.timedelta(days=self.product.roll_days)
+
+    @property
+    def security(self) -> Security:
+        p = self.product
+        name = "%s %s %d" % (p.name, calendar.month_abbr[self.month], self.year)
+        return Security(self.ticker, name, "FUTURE", p.venue, p.price, p.volume, self.first_trade_date.isoformat(),
+                        market="futures", delisted=self.last_trade_date.isoformat())
+
+
+def is_futures_session_day(day: _dt.date) -> bool:
+    """A CME Globex trading date (the day a session ends on): weekdays but New Year's Day and Christmas."""
+    return day.weekday() < 5 and (day.month, day.day) not in ((1, 1), (12, 25))
+
+
+def _business_days_before(day: _dt.date, n: int) -> _dt.date:
+    while n > 0:
+        day -= _dt.timedelta(days=1)
+        n -= is_futures_session_day(day)
+    return day
+
+
+def _last_business_day(year: int, month: int) -> _dt.date:
+    day = _dt.date(year, month, calendar.monthrange(year, month)[1])
+    while not is_futures_session_day(day):
+        day -= _dt.timedelta(days=1)
+    return day
+
+
+def last_trade_date(product: FuturesProduct, year: int, month: int) -> _dt.date:
+    """The contract month's last trading day by the product's rule (CME's rules, simplified):
+    equity index: the third Friday; crude oil: three business days before the 25th of the prior month;
+    gold: the third-last business day of the month; 10-year notes: seven business days before its last one."""
+    if product.expiry == "third_friday":
+        first = _dt.date(year, month, 1)
+        return first + _dt.timedelta(days=(4 - first.weekday()) % 7 + 14)
+    if product.expiry == "energy":
+        prior = _dt.date(year, month, 1) - _dt.timedelta(days=1)
+        anchor = _dt.date(prior.year, prior.month, 25)
+        if not is_futures_session_day(anchor):
+            anchor = _business_days_before(anchor, 1)
+        return _business_days_before(anchor, 3)
+    last = _last_business_day(year, month)
+    return _business_days_before(last, 2 if product.expiry == "metal" else 7)
+
+
+@functools.lru_cache(maxsize=4096)
+def _contract(code: str, year: int, month: int) -> FuturesContract:
+    product = _PRODUCTS[code]
+    ticker = "%s%s%d" % (code, MONTH_CODES[month - 1], year % 10)
+    start_index = year * 12 + month - 1 - product.listed
+    first = _dt.date(start_index // 12, start_index % 12 + 1, 1)
+    return FuturesContract(ticker, product, year, month, first, last_trade_date(product, year, month))
+
+
+def futures_contract(ticker: str) -> Optional[FuturesContract]:
+    """The contract of a futures ticker (``ESZ6``, or ``ESZ26`` with a two-digit year), or ``None``."""
+    if not isinstance(ticker, str) or len(ticker) > 6:
+        return None
+    m = _FUTURES_TICKER.match(ticker)
+    if m is None or m.group(1) not in _PRODUCTS:
+        return None
+    product = _PRODUCTS[m.group(1)]
+    if m.group(2) not in product.months:
+        return None
+    digits = m.group(3)
+    year = _DECADE + int(digits) if len(digits) == 1 else 2000 + int(digits)
+    return _contract(product.code, year, MONTH_CODES.index(m.group(2)) + 1)
+
+
+def futures_contracts(product: FuturesProduct, first: _dt.date, last: _dt.date) -> List[FuturesContract]:
+    """The contracts of ``product`` that trade on some day of ``[first, last]``, by expiry."""
+    out = []
+    for year in range(first.year, last.year + 4):
+        for code in product.months:
+            c = _contract(product.code, year, MONTH_CODES.index(code) + 1)
+            if c.first_trade_date <= last and c.last_trade_date >= first:
+                out.append(c)
+    return sorted(out, key=lambda c: c.last_trade_date)
+
+
+def front_contract(product: FuturesProduct, day: _dt.date) -> FuturesContract:
+    """The contract with most of ``product``'s volume on ``day``: the nearest whose roll date is after it."""
+    for c in futures_contracts(product, day, day + _dt.timedelta(days=400)):
+        if c.roll_date > day:
+            return c
+    raise ValueError("no front contract for %s on %s" % (product.code, day))  # pragma: no cover - by construction
+
+
+def futures_weight(contract: FuturesContract, day: _dt.date) -> float:
+    """Share of the product's volume ``contract`` trades on ``day``: 1 for the front contract, 0.12 for the
+    expiring one after the roll, 0.06 for the next, 0.01 further out."""
+    front = front_contract(contract.product, day)
+    if contract.ticker == front.ticker and contract.year == front.year:
+        return 1.0
+    if contract.last_trade_date < front.last_trade_date:
+        return 0.12
+    following = futures_contracts(contract.product, front.last_trade_date + _dt.timedelta(days=1),
+                                  front.last_trade_date + _dt.timedelta(days=1))
+    later = [c for c in following if c.last_trade_date > front.last_trade_date]
+    return 0.06 if later and later[0].ticker == contract.ticker else 0.01

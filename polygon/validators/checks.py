@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 
 from polygon import markets
+from polygon.markets import futures
+from polygon.markets.dates import get_zone
 from polygon.markets.frames import BAR_COLUMNS, FLOAT_COLUMNS
 from polygon.markets.timeframes import Timeframe
 
@@ -103,7 +105,7 @@ class Context(NamedTuple):
     """What the checks need besides the bars."""
 
     symbol: str
-    market: str  # stocks, crypto, fx, indices, options
+    market: str  # stocks, crypto, fx, indices, options, futures
     timeframe: Timeframe
     extended_hours: bool
     start: Optional[Any]  # datetime.date or None (then the data's first day)
@@ -126,6 +128,12 @@ class Context(NamedTuple):
         """Stocks, indices and options follow the exchange sessions; crypto and fx have their own
         (:mod:`polygon.markets`)."""
         return self.market in markets.SESSION_MARKETS
+
+    @property
+    def day_shift_ms(self) -> int:
+        """How far before its trading date's midnight a session opens: futures sessions (and their daily bars)
+        start at 18:00 New York the evening before (:mod:`polygon.markets.futures`); 0 elsewhere."""
+        return futures.SESSION_SHIFT_MS if self.market == "futures" else 0
 
     @property
     def has_volume(self) -> bool:
@@ -216,8 +224,11 @@ def local_day(t: np.ndarray) -> np.ndarray:
     return (_local_ms(t) // DAY_MS).astype("datetime64[D]")
 
 
-def bar_day(t: np.ndarray) -> np.ndarray:
-    """Trading day of daily-or-longer bars: the UTC date for bars at UTC midnight, else the New York date."""
+def bar_day(t: np.ndarray, shift_ms: int = 0) -> np.ndarray:
+    """Trading day of daily-or-longer bars: the UTC date for bars at UTC midnight, else the New York date
+    (of ``t + shift_ms``: a futures session bar opens the evening before its trading date)."""
+    if shift_ms:
+        return local_day(t + shift_ms)
     days = local_day(t)
     utc_midnight = t % DAY_MS == 0
     if utc_midnight.any():
@@ -247,7 +258,17 @@ def runs(mask: np.ndarray):
 def date_range_of(bars: CheckedFrame, ctx: Context):
     """The (first, last) exchange days the calendar checks cover, or ``None`` when unknown/too wide."""
     first, last = ctx.start, ctx.end
-    if not ctx.uses_exchange_calendar:  # crypto and fx days are UTC days (their daily bars start at 00:00 UTC)
+    if ctx.market == "futures":  # trading dates: a session opens at 18:00 New York the evening before
+        shift = ctx.day_shift_ms
+        if ctx.start_ms is not None:
+            first = local_day(np.array([ctx.start_ms + shift], dtype=np.int64))[0].item()
+        if ctx.end_ms is not None:
+            last = local_day(np.array([ctx.end_ms + shift], dtype=np.int64))[0].item()
+        if (first is None or last is None) and len(bars.t):
+            days = local_day(bars.t[[0, -1]] + shift)
+            first = first if first is not None else days[0].item()
+            last = last if last is not None else days[-1].item()
+    elif not ctx.uses_exchange_calendar:  # crypto and fx days are UTC days (their daily bars start at 00:00 UTC)
         if ctx.start_ms is not None:
             first = (np.int64(ctx.start_ms) // DAY_MS).astype("datetime64[D]").item()
         if ctx.end_ms is not None:
@@ -407,6 +428,10 @@ def check_alignment(bars: CheckedFrame, ctx: Context) -> CheckResult:
         return _bar_check("alignment", "medium", bars, lambda: bars.t % grid != 0,
                           "start off the %d-%s grid of %s bars" % (grid // unit, tf.timespan, tf.name),
                           "every bar starts on the %s grid" % tf.name, needs_prices=False)
+    if ctx.day_shift_ms:  # futures: a session bar starts at its open, 18:00 New York
+        return _bar_check("alignment", "medium", bars, lambda: (_local_ms(bars.t) + ctx.day_shift_ms) % DAY_MS != 0,
+                          "of %s start elsewhere than a Globex session's 18:00 New York open" % tf.name,
+                          "every bar starts at a session's open", needs_prices=False)
     return _bar_check("alignment", "medium", bars,
                       lambda: (_local_ms(bars.t) % DAY_MS != 0) & (bars.t % DAY_MS != 0),
                       "of %s start neither at New York nor at UTC midnight" % tf.name,
@@ -522,10 +547,13 @@ def check_outside_session(bars: CheckedFrame, ctx: Context) -> CheckResult:
             if n_ext == len(bad):
                 severity = "low"
             note = " (%d in pre/post-market hours while regular hours were requested)" % n_ext
+        if ctx.market == "futures":
+            n_break = int(futures.in_maintenance_break(bars.t[bad], get_zone(_EXCHANGE_TZ)).sum())
+            note = " (%d in the daily 17:00-18:00 New York maintenance break)" % n_break
         text = "%d bars outside the %s trading sessions%s" % (
             len(bad), "extended" if ctx.extended_hours else "regular", note)
     else:
-        days = bar_day(bars.t)
+        days = bar_day(bars.t, ctx.day_shift_ms)
         trading = np.array(markets.trading_days(ctx.symbol, first, last), dtype="datetime64[D]")
         bad = np.flatnonzero(~np.isin(days, trading))
         if not len(bad):
@@ -547,7 +575,8 @@ def _in_sessions(t: np.ndarray, bar_ms: int, opens: np.ndarray, closes: np.ndarr
 def check_return_outliers(bars: CheckedFrame, ctx: Context) -> CheckResult:
     """Close-to-close log returns beyond ``ctx.outlier_threshold`` robust z-scores (median absolute deviation).
 
-    Intraday, the overnight return (first bar of a day) is not tested and a return over ``k`` bar
+    Intraday, the overnight return (first bar of a day; of a futures session, after the maintenance break) is
+    not tested and a return over ``k`` bar
     lengths (the bars between had no trades) is scaled by ``1 / sqrt(k)``. A return also has to exceed
     0.1% to count, so a nearly constant series does not flag every tick.
     """
@@ -567,7 +596,7 @@ def check_return_outliers(bars: CheckedFrame, ctx: Context) -> CheckResult:
         # a return across k bar-lengths (minutes without trades) is compared as r / sqrt(k)
         elapsed = np.diff(bars.t[idx]) / float(ctx.bar_ms)
         scaled = r / np.sqrt(np.maximum(elapsed, 1.0))
-        day = _local_ms(bars.t[idx]) // DAY_MS
+        day = (_local_ms(bars.t[idx]) + ctx.day_shift_ms) // DAY_MS  # futures: the reopen after the break too
         same = day[1:] == day[:-1]
         r, scaled, ends = r[same], scaled[same], ends[same]
     if len(r) < 10:

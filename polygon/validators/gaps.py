@@ -100,7 +100,7 @@ def analyse_gaps(bars: CheckedFrame, ctx: Context) -> GapAnalysis:
         slot_t = opens[done]  # one slot per finished session (its open)
         slot_day = np.arange(len(slot_t))
         key_expected = np.array(markets.trading_days(ctx.symbol, first, last), dtype="datetime64[D]")[done]
-        key_present = np.unique(bar_day(bars.t))
+        key_present = np.unique(bar_day(bars.t, ctx.day_shift_ms))
         present_mask = np.isin(key_expected, key_present)
         bar_ms = DAY_MS
     else:

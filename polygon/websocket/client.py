@@ -68,10 +68,12 @@ from polygon.websocket.adapter import (
 )
 from polygon.websocket.connection import _abort, _Connection, _stream
 from polygon.websocket.dispatch import _FrameDispatcher, _FrameQueue, _Target
+from polygon.websocket.feeds import feed_delay_minutes, feed_name, feed_url
 from polygon.websocket.subscriptions import (
     CHANNEL_NAMES,
     MARKET_CHANNEL_NAMES,
     MARKETS,
+    SOCKETS,
     SubscriptionBook,
     backoff_delays,
     canonical_symbol,
@@ -96,9 +98,16 @@ class PolygonWebSocketClient(_Connection, _FrameDispatcher):
     """Stream trades, quotes and aggregates from the provider (or the sandbox).
 
     :param config: a :class:`~polygon.config.PolygonConfig`; default :func:`~polygon.config.get_config`.
-        The URL is ``config.ws_url + '/' + market``.
+        The URL is ``config.ws_url + '/' + market`` (on another ``feed``: see :mod:`polygon.websocket.feeds`).
     :param storage: optional storage manager: A/AM bars are appended to its cache off the reader thread.
-    :param market: the socket: ``'stocks'`` (default), ``'options'``, ``'forex'``, ``'crypto'`` or ``'indices'``.
+    :param market: the socket: ``'stocks'`` (default), ``'options'``, ``'forex'``, ``'crypto'``, ``'indices'``,
+        ``'futures'`` (every venue) or one futures venue (``'futures/cme'``, ``'futures/cbot'``, ``'futures/nymex'``,
+        ``'futures/comex'``).
+    :param feed: the provider's feed by name (``'delayed'``, ``'business'``, ``'launchpad'``...: the official
+        client's ``Feed`` names, members or hosts; default: the configured URL, real time). On the provider it
+        picks the host (``wss://delayed.massive.com``), elsewhere a path prefix (the sandbox:
+        ``ws://127.0.0.1:PORT/delayed/stocks``). The delayed feed runs :attr:`delay_minutes` behind (15; 10 on
+        the futures sockets).
         Channels and tickers are checked against it (``MARKET_CHANNEL_NAMES``); events arrive normalised with
         an ``event_type`` per kind (``'crypto_trade'``, ``'forex_quote'``, ``'index_value'``, ``'luld'`` ...) and
         ``symbol`` in the REST form (``'X:BTCUSD'``, ``'C:EURUSD'``), whatever the socket's own spelling.
@@ -127,6 +136,7 @@ class PolygonWebSocketClient(_Connection, _FrameDispatcher):
         storage: Any = None,
         *,
         market: str = "stocks",
+        feed: Any = None,
         queue_size: int = 50_000,
         overflow: str = "wait",
         max_lag: float = 5.0,
@@ -149,11 +159,16 @@ class PolygonWebSocketClient(_Connection, _FrameDispatcher):
             raise PolygonConfigError("queue_size must be >= 1 (events)")
         if ping_interval <= 0 or read_timeout <= 0:
             raise PolygonConfigError("ping_interval and read_timeout must be positive seconds")
-        if market not in MARKETS:
-            raise PolygonConfigError("market must be one of %s, got %r" % (", ".join(MARKETS), market))
+        if market not in SOCKETS:
+            raise PolygonConfigError("market must be one of %s, got %r" % (", ".join(SOCKETS), market))
         self.config = config if config is not None else get_config()
+        self.socket = market
+        market = market.split("/")[0]  # a futures venue's socket speaks the futures events
         self.market = market
-        self.url = "%s/%s" % (self.config.ws_url, market)
+        self.feed = feed_name(feed) if feed is not None else None
+        #: minutes the chosen feed runs behind real time (0: real time)
+        self.delay_minutes = feed_delay_minutes(feed, self.socket)
+        self.url = feed_url(self.config.ws_url, feed, self.socket)
         self.storage = storage
         self.queue_size = queue_size
         self.overflow = overflow
@@ -383,8 +398,8 @@ class PolygonWebSocketClient(_Connection, _FrameDispatcher):
 
         :returns: the guide's keys ``connected, authenticated, running, subscriptions ({symbol: [channels]}),
             message_count, last_message_time (ISO 8601, UTC), uptime_seconds, reconnect_attempts``, and beside
-            them ``url, market, dropped_messages, dropped_frames, queue_depth, queue_size, overflow,
-            events_dispatched, callback_errors, reconnects, last_error, subscription_ids,
+            them ``url, market, socket, feed, delay_minutes, dropped_messages, dropped_frames, queue_depth,
+            queue_size, overflow, events_dispatched, callback_errors, reconnects, last_error, subscription_ids,
             provider_subscriptions, max_lag, lag_seconds`` (the dispatcher's lag now), ``backpressure_waits``
             (times the reader waited for room), and with ``storage`` ``storage_pending`` / ``storage_dropped``
             (events waiting for the storage writer / dropped, oldest first, because it fell too far behind).
@@ -413,6 +428,9 @@ class PolygonWebSocketClient(_Connection, _FrameDispatcher):
             "reconnect_attempts": self._reconnect_attempts,
             "url": self.url,
             "market": self.market,
+            "socket": self.socket,
+            "feed": self.feed or "socket",
+            "delay_minutes": self.delay_minutes,
             "dropped_messages": self._queue.dropped_events + self._dropped_before,
             "dropped_frames": self._queue.dropped_frames + self._dropped_frames_before,
             "queue_depth": self._queue.events,

@@ -23,6 +23,7 @@ BAR_CHANNELS = {
     "indices": {"A": "1sec", "AM": "1min"},
     "forex": {"CAS": "1sec", "CA": "1min"},
     "crypto": {"XAS": "1sec", "XA": "1min"},
+    "futures": {"A": "1sec", "AM": "1min"},
 }
 
 

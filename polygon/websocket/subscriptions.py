@@ -14,8 +14,10 @@ from polygon.markets.symbols import market_of, validate_symbol
 
 __all__ = [
     "CHANNEL_NAMES",
+    "FUTURES_VENUES",
     "MARKETS",
     "MARKET_CHANNEL_NAMES",
+    "SOCKETS",
     "SubscriptionBook",
     "WILDCARD",
     "backoff_delays",
@@ -25,8 +27,12 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: The provider's sockets (``ws_url + '/' + market``); stocks is the default.
-MARKETS = ("stocks", "options", "forex", "crypto", "indices")
+#: The provider's markets, one socket each (``ws_url + '/' + market``); stocks is the default.
+MARKETS = ("stocks", "options", "forex", "crypto", "indices", "futures")
+#: the futures sockets of one venue each (the official client's ``futures/cme``...); ``futures`` has them all
+FUTURES_VENUES = ("futures/cme", "futures/cbot", "futures/nymex", "futures/comex")
+#: every socket a stream client may open
+SOCKETS = MARKETS + FUTURES_VENUES
 #: Channels of each socket and what they carry (FMV is on the Business feed, LV and the crypto/forex AM on
 #: Launchpad: the same paths on the provider's other hosts; the sandbox serves them all on one socket).
 MARKET_CHANNEL_NAMES: Dict[str, Dict[str, str]] = {
@@ -41,6 +47,7 @@ MARKET_CHANNEL_NAMES: Dict[str, Dict[str, str]] = {
                "XAS": "second aggregates", "FMV": "fair market value", "AM": "Launchpad minute aggregates",
                "LV": "Launchpad value"},
     "indices": {"V": "values", "A": "second aggregates", "AM": "minute aggregates"},
+    "futures": {"T": "trades", "Q": "quotes", "A": "second aggregates", "AM": "minute aggregates"},
 }
 #: Channels of the stocks stream and what they carry.
 CHANNEL_NAMES = dict(MARKET_CHANNEL_NAMES["stocks"])

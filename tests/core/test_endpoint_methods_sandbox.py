@@ -17,6 +17,7 @@ from polygon.core import PolygonClient
 from polygon.core.rate_limit import RateLimiter
 from polygon.markets import sessions
 from polygon.sandbox import Sandbox
+from polygon.sandbox.universe import FUTURES_PRODUCTS, front_contract
 
 DATE = "2023-01-09"
 TZ = "America/New_York"
@@ -25,6 +26,7 @@ SAMPLES = {
     "ticker": "AAPL", "underlying_asset": "SPY", "id": "AAPL", "multiplier": 1, "timespan": "day",
     "date": DATE, "direction": "gainers", "file_id": "1", "tickers": ["AAPL", "MSFT"], "amount": 100,
 }
+FRONT_ES = front_contract(FUTURES_PRODUCTS[0], dt.date.today()).ticker
 #: per endpoint: arguments that differ from SAMPLES (markets in the path, identifiers the sandbox lists)
 SPECIAL = {
     "get_real_time_currency_conversion": {"from_": "EUR", "to": "USD"},
@@ -39,6 +41,10 @@ SPECIAL = {
     "get_snapshot_all_crypto": {"tickers": ["X:BTCUSD"]},
     "get_snapshot_all_forex": {"tickers": ["C:EURUSD"]},
     "get_summaries": {"ticker_any_of": "AAPL,X:BTCUSD"},
+    # futures: a contract trading today (the E-mini S&P 500 front month)
+    "list_futures_aggregates": {"ticker": FRONT_ES},
+    "list_futures_trades": {"ticker": FRONT_ES},
+    "list_futures_quotes": {"ticker": FRONT_ES},
 }
 
 

@@ -25,8 +25,8 @@ def test_tables():
         "NOI": stream.ImbalanceEvent, "FMV": stream.FairMarketValueEvent, "LV": stream.ValueEvent,
     }
     assert set(stream.NORMALIZERS) == set(stream.CHANNELS)
-    assert sorted(stream.MARKET_NORMALIZERS) == ["crypto", "forex", "indices", "options", "stocks"]
-    assert sum(len(table) for table in stream.MARKET_NORMALIZERS.values()) == 31  # + launchpad AM: 33 feeds
+    assert sorted(stream.MARKET_NORMALIZERS) == ["crypto", "forex", "futures", "indices", "options", "stocks"]
+    assert sum(len(table) for table in stream.MARKET_NORMALIZERS.values()) == 35  # + launchpad AM: 37 feeds
     for market, table in stream.MARKET_EVENT_CLASSES.items():
         assert table["status"] is stream.StatusMessage
         assert set(table) - {"status"} == set(stream.MARKET_NORMALIZERS[market]) == set(stream.SYMBOL_FIELDS[market])

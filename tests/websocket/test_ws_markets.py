@@ -1,6 +1,7 @@
-"""Every market's socket through our client (issue 13): the 33 feeds of the provider's stream description
-(31 channels over the five sockets; the Launchpad AM of stocks and options is their AM) arrive from the
-sandbox as normalised event dicts; channels and tickers are checked against the market."""
+"""Every market's socket through our client (issue 13): the 37 feeds of the provider's stream description
+(35 channels over the six sockets; the Launchpad AM of stocks and options is their AM; futures T/Q/A/AM since
+issue 24) arrive from the sandbox as normalised event dicts; channels and tickers are checked against the
+market."""
 
 import threading
 
@@ -17,9 +18,10 @@ TICKERS = {
     "forex": ["C:EURUSD", "C:GBP-USD"],  # either spelling subscribes; events come back in the REST form
     "crypto": ["X:BTCUSD"],
     "indices": ["I:SPX"],
+    "futures": ["ESM4"],  # the front E-mini S&P 500 on the replayed day
 }
 SYMBOLS = {"stocks": {"AAPL", "MSFT"}, "options": {"O:SPY240315C00500000"}, "forex": {"C:EURUSD", "C:GBPUSD"},
-           "crypto": {"X:BTCUSD"}, "indices": {"I:SPX"}}
+           "crypto": {"X:BTCUSD"}, "indices": {"I:SPX"}, "futures": {"ESM4"}}
 
 # (feed path of the provider's description, market, channel, event_type, a key that must carry a value)
 FEEDS = [
@@ -56,6 +58,10 @@ FEEDS = [
     ("/indices/A", "indices", "A", "index_aggregate", "close"),
     ("/indices/AM", "indices", "AM", "index_aggregate", "open"),
     ("/indices/V", "indices", "V", "index_value", "value"),
+    ("/futures/T", "futures", "T", "futures_trade", "price"),
+    ("/futures/Q", "futures", "Q", "futures_quote", "bid_price"),
+    ("/futures/A", "futures", "A", "futures_aggregate", "close"),
+    ("/futures/AM", "futures", "AM", "futures_aggregate", "dollar_volume"),
 ]
 
 
@@ -97,8 +103,8 @@ def received(market_sandbox):
     return out
 
 
-def test_the_description_has_33_feeds():
-    assert len(FEEDS) == 33 and len({f[0] for f in FEEDS}) == 33
+def test_the_description_has_37_feeds():
+    assert len(FEEDS) == 37 and len({f[0] for f in FEEDS}) == 37
     assert {(m, ch) for _p, m, ch, _e, _k in FEEDS} == {(m, ch) for m in MARKETS for ch in MARKET_CHANNEL_NAMES[m]}
 
 
@@ -162,8 +168,9 @@ def test_minute_aggregates_match_the_sandboxs_rest_bars(later_sandbox, received,
 
 def test_channels_and_tickers_are_checked_against_the_market():
     config = get_config(api_key="k", ws_url="ws://127.0.0.1:9")
-    with pytest.raises(PolygonConfigError, match="market must be one of stocks, options, forex, crypto, indices"):
-        PolygonWebSocketClient(config, market="futures")
+    with pytest.raises(PolygonConfigError, match="market must be one of stocks, options, forex, crypto, indices, "
+                                                 "futures, futures/cme"):
+        PolygonWebSocketClient(config, market="futures/ice")
     crypto = PolygonWebSocketClient(config, market="crypto")
     with pytest.raises(SubscriptionError, match=r"'T' is not on the crypto stream .*market='stocks'"):
         crypto.subscribe(["X:BTCUSD"], ["T"], print)

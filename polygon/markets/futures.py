@@ -1,0 +1,88 @@
+"""Futures: the exchanges' contract tickers and the CME Globex sessions (pure functions, no I/O).
+
+A futures ticker is the exchange's own: a product code, a month code and the year's last digit, ``ESZ5`` (the
+E-mini S&P 500 of December 2025); ``ESZ25`` names the same contract. Month codes: F G H J K M N Q U V X Z for
+January to December.
+
+A Globex session belongs to the trading date it ends on (the provider's ``session_end_date``): it opens at 18:00
+New York on the evening before and closes at 17:00, so the week trades from Sunday 18:00 to Friday 17:00, with a
+daily maintenance break from 17:00 to 18:00 New York. No session ends on New Year's Day or Christmas; exchange
+holidays that end a session early are the provider's to say (bars simply stop), never counted as missing here.
+A session (daily) bar starts at its open, 18:00 the evening before its trading date.
+"""
+
+import datetime as _dt
+from typing import Any, Optional, Tuple
+
+import numpy as np
+
+from polygon.markets.symbols import FUTURES_PATTERN
+
+__all__ = ["BREAK_HOURS", "MONTH_CODES", "SESSION_SHIFT_MS", "in_maintenance_break", "is_futures_symbol",
+           "parse_futures_ticker", "resolution", "session_bounds", "session_days"]
+
+MONTH_CODES = "FGHJKMNQUVXZ"
+#: the daily maintenance break, New York wall clock hours [start, end)
+BREAK_HOURS = (17, 18)
+#: a session opens this long before the New York midnight that starts its trading date
+SESSION_SHIFT_MS = (24 - BREAK_HOURS[1]) * 3_600_000
+_HOUR_MS = 3_600_000
+_CLOSED = ((1, 1), (12, 25))
+#: our timespans -> the provider's futures resolution units
+_UNITS = {"second": "sec", "minute": "min", "hour": "hour", "day": "session", "week": "week", "month": "month",
+          "quarter": "quarter", "year": "year"}
+
+
+def is_futures_symbol(symbol: Any) -> bool:
+    """``True`` for a futures contract ticker (``ESZ5``, ``CLF26``): letters, a month code, year digits."""
+    return isinstance(symbol, str) and FUTURES_PATTERN.match(symbol) is not None
+
+
+def parse_futures_ticker(symbol: str) -> Tuple[str, int, str]:
+    """``(product_code, month 1-12, year digits)`` of a futures ticker.
+
+    :raises ValueError: when ``symbol`` is not one.
+    """
+    if not is_futures_symbol(symbol):
+        raise ValueError("%r is not a futures ticker (product code, month code, year digit: ESZ5)" % (symbol,))
+    body = symbol.rstrip("0123456789")
+    return body[:-1], MONTH_CODES.index(body[-1]) + 1, symbol[len(body):]
+
+
+def session_days(first: _dt.date, last: _dt.date) -> np.ndarray:
+    """Trading dates (``datetime64[D]``) from ``first`` to ``last``: weekdays but New Year's Day and Christmas."""
+    if last < first:
+        return np.empty(0, dtype="datetime64[D]")
+    days = np.arange(np.datetime64(first, "D"), np.datetime64(last, "D") + 1)
+    weekday = (days.astype(np.int64) + 3) % 7  # Monday = 0
+    keep = weekday < 5
+    for month, day in _CLOSED:
+        keep &= ~np.array([(d.month, d.day) == (month, day) for d in days.tolist()], dtype=bool)
+    return days[keep]
+
+
+def session_bounds(first: _dt.date, last: _dt.date, ny_midnight) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(days, opens, closes)`` of the sessions ending on ``first`` .. ``last`` (epoch ms).
+
+    :param ny_midnight: ``day -> epoch ms`` of midnight New York (the caller's zone helper).
+    """
+    days = session_days(first, last)
+    midnights = np.array([ny_midnight(d) for d in days.tolist()], dtype=np.int64)
+    return days, midnights - SESSION_SHIFT_MS, midnights + BREAK_HOURS[0] * _HOUR_MS
+
+
+def in_maintenance_break(t_ms: np.ndarray, tz: Any) -> np.ndarray:
+    """Mask of the instants (epoch ms) inside the daily 17:00-18:00 New York break.
+
+    :param tz: the New York zone (``zoneinfo``).
+    """
+    import pandas as pd
+
+    hours = pd.to_datetime(np.asarray(t_ms, dtype=np.int64), unit="ms", utc=True).tz_convert(tz).hour
+    return np.asarray((hours >= BREAK_HOURS[0]) & (hours < BREAK_HOURS[1]))
+
+
+def resolution(multiplier: int, timespan: str) -> Optional[str]:
+    """The provider's futures ``resolution`` for ``multiplier`` x ``timespan`` (``1min``, ``1session``...)."""
+    unit = _UNITS.get(timespan)
+    return None if unit is None else "%d%s" % (multiplier, unit)
