@@ -153,7 +153,8 @@ def method_entry(name, fn, endpoints, source, notes):
         item = {"name": pname}
         if param.default is not inspect.Parameter.empty:
             item["default"] = _json_value(param.default)
-        if _is_list(param.annotation) and pname not in RESERVED_ARGS:
+        # the official client joins every *_any_of value with commas, whatever its annotation says
+        if (_is_list(param.annotation) or pname.endswith("_any_of")) and pname not in RESERVED_ARGS:
             item["list"] = True
         args.append(item)
     names = [a["name"] for a in args if a["name"] not in RESERVED_ARGS]
