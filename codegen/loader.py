@@ -596,6 +596,8 @@ def inputs_hash(root, extra_dirs=()):
     digest = hashlib.sha256()
     for base, label in [(root, "schema")] + [(d, os.path.basename(d)) for d in list(extra_dirs) + [RUNTIME_DIR]]:
         for dirpath, dirnames, filenames in os.walk(base):
+            if base == root and dirpath == base:  # the provider's pinned documents feed the importer, not the output
+                dirnames[:] = [d for d in dirnames if d != "provider"]
             dirnames.sort()
             for fname in sorted(filenames):
                 if fname.endswith((".json", ".jinja2", ".py")) and fname != "__init__.py":

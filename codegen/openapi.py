@@ -46,6 +46,9 @@ TICKER_PATH_PARAMS = ("stocksTicker", "stockTicker", "cryptoTicker", "forexTicke
 #: Other parameters validated as symbols (their python name is the snake case).
 SYMBOL_PARAMS = ("underlyingAsset", "optionContract", "tickers")
 CURRENCY_PATTERN = "^[A-Za-z0-9]{2,10}$"
+#: The words of the provider's prose the importer reads (epoch times and their unit). A structural snapshot
+#: (:mod:`codegen.snapshot`) has no prose: it keeps these words as ``x-text-words`` beside their node.
+TEXT_WORDS = ("timestamp", "nanosecond", "millisecond", "msec")
 # Short keys of the provider's OHLC bars; only applied to objects that look like a bar (o/h/l/c).
 _BAR_NAMES = {
     "T": "ticker",
@@ -136,7 +139,7 @@ def _flatten(schema):
         props.update(part.get("properties", {}))
         required.extend(r for r in part.get("required", []) if r not in required)
         if _infer_type(part) not in _SCALAR_TYPES:  # the provider mixes a bare ``status`` string in
-            for key in ("type", "description", "items"):
+            for key in ("type", "description", "x-text-words", "items"):
                 if key in part and key not in merged:
                     merged[key] = part[key]
     if props:
@@ -194,9 +197,16 @@ def _infer_type(schema):
     return None
 
 
-def _time_unit(wire, schema):
+def _text(node, first_sentence=True):
+    """The prose the importer reads from ``node``: its description (first sentence), or a snapshot's words."""
+    if node.get("description"):
+        return short_description(node["description"]) if first_sentence else node["description"]
+    return " ".join(node.get("x-text-words", ()))
+
+
+def _time_unit(wire, schema, text):
     """``ns``/``ms``/``s`` for integer fields documented as epoch times, else None."""
-    text = (schema.get("description") or "").lower()
+    text = text.lower()
     if schema.get("type") not in ("integer", "number") or "timestamp" not in text + wire.lower():
         if wire not in ("t", "updated", "last_updated"):
             return None
@@ -235,7 +245,7 @@ def _convert(schema, model_name, where, problems):
             converted = _convert(sub, child_name, "%s.%s" % (where, wire), problems)
             python = _BAR_NAMES.get(wire) if bar_like else None
             converted["x-python-name"] = python or field_name(wire)
-            unit = _time_unit(wire, converted)
+            unit = _time_unit(wire, converted, _text(_flatten(_unite(sub))))
             if unit:
                 converted["x-unit"] = unit
             out["properties"][wire] = converted
@@ -311,10 +321,10 @@ def examples_of(operation):
     return found
 
 
-def _param_kind(wire, location, entry, path):
+def _param_kind(wire, location, entry, path, text):
     """The ``x-kind`` of a parameter: how the client coerces and checks its values."""
     base = wire.split(".")[0]
-    text = (entry.get("description") or "").lower()
+    text = text.lower()
     if (location == "path" and wire in TICKER_PATH_PARAMS) or wire in SYMBOL_PARAMS:
         return "symbol"
     if location == "path" and wire in ("from", "to"):
@@ -364,7 +374,8 @@ def _convert_params(parameters, path, where, problems):
         entry["x-in"] = param["in"]
         ticker = param["in"] == "path" and wire in TICKER_PATH_PARAMS
         entry["x-python-name"] = "ticker" if ticker else snake_case(wire)
-        x_kind = _param_kind(wire, param["in"], dict(entry, description=description or ""), path)
+        text = _text(param, False) or _text(sub, False)
+        x_kind = _param_kind(wire, param["in"], entry, path, text)
         if x_kind:
             entry["x-kind"] = x_kind
         if x_kind == "currency":
@@ -430,23 +441,24 @@ def convert_operation(doc, name, path, problems=None):
         response["items"]["x-model"] = response_model_name(name)[: -len("Response")]
     for example in examples_of(operation):
         _fit_example(response, example, response.get("x-model") or response_model_name(name))
-    summary = short_description(operation.get("summary") or operation.get("description") or name)
+    text = operation.get("summary") or operation.get("description")
+    summary = short_description(text) if text else None  # a snapshot has none: the existing file's is kept
     paginated = "next_url" in response.get("properties", {})
     out = {
         "$schema": SCHEMA_URI,
         "$id": ID_BASE + "rest/%s.json" % name,
         "title": name,
-        "description": summary,
         "x-endpoint": {
             "name": name,
             "method": method.upper(),
             "path": path,
-            "summary": summary,
             "paginated": paginated,
         },
         "$ref": "#/$defs/response",
         "$defs": {"parameters": _convert_params(params, path, path, problems), "response": response},
     }
+    if summary:
+        out["description"] = out["x-endpoint"]["summary"] = summary
     if own and problems:
         raise ImportError_("; ".join(problems), problems)
     return out
@@ -498,6 +510,8 @@ def _annotations(node, pointer="", out=None):
             out[pointer] = {"$ref": node["$ref"]}
             return out
         keep = {k: v for k, v in node.items() if k.startswith("x-") and k != "x-endpoint"}
+        if isinstance(node.get("description"), str):  # kept where the document has none (a snapshot)
+            keep["description"] = node["description"]
         if "/$defs/parameters/properties/" in pointer:
             keep.update({k: node[k] for k in _PARAM_LOCAL_KEYS if k in node})
         if keep:
@@ -518,7 +532,7 @@ def merge_annotations(new, old):
     """Copy the hand-made annotations of ``old`` onto ``new`` (same JSON pointers); returns ``new``."""
     new = copy.deepcopy(new)
     for key, value in old.get("x-endpoint", {}).items():
-        if key not in _IMPORTED_ENDPOINT_KEYS:
+        if key not in _IMPORTED_ENDPOINT_KEYS or (key == "summary" and key not in new["x-endpoint"]):
             new["x-endpoint"][key] = value  # hand-set keys (e.g. table) survive a refresh
     for pointer, keys in _annotations(old).items():
         node, parent, last = new, None, None
@@ -632,6 +646,8 @@ def import_openapi(openapi_path, endpoints, schema_dir, all_paths=False, notes=N
             merge_variant(new, variant, problems)
         if name in existing_docs:
             new = merge_annotations(new, existing_docs[name])
+        new["x-endpoint"].setdefault("summary", name)
+        new.setdefault("description", new["x-endpoint"]["summary"])
         python_names = [p.get("x-python-name") for p in new["$defs"]["parameters"]["properties"].values()]
         for dup in sorted({n for n in python_names if python_names.count(n) > 1}):
             problems.append("%s: two parameters have the python name %r (set x-python-name)" % (name, dup))

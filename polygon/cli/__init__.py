@@ -7,11 +7,12 @@ Subcommands::
     polygon sandbox [--port 8765 ...]       run the offline emulator of the provider
     polygon serve [--port 8200 --sandbox]   the local server (bars API, /ws relay, dashboard)
     polygon demo [--no-stream]              the main job, against an embedded sandbox
-    polygon fetch SYMBOL TIMEFRAME [--start D --end D] [--csv PATH]
+    polygon fetch SYMBOL[,SYMBOL...] TIMEFRAME [--start D --end D] [--csv PATH]   (several: concurrently)
     polygon latest SYMBOL TIMEFRAME [--bars N] [--csv PATH]        the last N complete bars
     polygon summary SYMBOL TIMEFRAME [--start D --end D] [--json]  what the cache holds (no fetching)
     polygon update SYMBOL [SYMBOL ...] --timeframe TF              extend each symbol's cache to now
-    polygon stream SYMBOL [SYMBOL ...] [--channels T,Q,A,AM] [--seconds S] [--count N] [--json]
+    polygon stream SYMBOL [SYMBOL ...] [--channels T,Q,A,AM] [--market M] [--seconds S] [--count N] [--json]
+                                            the market follows the tickers' prefix (X:BTCUSD crypto ...)
     polygon status [--json]                 rate-limit usage of this process and the provider's market status
     polygon cache list|size|info|export|clear [--symbol S] [--timeframe TF] [--path P --format F] [--yes]
     polygon validate SYMBOL TIMEFRAME [--start D --end D] [--extended-hours] [--json]
@@ -23,6 +24,8 @@ Subcommands::
 Errors from the library are shown as one line on stderr with exit code 2 (bad input, rejected before any
 network I/O) or 1. ``update`` reports a failing symbol on stderr, goes on with the others and exits 1.
 ``stream`` stops after ``--seconds``, ``--count`` events or Ctrl+C (exit 0), then prints a summary on stderr.
+Ctrl+C anywhere else stops the command at once with one line on stderr and exit code 130; a many-symbol
+``fetch`` says which symbols finished (they are cached: running it again fetches only the rest).
 ``cache clear`` with neither ``--symbol`` nor ``--timeframe`` deletes everything: it asks on a terminal
 (anything but ``y`` keeps the cache, exit 1) and otherwise refuses without ``--yes`` (exit 2).
 """
@@ -31,9 +34,11 @@ import argparse
 import datetime
 import json
 import logging
+import os
 import sys
 import threading
 import time
+import urllib.parse
 from typing import Any, Dict, List, Optional
 
 from polygon._version import __version__
@@ -103,14 +108,69 @@ def _print_bars(df: Any, csv: Optional[str], rows: int) -> None:
         df.to_csv(csv)
         print("wrote %d bars to %s" % (len(df), csv))
     else:
-        print(df.to_string(max_rows=rows))
-        print("%d bars, source=%s" % (len(df), df.attrs.get("source")))
+        if len(df):
+            print(df.to_string(max_rows=rows))
+        print(_bars_line(df))
+
+
+def _bars_line(df: Any) -> str:
+    """``N bars, source=S``, and why when there are none (``df.attrs['empty_reason']``)."""
+    line = "%d bars, source=%s" % (len(df), df.attrs.get("source"))
+    reason = df.attrs.get("empty_reason")
+    return line + ": " + reason if not len(df) and reason else line
+
+
+def _known_empty(manager: Any, symbol: str, timeframe: str, start: Any, end: Any) -> Optional[str]:
+    """Why the range has no bars when that is known without a request (the future, no session), else None."""
+    from polygon.markets.empty_range import empty_range_reason
+    from polygon.markets.symbols import validate_symbol
+    from polygon.markets.timeframes import parse_timeframe
+
+    sym, tf = validate_symbol(symbol), parse_timeframe(timeframe)
+    start_ms, end_ms = manager.resolve_range(start, end, tf, sym)
+    return empty_range_reason(sym, tf, start_ms, end_ms, int(time.time() * 1000))
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    df = _manager().fetch_data(args.symbol, args.timeframe, args.start, args.end, use_cache=not args.no_cache)
+    symbols = [s for s in args.symbol.split(",") if s.strip()]
+    if len(symbols) > 1:
+        return _fetch_many(symbols, args)
+    manager = _manager()
+    reason = _known_empty(manager, args.symbol, args.timeframe, args.start, args.end)
+    if reason:  # nothing to ask the provider for
+        print("0 bars: %s" % reason)
+        return 0
+    df = manager.fetch_data(args.symbol, args.timeframe, args.start, args.end, use_cache=not args.no_cache)
     _print_bars(df, args.csv, args.rows)
     return 0
+
+
+def _fetch_many(symbols: List[str], args: argparse.Namespace) -> int:
+    """``polygon fetch A,B,C TF``: the symbols concurrently, one line each; Ctrl+C keeps what finished."""
+    from polygon.manager.batch import BatchInterrupted
+
+    if args.csv:
+        raise InvalidInputError("--csv writes one symbol's bars; got %d symbols" % len(symbols))
+    manager = _manager()
+    known = {sym: _known_empty(manager, sym, args.timeframe, args.start, args.end) for sym in symbols}
+    for symbol in [sym for sym in symbols if known[sym]]:
+        print("%s: 0 bars: %s" % (symbol.strip().upper(), known[symbol]))
+    symbols = [sym for sym in symbols if not known[sym]]
+    if not symbols:
+        return 0
+    try:
+        result = manager.fetch_multiple_symbols(symbols, args.timeframe, args.start, args.end,
+                                                use_cache=not args.no_cache)
+    except BatchInterrupted as stop:
+        done = ", ".join(stop.result) or "none"
+        print("%s (%s); run the command again to fetch the other %d" % (stop, done, len(stop.pending)),
+              file=sys.stderr)
+        return 130
+    for symbol, df in result.items():
+        print("%s: %s" % (symbol, _bars_line(df)))
+    for symbol, exc in result.errors.items():
+        print("error: %s: %s" % (symbol, exc), file=sys.stderr)
+    return 1 if result.errors else 0
 
 
 def _cmd_latest(args: argparse.Namespace) -> int:
@@ -170,23 +230,46 @@ def _format_event(event: Dict[str, Any], zone: Any) -> str:
     when = "-" if stamp is None else datetime.datetime.fromtimestamp(stamp / 1000, zone).isoformat(
         timespec="milliseconds")
     head = "%-5s %-6s %s" % (event.get("channel"), event.get("symbol"), when)
-    kind = event.get("event_type")
-    if kind == "trade":
+    kind = event.get("event_type") or ""
+    if kind.endswith("trade"):  # trade, crypto_trade
         return "%s  %s @ %s" % (head, event.get("size"), event.get("price"))
-    if kind == "quote":
+    if kind.endswith("quote"):  # quote, crypto_quote, forex_quote
         return "%s  bid %s x %s  ask %s x %s" % (head, event.get("bid_price"), event.get("bid_size"),
                                                  event.get("ask_price"), event.get("ask_size"))
+    if "value" in event and "open" not in event:  # index values, fair market value
+        return "%s  %s" % (head, event.get("value"))
     return "%s  o=%s h=%s l=%s c=%s v=%s" % (head, event.get("open"), event.get("high"), event.get("low"),
                                              event.get("close"), event.get("volume"))
+
+
+#: polygon.markets.symbols.market_of's names -> the stream's socket names
+_SOCKETS = {"fx": "forex"}
+
+
+def _stream_market(symbols: List[str], market: Optional[str]) -> str:
+    """The socket of ``polygon stream``: ``--market``, else the one the tickers' prefixes name (stocks for plain
+    tickers and ``*``); tickers of several markets are a bad input (one socket per market)."""
+    from polygon.markets.symbols import market_of
+
+    if market:
+        return market
+    found = sorted({_SOCKETS.get(m, m) for m in (market_of(s) for s in symbols if s.strip() != "*")})
+    if len(found) > 1:
+        raise InvalidInputError("tickers of several markets (%s): a stream reads one market's socket; run one "
+                                "polygon stream per market (or pass --market)" % ", ".join(found))
+    return found[0] if found else "stocks"
 
 
 def _cmd_stream(args: argparse.Namespace) -> int:
     from polygon.markets.dates import get_zone
     from polygon.websocket import PolygonWebSocketClient
+    from polygon.websocket.subscriptions import MARKET_CHANNEL_NAMES
 
     seconds = _seconds_option("--seconds", args.seconds)
     count = None if args.count is None else _int_option("--count", args.count, 1)
-    client = PolygonWebSocketClient()
+    market = _stream_market(args.symbols, args.market)
+    channels = list(MARKET_CHANNEL_NAMES[market])[:1] if args.channels is None else args.channels.split(",")
+    client = PolygonWebSocketClient(market=market)
     zone = get_zone(client.config.timezone)
     enough = threading.Event()
     lock = threading.Lock()
@@ -206,7 +289,7 @@ def _cmd_stream(args: argparse.Namespace) -> int:
                 enough.set()
 
     # checks the symbols and channels (SubscriptionError names what is allowed); nothing is sent before connect
-    client.subscribe(args.symbols, args.channels.split(","), on_event)
+    client.subscribe(args.symbols, channels, on_event)
     started = time.monotonic()
     deadline = None if seconds is None else started + seconds
     connected = False
@@ -291,13 +374,28 @@ def _cmd_cache(args: argparse.Namespace) -> int:
             raise InvalidInputError("cache export needs --symbol (comma list), --timeframe and --path")
         result = storage.export(args.symbol.split(","), args.timeframe, args.path, format=args.format,
                                 start=args.start, end=args.end)
-        print("exported %s to %s" % (result["rows"], result["path"]))
+        print(json.dumps(result, indent=2) if args.json else _format_export(result, args.timeframe))
     else:
         if not (args.symbol or args.timeframe or args.yes) and not _confirm_clear_all(storage):
             return 1
         removed = storage.clear(symbol=args.symbol, timeframe=args.timeframe)
         print("removed %s file%s from %s" % (removed, "" if removed == 1 else "s", storage.cache_dir))
     return 0
+
+
+def _format_export(result: Dict[str, Any], timeframe: str) -> str:
+    """``polygon cache export`` as text: one line per symbol, then the total and the dataset root."""
+    width = max([len(s) for s in result["rows"]] + [6])
+    lines = []
+    for symbol, rows in result["rows"].items():
+        folder = "symbol=" + urllib.parse.quote(symbol, safe="")  # the dataset's hive partition
+        count = sum(1 for path in result["files"] if folder in path.split(os.sep))
+        note = "" if rows else "  (nothing cached for %s)" % timeframe
+        lines.append("%-*s  %9d bars  %d file%s%s" % (width, symbol, rows, count, "" if count == 1 else "s", note))
+    total = sum(result["rows"].values())
+    lines.append("exported %d bars of %d symbol%s to %s" % (total, len(result["rows"]),
+                                                           "" if len(result["rows"]) == 1 else "s", result["path"]))
+    return "\n".join(lines)
 
 
 def _confirm_clear_all(storage: Any) -> bool:
@@ -442,7 +540,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("fetch", help="fetch bars through the cache")
-    p.add_argument("symbol")
+    p.add_argument("symbol", help="ticker, or a comma list of tickers fetched concurrently")
     p.add_argument("timeframe")
     p.add_argument("--start")
     p.add_argument("--end")
@@ -473,8 +571,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("stream", help="print live events until --seconds, --count or Ctrl+C")
     p.add_argument("symbols", nargs="+", metavar="SYMBOL", help="tickers, or '*' for all")
-    p.add_argument("--channels", default="T", help="comma list of T (trades), Q (quotes), A (second aggregates), "
-                                                   "AM (minute aggregates); default T")
+    p.add_argument("--channels", help="comma list of the market's channels: stocks T (trades), Q (quotes), A "
+                                      "(second aggregates), AM (minute aggregates) ...; crypto XT, XQ, XA ...; "
+                                      "forex C, CA ...; indices V, A, AM. Default: the market's trades (forex: "
+                                      "quotes, indices: values)")
+    p.add_argument("--market", choices=["stocks", "options", "forex", "crypto", "indices"],
+                   help="the socket to read; default: the one the tickers' prefix names (X: crypto, C: forex, "
+                        "I: indices, O: options, none: stocks)")
     p.add_argument("--seconds", help="stop after this many seconds")
     p.add_argument("--count", help="stop after this many events")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -488,7 +591,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["list", "size", "info", "export", "clear"])
     p.add_argument("--symbol", help="ticker (export: comma-separated list)")
     p.add_argument("--timeframe")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="list, info, export: JSON instead of text")
     p.add_argument("--path", help="export: dataset root directory")
     p.add_argument("--format", default="parquet", choices=["parquet", "feather", "csv"])
     p.add_argument("--start")
@@ -541,4 +644,5 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("error: %s" % exc, file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
         return 130

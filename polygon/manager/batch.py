@@ -3,14 +3,18 @@
 All workers share the manager's one REST client, so they share its connection pool and rate limiter:
 a free-tier limit is respected across threads. A symbol that fails is reported in ``errors``; it never
 aborts the others and is never dropped silently.
+
+Ctrl+C (``KeyboardInterrupt`` in the calling thread) stops a batch at once: no symbol is started any more, the
+symbols in flight are abandoned (their worker threads are daemons, so they never hold the process open), and
+:class:`BatchInterrupted` is raised with the symbols that finished, which are cached with their coverage.
 """
 
 import logging
+import queue
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import pandas as pd
 
@@ -19,7 +23,7 @@ from polygon.markets.frames import BAR_COLUMNS, PRICE_COLUMNS
 from polygon.markets.symbols import validate_symbol
 from polygon.markets.timeframes import parse_timeframe
 
-__all__ = ["BatchFetcher", "BatchResult"]
+__all__ = ["BatchFetcher", "BatchInterrupted", "BatchResult"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +47,23 @@ class BatchResult(dict):
 
     def __repr__(self) -> str:
         return "BatchResult(ok=%s, errors=%s)" % (sorted(self), sorted(self.errors))
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """Ctrl+C stopped a batch. A :class:`KeyboardInterrupt` (code that stops on Ctrl+C still does).
+
+    :ivar result: the :class:`BatchResult` of the symbols that finished (they are cached, coverage included).
+    :ivar pending: the symbols not fetched (in flight or not started).
+    """
+
+    def __init__(self, result: "BatchResult", pending: List[str]) -> None:
+        total = len(result) + len(result.errors) + len(pending)
+        super().__init__("interrupted: %d of %d symbols fetched and cached" % (len(result), total))
+        self.result = result
+        self.pending = pending
+
+
+_Outcome = Tuple[str, Any, Optional[BaseException]]
 
 
 class _Progress:
@@ -135,28 +156,61 @@ class BatchFetcher:
                 self.manager.prefetch_actions(good, start, end, options["adjusted"])
             except PolygonError as exc:
                 logger.info("batch splits prefetch failed (%s); each symbol asks for its own", exc)
-        slots = threading.BoundedSemaphore(self.max_workers)
         progress = _Progress(len(good), "fetch %s" % tf.name, self.progress)
+        jobs: "queue.SimpleQueue[str]" = queue.SimpleQueue()
+        for sym in good:
+            jobs.put(sym)
+        done: "queue.SimpleQueue[_Outcome]" = queue.SimpleQueue()
+        stop = threading.Event()
+        slots = threading.BoundedSemaphore(self.max_workers)
+        # up to twice as many threads as request slots: a thread that has its bars writes the cache and builds
+        # the frame after giving its slot to the next symbol, so file system latency (fsync) and CPU work
+        # overlap the requests instead of delaying them; at most ``max_workers`` requests fly. Daemon threads:
+        # after Ctrl+C the symbols in flight are abandoned, they never hold the process open.
+        for i in range(min(2 * self.max_workers, len(good))):
+            threading.Thread(target=self._work, args=(jobs, done, stop, tf, start, end, options, slots),
+                             name="polygon-batch-%d" % i, daemon=True).start()
+        waiting = len(good)
         try:
-            # up to twice as many threads as request slots: a thread that has its bars writes the cache and
-            # builds the frame after giving its slot to the next symbol, so file system latency (fsync) and
-            # CPU work overlap the requests instead of delaying them; at most ``max_workers`` requests fly
-            with ThreadPoolExecutor(max_workers=min(2 * self.max_workers, max(1, len(good))),
-                                    thread_name_prefix="polygon-batch") as pool:
-                futures = {pool.submit(self._fetch_one, sym, tf, start, end, options, slots): sym for sym in good}
-                for future in as_completed(futures):
-                    sym = futures[future]
-                    try:
-                        result[sym] = future.result()
-                    except PolygonError as exc:
-                        logger.warning("fetch %s %s failed: %s", sym, tf.name, exc)
-                        result.errors[sym] = exc
-                    except Exception as exc:  # a bug or an unexpected failure: report it, keep the others
-                        logger.exception("fetch %s %s failed unexpectedly", sym, tf.name)
-                        result.errors[sym] = exc
-                    progress.step()
+            while waiting:
+                try:
+                    sym, frame, exc = done.get(timeout=0.25)  # a bounded wait: Ctrl+C lands here at once
+                except queue.Empty:
+                    continue
+                waiting -= 1
+                self._record(result, sym, frame, exc, tf.name)
+                progress.step()
+        except KeyboardInterrupt:
+            stop.set()
+            while True:  # what finished meanwhile is kept too
+                try:
+                    sym, frame, exc = done.get_nowait()
+                except queue.Empty:
+                    break
+                self._record(result, sym, frame, exc, tf.name)
+            partial = self._ordered(good, result, started)
+            pending = [sym for sym in good if sym not in partial and sym not in partial.errors]
+            logger.info("batch interrupted: %d of %d symbols fetched", len(partial), len(good))
+            raise BatchInterrupted(partial, pending) from None
         finally:
+            stop.set()
             progress.close()
+        return self._ordered(good, result, started)
+
+    @staticmethod
+    def _record(result: BatchResult, sym: str, frame: Any, exc: Optional[BaseException], tf_name: str) -> None:
+        if exc is None:
+            result[sym] = frame
+        elif isinstance(exc, PolygonError):
+            logger.warning("fetch %s %s failed: %s", sym, tf_name, exc)
+            result.errors[sym] = exc
+        else:  # a bug or an unexpected failure: report it, keep the others
+            logger.error("fetch %s %s failed unexpectedly", sym, tf_name, exc_info=exc)
+            result.errors[sym] = exc
+
+    @staticmethod
+    def _ordered(good: List[str], result: BatchResult, started: float) -> BatchResult:
+        """``result`` in the order the symbols were given."""
         ordered = BatchResult()
         for sym in good:
             if sym in result:
@@ -165,14 +219,39 @@ class BatchFetcher:
         ordered.elapsed = time.perf_counter() - started
         return ordered
 
-    def _fetch_one(self, sym: str, tf: Any, start: Any, end: Any, options: Dict[str, Any], slots: Any) -> Any:
-        """``fetch_data`` of one symbol, holding a request slot for the download only."""
+    def _work(self, jobs: Any, done: Any, stop: threading.Event, tf: Any, start: Any, end: Any,
+              options: Dict[str, Any], slots: Any) -> None:
+        """A worker thread: fetch symbols from ``jobs`` until it is empty or the batch is stopped."""
+        while not stop.is_set():
+            try:
+                sym = jobs.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                outcome: _Outcome = (sym, self._fetch_one(sym, tf, start, end, options, slots, stop), None)
+            except Exception as exc:
+                outcome = (sym, None, exc)
+            if outcome[1] is None and outcome[2] is None:
+                return  # stopped while waiting for a request slot
+            done.put(outcome)
+
+    def _fetch_one(self, sym: str, tf: Any, start: Any, end: Any, options: Dict[str, Any], slots: Any,
+                   stop: threading.Event) -> Any:
+        """``fetch_data`` of one symbol, holding a request slot for the download only; ``None`` when the batch
+        was stopped before the download began."""
         manager = self.manager
         plan = manager.plan_fetch(sym, tf, start, end, use_cache=options["use_cache"], adjusted=options["adjusted"],
                                   tz=options["tz"])
         if plan.needs_network:
-            with slots:
+            while not slots.acquire(timeout=0.2):
+                if stop.is_set():
+                    return None
+            try:
+                if stop.is_set():
+                    return None
                 manager.download(plan)
+            finally:
+                slots.release()
         return manager.finish(plan, options["validate"], options["strict"])
 
     def fetch_universe(

@@ -148,12 +148,27 @@ def _is_coroutine_function(fn: Any) -> bool:
     return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(type(fn).__call__)
 
 
-async def _run_batch(items: List[Tuple[Callable, dict]], on_error: Callable[[Any], None]) -> None:
+async def _run_batch(items: List[Tuple[Callable, dict]], on_error: Callable[[Any, Optional[str]], None]) -> None:
     for fn, data in items:
         try:
             await fn(data)
-        except Exception:  # user code: log, count, keep going
-            on_error(fn)
+        except Exception:  # user code: log (once per callback and channel), count, keep going
+            on_error(fn, data.get("channel") if isinstance(data, dict) else None)
+
+
+def _callback_name(fn: Any) -> str:
+    """How a callback is named in the log: its qualified name (``main.<locals>.on_trade``) or its repr."""
+    name = getattr(fn, "__qualname__", None)
+    module = getattr(fn, "__module__", None)
+    return "%s.%s" % (module, name) if name and module else name or repr(fn)
+
+
+def _callback_key(fn: Any) -> Any:
+    try:
+        hash(fn)
+    except TypeError:  # an unhashable callable object
+        return id(fn)
+    return fn
 
 
 class _FrameDispatcher:
@@ -173,6 +188,7 @@ class _FrameDispatcher:
     _sink: Any
     _events_dispatched: int
     _callback_errors: int
+    _reported_errors: Optional[set] = None  # (callback, channel) pairs whose error was logged in full
 
     def _on_status(self, msg: dict) -> None:  # pragma: no cover - provided by the client
         raise NotImplementedError
@@ -256,9 +272,9 @@ class _FrameDispatcher:
                         try:
                             result = single(data)
                             if result is not None and isawaitable(result):
-                                self._submit_awaitable(result, plan[5])
+                                self._submit_awaitable(result, plan[5], single, plan[6])
                         except Exception:
-                            self._callback_error(single)
+                            self._callback_error(single, plan[6])
                         if stopped():  # disconnect() from a callback: deliver nothing more
                             break
                     elif fns:
@@ -267,9 +283,9 @@ class _FrameDispatcher:
                             try:
                                 result = fn(item)
                                 if result is not None and isawaitable(result):
-                                    self._submit_awaitable(result, fn_loop)
+                                    self._submit_awaitable(result, fn_loop, fn, plan[6])
                             except Exception:
-                                self._callback_error(fn)
+                                self._callback_error(fn, plan[6])
                             item = dict(data)  # each callback its own dict: one may mutate it
                         if stopped():
                             break
@@ -328,15 +344,16 @@ class _FrameDispatcher:
                 self._callback_errors += len(items)
                 logger.warning("event loop of a coroutine callback is closed; %d events not delivered", len(items))
 
-    def _submit_awaitable(self, awaitable: Any, loop: Optional[asyncio.AbstractEventLoop]) -> None:
-        """A plain callable returned an awaitable (e.g. ``lambda d: handler(d)``): run it on the subscriber's
-        ``loop``, or on the private loop when subscribed from plain code."""
+    def _submit_awaitable(self, awaitable: Any, loop: Optional[asyncio.AbstractEventLoop], fn: Any = None,
+                          channel: Optional[str] = None) -> None:
+        """A plain callable ``fn`` returned an awaitable (e.g. ``lambda d: handler(d)``): run it on the
+        subscriber's ``loop``, or on the private loop when subscribed from plain code."""
 
         async def run() -> None:
             try:
                 await awaitable
             except Exception:
-                self._callback_error(awaitable)
+                self._callback_error(fn if fn is not None else awaitable, channel)
 
         coro = run()
         try:
@@ -351,6 +368,19 @@ class _FrameDispatcher:
             self._callback_errors += 1
             logger.warning("event loop of a callback is closed; its awaitable was not run")
 
-    def _callback_error(self, fn: Any) -> None:
+    def _callback_error(self, fn: Any, channel: Optional[str] = None) -> None:
+        """A user callback raised (called in its ``except`` block): count it; log it with its traceback the
+        first time for this callback and channel (later ones at debug level), so that a handler failing on
+        every event neither floods the log nor stops the stream."""
         self._callback_errors += 1
-        logger.exception("callback %r raised", fn)
+        key = (_callback_key(fn), channel)
+        reported = self._reported_errors
+        if reported is None:
+            reported = self._reported_errors = set()
+        if key in reported:
+            logger.debug("callback %s raised again on channel %s", _callback_name(fn), channel, exc_info=True)
+            return
+        reported.add(key)
+        logger.error("callback %s raised on channel %s events; the stream goes on. Logged once per callback and "
+                     "channel; get_status()['callback_errors'] counts them all", _callback_name(fn), channel,
+                     exc_info=True)

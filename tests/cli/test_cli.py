@@ -6,44 +6,9 @@ import re
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _cli_env(sb, tmp_path, **extra):
-    """The environment of a ``polygon`` process talking to the sandbox ``sb`` with a cache under tmp_path."""
-    env = dict(os.environ)
-    env.update({
-        "POLYGON_API_KEY": sb.api_key, "POLYGON_BASE_URL": sb.base_url, "POLYGON_WS_URL": sb.ws_url,
-        "POLYGON_CACHE_DIR": str(tmp_path / "cache"), "POLYGON_CONFIG_FILE": os.devnull,
-        "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
-    })
-    env.update(extra)
-    return env
-
-
-def _runner(env, cwd):
-    def run(*args, code=0):
-        out = subprocess.run([sys.executable, "-m", "polygon"] + list(args), env=env, cwd=str(cwd),
-                             capture_output=True, text=True, timeout=120)
-        assert out.returncode == code, out.stdout[-2000:] + out.stderr[-3000:]
-        return out
-
-    return run
-
-
-@pytest.fixture
-def cli(sandbox, tmp_path):
-    return _runner(_cli_env(sandbox, tmp_path), tmp_path)
-
-
-@pytest.fixture
-def cli_for(tmp_path):
-    """``cli_for(sb, **env)``: a ``cli`` runner against another sandbox (from ``make_sandbox``)."""
-    return lambda sb, **extra: _runner(_cli_env(sb, tmp_path, **extra), tmp_path)
+from cli_helpers import ROOT, STREAM_OPTIONS, cli_env, stream_summary, wait_until
 
 
 def test_endpoints_table(cli):
@@ -184,34 +149,12 @@ def test_serve_subcommand_runs_the_local_server(tmp_path, server_process):
 
 # -- latest, summary, update, stream, status ------------------------------------------------------------------
 
-STREAM_OPTIONS = {"clock": "2024-03-14", "speed": 30, "max_connections": 5}  # a replayed session, 30x
-SUMMARY_RE = re.compile(r"^stream: (\d+) events printed in [\d.]+ s; (\d+) received, (\d+) dropped, (\d+) reconnects$")
-
-
-def _wait_until(predicate, timeout=10.0):
-    """Poll ``predicate`` until true or ``timeout`` (bounded); returns its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() >= deadline:
-            return value
-        time.sleep(0.02)
-
-
-def _stream_summary(stderr):
-    lines = [line for line in stderr.splitlines() if line.startswith("stream: ")]
-    assert len(lines) == 1, stderr[-3000:]
-    match = SUMMARY_RE.match(lines[0])
-    assert match, lines[0]
-    return [int(n) for n in match.groups()]
-
-
 def test_help_lists_the_new_subcommands(cli):
     out = cli("--help").stdout
     for name in ("latest", "summary", "update", "stream", "status", "fetch", "cache", "validate"):
         assert name in out
-    doc = cli("stream", "--help").stdout
-    assert "--channels" in doc and "AM (minute aggregates)" in doc
+    doc = " ".join(cli("stream", "--help").stdout.split())
+    assert "--channels" in doc and "AM (minute aggregates)" in doc and "--market" in doc
 
 
 def test_latest_prints_the_last_complete_bars(cli, tmp_path):
@@ -284,9 +227,9 @@ def test_stream_count_then_clean_disconnect_and_summary(make_sandbox, cli_for):
     for line in lines:
         match = re.match(r"^T +(AAPL|MSFT) +2024-03-14T\d\d:\d\d:\d\d\.\d{3}-04:00  \d+ @ [\d.]+$", line)
         assert match, line
-    printed, received, dropped, reconnects = _stream_summary(out.stderr)
+    printed, received, dropped, reconnects = stream_summary(out.stderr)
     assert printed == 5 and received >= 5 and dropped == 0 and reconnects == 0
-    assert _wait_until(lambda: sb.stats()["ws_active"] == 0)  # the socket was closed
+    assert wait_until(lambda: sb.stats()["ws_active"] == 0)  # the socket was closed
     assert sb.stats()["ws_connections"] == 1
 
 
@@ -299,7 +242,7 @@ def test_stream_json_lines_on_chosen_channels(make_sandbox, cli_for):
     for event in events:
         assert event["symbol"] == "SPY" and isinstance(event["timestamp"], int)
         assert event["event_type"] == ("quote" if event["channel"] == "Q" else "aggregate")
-    assert _stream_summary(out.stderr)[0] == 12
+    assert stream_summary(out.stderr)[0] == 12
     assert sb.api_key not in out.stdout + out.stderr  # not even in debug logs
 
 
@@ -309,7 +252,7 @@ def test_stream_seconds_bound(make_sandbox, cli_for):
     out = cli_for(sb)("stream", "*", "--seconds", "1.5")
     elapsed = time.monotonic() - started
     assert 1.5 <= elapsed < 15
-    printed, received, dropped, _ = _stream_summary(out.stderr)
+    printed, received, dropped, _ = stream_summary(out.stderr)
     lines = out.stdout.splitlines()
     assert printed == len(lines) == received > 0 and dropped == 0  # no --count: every event is printed
     assert len({line.split()[1] for line in lines}) > 1  # the wildcard brings several symbols
@@ -322,7 +265,7 @@ def test_stream_ctrl_c_disconnects_and_summarises(make_sandbox, tmp_path):
 
     sb = make_sandbox(**STREAM_OPTIONS)
     proc = subprocess.Popen([sys.executable, "-m", "polygon", "stream", "AAPL", "--seconds", "60"],
-                            env=_cli_env(sb, tmp_path), cwd=str(tmp_path), stdout=subprocess.PIPE,
+                            env=cli_env(sb, tmp_path), cwd=str(tmp_path), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     lines = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
@@ -338,8 +281,8 @@ def test_stream_ctrl_c_disconnects_and_summarises(make_sandbox, tmp_path):
     stderr = proc.stderr.read()
     proc.stderr.close()
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
-    assert _stream_summary(stderr)[0] >= 1
-    assert _wait_until(lambda: sb.stats()["ws_active"] == 0)
+    assert stream_summary(stderr)[0] >= 1
+    assert wait_until(lambda: sb.stats()["ws_active"] == 0)
 
 
 def test_status_text_and_json(make_sandbox, cli_for):
@@ -375,7 +318,7 @@ def test_status_text_and_json(make_sandbox, cli_for):
     (["stream", "AAPL", "--channels", "T,X"], "allowed: T (trades), Q (quotes), A (second aggregates), AM"),
     (["stream", "AAPL", "--channels", ""], "allowed: T (trades)"),
     (["stream", "AAPL", "$$$"], "letters A-Z, digits"),
-    (["stream", "X:BTCUSD"], "this stream is stocks"),
+    (["stream", "X:BTCUSD", "--market", "stocks"], "this stream is stocks"),
     (["stream", "AAPL", "--count", "0"], "--count must be an integer >= 1"),
     (["stream", "AAPL", "--seconds", "-1"], "--seconds must be a number of seconds > 0"),
     (["stream", "AAPL", "--seconds", "nan"], "--seconds must be a number of seconds > 0"),

@@ -1,4 +1,4 @@
-"""``python -m codegen import-openapi``: a tiny OpenAPI fixture, and the provider's document when present."""
+"""``python -m codegen import-openapi``: a tiny OpenAPI fixture, and the provider's document (schema/provider)."""
 
 import importlib
 import importlib.util
@@ -17,7 +17,7 @@ from codegen.openapi import ImportError_, import_openapi, short_description
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MINI = os.path.join(ROOT, "tests", "codegen", "data", "openapi", "mini.json")
-PROVIDER = os.path.join(os.path.dirname(ROOT), "shared", "reference", "provider-openapi", "rest.json")
+PROVIDER = os.path.join(ROOT, "schema", "provider", "rest.json")
 
 
 def _read(path):
@@ -132,7 +132,6 @@ def test_snake_case(wire, python):
     assert snake_case(wire) == python
 
 
-@pytest.mark.skipif(not os.path.exists(PROVIDER), reason="provider OpenAPI document not present")
 def test_refresh_from_provider_document_is_a_no_op(tmp_path):
     """Re-importing the whole provider document (``--all``) leaves the committed files unchanged."""
     schema = tmp_path / "schema"

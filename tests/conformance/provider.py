@@ -14,7 +14,6 @@ ROOT = Path(__file__).resolve().parents[2]
 CANDIDATES = (
     os.environ.get("POLYGON_PROVIDER_OPENAPI", ""),
     str(ROOT / "schema" / "provider"),
-    str(ROOT.parent / "shared" / "reference" / "provider-openapi"),
 )
 
 

@@ -131,7 +131,6 @@ def test_every_endpoint_has_a_client_method():
         assert set(p.name for p in spec.params) <= set(names) or name == "get_aggs"
         if spec.table is not None:
             assert callable(getattr(PolygonClient, name + "_df"))
-    assert len(ENDPOINTS) == 58
 
 
 @pytest.mark.parametrize("name", CLIENT_METHODS)

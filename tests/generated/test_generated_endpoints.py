@@ -35,7 +35,11 @@ def test_table_names_paths_and_models():
             "/v2/snapshot/locale/us/markets/stocks/tickers/{stocksTicker}", models.SnapshotTickerResponse,
         ),
     }
-    assert set(expected) <= set(ENDPOINTS) and len(ENDPOINTS) == 58
+    assert set(expected) <= set(ENDPOINTS)
+    # the imported document's 89 paths are 58 endpoints; the newer surface (issue 24) comes on top
+    newer = ("/stocks/financials/", "/stocks/v1/", "/stocks/vX/", "/stocks/filings/", "/stocks/taxonomies/", "/fed/",
+             "/benzinga/", "/etf-global/", "/tmx/", "/consumer-spending/", "/futures/")
+    assert len([s for s in ENDPOINTS.values() if not s.path.startswith(newer)]) == 58
     for name, (path, model) in expected.items():
         spec = ENDPOINTS[name]
         assert isinstance(spec, EndpointSpec) and spec.name == name and spec.method == "GET"

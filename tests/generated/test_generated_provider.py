@@ -1,6 +1,6 @@
-"""The generated code against the provider's own API description (skipped when it is not present).
+"""The generated code against the provider's own API description.
 
-Reads ../shared/reference/provider-openapi/{rest,websocket}.json relative to the repository root:
+Reads schema/provider/{rest,websocket}.json (the pinned structural snapshot of the provider's documents):
 * every endpoint's path, method, parameter names, locations, types and enums match rest.json;
 * every response model has exactly the wire fields the provider describes where the model is used;
 * every response model parses the provider's example payloads for its endpoint without losing a key,
@@ -19,12 +19,10 @@ from polygon._generated import stream
 from polygon._generated.endpoints import ENDPOINTS, build_request, parse_response
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-REFERENCE = os.path.join(os.path.dirname(ROOT), "shared", "reference", "provider-openapi")
+REFERENCE = os.path.join(ROOT, "schema", "provider")
 REST = os.path.join(REFERENCE, "rest.json")
 SOCKET = os.path.join(REFERENCE, "websocket.json")
 SCHEMA = os.path.join(ROOT, "schema")
-
-pytestmark = pytest.mark.skipif(not os.path.exists(REST), reason="provider OpenAPI documents not present")
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +170,6 @@ def test_models_parse_provider_examples(rest, name):
             assert type(parsed).from_wire(parsed.to_wire()) == parsed
 
 
-@pytest.mark.skipif(not os.path.exists(SOCKET), reason="websocket.json not present")
 def test_stream_events_parse_provider_examples():
     with open(SOCKET, encoding="utf-8") as fh:
         doc = json.load(fh)
