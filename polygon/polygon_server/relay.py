@@ -182,11 +182,14 @@ class StreamRelay:
         tests); a factory without parameters serves stocks only.
     :param outbox_size: messages queued per client before the oldest are dropped (outlets also stop at 8 MB).
     :param max_clients: local clients served at once.
+    :param feed: the provider feed the upstream clients read, by the official client's names (``"delayed"``,
+        ``"business"``...; see :mod:`polygon.websocket.feeds`); default: the feed of the configured URL.
     """
 
     def __init__(self, config: Any = None, client_factory: Optional[Callable[..., Any]] = None,
-                 outbox_size: int = 50_000, max_clients: int = 1000) -> None:
+                 outbox_size: int = 50_000, max_clients: int = 1000, feed: Optional[str] = None) -> None:
         self.config = config
+        self.feed = feed
         self._factory = client_factory
         self.outbox_size = outbox_size
         self.max_clients = max_clients
@@ -512,7 +515,7 @@ class StreamRelay:
         if factory is None:
             from polygon.websocket import PolygonWebSocketClient
 
-            return PolygonWebSocketClient(config=self.config, market=market)
+            return PolygonWebSocketClient(config=self.config, market=market, feed=self.feed)
         try:
             takes_market = bool(inspect.signature(factory).parameters)
         except (TypeError, ValueError):  # a builtin or an odd callable: assume the documented form

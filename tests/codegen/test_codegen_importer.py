@@ -139,7 +139,7 @@ def test_refresh_from_provider_document_is_a_no_op(tmp_path):
     notes = []
     written = import_openapi(PROVIDER, [], str(schema), all_paths=True, notes=notes)
     assert notes == []  # every path of the document is known: as an endpoint or one of its variants
-    assert len(written) == len(os.listdir(schema / "rest")) == 58
+    assert len(written) == 58  # the newer surface's files (issue 24, sourced elsewhere) are left as they are
     variants = sum(len(_read(p)["x-endpoint"].get("variants", [])) for p in written)
     assert len(written) + variants == len(_read(PROVIDER)["paths"]) == 89
     for fname in sorted(os.listdir(schema / "rest")):

@@ -23,6 +23,18 @@ REFERENCE = os.path.join(ROOT, "schema", "provider")
 REST = os.path.join(REFERENCE, "rest.json")
 SOCKET = os.path.join(REFERENCE, "websocket.json")
 SCHEMA = os.path.join(ROOT, "schema")
+with open(REST, encoding="utf-8") as _fh:
+    _DOCUMENTED_PATHS = set(json.load(_fh)["paths"])
+#: endpoints whose path the imported document describes; the newer surface (futures, fundamentals,
+#: partner data... issue 24) is written from its x-source and checked by its own conformance tests
+IN_DOCUMENT = sorted(n for n, s in ENDPOINTS.items() if s.path in _DOCUMENTED_PATHS)
+
+
+def test_endpoints_outside_the_document_name_their_sources():
+    for name in sorted(set(ENDPOINTS) - set(IN_DOCUMENT)):
+        with open(os.path.join(SCHEMA, "rest", name + ".json"), encoding="utf-8") as fh:
+            assert json.load(fh).get("x-source"), "%s is in neither the provider document nor sourced" % name
+    assert len(IN_DOCUMENT) == 58
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +89,7 @@ def _ours(name):
     return docs, path, docs.load(path)
 
 
-@pytest.mark.parametrize("name", sorted(ENDPOINTS))
+@pytest.mark.parametrize("name", IN_DOCUMENT)
 def test_parameters_match_provider(rest, name):
     operation = _operation(rest, name)
     provider = {p["name"]: p for p in operation.get("parameters", [])}
@@ -97,7 +109,7 @@ def test_parameters_match_provider(rest, name):
         assert param.required == bool(theirs.get("required")) or param.location == "path"
 
 
-@pytest.mark.parametrize("name", sorted(ENDPOINTS))
+@pytest.mark.parametrize("name", IN_DOCUMENT)
 def test_provider_parameter_examples_build_requests(rest, name):
     """The provider's own example values pass our validation and fill the path template."""
     operation = _operation(rest, name)
@@ -138,7 +150,7 @@ def test_model_fields_match_provider_fields(rest):
             if wire in props:
                 walk(sub, ours_path, docs, props[wire], "%s.%s" % (where, wire))
 
-    for name, spec in ENDPOINTS.items():
+    for name, spec in ((n, ENDPOINTS[n]) for n in IN_DOCUMENT):
         docs, path, doc = _ours(name)
         theirs = _operation(rest, name)["responses"]["200"]["content"]["application/json"]["schema"]
         walk(doc["$defs"]["response"], path, docs, theirs, name)
@@ -151,7 +163,7 @@ def test_model_fields_match_provider_fields(rest):
         assert set(cls.WIRE_TO_PYTHON) == wires, model_name
 
 
-@pytest.mark.parametrize("name", sorted(ENDPOINTS))
+@pytest.mark.parametrize("name", IN_DOCUMENT)
 def test_models_parse_provider_examples(rest, name):
     examples = _examples(_operation(rest, name))
     if not examples:
