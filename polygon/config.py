@@ -18,6 +18,7 @@ Environment variables:
 ``POLYGON_S3_SECRET_ACCESS_KEY``  flat files: S3 secret (never shown)
 ``POLYGON_S3_ENDPOINT``           flat files: S3 endpoint (default the provider's)
 ``POLYGON_S3_BUCKET``             flat files: bucket (default ``flatfiles``)
+``POLYGON_REDIS_PASSWORD``        the server's Redis fan-out: Redis password (kept off the command line)
 
 The INI file has one ``[polygon]`` section whose keys are the field names below
 (``api_key``, ``base_url``, ``rate_limit_per_minute``...).
@@ -69,6 +70,7 @@ _ENV = {
     "s3_secret_access_key": "POLYGON_S3_SECRET_ACCESS_KEY",
     "s3_endpoint": "POLYGON_S3_ENDPOINT",
     "s3_bucket": "POLYGON_S3_BUCKET",
+    "redis_password": "POLYGON_REDIS_PASSWORD",
 }
 
 
@@ -100,6 +102,7 @@ class PolygonConfig:
     :param max_retries: retries after the first attempt for 429/5xx/connection errors.
     :param retry_budget: total seconds all retries of one call may spend waiting.
     :param max_workers: concurrent requests of the batch fetcher (and HTTP pool size).
+    :param redis_password: password of the server's Redis fan-out (``--redis`` URLs without one); never shown.
     """
 
     api_key: Optional[str] = dataclasses.field(default=None, repr=False)
@@ -119,6 +122,7 @@ class PolygonConfig:
     s3_secret_access_key: Optional[str] = dataclasses.field(default=None, repr=False)
     s3_endpoint: str = DEFAULT_S3_ENDPOINT
     s3_bucket: str = DEFAULT_S3_BUCKET
+    redis_password: Optional[str] = dataclasses.field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
@@ -156,7 +160,7 @@ class PolygonConfig:
         data = dataclasses.asdict(self)
         if redact:
             data["api_key"] = "***" if self.api_key else None
-            for name in ("s3_access_key_id", "s3_secret_access_key"):
+            for name in ("s3_access_key_id", "s3_secret_access_key", "redis_password"):
                 data[name] = "***" if data[name] else None
         return data
 

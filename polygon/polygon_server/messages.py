@@ -18,8 +18,10 @@ def read_body(request: Any, limit: int = MAX_BODY) -> bytes:
 
     :raises werkzeug.exceptions.RequestEntityTooLarge: the declared ``Content-Length`` or the bytes sent
         (chunked bodies included) exceed ``limit``; the rest of the body is left unread.
+    :raises werkzeug.exceptions.BadRequest: a malformed chunked body (a chunk size that is not hex, chunk
+        extensions, trailers), or the body ended early.
     """
-    from werkzeug.exceptions import RequestEntityTooLarge
+    from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
     length = request.content_length
     if length is not None and length > limit:
@@ -31,7 +33,12 @@ def read_body(request: Any, limit: int = MAX_BODY) -> bytes:
         stream = request.stream
     chunks, size = [], 0
     while size <= limit:  # bounded: each read returns at least one byte or ends the loop
-        chunk = stream.read(limit + 1 - size)
+        try:
+            chunk = stream.read(limit + 1 - size)
+        except OSError as exc:  # werkzeug's de-chunking: "Invalid chunk header", "Missing chunk terminating..."
+            raise BadRequest("the chunked request body is malformed (%s); send a Content-Length body, or chunks "
+                             "as <hex size>CRLF<data>CRLF ending with 0CRLF CRLF, without extensions or "
+                             "trailers" % exc) from None
         if not chunk:
             break
         chunks.append(chunk)

@@ -2,9 +2,11 @@
 
 A name is only what :func:`urllib.parse.urlsplit` says it is, and a port must be a number in range:
 ``localhost:x.evil.com``, ``127.0.0.1:8200.evil.com`` and ``localhost:@evil.com`` are malformed, not
-``localhost``. IPv6 literals come back bracketed (``[::1]``), names lower-cased.
+``localhost``; nothing may follow a bracketed IPv6 literal but a port (``[::1].evil.com`` is malformed), and
+the brackets must hold an IPv6 address. IPv6 literals come back bracketed (``[::1]``), names lower-cased.
 """
 
+import ipaddress
 from typing import Optional, Tuple
 from urllib.parse import urlsplit
 
@@ -53,6 +55,7 @@ def same_origin(origin: str, host_header: Optional[str]) -> bool:
 def _host_port(parts) -> Tuple[str, Optional[int]]:  # type: ignore[no-untyped-def]
     if parts.username is not None or parts.password is not None:
         raise ValueError("user info is not allowed in a host")
+    _check_brackets(parts.netloc)
     host = parts.hostname
     port = parts.port  # ValueError for a non-numeric or out-of-range port
     if not host:
@@ -60,3 +63,17 @@ def _host_port(parts) -> Tuple[str, Optional[int]]:  # type: ignore[no-untyped-d
     if ":" in host:
         host = "[%s]" % host
     return host, port
+
+
+def _check_brackets(netloc: str) -> None:
+    """``urlsplit`` reads ``[::1].evil.com`` as the host ``::1``: brackets must hold an IPv6 address and be
+    followed by nothing or ``:port``."""
+    if "[" not in netloc and "]" not in netloc:
+        return
+    inside, close, rest = netloc.partition("]")
+    if not inside.startswith("[") or not close or "[" in inside[1:] or "]" in rest or rest[:1] not in ("", ":"):
+        raise ValueError("malformed bracketed host %r" % (netloc,))
+    try:
+        ipaddress.IPv6Address(inside[1:].split("%", 1)[0])
+    except ValueError:
+        raise ValueError("brackets must hold an IPv6 address: %r" % (netloc,)) from None

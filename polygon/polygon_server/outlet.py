@@ -243,6 +243,25 @@ class SocketOutlet(_QueueFigures):
                 self._offset = 0
             return True
 
+    def discard_unsent(self) -> None:
+        """Drop the queued messages not begun yet (one partly written is kept: frames must stay whole)."""
+        with self._q.lock:
+            q = self._q
+            head = q.items.popleft() if q.items and self._offset else None
+            q.clear()
+            if head is not None:
+                q.items.append(head)
+                q.bytes += len(head[0])
+
+    def drain(self, seconds: float) -> bool:
+        """Write what is queued, waiting up to ``seconds`` for a client that reads; ``True`` when all is out."""
+        deadline = time.monotonic() + seconds
+        while not self.flush():
+            if self.closed or time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
     def check_stuck(self, now: float) -> bool:
         """Close the outlet when it took no byte for ``send_timeout`` seconds; ``True`` when closed."""
         since = self._stuck_since

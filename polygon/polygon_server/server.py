@@ -26,6 +26,8 @@ routes, 429 when the provider's rate limit holds, 502/504 when the provider fail
 
 import argparse
 import collections
+import contextlib
+import functools
 import json
 import logging
 import math
@@ -33,7 +35,7 @@ import signal
 import threading
 import time
 from importlib import resources
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
@@ -49,6 +51,7 @@ from polygon.exceptions import (
     InvalidTimeframeError,
     PolygonAPIError,
     PolygonAuthenticationError,
+    PolygonConfigError,
     PolygonConnectionError,
     PolygonError,
     PolygonNotEntitledError,
@@ -57,11 +60,13 @@ from polygon.exceptions import (
     UnknownSymbolError,
 )
 from polygon.markets.frames import BAR_COLUMNS, COLUMN_TO_WIRE, FLOAT_COLUMNS, INDEX_NAME
+from polygon.markets.timeframes import parse_timeframe
+from polygon.polygon_server import bars_answer
 from polygon.polygon_server.messages import MAX_BODY, read_body, validate_message
 from polygon.polygon_server.origins import parse_host, parse_origin, same_origin
 from polygon.polygon_server.relay import StreamRelay
 from polygon.polygon_server.serving import ClosedResponse
-from polygon.polygon_server.stream_endpoint import serve_client
+from polygon.polygon_server.stream_endpoint import check_handshake, serve_client
 
 __all__ = ["DEFAULT_PORT", "PolygonServer", "ServerApp", "bars_payload", "create_app", "iso_timestamps", "main"]
 
@@ -195,11 +200,16 @@ class ServerApp:
 
     :param manager: a :class:`polygon.manager.PolygonDataManager` (bars and cache).
     :param relay: a :class:`polygon.polygon_server.relay.StreamRelay` (the ``/ws`` endpoint).
+    :param max_bars: bars at most in one ``/api/v1/bars`` answer (longer ranges are paged).
     """
 
-    def __init__(self, manager: Any, relay: StreamRelay, bind_host: str = "127.0.0.1") -> None:
+    def __init__(self, manager: Any, relay: StreamRelay, bind_host: str = "127.0.0.1",
+                 max_bars: int = bars_answer.DEFAULT_MAX_BARS) -> None:
+        if max_bars < 1:
+            raise ValueError("max_bars must be >= 1")
         self.manager = manager
         self.relay = relay
+        self.max_bars = int(max_bars)
         local = {"127.0.0.1", "localhost", "[::1]", "::1"}
         #: Host names accepted in the Host header (None: any, when bound to a non-loopback address).
         self.allowed_hosts = local | {bind_host.lower()} if bind_host.lower() in local else None
@@ -341,11 +351,54 @@ class ServerApp:
         })
 
     def on_bars(self, request: Request) -> Response:
+        """Bars through the cache; long ranges streamed window by window, pages on request (see
+        :mod:`polygon.polygon_server.bars_answer`)."""
         body = self._json_body(request)
         self._validate(body)
+        symbol, timeframe, limit = body["symbol"], body["timeframe"], body.get("limit")
+        if limit is not None and limit > self.max_bars:
+            raise ApiError(422, "limit_too_large", "limit %d is more than the %d bars this server sends in one "
+                           "answer: ask for at most %d and follow next_cursor" % (limit, self.max_bars, self.max_bars),
+                           extra={"max_bars": self.max_bars})
+        with self._upstream_errors():
+            tf = parse_timeframe(timeframe)
+            start_ms, end_ms = self.manager.resolve_range(body.get("start_date"), body.get("end_date"), tf, symbol)
+            if body.get("cursor") is not None:
+                try:
+                    start_ms = bars_answer.parse_cursor(body["cursor"], start_ms, end_ms)
+                except InvalidInputError as exc:
+                    raise ApiError(400, "invalid_cursor", str(exc)) from None
+            bound = bars_answer.bar_bound(start_ms, end_ms, tf)
+            if limit is None and bound > self.max_bars:
+                message, extra = bars_answer.too_many_bars(bound, self.max_bars, tf.name)
+                raise ApiError(422, "too_many_bars", message, extra=extra)
+            spans = bars_answer.windows(start_ms, end_ms, tf)
+            if len(spans) == 1 and limit is None and body.get("cursor") is None:  # the answer as it always was
+                return _json(bars_payload(self.manager.fetch_data(symbol, timeframe, body.get("start_date"),
+                                                                  body.get("end_date"))))
+            fetch = functools.partial(self._fetch_window, symbol, timeframe)
+            first = fetch(*spans[0])  # before the status line: its errors are still answers
+        if len(spans) == 1:
+            payload = bars_payload(first)
+            if limit is not None and payload["count"] > limit:
+                payload["next_cursor"] = str(payload["bars"][limit]["t"])
+                del payload["bars"][limit:]
+                payload["count"] = limit
+            return _json(payload)
+        tz = self.manager.config.timezone
+        head = {"symbol": first.attrs.get("symbol"), "timeframe": first.attrs.get("timeframe"),
+                "start": bars_answer.iso_time(start_ms, tz), "end": bars_answer.iso_time(end_ms - 1, tz)}
+        chunks = bars_answer.stream_answer(fetch, lambda df: bars_payload(df)["bars"], spans, head, limit, first)
+        return Response(chunks, content_type=_JSON, direct_passthrough=True)
+
+    def _fetch_window(self, symbol: str, timeframe: str, lo_ms: int, hi_ms: int) -> Any:
+        return self.manager.fetch_data(symbol, timeframe, lo_ms, hi_ms - 1)  # an instant end is inclusive
+
+    @contextlib.contextmanager
+    def _upstream_errors(self) -> Iterator[None]:
+        """Library errors of a bars request as the server's answers."""
         try:
-            df = self.manager.fetch_data(body["symbol"], body["timeframe"], body.get("start_date"),
-                                         body.get("end_date"))
+            yield
         except PolygonAuthenticationError as exc:
             if not self.manager.config.api_key:
                 raise ApiError(503, "no_api_key", "the server has no provider API key for data it has not cached: "
@@ -353,7 +406,6 @@ class ServerApp:
             raise error_for(exc) from None
         except PolygonError as exc:
             raise error_for(exc) from None
-        return _json(bars_payload(df))
 
     def on_cache(self, request: Request) -> Response:
         storage = self.manager.storage
@@ -376,6 +428,11 @@ class ServerApp:
                       "coverage": [[int(a), int(b)] for a, b in info["coverage"]]})
 
     def on_ws(self, request: Request, client_id: str) -> Response:
+        problem = check_handshake(request.environ)
+        if problem is not None:
+            status, message = problem
+            raise ApiError(status, "bad_handshake", message,
+                           {"Sec-WebSocket-Version": "13"} if status == 426 else None)
         serve_client(self, request.environ, client_id)
         return ClosedResponse()
 
@@ -450,10 +507,11 @@ def _json(payload: Any, status: int = 200, headers: Optional[Dict[str, str]] = N
 
 
 def create_app(manager: Any = None, relay: Optional[StreamRelay] = None, config: Any = None,
-               bind_host: str = "127.0.0.1") -> ServerApp:
+               bind_host: str = "127.0.0.1", max_bars: int = bars_answer.DEFAULT_MAX_BARS) -> ServerApp:
     """Build the WSGI app (defaults: a manager and a relay on ``config`` or :func:`get_config`).
 
     :param bind_host: the address the server listens on; on loopback only loopback Host names are served.
+    :param max_bars: bars at most in one ``/api/v1/bars`` answer.
     """
     if manager is None:
         from polygon.manager import PolygonDataManager
@@ -461,7 +519,7 @@ def create_app(manager: Any = None, relay: Optional[StreamRelay] = None, config:
         manager = PolygonDataManager(config=config, progress=False)
     if relay is None:
         relay = StreamRelay(config=manager.config)
-    return ServerApp(manager, relay, bind_host)
+    return ServerApp(manager, relay, bind_host, max_bars)
 
 
 class PolygonServer:
@@ -472,16 +530,19 @@ class PolygonServer:
     :param manager: data manager (default: one on ``config``).
     :param relay: stream relay (default: one on the manager's config).
     :param config: a :class:`polygon.config.PolygonConfig` (default :func:`polygon.config.get_config`).
-    :param server_options: HTTP limits of :class:`polygon.polygon_server.serving.LocalServer` (``max_connections``,
-        ``header_timeout``, ``idle_timeout``).
+    :param server_options: HTTP limits of :class:`polygon.polygon_server.serving.LocalServer`
+        (``max_connections``, ``header_timeout``, ``idle_timeout``, ``body_timeout``).
+    :param max_bars: bars at most in one ``/api/v1/bars`` answer (longer ranges are paged with ``limit`` and
+        ``cursor``).
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = DEFAULT_PORT, manager: Any = None,
                  relay: Optional[StreamRelay] = None, config: Any = None,
-                 server_options: Optional[Dict[str, Any]] = None) -> None:
+                 server_options: Optional[Dict[str, Any]] = None,
+                 max_bars: int = bars_answer.DEFAULT_MAX_BARS) -> None:
         self.host, self.port = host, int(port)
         self.server_options = dict(server_options or {})
-        self.app = create_app(manager, relay, config, bind_host=host)
+        self.app = create_app(manager, relay, config, bind_host=host, max_bars=max_bars)
         self._server: Any = None
 
     @property
@@ -509,7 +570,7 @@ class PolygonServer:
         self._server = server
         if not self.app.manager.config.api_key:
             logger.warning("%s (the dashboard at %s/ says so too)", _NO_KEY, self.url)
-        logger.info("polygon server on %s (dashboard: %s/)", self.url, self.url)
+        logger.info("polygon server ready on %s (dashboard: %s/)", self.url, self.url)
         return self
 
     def stop(self) -> None:
@@ -542,7 +603,13 @@ def _parse_args(argv: Optional[List[str]], prog: str) -> argparse.Namespace:
     parser.add_argument("--sandbox", action="store_true",
                         help="serve the offline sandbox market instead of the provider (no key needed)")
     parser.add_argument("--redis", metavar="URL", help="share one provider stream among server processes through "
-                        "Redis (e.g. redis://127.0.0.1:6379/0; needs the 'redis' extra)")
+                        "Redis (e.g. redis://127.0.0.1:6379/0; needs the 'redis' extra); give its password in "
+                        "POLYGON_REDIS_PASSWORD (or redis_password in the config file), not in the URL")
+    parser.add_argument("--feed", metavar="NAME", help="the provider feed to relay, by the official client's names "
+                        "(delayed, business, launchpad...; default: the feed of POLYGON_WS_URL)")
+    parser.add_argument("--max-bars", type=int, default=bars_answer.DEFAULT_MAX_BARS,
+                        help="bars at most in one /api/v1/bars answer; longer ranges are paged (default %d)"
+                        % bars_answer.DEFAULT_MAX_BARS)
     parser.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     return parser.parse_args(argv)
 
@@ -574,14 +641,25 @@ def main(argv: Optional[List[str]] = None, prog: str = "python -m polygon.polygo
         from polygon.polygon_server.redis_fanout import relay_on_redis
 
         try:
+            if args.feed:  # the Redis holder connects with the configured URL: name the feed's host there
+                raise PolygonConfigError("--feed does not combine with --redis: point POLYGON_WS_URL at the "
+                                         "feed's host (e.g. wss://delayed.massive.com)")
             relay = relay_on_redis(args.redis)
+        except PolygonError as exc:
+            logger.error("%s", exc)
+            return 2
+    elif args.feed:
+        from polygon.websocket.feeds import feed_name
+
+        try:
+            relay = StreamRelay(feed=feed_name(args.feed))
         except PolygonError as exc:
             logger.error("%s", exc)
             return 2
     config, sandbox = _config_for(args)
     if relay is not None:
         relay.config = config
-    server = PolygonServer(args.host, args.port, config=config, relay=relay)
+    server = PolygonServer(args.host, args.port, config=config, relay=relay, max_bars=args.max_bars)
     try:
         server.start()
     except OSError as exc:
@@ -589,7 +667,6 @@ def main(argv: Optional[List[str]] = None, prog: str = "python -m polygon.polygo
         if sandbox is not None:
             sandbox.stop()
         return 2
-    logger.info("polygon server ready on %s (dashboard %s/)", server.url, server.url)
     if sandbox is not None:
         logger.info("serving the sandbox market from %s", sandbox.base_url)
     stop = threading.Event()

@@ -4,9 +4,12 @@ werkzeug's ``ThreadedWSGIServer`` (what ``make_server(threaded=True)`` builds) w
 handler threads are joined on close (not daemons); every open client socket is tracked so that ``close()``
 can shut idle connections down instead of waiting for the client; a connection that sends no request line
 within ``idle_timeout`` seconds, or no complete header block within ``header_timeout`` seconds, is closed
-(one watchdog thread for all connections, so a client dribbling a byte at a time is closed too); at most
-``max_connections`` connections are served at once (more get a 503 and a log line); malformed request
-lines get the standard library's 400 / 414 / 505 answer without a traceback.
+(one watchdog thread for all connections, so a client dribbling a byte at a time is closed too), and a
+request body that is not all in within ``body_timeout`` seconds of its headers is cut the same way; at most
+``max_connections`` connections are served at once: when they are all taken, the connection that has waited
+longest for its request (line, headers or body) is closed to make room, so slow senders never lock others
+out; only when every connection is being served does a newcomer get a 503 (and a log line). Malformed
+request lines get the standard library's 400 / 414 / 505 answer without a traceback.
 """
 
 import logging
@@ -21,7 +24,7 @@ from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Response
 from wsproto.events import TextMessage
 
-__all__ = ["ClosedResponse", "LocalServer", "LockedSocket", "accept_websocket", "send_text"]
+__all__ = ["ClosedResponse", "InboxOverflow", "LocalServer", "LockedSocket", "accept_websocket", "send_text"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +58,57 @@ class _Handler(WSGIRequestHandler):
         finally:
             watchdog.disarm(self.connection)
 
+    def make_environ(self) -> Dict[str, Any]:
+        environ = super().make_environ()
+        length = environ.get("CONTENT_LENGTH")
+        chunked = bool(environ.get("wsgi.input_terminated"))
+        try:
+            size: Optional[int] = int(length) if length and not chunked else None
+        except ValueError:
+            size = None
+        if chunked or (size or 0) > 0:  # a body is on its way: it must be in within body_timeout
+            watchdog, sock = self.server.watchdog, self.connection
+            if watchdog.arm(sock, self.server.body_timeout, "body"):
+                environ["wsgi.input"] = _BodyInput(environ["wsgi.input"], size, lambda: watchdog.disarm(sock))
+        return environ
+
     def log_error(self, format: str, *args) -> None:  # noqa: A002  (stdlib signature)
         logger.debug("local server: " + format, *args)
+
+
+class _BodyInput:
+    """The request body stream, calling ``done`` once the body is all in (``length`` bytes read, or the end
+    of a chunked body): the body deadline ends there, not with the (possibly long) answer."""
+
+    def __init__(self, stream: Any, length: Optional[int], done: Any) -> None:
+        self._stream, self._left, self._done = stream, length, done
+
+    def _count(self, n: int) -> None:
+        if self._done is None:
+            return
+        if self._left is not None:
+            self._left -= n
+        if n == 0 or (self._left is not None and self._left <= 0):
+            done, self._done = self._done, None
+            done()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        self._count(len(data))
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        data = self._stream.readline(size)
+        self._count(len(data))
+        return data
+
+    def readinto(self, buf: Any) -> int:
+        n = self._stream.readinto(buf) or 0
+        self._count(n)
+        return n
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 class _Watchdog:
@@ -65,23 +117,43 @@ class _Watchdog:
     def __init__(self, name: str) -> None:
         self.name = name
         self._deadlines: Dict[Any, Tuple[float, float, str]] = {}
+        self._waiting_since: Dict[Any, float] = {}  # armed sockets: when they began waiting for their request
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
         self.closed = 0  # connections closed for a timeout
+        self.evicted = 0  # waiting connections closed to make room for a new one
 
-    def arm(self, sock: Any, seconds: Optional[float], what: str) -> None:
+    def arm(self, sock: Any, seconds: Optional[float], what: str) -> bool:
+        """Close ``sock`` unless :meth:`disarm` comes within ``seconds``; returns whether it was armed."""
         if not seconds:
-            return
+            return False
         with self._lock:
-            self._deadlines[sock] = (time.monotonic() + seconds, seconds, what)
+            now = time.monotonic()
+            self._deadlines[sock] = (now + seconds, seconds, what)
+            self._waiting_since.setdefault(sock, now)
             if self._thread is None and not self._stop.is_set():
                 self._thread = threading.Thread(target=self._run, name="%s-watchdog" % self.name, daemon=True)
                 self._thread.start()
+        return True
 
     def disarm(self, sock: Any) -> None:
         with self._lock:
             self._deadlines.pop(sock, None)
+            self._waiting_since.pop(sock, None)
+
+    def evict_oldest(self) -> bool:
+        """Close the armed connection that has waited longest for its request; ``False`` when none waits."""
+        with self._lock:
+            if not self._waiting_since:
+                return False
+            sock = min(self._waiting_since, key=self._waiting_since.__getitem__)
+            what = self._deadlines.pop(sock, (0, 0, "?"))[2]
+            del self._waiting_since[sock]
+        self.evicted += 1
+        logger.debug("local server: closing a connection still sending its request (%s) to make room", what)
+        _shut(sock)
+        return True
 
     def _run(self) -> None:
         while not self._stop.wait(0.1):
@@ -90,14 +162,12 @@ class _Watchdog:
                 late = [(sock, d) for sock, d in self._deadlines.items() if d[0] <= now]
                 for sock, _d in late:
                     del self._deadlines[sock]
+                    self._waiting_since.pop(sock, None)
             for sock, (_at, seconds, what) in late:
                 self.closed += 1
                 logger.info("local server: closing a connection that sent no complete request (%s timeout, "
                             "%g s)", what, seconds)
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+                _shut(sock)
 
     def stop(self) -> None:
         self._stop.set()
@@ -105,26 +175,37 @@ class _Watchdog:
             self._thread.join(2.0)
 
 
+def _shut(sock: Any) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
 class LocalServer(ThreadedWSGIServer):
     """Threaded WSGI server on ``host:port`` (``0`` picks a free port) serving ``app``; for local use.
 
     :param name: prefix of the serving thread's name.
-    :param max_connections: connections served at once (WebSocket sessions included); more are answered
-        503 and closed, with a log line.
+    :param max_connections: connections served at once (WebSocket sessions included); when all are taken,
+        the one waiting longest for its request is closed for a newcomer, and if every connection is being
+        served the newcomer is answered 503 and closed, with a log line.
     :param header_timeout: seconds a client may take to send its header block once the request line is in.
     :param idle_timeout: seconds a connection may stay open without sending a request line.
+    :param body_timeout: seconds a client may take to send a request body once its headers are in.
     """
 
     daemon_threads = False
     block_on_close = True
 
     def __init__(self, host: str, port: int, app, name: str = "polygon-server", max_connections: int = 1024,
-                 header_timeout: Optional[float] = 10.0, idle_timeout: Optional[float] = 30.0) -> None:
+                 header_timeout: Optional[float] = 10.0, idle_timeout: Optional[float] = 30.0,
+                 body_timeout: Optional[float] = 10.0) -> None:
         if max_connections < 1:
             raise ValueError("max_connections must be >= 1")
         self.max_connections = int(max_connections)
         self.header_timeout = header_timeout
         self.idle_timeout = idle_timeout
+        self.body_timeout = body_timeout
         self.watchdog = _Watchdog(name)
         self.refused = 0  # connections refused at the cap
         self._last_cap_log = 0.0
@@ -144,6 +225,10 @@ class LocalServer(ThreadedWSGIServer):
             full = len(self._live) >= self.max_connections
             if not full:
                 self._live.add(request)
+        if full and self.watchdog.evict_oldest():  # a slow sender makes room (its thread ends at once)
+            with self._live_lock:
+                self._live.add(request)
+            full = False
         if full:
             self._refuse(request)
             return
@@ -245,17 +330,72 @@ class LockedSocket:
         return getattr(self._sock, name)
 
 
-def accept_websocket(environ, send_timeout: Optional[float] = None, **options):
+class InboxOverflow(str):
+    """What ``receive()`` returns, instead of a message, once a connection's inbox went over its bound (the
+    text says by how much): the messages it held are gone, and the caller should close the connection."""
+
+
+class _Inbox(list):
+    """simple-websocket's list of received messages (``ws.input_buffer``), bounded in messages and bytes.
+
+    Its reader thread reads as fast as the peer sends, whatever the session has handled: past the bound,
+    the queued messages are dropped (their memory is freed at once), one :class:`InboxOverflow` takes their
+    place and every later message is dropped until the session closes the connection."""
+
+    def __init__(self, max_messages: int, max_bytes: int) -> None:
+        super().__init__()
+        self.max_messages, self.max_bytes = max_messages, max_bytes
+        self.bytes = 0
+        self.overflow: Optional[InboxOverflow] = None
+
+    def append(self, item: Any) -> None:
+        if self.overflow is not None:
+            return
+        size = len(item)
+        if len(self) >= self.max_messages or self.bytes + size > self.max_bytes:
+            self.overflow = InboxOverflow("more than %d messages or %d bytes sent and not yet handled"
+                                          % (self.max_messages, self.max_bytes))
+            self.clear()
+            self.bytes = 0
+            super().append(self.overflow)
+            return
+        self.bytes += size
+        super().append(item)
+
+    def pop(self, index: int = -1) -> Any:  # simple-websocket calls pop(0)
+        item = super().pop(index)
+        if item is not self.overflow:
+            self.bytes -= len(item)
+        return item
+
+
+def _reader_thread_class(max_messages: int, max_bytes: int) -> Any:
+    """A ``thread_class`` for simple-websocket that bounds the connection's inbox before its reader starts."""
+
+    def make(target: Any, **kwargs: Any) -> threading.Thread:
+        target.__self__.input_buffer = _Inbox(max_messages, max_bytes)  # target: the ws's bound reader method
+        return threading.Thread(target=target, **kwargs)
+
+    return make
+
+
+def accept_websocket(environ, send_timeout: Optional[float] = None, max_queued: Optional[int] = None,
+                     max_queued_bytes: Optional[int] = None, **options):
     """Accept the WebSocket upgrade in ``environ`` (``simple_websocket.Server.accept``) with writes made
     safe for a second sending thread: use :func:`send_text` to send.
 
     :param send_timeout: seconds a write may block on a peer that stopped reading before it fails with
         ``OSError`` (``SO_SNDTIMEO``; reads are not affected). ``None``: writes may block forever.
+    :param max_queued: messages received and not yet taken by ``receive()`` at most (with
+        ``max_queued_bytes``, their total size): past either, ``receive()`` returns an :class:`InboxOverflow`
+        and nothing more is kept. ``None`` (both): unbounded, as simple-websocket is.
     :param options: ``simple_websocket.Server.accept`` options (``max_message_size``, ``ping_interval``).
     :returns: the ``simple_websocket.Server``.
     """
     from simple_websocket import Server
 
+    if max_queued is not None or max_queued_bytes is not None:
+        options["thread_class"] = _reader_thread_class(max_queued or 2 ** 62, max_queued_bytes or 2 ** 62)
     ws = Server.accept(environ, **options)
     if send_timeout:
         _set_send_timeout(ws.sock, send_timeout)

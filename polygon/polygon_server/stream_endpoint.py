@@ -14,12 +14,19 @@ The server greets with ``{"type": "status", "status": "connected", "client_id": 
 events per message, as the provider sends them: far less work per event on both sides). A bad message gets
 ``{"type": "error", "code": ..., "message": ...}`` and the session goes on. A client that connects again with
 the id of a session still open replaces that session.
+
+What a client sends is read as it arrives and handled in order; a client that sends more than
+:data:`MAX_QUEUED` messages or :data:`MAX_QUEUED_BYTES` bytes ahead of what the server has handled (a flood
+that never waits for its replies) is closed with code 1008 and a reason saying so, and what it had queued
+is freed at once. A single message over 64 KB is closed with 1009 (simple-websocket's ``max_message_size``).
 """
 
+import base64
+import binascii
 import json
 import logging
 import time
-from typing import Any, Dict
+from typing import Any, Dict, Optional, Tuple
 from urllib.parse import parse_qs
 
 from simple_websocket import ConnectionClosed
@@ -35,9 +42,10 @@ from polygon.exceptions import (
 from polygon.polygon_server.messages import MAX_BODY, validate_message
 from polygon.polygon_server.outlet import SocketOutlet
 from polygon.polygon_server.relay import RelayClient, StreamRelay
-from polygon.polygon_server.serving import accept_websocket
+from polygon.polygon_server.serving import InboxOverflow, accept_websocket
 
-__all__ = ["ACTIONS", "batch_mode", "handle_message", "serve_client"]
+__all__ = ["ACTIONS", "MAX_QUEUED", "MAX_QUEUED_BYTES", "batch_mode", "check_handshake", "handle_message",
+           "serve_client"]
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +58,13 @@ _PING_INTERVAL = 20.0
 #: Seconds a client may take no byte of what it is sent; then it is disconnected.
 _SEND_TIMEOUT = 10.0
 _TRUE, _FALSE = ("true", "1", "yes", ""), ("false", "0", "no")
+#: Messages a client may have sent and the server not yet handled; past it the connection is closed (1008).
+MAX_QUEUED = 1000
+#: Bytes of such messages at most (16 of the largest allowed messages).
+MAX_QUEUED_BYTES = 16 * MAX_BODY
+_POLICY_VIOLATION = 1008
+#: Seconds a client closed for a flood gets to read the close frame (what it sends meanwhile is discarded).
+_CLOSE_WAIT = 2.0
 
 
 def _error(code: str, message: str) -> Dict[str, Any]:
@@ -112,12 +127,31 @@ def batch_mode(environ: Dict[str, Any]) -> bool:
     raise exc
 
 
+def check_handshake(environ: Dict[str, Any]) -> Optional[Tuple[int, str]]:
+    """What is wrong with the WebSocket handshake in ``environ`` (RFC 6455 section 4.2.1), as ``(HTTP status,
+    message)``, or ``None`` when it can be accepted: a missing or malformed ``Sec-WebSocket-Key`` or a missing
+    ``Sec-WebSocket-Version`` is 400, a version other than 13 is 426 (the answer names 13)."""
+    key = environ.get("HTTP_SEC_WEBSOCKET_KEY", "").strip()
+    version = environ.get("HTTP_SEC_WEBSOCKET_VERSION", "").strip()
+    try:
+        key_ok = len(base64.b64decode(key, validate=True)) == 16
+    except (binascii.Error, ValueError):
+        key_ok = False
+    if not key_ok or not version:
+        return 400, ("a WebSocket handshake needs Sec-WebSocket-Key (16 random bytes, base64) and "
+                     "Sec-WebSocket-Version: 13; a WebSocket client library sends both")
+    if version != "13":
+        return 426, "WebSocket version %r is not supported; use Sec-WebSocket-Version: 13" % version[:20]
+    return None
+
+
 def serve_client(app: Any, environ: Dict[str, Any], client_id: str) -> None:
     """Accept the upgrade in ``environ`` and serve the session until the client or the server closes it.
 
     :param app: the :class:`~polygon.polygon_server.server.ServerApp` (its ``relay`` and ``stopping``).
     """
-    ws = accept_websocket(environ, max_message_size=MAX_BODY, ping_interval=_PING_INTERVAL)
+    ws = accept_websocket(environ, max_message_size=MAX_BODY, ping_interval=_PING_INTERVAL, max_queued=MAX_QUEUED,
+                          max_queued_bytes=MAX_QUEUED_BYTES)
     outlet = SocketOutlet(ws, shared_frames=not _extensions(ws), limit=app.relay.outbox_size,
                           send_timeout=_SEND_TIMEOUT).install()
     try:
@@ -134,7 +168,10 @@ def serve_client(app: Any, environ: Dict[str, Any], client_id: str) -> None:
             hello["batch"] = True
         client.push(hello)
         try:
-            _session(app, ws, client)
+            overflow = _session(app, ws, client)
+            if overflow is not None:  # before detaching: that closes the outlet the close frame goes through
+                logger.warning("relay: closing client %s: %s", client_id, overflow)
+                _close(ws, outlet, _POLICY_VIOLATION, ("%s; wait for replies" % overflow)[:123])
         finally:
             app.relay.detach(client)
     except (ConnectionClosed, OSError, ConnectionError):
@@ -143,21 +180,24 @@ def serve_client(app: Any, environ: Dict[str, Any], client_id: str) -> None:
         _close(ws, outlet)
 
 
-def _session(app: Any, ws: Any, client: RelayClient) -> None:
+def _session(app: Any, ws: Any, client: RelayClient) -> Optional[InboxOverflow]:
+    """Handle the client's messages until it leaves (``None``) or floods its inbox (what it overflowed)."""
     while not app.stopping.is_set():  # bounded by the connection and by server shutdown
         if client.closed:
             if client.replaced:
                 logger.info("relay: a new session of client %s replaces this one", client.client_id)
             else:  # a write failed: the client stopped reading (send timeout) or went away
                 logger.info("relay: dropping client %s: it does not read what it is sent", client.client_id)
-            return
+            return None
         try:
             text = ws.receive(timeout=_RECEIVE_TIMEOUT)
         except ConnectionClosed:
-            return
+            return None
+        if isinstance(text, InboxOverflow):
+            return text
         if text is None:
             if not ws.connected:
-                return
+                return None
             continue
         try:
             reply = handle_message(app.relay, client, text)
@@ -165,6 +205,7 @@ def _session(app: Any, ws: Any, client: RelayClient) -> None:
             logger.exception("relay: message from client %s failed", client.client_id)
             reply = _error("internal", "the server failed on this message (logged on the server)")
         client.push(reply)
+    return None
 
 
 def _extensions(ws: Any) -> list:
@@ -173,16 +214,19 @@ def _extensions(ws: Any) -> list:
     return list(getattr(proto, "extensions", None) or [])
 
 
-def _close(ws: Any, outlet: SocketOutlet) -> None:
-    """Close the session: a close frame when the socket takes it now, then shut the socket down."""
+def _close(ws: Any, outlet: SocketOutlet, code: Optional[int] = None, reason: Optional[str] = None) -> None:
+    """Close the session: a close frame (``code``, ``reason``; default 1000) when the socket takes it now,
+    then shut the socket down."""
     import socket
 
     if ws.connected and not outlet.closed:
+        if code is not None:  # closed for what it did: the replies it did not wait for go, the reason goes out
+            outlet.discard_unsent()
         try:
-            ws.close()  # queued on the outlet like every other write
+            ws.close(code, reason)  # queued on the outlet like every other write
         except (ConnectionClosed, OSError):
             pass
-        outlet.flush()
+        outlet.drain(_CLOSE_WAIT if code is not None else 0.0)
     outlet.close()
     ws.thread.join(timeout=1.0)  # simple-websocket's reader finishes the close handshake
     try:

@@ -330,3 +330,20 @@ def test_bad_input_exits_2_before_any_network_io(make_sandbox, cli_for, args, al
     assert len(lines) == 1 and lines[0].startswith("error: ") and allowed in lines[0], err
     stats = sb.stats()
     assert stats["requests_total"] == 0 and stats["ws_connections"] == 0, stats
+
+
+def test_serve_chooses_the_provider_feed_by_name(tmp_path, server_process):
+    """``polygon serve --feed delayed`` relays the delayed feed; an unknown feed is refused with the known ones."""
+    import signal
+
+    import requests
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT), POLYGON_CACHE_DIR=str(tmp_path / "c"))
+    bad = subprocess.run([sys.executable, "-m", "polygon", "serve", "--sandbox", "--port", "0", "--feed", "nope"],
+                         capture_output=True, text=True, env=env, cwd=str(tmp_path), timeout=60)
+    assert bad.returncode == 2 and "unknown feed 'nope'" in bad.stderr and "delayed" in bad.stderr
+    proc, url = server_process(["-m", "polygon", "serve", "--sandbox", "--port", "0", "--feed", "delayed"],
+                               env=env, cwd=str(tmp_path))
+    assert requests.get(url + "/api/v1/health", timeout=10).json()["status"] == "ok"
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 0

@@ -13,7 +13,7 @@ def _valid(key, message):
 def test_schema_table_is_valid_json_schema():
     assert set(sm.SCHEMAS) == {
         "bars_request", "ws_subscribe", "ws_unsubscribe", "ws_ping", "ws_subscribed", "ws_unsubscribed",
-        "ws_pong", "ws_error", "ws_data", "ws_status", "ws_batch",
+        "ws_pong", "ws_error", "ws_data", "ws_status", "ws_batch", "bars_response",
     }
     for key, schema in sm.SCHEMAS.items():
         jsonschema.Draft202012Validator.check_schema(schema)

@@ -5,6 +5,7 @@ import json
 import logging
 import select
 import socket
+import threading
 import time
 
 import pytest
@@ -191,25 +192,47 @@ def test_idle_and_slow_header_connections_are_closed(caplog):
 
 
 def test_the_connection_cap_refuses_with_503_and_a_log_line(caplog):
-    server = LocalServer("127.0.0.1", 0, _app, name="t-cap", max_connections=5, idle_timeout=30)
+    """Idle connections make room for newcomers (the one waiting longest is closed); only when every
+    connection is being served is a newcomer refused."""
+    release = threading.Event()
+
+    def busy(environ, start_response):
+        if environ["PATH_INFO"] == "/busy":
+            release.wait(30)
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+        return [b"ok"]
+
+    server = LocalServer("127.0.0.1", 0, busy, name="t-cap", max_connections=5, idle_timeout=30)
     server.start()
-    held = []
+    held, busy_threads = [], []
     try:
+        for _ in range(5):  # idle: each newcomer closes the oldest of them
+            held.append(socket.create_connection(("127.0.0.1", server.server_port)))
+        deadline = time.monotonic() + 10
+        while len(server._live) < 5 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert requests.get("http://127.0.0.1:%d/" % server.server_port, timeout=10).text == "ok"
+        assert _closed_within(held[0], 5), "the connection idle the longest made room"
+        url = "http://127.0.0.1:%d/busy" % server.server_port
+        for _ in range(5):  # being served: these hold their places
+            busy_threads.append(threading.Thread(target=requests.get, args=(url,), kwargs={"timeout": 30}))
+            busy_threads[-1].start()
+        deadline = time.monotonic() + 10
+        while server.watchdog.evicted < 5 and time.monotonic() < deadline:  # the idle ones made room
+            time.sleep(0.02)
         with caplog.at_level(logging.WARNING, logger="polygon.polygon_server.serving"):
-            for _ in range(5):
-                held.append(socket.create_connection(("127.0.0.1", server.server_port)))
-            deadline = time.monotonic() + 10
-            while len(server._live) < 5 and time.monotonic() < deadline:
-                time.sleep(0.02)
             refused = _raw(server.server_port, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             assert refused.startswith(b"HTTP/1.1 503 "), refused[:100]
         assert "connection cap reached" in caplog.text and "max_connections=5" in caplog.text
-        held.pop().close()
+        release.set()
+        for thread in busy_threads:
+            thread.join(30)
         deadline = time.monotonic() + 10
         while len(server._live) >= 5 and time.monotonic() < deadline:
             time.sleep(0.02)
         assert requests.get("http://127.0.0.1:%d/" % server.server_port, timeout=10).text == "ok"
     finally:
+        release.set()
         for sock in held:
             sock.close()
         server.close()
@@ -219,7 +242,7 @@ def test_the_sandbox_and_the_server_take_the_limits(make_sandbox, tmp_path):
     from polygon.polygon_server import PolygonServer
 
     sb = make_sandbox(server_options={"max_connections": 1, "idle_timeout": 30})
-    held = socket.create_connection(("127.0.0.1", sb.port))
+    held = websocket.create_connection(sb.ws_url + "/stocks", timeout=10)  # a session being served
     try:
         deadline = time.monotonic() + 10
         while _raw(sb.port, b"GET /v1/marketstatus/now HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")[:12] != b"HTTP/1.1 503":

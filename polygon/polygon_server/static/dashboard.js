@@ -329,6 +329,12 @@
         showError("stream: " + m.code + ": " + m.message);
       } else if (m.type === "subscribed") {
         showError("");
+      } else if (m.type === "status" && (m.status === "redis_disconnected" || m.status === "upstream_disconnected")) {
+        $("ws-state").textContent = "connected, stream interrupted";  // no events until it resumes
+        showError("stream: " + (m.message || m.status));
+      } else if (m.type === "status" && (m.status === "redis_reconnected" || m.status === "upstream_connected")) {
+        $("ws-state").textContent = "connected";
+        showError("");
       }
     };
     ws.onclose = () => {
