@@ -31,6 +31,7 @@ import os
 import random
 import time
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from urllib.parse import urlsplit
 
 import numpy as np
 import requests
@@ -50,10 +51,11 @@ from polygon.core.http import (
     is_retryable_status,
     redact_url,
     scrub,
+    transport_reason,
 )
 from polygon.core.pages import columns_from_pages, decode_aggs_page
 from polygon.core.params import coerce_params
-from polygon.core.rate_limit import RateLimiter, get_shared_limiter
+from polygon.core.rate_limit import RateLimiter, endpoint_family, get_shared_limiter
 from polygon.exceptions import (
     InvalidParameterError,
     PolygonAPIError,
@@ -236,7 +238,8 @@ class PolygonClient(EndpointMethods):
     def get_rate_limit_status(self) -> Dict[str, Dict[str, Any]]:
         """Usage of this client's limiter.
 
-        :returns: ``{'minute': {'used', 'limit', 'remaining', 'reset_in'}, 'daily': {...}}``.
+        :returns: ``{'minute': {'used', 'limit', 'remaining', 'reset_in'}, 'daily': {...}, 'families': {...}}``
+            (see :func:`polygon.core.rate_limit.get_rate_limit_status`).
         """
         return self._limiter.status()
 
@@ -283,7 +286,9 @@ class PolygonClient(EndpointMethods):
         return None, err
 
     def _clean(self, exc: BaseException) -> str:
-        return scrub(str(exc), (self._key,))[:300]
+        """The reason of a transport failure, whole (never cut mid-word), without the key: the innermost
+        cause's text (``[Errno 111] Connection refused``) rather than requests' nested reprs."""
+        return scrub(transport_reason(exc), (self._key,))
 
     def _final(self, err: PolygonError, attempts: int, note: str = "") -> PolygonError:
         if isinstance(err, (PolygonAPIError, PolygonConnectionError)):
@@ -305,11 +310,12 @@ class PolygonClient(EndpointMethods):
         """GET ``url`` with rate limiting and retries; return the body decoded by ``decode``."""
         max_retries = self.config.max_retries
         budget = self.config.retry_budget
+        family = endpoint_family(urlsplit(url).path)
         waited = 0.0
         attempts = 0
         while True:
             attempts += 1
-            token = self._limiter.acquire(timeout=self._acquire_timeout)
+            token = self._limiter.acquire(timeout=self._acquire_timeout, family=family)
             started = time.perf_counter()
             try:
                 response, result = self._send(url, params)
@@ -421,11 +427,7 @@ class PolygonClient(EndpointMethods):
         limit = params.get("limit")
         page_params = dict(params)
         if isinstance(limit, numbers.Integral) and not isinstance(limit, bool) and limit > 0:
-            try:
-                maximum = spec.param("limit").maximum
-            except KeyError:
-                maximum = None
-            page_params["limit"] = int(min(limit, maximum)) if maximum else int(limit)
+            page_params["limit"] = _page_size(spec, limit)
         url, query = self._prepare(name, page_params)
         return self._records(url, query, spec.records, limit if page_params.get("limit") else None, max_pages)
 
@@ -446,6 +448,19 @@ class PolygonClient(EndpointMethods):
                 if limit is not None and count >= limit:
                     return
 
+    def iter_records(self, name: str, page_size: Optional[int] = None, **params: Any) -> Iterator[Dict[str, Any]]:
+        """Every record (wire dict) of paginated endpoint ``name`` over all its pages, ``page_size`` a page
+        (capped at the endpoint's maximum); unlike ``limit`` of the ``list_*`` methods, no total cap.
+
+        :raises InvalidParameterError: for a bad parameter (before any request).
+        """
+        spec = ENDPOINTS[name]
+        query_params = dict(params)
+        if page_size:
+            query_params["limit"] = _page_size(spec, page_size)
+        url, query = self._prepare(name, query_params)
+        return self._records(url, query, spec.records, None, None)
+
     def _call_frame(self, name: str, params: Dict[str, Any], max_pages: Optional[int] = None) -> Any:
         """Endpoint ``name``'s records as a DataFrame (:func:`polygon.core.tables.records_frame`)."""
         from polygon.core.tables import records_frame
@@ -464,11 +479,17 @@ class PolygonClient(EndpointMethods):
     def _aggs_request(
         self, symbol: Any, multiplier: Any, timespan: Any, from_: Any, to: Any, adjusted: Any, sort: Any, limit: Any
     ) -> Tuple[str, Dict[str, str]]:
-        spec = ENDPOINTS["get_aggs"]
         symbol = validate_symbol(symbol)
         if from_ is None or to is None:
             raise InvalidParameterError("get_aggs needs both from_ and to (dates, datetimes, ms or 'YYYY-MM-DD')")
         check_date_range(from_, to, self.config.timezone)
+        return self._aggs_url(symbol, multiplier, timespan, from_, to, adjusted, sort, limit)
+
+    def _aggs_url(
+        self, symbol: str, multiplier: Any, timespan: Any, from_: Any, to: Any, adjusted: Any, sort: Any, limit: Any,
+        trusted: bool = False,
+    ) -> Tuple[str, Dict[str, str]]:
+        spec = ENDPOINTS["get_aggs"]
         by_wire = {p.wire_name: p.name for p in spec.params}
         values = {
             "from": from_, "to": to, "multiplier": multiplier, "timespan": timespan,
@@ -478,7 +499,13 @@ class PolygonClient(EndpointMethods):
                            "stocksTicker")
         values[ticker_wire] = symbol
         params = {by_wire[w]: v for w, v in values.items() if w in by_wire}
-        return self._prepare("get_aggs", params)
+        if not trusted:
+            return self._prepare("get_aggs", params)
+        try:  # a validated symbol and epoch-ms bounds: nothing to coerce
+            request = build_request("get_aggs", **params)
+        except ParameterError as exc:
+            raise InvalidParameterError(str(exc)) from None
+        return self._base_url + request.path, request.query
 
     def iter_aggs_pages(
         self,
@@ -554,6 +581,15 @@ class PolygonClient(EndpointMethods):
         url, query = self._aggs_request(symbol, multiplier, timespan, start, end, adjusted, "asc", MAX_AGGS_LIMIT)
         return columns_from_pages(self._iter_pages(url, query, decode=decode_aggs_page))
 
+    def bars_columns(self, symbol: str, timeframe: Any, start_ms: int, end_ms: int, adjusted: bool = True
+                     ) -> Dict[str, np.ndarray]:
+        """:meth:`get_bars_columns` for the data layer: ``symbol`` is a value :func:`validate_symbol` returned and
+        the bounds are epoch milliseconds (``end_ms`` inclusive), so nothing is checked again."""
+        multiplier, timespan = to_multiplier_timespan(timeframe)
+        url, query = self._aggs_url(symbol, multiplier, timespan, int(start_ms), int(end_ms), adjusted, "asc",
+                                    MAX_AGGS_LIMIT, trusted=True)
+        return columns_from_pages(self._iter_pages(url, query, decode=decode_aggs_page))
+
     def get_bars(self, symbol: str, timeframe: Any, start: Any, end: Any, adjusted: bool = True) -> Any:
         """Bars as a pandas DataFrame (index in the configured timezone).
 
@@ -565,6 +601,15 @@ class PolygonClient(EndpointMethods):
 
         cols = self.get_bars_columns(symbol, timeframe, start, end, adjusted)
         return arrays_to_frame(arrays_from_wire_columns(cols), self.config.timezone)
+
+
+def _page_size(spec: Any, wanted: int) -> int:
+    """``wanted`` records a page, capped at the endpoint's maximum ``limit``."""
+    try:
+        maximum = spec.param("limit").maximum
+    except KeyError:
+        maximum = None
+    return int(min(wanted, maximum)) if maximum else int(wanted)
 
 
 def _pop_alias(aliases: Dict[str, Any], value: Any, names: Tuple[str, ...], canonical: str) -> Any:

@@ -7,6 +7,7 @@ Error mapping, ``Retry-After`` parsing, backoff, URL redaction, JSON decoding an
 import email.utils
 import json
 import random
+import re
 import time
 from typing import Any, Callable, Iterable, Mapping, Optional, Set
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -27,11 +28,13 @@ __all__ = [
     "backoff_delay",
     "check_next_url",
     "decode_json",
+    "endpoint_of",
     "error_from_response",
     "is_retryable_status",
     "parse_retry_after",
     "redact_url",
     "scrub",
+    "transport_reason",
 ]
 
 USER_AGENT = "polygon-kit/%s" % __version__
@@ -197,7 +200,8 @@ def error_from_response(
         hint = "bad request"
     else:
         hint = "request failed"
-    message = "HTTP %d: %s" % (status, hint)
+    path = _path_of(url)
+    message = ("HTTP %d from %s: %s" % (status, path, hint)) if path else "HTTP %d: %s" % (status, hint)
     if provider:
         message += ": %s" % provider
     kwargs = dict(
@@ -213,6 +217,44 @@ def error_from_response(
     if status == 503:
         err.retry_after = parse_retry_after(headers.get("Retry-After"), now)  # type: ignore[attr-defined]
     return err
+
+
+_ERRNO = re.compile(r"\[Errno -?\d+\][^'\")\]]*")
+
+
+def transport_reason(exc: BaseException) -> str:
+    """A short, whole reason for a transport failure: the ``[Errno N] text`` of its innermost cause when there
+    is one (``[Errno 111] Connection refused``), else the innermost exception's text; never truncated."""
+    seen = set()
+    node: Any = exc
+    text = str(exc)
+    while node is not None and id(node) not in seen:  # requests -> urllib3 MaxRetryError -> NewConnectionError
+        seen.add(id(node))
+        found = _ERRNO.search(str(node))
+        if found:
+            return found.group(0).strip()
+        text = str(node) or text
+        inner = getattr(node, "reason", None)
+        if not isinstance(inner, BaseException) and node.args and isinstance(node.args[0], BaseException):
+            inner = node.args[0]
+        node = inner if isinstance(inner, BaseException) else (node.__cause__ or node.__context__)
+    return text
+
+
+def _path_of(url: Optional[str]) -> str:
+    """The path of a request URL (no host, no query: never a key), to name the endpoint in messages."""
+    if not url:
+        return ""
+    try:
+        return urlsplit(url).path
+    except ValueError:
+        return ""
+
+
+def endpoint_of(url: Optional[str]) -> str:
+    """``GET <path>`` of a request URL, for messages (no query string, so no key can be in it)."""
+    path = _path_of(url)
+    return "GET %s" % path if path else "the request"
 
 
 def _origin(url: str):

@@ -14,7 +14,8 @@ request into a window the provider has not closed yet. :func:`get_rate_limit_sta
 reports (read-only) the limiter of the default configuration::
 
     {'minute': {'used': 3, 'limit': 5, 'remaining': 2, 'reset_in': 41.2},
-     'daily':  {'used': 3, 'limit': None, 'remaining': None, 'reset_in': 86341.0}}
+     'daily':  {'used': 3, 'limit': None, 'remaining': None, 'reset_in': 86341.0},
+     'families': {'aggregates': {'minute': 2, 'daily': 2}, 'splits': {'minute': 1, 'daily': 1}}}
 """
 
 import collections
@@ -27,7 +28,9 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 from polygon.exceptions import PolygonRateLimitError
 
 __all__ = [
+    "FAMILIES",
     "RateLimiter",
+    "endpoint_family",
     "get_rate_limit_status",
     "get_shared_limiter",
     "reset_shared_limiters",
@@ -132,6 +135,33 @@ class _BucketWindow:
         return max(0.0, (self.counts[0][0] + 1) * self.width + self.window - now)
 
 
+#: Endpoint families counted by :meth:`RateLimiter.status` (``families``): the first prefix a path starts with.
+FAMILIES = (
+    ("/v2/aggs/", "aggregates"),
+    ("/v3/reference/splits", "splits"),
+    ("/v3/reference/dividends", "dividends"),
+    ("/v3/reference/", "reference"),
+    ("/v1/meta/", "reference"),
+    ("/v3/trades", "trades"),
+    ("/v3/quotes", "quotes"),
+    ("/v2/last/", "last trade/quote"),
+    ("/v2/snapshot", "snapshots"),
+    ("/v3/snapshot", "snapshots"),
+    ("/v1/marketstatus/", "market status"),
+    ("/v1/indicators/", "indicators"),
+    ("/v1/open-close/", "daily open/close"),
+    ("/v1/conversion/", "currency conversion"),
+)
+
+
+def endpoint_family(path: str) -> str:
+    """The family of a request path (``'/v2/aggs/ticker/...'`` -> ``'aggregates'``; unknown: ``'other'``)."""
+    for prefix, family in FAMILIES:
+        if path.startswith(prefix):
+            return family
+    return "other"
+
+
 def _carry_over(old: Any, new: Any, now: float) -> None:
     """Move the recorded minute usage of window ``old`` into ``new`` (a limit changed).
 
@@ -187,6 +217,7 @@ class RateLimiter:
         self._cond = threading.Condition(self._lock)
         self._max_in_flight = float(max_in_flight)
         self._blocked_until = 0.0
+        self._families: Dict[str, Tuple[_BucketWindow, _BucketWindow]] = {}  # family -> (minute, day) counts
         self.configure(per_minute, per_day, per_second)
 
     def configure(
@@ -239,10 +270,11 @@ class RateLimiter:
             waits.append((wait, "the per-second limit (%s/s)" % self.per_second, in_flight))
         return max(waits)
 
-    def acquire(self, timeout: Optional[float] = None) -> Any:
+    def acquire(self, timeout: Optional[float] = None, family: Optional[str] = None) -> Any:
         """Block until one request is allowed, and count it.
 
         :param timeout: maximum seconds to wait; ``None`` waits as long as needed.
+        :param family: the endpoint family the request belongs to (:func:`endpoint_family`), counted apart too.
         :returns: a token to pass to :meth:`release` once the response has arrived.
         :raises PolygonRateLimitError: when the wait would exceed ``timeout`` (nothing is counted).
         """
@@ -257,6 +289,13 @@ class RateLimiter:
                     minute_slot = self._minute.add(now)
                     second_slot = self._second.add(now) if self._second is not None else None
                     self._day.add(now)
+                    if family is not None:
+                        windows = self._families.get(family)
+                        if windows is None:
+                            windows = self._families[family] = (_BucketWindow(None, self._minute_window, 60),
+                                                                _BucketWindow(None, DAY, 288))
+                        windows[0].add(now)
+                        windows[1].add(now)
                     return (minute_slot, second_slot)
                 if in_flight:
                     # every slot of the window belongs to a request still in flight: wait for an
@@ -301,7 +340,9 @@ class RateLimiter:
                 self._blocked_until = max(self._blocked_until, self._clock() + seconds)
 
     def status(self) -> Dict[str, Dict[str, Any]]:
-        """Return ``{'minute': {...}, 'daily': {...}}`` with ``used``, ``limit``, ``remaining``, ``reset_in``."""
+        """Return ``{'minute': {...}, 'daily': {...}, 'families': {...}}``: ``used``, ``limit``, ``remaining``,
+        ``reset_in`` of each window, and per endpoint family the requests of this minute and this day
+        (``{'aggregates': {'minute': 3, 'daily': 40}, 'splits': {...}}``, families with none today left out)."""
         with self._lock:
             now = self._clock()
             out = {}
@@ -314,6 +355,11 @@ class RateLimiter:
                     "remaining": None if limit is None else max(0, limit - used),
                     "reset_in": round(window.reset_in(now), 3),
                 }
+            families: Dict[str, Any] = {}
+            for family, (minute, day) in sorted(self._families.items()):
+                if day.used(now):
+                    families[family] = {"minute": minute.used(now), "daily": day.used(now)}
+            out["families"] = families
             return out
 
     def __repr__(self) -> str:
@@ -386,7 +432,8 @@ def get_rate_limit_status(config: Any = None) -> Dict[str, Dict[str, Any]]:
     Read-only: the limits reported are those the shared limiter enforces; nothing is changed.
     With no limiter yet for that key and base URL, the usage is zero under ``config``'s limits.
 
-    :returns: ``{'minute': {'used', 'limit', 'remaining', 'reset_in'}, 'daily': {...}}``;
+    :returns: ``{'minute': {'used', 'limit', 'remaining', 'reset_in'}, 'daily': {...}, 'families': {family:
+        {'minute', 'daily'}}}`` (requests per endpoint family, :func:`endpoint_family`);
         ``limit`` and ``remaining`` are ``None`` when unlimited, ``reset_in`` is in seconds.
     """
     if config is None:

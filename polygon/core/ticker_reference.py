@@ -150,8 +150,11 @@ def _ask(client: Any, symbol: str) -> TickerStatus:
         method = client.get_ticker_details
     try:
         response = method(symbol)
-    except PolygonNotFoundError:
-        return TickerStatus(symbol, False, checked_at=now)
+    except PolygonNotFoundError as exc:
+        if isinstance(exc.body, dict):  # the API's own answer: it does not know the ticker
+            return TickerStatus(symbol, False, checked_at=now)
+        # a 404 that is not the API's JSON (a gateway, an endpoint not served): nothing was learned
+        return TickerStatus(symbol, None, checked_at=now, reason=str(exc))
     except PolygonError as exc:
         return TickerStatus(symbol, None, checked_at=now, reason=str(exc))
     results = as_dict(results_of(response))

@@ -28,7 +28,6 @@ import threading
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
-import numpy as np
 import pandas as pd
 
 from polygon import markets
@@ -36,12 +35,12 @@ from polygon.config import PolygonConfig, get_config
 from polygon.core import json_codec
 from polygon.core.ticker_reference import get_ticker_reference
 from polygon.exceptions import InvalidDateRangeError, InvalidParameterError, PolygonError, UnknownSymbolError
+from polygon.manager.adjust import AdjustingMixin, last_t_ns
 from polygon.manager.batch import BatchFetcher, BatchResult
 from polygon.manager.futures import futures_bar_columns
 from polygon.markets import coverage as cov
 from polygon.markets.dates import get_zone, is_calendar_day, to_epoch_ms
 from polygon.markets.frames import (
-    BarArrays,
     arrays_from_wire_columns,
     arrays_to_frame,
     empty_bars_frame,
@@ -49,9 +48,14 @@ from polygon.markets.frames import (
     merge_arrays,
 )
 from polygon.markets.futures import SESSION_SHIFT_MS
-from polygon.markets.symbols import market_of, validate_symbol
+from polygon.markets.symbols import FUTURES_PATTERN, MARKET_PREFIXES, market_of, validate_symbol
 from polygon.markets.timeframes import Timeframe, parse_timeframe
 from polygon.storage.corporate_actions import adjust_mode, get_actions_store
+
+try:  # the pure "no bars, knowably" check (helper "fresh", issue 21 item 7), merged on its own branch
+    from polygon.markets.empty_range import empty_range_reason
+except ImportError:  # pragma: no cover - until both branches are in
+    empty_range_reason = None
 
 __all__ = [
     "DEFAULT_LOOKBACK_DAYS",
@@ -90,6 +94,13 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def _market(sym: str) -> str:
+    """The market of a symbol already validated (no second check): as :func:`~polygon.markets.symbols.market_of`."""
+    if len(sym) > 2 and sym[1] == ":":
+        return MARKET_PREFIXES[sym[0]]
+    return "futures" if FUTURES_PATTERN.match(sym) else "stocks"
+
+
 class FetchPlan:
     """One ``fetch_data`` call between its stages (:meth:`PolygonDataManager.plan_fetch`, ``download``,
     ``finish``): what the cache holds and what must be fetched.
@@ -103,7 +114,8 @@ class FetchPlan:
     """
 
     __slots__ = ("symbol", "tf", "start_ms", "end_ms", "tz", "adjusted", "arrays", "covered", "todo", "fresh", "tail",
-                 "stored", "needs_network")
+                 "stored", "needs_network", "provider_adjusted", "actions", "degraded", "fallback", "today",
+                 "empty_reason")
 
     def __init__(self, symbol: str, tf: Timeframe, start_ms: int, end_ms: int, tz: str, adjusted: str) -> None:
         self.symbol, self.tf, self.start_ms, self.end_ms, self.tz, self.adjusted = (
@@ -115,9 +127,15 @@ class FetchPlan:
         self.stored = 0  # how many of ``fresh`` are in the cache
         self.tail = 0  # bars from here on may still change; taken before the download, never after
         self.needs_network = True
+        self.provider_adjusted = False  # the bars asked are the provider's adjusted ones (never cached)
+        self.actions: Any = None  # the corporate actions the download fetched
+        self.degraded: Optional[Dict[str, Any]] = None  # an auxiliary request failed: what and what was served
+        self.fallback: Any = None  # the provider's adjusted bars served instead (degraded)
+        self.today: Optional[str] = None  # the provider's day, when it had to be asked
+        self.empty_reason: Optional[str] = None  # why the range has no bars, known before any request
 
 
-class PolygonDataManager:
+class PolygonDataManager(AdjustingMixin):
     """Fetches bars through the file cache.
 
     :param config: settings (default :func:`polygon.config.get_config`).
@@ -148,6 +166,7 @@ class PolygonDataManager:
             storage = StorageManager(self.config.cache_dir, tz=self.config.timezone)
         self.storage = storage
         self._clock = clock or _now_ms
+        self._clock_given = clock is not None
         own_dir = getattr(storage, "cache_dir", None) if getattr(storage, "writable", False) else None
         self.reference = get_ticker_reference(own_dir)
         self.actions = get_actions_store(own_dir)
@@ -193,7 +212,7 @@ class PolygonDataManager:
     # -- range arithmetic (pure) ----------------------------------------------------------------------------
 
     def resolve_range(self, start: Any = None, end: Any = None, tf: Optional[Timeframe] = None,
-                      symbol: Optional[str] = None) -> Tuple[int, int]:
+                      symbol: Optional[str] = None, market: Optional[str] = None) -> Tuple[int, int]:
         """Return the half-open ``[start_ms, end_ms)`` of a request (defaults: the last 30 days to now).
 
         Calendar days (``'YYYY-MM-DD'``, ``'YYYYMMDD'`` or :class:`datetime.date`) are days of the configured
@@ -203,10 +222,13 @@ class PolygonDataManager:
 
         :param tf: the timeframe the range is for (selects the day convention above).
         :param symbol: the ticker (selects the market's day for daily bars; default New York).
+        :param market: ``symbol``'s market when the caller knows it already (``symbol`` is then not checked).
         :raises InvalidDateRangeError: for an unparsable bound or ``start >= end``.
         """
         tz = self.config.timezone
-        day_tz = tz if tf is None or tf.is_intraday else markets.day_zone(market_of(symbol) if symbol else "stocks")
+        if market is None:
+            market = market_of(symbol) if symbol else "stocks"
+        day_tz = tz if tf is None or tf.is_intraday else markets.day_zone(market)
 
         def zone(value: Any) -> str:
             return day_tz if is_calendar_day(value) else tz
@@ -217,7 +239,7 @@ class PolygonDataManager:
             start_ms = end_ms - DEFAULT_LOOKBACK_DAYS * _DAY_MS
         else:
             start_ms = to_epoch_ms(start, zone(start), name="start")
-        if symbol is not None and market_of(symbol) == "futures":  # day D = the session ending on D
+        if symbol is not None and market == "futures":  # day D = the session ending on D
             start_ms -= SESSION_SHIFT_MS if start is not None and is_calendar_day(start) else 0
             end_ms -= SESSION_SHIFT_MS if end is not None and is_calendar_day(end) else 0
         if start_ms >= end_ms:
@@ -227,13 +249,15 @@ class PolygonDataManager:
             )
         return start_ms, end_ms
 
-    def changing_from(self, tf: Timeframe, symbol: Optional[str] = None) -> int:
+    def changing_from(self, tf: Timeframe, symbol: Optional[str] = None, market: Optional[str] = None) -> int:
         """Epoch ms from which bars of ``tf`` (of ``symbol``'s market) may still be revised by the provider."""
         now = self._clock()
         if tf.is_intraday:
             step = tf.seconds * 1000
             return ((now - REVISION_WINDOW_MS) // step) * step
-        zone = markets.day_zone(market_of(symbol)) if symbol else EXCHANGE_TZ
+        if market is None and symbol:
+            market = market_of(symbol)
+        zone = markets.day_zone(market) if market else EXCHANGE_TZ
         if tf.timespan == "day":  # today's midnight (never a DST gap: New York switches at 2:00)
             local = datetime.datetime.fromtimestamp(now / 1000, get_zone(zone))
             return int(local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()) * 1000
@@ -266,13 +290,14 @@ class PolygonDataManager:
 
     # -- fetching -------------------------------------------------------------------------------------------
 
-    def _fetch_interval(self, symbol: str, tf: Timeframe, start_ms: int, end_ms: int):
-        """Complete as-traded bars starting in ``[start_ms, end_ms)`` (fetched with a margin, then sliced)."""
+    def _fetch_interval(self, symbol: str, tf: Timeframe, start_ms: int, end_ms: int, adjusted: bool = False):
+        """Complete as-traded bars (or the provider's adjusted ones) starting in ``[start_ms, end_ms)`` (fetched
+        with a margin, then sliced). ``symbol`` is validated already: the client does not check it again."""
         margin = self.fetch_margin(tf)
-        if market_of(symbol) == "futures":  # the futures family has its own aggregates endpoint
+        if _market(symbol) == "futures":  # the futures family has its own aggregates endpoint
             cols = futures_bar_columns(self.client, symbol, tf, start_ms - margin, end_ms + margin - 1)
         else:
-            cols = self.client.get_bars_columns(symbol, tf, start_ms - margin, end_ms + margin - 1, adjusted=False)
+            cols = self.client.bars_columns(symbol, tf, start_ms - margin, end_ms + margin - 1, adjusted=adjusted)
         arrays = arrays_from_wire_columns(cols)
         return arrays.slice_ns(start_ms * 1_000_000, end_ms * 1_000_000)
 
@@ -294,7 +319,8 @@ class PolygonDataManager:
         :param timeframe: ``'1min'``, ``'5min'``, ``'15min'``, ``'1hour'``, ``'1day'``, ``'1week'``... .
         :param start: first day/instant; default 30 days before ``end``.
         :param end: last day (inclusive) or instant; default now.
-        :param use_cache: ``False`` skips reading the cache (the fresh bars are still written to it).
+        :param use_cache: ``False`` skips reading the cache; split-adjusted stock bars are then the provider's
+            adjusted bars (no splits request, and they are not cached); other bars are still written to it.
         :param validate: attach :func:`polygon.validators.generate_validation_summary` to
             ``df.attrs['validation']`` (warning logged for fair/poor data).
         :param adjusted: ``True`` (default): split-adjusted, as the provider's adjusted bars; ``False``: as traded;
@@ -310,7 +336,9 @@ class PolygonDataManager:
         :raises PolygonAPIError: the provider refused (after retries where they apply).
 
         An empty frame of a known ticker says why in ``df.attrs['empty_reason']`` (and ``listed`` /
-        ``delisted`` dates when the provider gives them).
+        ``delisted`` dates when the provider gives them). When a splits or dividends request fails (401/403/404,
+        5xx after retries, a timeout), the call is served with the provider's adjusted bars (not cached), a
+        warning names the endpoint and the reason once per process, and ``df.attrs['degraded']`` says so.
         """
         plan = self.plan_fetch(symbol, timeframe, start, end, use_cache=use_cache, adjusted=adjusted, tz=tz)
         self.download(plan)
@@ -330,26 +358,35 @@ class PolygonDataManager:
         sym = validate_symbol(symbol)
         tf = parse_timeframe(timeframe)
         mode = adjust_mode(adjusted)
-        start_ms, end_ms = self.resolve_range(start, end, tf, sym)
+        market = _market(sym)  # the one symbol check of the call was validate_symbol above
+        start_ms, end_ms = self.resolve_range(start, end, tf, sym, market=market)
         out_tz = tz or self.config.timezone
         get_zone(out_tz)  # an unknown timezone is a typed error before any I/O
         plan = FetchPlan(sym, tf, start_ms, end_ms, out_tz, mode)
-        plan.tail = self.changing_from(tf, sym)
+        plan.tail = self.changing_from(tf, sym, market=market)
         if use_cache:
             plan.arrays, plan.covered, _ = self.storage.read_arrays_with_coverage(sym, tf, start_ms, end_ms)
             plan.todo = self._to_fetch(sym, tf, start_ms, end_ms, plan.covered)
         else:
             plan.todo = [(start_ms, end_ms)]
+            # nothing is read from the cache: the provider adjusts the bars, no splits request is needed
+            plan.provider_adjusted = mode == "splits" and market == "stocks"
+        if empty_range_reason is not None:  # the future, a holiday-only range...: no request is spent on it
+            plan.empty_reason = empty_range_reason(sym, tf, start_ms, end_ms, self._clock())
+            if plan.empty_reason is not None:
+                plan.todo, plan.needs_network = [], False
+                return plan
         plan.needs_network = bool(plan.todo) or self._stale_reference(plan)
         return plan
 
     def _stale_reference(self, plan: "FetchPlan") -> bool:
         """``True`` when finishing a plan whose bars are all cached would ask the provider for reference data."""
         if plan.arrays is not None and len(plan.arrays.slice_ns(plan.start_ms * 1_000_000, plan.end_ms * 1_000_000)):
-            if plan.adjusted == "raw" or market_of(plan.symbol) != "stocks":
+            if plan.adjusted == "raw" or _market(plan.symbol) != "stocks":
                 return False
-            return not self.actions.fresh_for(self.actions.cached(plan.symbol), self._clock(), self._first_day(plan),
-                                              plan.end_ms, plan.adjusted == "total_return")
+            return self.actions.needs_request(plan.symbol, self._clock(), self._first_day(plan),
+                                              plan.adjusted == "total_return") or \
+                self._day_undecided(self.actions.cached(plan.symbol), last_t_ns(plan))
         return self.reference.cached(plan.symbol) is None
 
     @staticmethod
@@ -384,18 +421,22 @@ class PolygonDataManager:
 
         :raises PolygonAPIError: the provider refused (after retries where they apply).
         """
+        if plan.empty_reason is not None:
+            return  # no bars, knowably: nothing to ask
         try:
             for lo, hi in plan.todo:
                 logger.debug("fetch %s %s [%d, %d)", plan.symbol, plan.tf.name, lo, hi)
-                plan.fresh.append((lo, hi, self._fetch_interval(plan.symbol, plan.tf, lo, hi)))
+                plan.fresh.append((lo, hi, self._fetch_interval(plan.symbol, plan.tf, lo, hi,
+                                                                adjusted=plan.provider_adjusted)))
             has_bars = bool((plan.arrays is not None and len(plan.arrays)) or any(len(b) for _, _, b in plan.fresh))
-            if has_bars and plan.adjusted != "raw":  # refresh the actions here, on the request slot
-                actions = self.actions.get(lambda: self.client, plan.symbol, self._clock(), plan.end_ms,
-                                           dividends=plan.adjusted == "total_return", from_day=self._first_day(plan))
-                if actions is not None and plan.adjusted == "total_return":
+            if has_bars and plan.adjusted != "raw" and not plan.provider_adjusted:  # on the request slot
+                actions = self._plan_actions(plan)
+                if plan.degraded is None:
+                    self._provider_today(plan, actions, last_t_ns(plan))
+                if actions is not None and plan.adjusted == "total_return" and plan.degraded is None:
                     self._store(plan)  # the closes before ex-dates may come from the bars just fetched
                     self._close_before(plan, actions, self._today())(None)  # the daily closes, on this slot
-            elif not has_bars and market_of(plan.symbol) != "futures":  # futures: no ticker reference
+            elif not has_bars and _market(plan.symbol) != "futures":  # futures: no ticker reference
                 self.reference.lookup(lambda: self.client, plan.symbol)
         except BaseException:
             try:
@@ -407,7 +448,7 @@ class PolygonDataManager:
     def _store(self, plan: "FetchPlan") -> None:
         """Write the fetched intervals to the cache (coverage only up to the still-changing tail), once."""
         fresh, plan.stored = plan.fresh[plan.stored:], len(plan.fresh)
-        if not self.storage.writable:
+        if not self.storage.writable or plan.provider_adjusted:  # the cache holds as-traded bars only
             return
         for lo, hi, bars in fresh:
             done = (lo, min(hi, plan.tail))
@@ -427,20 +468,32 @@ class PolygonDataManager:
         arrays = plan.arrays
         for _, _, fresh in plan.fresh:
             arrays = fresh if arrays is None else merge_arrays(arrays, fresh)
+        if arrays is None:  # use_cache=False and nothing asked (an empty range, knowably)
+            arrays = frame_to_arrays(empty_bars_frame(plan.tz))
         arrays = arrays.slice_ns(plan.start_ms * 1_000_000, plan.end_ms * 1_000_000)
         empty: Dict[str, Any] = {}
         if not len(arrays):
-            empty = self.explain_empty(plan)  # raises UnknownSymbolError: nothing is stored for it
+            cached = self.reference.cached(sym) if plan.empty_reason is not None else None
+            if plan.empty_reason is not None and not (cached is not None and cached.known is False):
+                empty = {"verified": True, "empty_reason": plan.empty_reason}
+            else:  # a ticker the provider said it does not know is refused even when the range is knowably empty
+                empty = self.explain_empty(plan)  # raises UnknownSymbolError: nothing is stored for it
         if empty.get("verified", True):
             self._store(plan)
         else:  # could not ask whether the ticker exists: the empty range is not recorded as covered
             plan.stored = len(plan.fresh)
         as_of = None
-        if len(arrays) and plan.adjusted != "raw":
+        if len(arrays) and plan.adjusted != "raw" and not plan.provider_adjusted:
             arrays, as_of = self._adjust(plan, arrays)
         df = arrays_to_frame(arrays, plan.tz) if len(arrays) else empty_bars_frame(plan.tz)
         self._annotate(df, sym, tf, plan.start_ms, plan.end_ms, source, plan.tz, tail)
         df.attrs["adjusted"] = plan.adjusted
+        if plan.adjusted != "raw" and _market(sym) == "stocks":
+            df.attrs["adjusted_by"] = "provider" if plan.provider_adjusted or plan.degraded else "cache"
+        if plan.degraded is not None:
+            df.attrs["degraded"] = dict(plan.degraded)
+            if plan.adjusted == "total_return":
+                df.attrs["adjusted"] = "splits"
         if as_of is not None:
             df.attrs["corporate_actions_as_of"] = as_of
         for key in ("empty_reason", "listed", "delisted"):
@@ -452,52 +505,6 @@ class PolygonDataManager:
             df.attrs["validation"] = validate_bars(df, sym, tf.name, extended_hours=_has_extended_bars(df, tf, sym),
                                                    strict=strict)
         return df
-
-    def _adjust(self, plan: "FetchPlan", arrays: BarArrays) -> Tuple[BarArrays, Optional[str]]:
-        """Apply the split (and, for total return, dividend) factors to as-traded bars (vectorised).
-
-        :returns: the adjusted bars and when the actions used were fetched (ISO, UTC), or ``None`` for a market
-            without corporate actions.
-        """
-        now = self._clock()
-        actions = self.actions.get(lambda: self.client, plan.symbol, now, plan.end_ms,
-                                   dividends=plan.adjusted == "total_return", from_day=self._first_day(plan))
-        if actions is None:
-            return arrays, None
-        today = self._today()
-        t_ms = arrays.t_ns // 1_000_000
-        price = actions.split_factors(t_ms, today)
-        volume = actions.split_volume_factors(t_ms, today)
-        if plan.adjusted == "total_return":
-            price = price * actions.dividend_factors(t_ms, today, self._close_before(plan, actions, today))
-        as_of = datetime.datetime.fromtimestamp(actions.refreshed_ms / 1000, datetime.timezone.utc).isoformat()
-        if bool((price == 1.0).all()) and bool((volume == 1.0).all()):
-            return arrays, as_of
-        values = arrays.values.copy()
-        values[[0, 1, 2, 3, 5]] *= price
-        values[4] *= volume
-        return BarArrays(arrays.t_ns, values, arrays.transactions, arrays.tx_mask), as_of
-
-    def _close_before(self, plan: "FetchPlan", actions: Any, today: str) -> Any:
-        """``close_before(ex_date)``: the as-traded daily close of the last trading day before an ex-date, for
-        the dividends that move this plan's bars (ex-date after its first day, by today), from one cached daily
-        fetch spanning them."""
-        first_day = datetime.datetime.fromtimestamp(plan.start_ms / 1000, get_zone(EXCHANGE_TZ)).date().isoformat()
-        exes = [ex for ex, _ in actions.dividends if first_day < ex <= today]
-        closes: Dict[str, Optional[float]] = {}
-
-        def close_before(ex: Optional[str]) -> Optional[float]:
-            if exes and not closes:
-                start = (datetime.date.fromisoformat(min(exes)) - datetime.timedelta(days=10)).isoformat()
-                daily = self.fetch_data(plan.symbol, "1day", start, max(exes), adjusted=False)
-                days = np.array(daily.index.tz_convert(EXCHANGE_TZ).strftime("%Y-%m-%d").tolist(), dtype=object)
-                values = daily["close"].to_numpy()
-                for item in exes:
-                    i = int(np.searchsorted(days, item, side="left")) if len(days) else 0
-                    closes[item] = float(values[i - 1]) if i > 0 else None
-            return closes.get(ex) if ex is not None else None
-
-        return close_before
 
     def _check_cache_format(self, cache_dir: str) -> None:
         ensure_as_traded_cache(self.storage)
@@ -705,6 +712,45 @@ def fetch_data(
     adjusted: Any = True,
     **kwargs: Any,
 ) -> pd.DataFrame:
-    """:meth:`PolygonDataManager.fetch_data` on the default manager (see :func:`get_default_manager`)."""
+    """Bars of ``symbol`` for ``[start, end]`` as a DataFrame, through the file cache: only what the cache does
+    not hold is asked from the provider (:meth:`PolygonDataManager.fetch_data` on the default manager, see
+    :func:`get_default_manager`; configuration from the environment, e.g. ``POLYGON_API_KEY``).
+
+    :param symbol: ticker: ``'AAPL'``, ``'BRK.B'``, ``'X:BTCUSD'`` (crypto), ``'C:EURUSD'`` (forex), ``'I:SPX'``
+        (index), ``'O:SPY251219C00500000'`` (option). Case and surrounding spaces do not matter.
+    :param timeframe: ``'1min'``, ``'5min'``, ``'15min'``, ``'30min'``, ``'1hour'``, ``'4hour'``, ``'1day'``,
+        ``'1week'``, ``'1month'``, or any ``<n><unit>`` (sec, min, hour, day, week, month, quarter, year).
+    :param start: first day or instant: ``'YYYY-MM-DD'``, ``'YYYYMMDD'``, an 8-digit int, a date, a datetime
+        (naive = the configured timezone), an ISO string or epoch milliseconds; default 30 days before ``end``.
+    :param end: last day (the whole day is included) or instant, same forms; default now.
+    :param use_cache: ``False``: read nothing from the cache and ask the provider; split-adjusted stock bars are
+        then the provider's adjusted bars (one request, no splits request, nothing cached).
+    :param validate: attach the data-quality report to ``df.attrs['validation']``.
+    :param adjusted: ``True`` (default) split-adjusted as the provider's adjusted bars, ``False`` as traded,
+        ``'total_return'`` splits and cash dividends.
+    :param kwargs: ``strict`` (raise on validation failures), ``tz`` (timezone of the index).
+    :returns: a DataFrame indexed by ``timestamp`` (tz-aware) with ``open, high, low, close, volume, vwap,
+        transactions``; empty (never ``None``) when there are no bars. ``df.attrs`` holds ``symbol``,
+        ``timeframe``, ``start``, ``end`` (inclusive), ``source`` (``'cache'``, ``'api'`` or ``'mixed'``),
+        ``may_change``, ``adjusted``, ``adjusted_by`` (``'cache'`` or ``'provider'``), ``degraded`` (when an
+        auxiliary request such as ``/v3/reference/splits`` failed and the provider's adjusted bars were served
+        instead: ``endpoint``, ``reason``, ``served``), ``empty_reason`` for an empty frame.
+    :raises InvalidInputError: a bad symbol, timeframe, range or timezone (before any request); an
+        ``InvalidSymbolError`` is also a ``ValueError``.
+    :raises UnknownSymbolError: the range is empty and the provider does not know the ticker (``suggestions``
+        holds near misses); nothing is cached for it.
+    :raises PolygonAuthenticationError: no API key is configured (and the cache cannot answer alone).
+    :raises PolygonAPIError: the provider refused the bars request (after retries where they apply); the
+        message names the endpoint. A failing splits, dividends or ticker-reference request never fails the call.
+    :raises PolygonConnectionError: the provider could not be reached (the reason whole, the key never shown).
+
+    Examples::
+
+        >>> from polygon import fetch_data
+        >>> df = fetch_data('AAPL', '1day', '2024-01-02', '2024-01-31')      # 21 daily bars
+        >>> df.attrs['source']                                                # 'api', then 'cache' next time
+        >>> fetch_data('X:BTCUSD', '1hour', '2024-01-06', '2024-01-07')       # crypto: weekends too
+        >>> fetch_data('NVDA', '1day', '2024-06-03', '2024-06-14', adjusted=False)   # as traded
+    """
     return get_default_manager().fetch_data(symbol, timeframe, start, end, use_cache=use_cache, validate=validate,
                                             adjusted=adjusted, **kwargs)

@@ -141,11 +141,27 @@ def test_malformed_body_is_a_typed_error(codec):
 
 
 def test_a_page_decoded_in_many_slices_gives_the_same_columns(codec, monkeypatch):
-    monkeypatch.setattr(bar_pages, "_CHUNK_BYTES", 150)  # about two bars per slice
+    monkeypatch.setattr(bar_pages, "_CHUNK_BYTES", 150)  # with orjson: about two bars per slice
     content = _page([_bar(i, price=100 + i / 7) for i in range(41)])
     page = decode_aggs_page(content)
     assert isinstance(page["results"], PageColumns)
     _same(columns_from_pages([page]), _by_dicts(content))
+
+
+def test_numbers_in_every_json_form_give_the_same_columns(codec):
+    content = _page([_bar(i, price=100 + i / 7) for i in range(41)])
+    for old, new in ((b'"o":100.0,', b'"o":1.0E+2,'), (b'"l":99.5,', b'"l":9.95e1,'), (b'"h":100.5,', b'"h":1.005E2,')):
+        assert old in content
+        content = content.replace(old, new, 1)
+    page = decode_aggs_page(content)
+    assert isinstance(page["results"], PageColumns)  # numpy's parser read them in one call
+    _same(columns_from_pages([page]), _by_dicts(content))
+
+
+def test_a_page_whose_numbers_do_not_add_up_is_decoded_the_ordinary_way(codec):
+    content = _page([_bar(i) for i in range(60)]).replace(b'"c":', b'"c":1-', 1)  # "1-150.26" is no number
+    with pytest.raises(PolygonResponseError):
+        decode_aggs_page(content)
 
 
 def test_small_pages_are_decoded_the_ordinary_way(monkeypatch):

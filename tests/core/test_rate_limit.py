@@ -58,7 +58,8 @@ def test_status_shape_and_values(fake_clock):
         take(limiter)
     clock.advance(20)
     status = limiter.status()
-    assert set(status) == {"minute", "daily"}
+    assert set(status) == {"minute", "daily", "families"}
+    assert status.pop("families") == {}  # no family was named
     for part in status.values():
         assert set(part) == {"used", "limit", "remaining", "reset_in"}
     assert status["minute"] == {"used": 3, "limit": 5, "remaining": 2, "reset_in": 40.0}

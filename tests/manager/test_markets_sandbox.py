@@ -51,7 +51,7 @@ def test_expired_option_has_no_bars_after_expiry_and_that_is_not_missing(manager
 
     sent = aggs()
     after = manager.fetch_data(ticker, "1hour", expiry + pd.Timedelta(days=3), expiry + pd.Timedelta(days=10))
-    assert len(after) == 0 and aggs() == sent  # no bars to fetch after expiry (one reference lookup says why)
-    assert "known to the provider" in after.attrs["empty_reason"]
+    assert len(after) == 0 and aggs() == sent  # no bars to fetch after expiry, and no lookup to say why
+    assert "expired on %s" % expiry.isoformat() in after.attrs["empty_reason"]
     latest = manager.fetch_latest(ticker, "1hour", bars=5)
     assert len(latest) == 5 and latest.index[-1].tz_convert(NY).date() <= expiry

@@ -50,9 +50,15 @@ def test_typo_ticker_raises_with_suggestions_and_caches_nothing(manager, sandbox
 
 
 def test_known_ticker_without_bars_is_an_empty_frame_saying_why(manager):
-    df = manager.fetch_data("AAPL", "1day", "2023-01-07", "2023-01-08")  # a weekend
+    # pre-market minutes: a session the provider may have bars in (the sandbox has none without extended hours)
+    df = manager.fetch_data("AAPL", "1min", "2023-01-03T05:00:00", "2023-01-03T05:30:00")
     assert len(df) == 0 and df.attrs["symbol"] == "AAPL"
     assert "known to the provider" in df.attrs["empty_reason"] and df.attrs["listed"] == "1980-12-12"
+
+
+def test_a_weekend_is_empty_without_any_request(manager, requests_sent):
+    df = manager.fetch_data("AAPL", "1day", "2023-01-07", "2023-01-08")
+    assert len(df) == 0 and df.attrs["empty_reason"].startswith("no bars:") and requests_sent() == 0
 
 
 def test_reference_answers_are_cached_on_disk_with_a_ttl(sandbox, tmp_path):
@@ -72,13 +78,18 @@ def test_reference_answers_are_cached_on_disk_with_a_ttl(sandbox, tmp_path):
 
 def test_reference_unreachable_returns_empty_uncached_and_says_so(sandbox, tmp_path):
     from polygon.manager import PolygonDataManager
+    from polygon.markets.frames import empty_bars_frame, frame_to_arrays
     from polygon.storage import StorageManager
 
     cache = str(tmp_path / "c")
     # no API key: the cached-only path cannot ask the provider, so the empty range stays unverified
     config = sandbox.config(cache_dir=cache).replace(api_key=None)
     with PolygonDataManager(config=config, storage=StorageManager(cache), progress=False) as m:
-        df = m.fetch_data("MSFT", "1day", "2023-01-07", "2023-01-08")  # a weekend: no request for bars
+        start_ms = int(pd.Timestamp("2023-01-03T05:00:00", tz="America/New_York").value // 1_000_000)
+        nothing = frame_to_arrays(empty_bars_frame("America/New_York"))
+        m.storage.write_arrays("MSFT", "1min", nothing, covered=(start_ms, start_ms + 60 * 60_000),
+                               tz="America/New_York")  # pre-market minutes known to hold no bars
+        df = m.fetch_data("MSFT", "1min", "2023-01-03T05:00:00", "2023-01-03T05:30:00")  # cached: no bar request
     assert len(df) == 0 and df.attrs["empty_reason"].startswith("unverified")
 
 

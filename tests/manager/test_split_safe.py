@@ -19,25 +19,10 @@ NY = "America/New_York"
 AGGS = "/v2/aggs/ticker/{stocksTicker}/range/{multiplier}/{timespan}/{from}/{to}"
 
 
-class Clock:
-    """The manager's "now", moved together with the sandbox's clock."""
-
-    def __init__(self, sandbox, instant):
-        self.sandbox = sandbox
-        self.move(instant)
-
-    def move(self, instant):
-        self.sandbox.configure(clock=instant)
-        self.ms = int(pd.Timestamp(instant).value // 1_000_000)
-
-    def __call__(self):
-        return self.ms
-
-
 @pytest.fixture
-def setup(make_sandbox, tmp_path):
+def setup(make_sandbox, sandbox_clock, tmp_path):
     sb = make_sandbox()
-    clock = Clock(sb, "2024-06-03T20:00:00-04:00")
+    clock = sandbox_clock(sb, "2024-06-03T20:00:00-04:00")
     cache = str(tmp_path / "cache")
     with PolygonDataManager(config=sb.config(cache_dir=cache), storage=StorageManager(cache), progress=False,
                             clock=clock) as manager:

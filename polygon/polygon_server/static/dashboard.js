@@ -433,6 +433,23 @@
     if (!limits) { box.appendChild(el("span", "muted", "no requests yet")); return; }
     box.appendChild(gauge("per minute", limits.minute || {}));
     box.appendChild(gauge("per day", limits.daily || {}));
+    // requests per endpoint family (bars, splits, reference...): where the budget goes
+    const families = Object.entries(limits.families || {});
+    const table = box.appendChild(el("table", "families"));
+    table.id = "rate-families";
+    const head = table.appendChild(el("tr"));
+    ["endpoint family", "this minute", "today"].forEach((t, i) => head.appendChild(el("th", i ? "num" : "", t)));
+    if (!families.length) {
+      const row = table.appendChild(el("tr"));
+      const cell = row.appendChild(el("td", "muted", "no requests today"));
+      cell.colSpan = 3;
+    }
+    for (const [name, used] of families) {
+      const row = table.appendChild(el("tr"));
+      row.appendChild(el("td", "", name));
+      row.appendChild(el("td", "num", fmtNum(used.minute || 0, 0)));
+      row.appendChild(el("td", "num", fmtNum(used.daily || 0, 0)));
+    }
   }
   function renderServer(status) {
     const s = status.server || {};
