@@ -6,6 +6,8 @@
                                            create/refresh schema/rest/ files from an OpenAPI document
                                            (ENDPOINT: ``/v2/last/trade/{stocksTicker}`` or ``name=path``;
                                            ``--all``: every path of the document)
+``python -m codegen import-official [METHOD...] [--all] [--force]``
+                                           write schema/official/ entries from the installed official client
 """
 
 import argparse
@@ -14,6 +16,7 @@ import os
 import sys
 
 from codegen.loader import SchemaError, load
+from codegen.official_import import OfficialImportError, run_import
 from codegen.openapi import ImportError_, import_openapi
 from codegen.render import OUTPUT_FILES, TEMPLATE_DIR, Renderer
 
@@ -71,6 +74,10 @@ def main(argv=None):
     imp.add_argument("endpoints", nargs="*", metavar="ENDPOINT", help="path template or name=path")
     imp.add_argument("--all", action="store_true", dest="all_paths",
                      help="import every path of the document (known paths keep their names)")
+    off = sub.add_parser("import-official", help="write schema/official/ entries from the official client")
+    off.add_argument("methods", nargs="*", metavar="METHOD")
+    off.add_argument("--all", action="store_true", dest="all_methods")
+    off.add_argument("--force", action="store_true", help="rewrite existing entries")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
@@ -85,8 +92,10 @@ def main(argv=None):
                 print("note: %s" % note)
             print("now run: python -m codegen")
             return 0
+        if args.command == "import-official":
+            return run_import(args.methods, args.schema, args.all_methods, args.force)
         files = generate(args.schema, args.templates)
-    except (SchemaError, ImportError_, OSError) as exc:
+    except (SchemaError, ImportError_, OfficialImportError, OSError) as exc:
         print("codegen: error: %s" % exc, file=sys.stderr)
         return 2
     assert set(files) == set(OUTPUT_FILES)

@@ -106,6 +106,7 @@ class EndpointDef:
     table: Optional["TableDef"] = None
     item_model: Optional[str] = None  # the model of the records a list_* method yields
     hand_written: bool = False  # the client method is written by hand (core/client.py), not in the mixin
+    max_pages: Optional[int] = None  # x-endpoint.max_pages: pages one call reads by default (None: all)
 
 
 @dataclass
@@ -164,6 +165,7 @@ class Spec:
     schemas: Dict[str, Any]
     inputs_hash: str
     response_schemas: Dict[str, Any] = field(default_factory=dict)
+    official: Any = None  # codegen.official.OfficialSpec (schema/official/)
 
 
 def _json_files(directory):
@@ -439,6 +441,7 @@ def _load_rest(docs, root, registry):
             table=table,
             item_model=item_model,
             hand_written=bool(meta.get("hand_written")),
+            max_pages=meta.get("max_pages"),
         ))
     if problems:
         raise SchemaError("%d problem(s) in schema/rest:\n  %s" % (len(problems), "\n  ".join(problems)))
@@ -625,4 +628,14 @@ def load(root, template_dir=None):
         schemas=schemas,
         inputs_hash=inputs_hash(root, [template_dir] if template_dir else []),
         response_schemas=response_schemas,
+        official=_load_official(root, endpoints),
     )
+
+
+def _load_official(root, endpoints):
+    from codegen.official import load_official
+
+    try:
+        return load_official(root, endpoints)
+    except ValueError as exc:
+        raise SchemaError(str(exc)) from None

@@ -86,7 +86,10 @@ class EndpointSpec:
 
     ``variants``: the provider's other paths of the same URL shape (per-market tickers) this endpoint serves;
     ``table``: the DataFrame layout of a tabular result; ``item_model``: the model of the records a
-    ``list_*`` method yields; ``records``: the key path of those records in a body.
+    ``list_*`` method yields; ``records``: the key path of those records in a body; ``max_pages``: how many
+    pages one call reads unless the caller asks for more (``x-endpoint.max_pages``; None: every page, up to
+    the client's guard). Indicators read one page, as the provider's own client does: their ``next_url``
+    walks back through all history.
     """
 
     name: str
@@ -102,6 +105,13 @@ class EndpointSpec:
     table: Optional["TableSpec"] = None
     item_model: Any = None
     records: Tuple[str, ...] = ("results",)
+    max_pages: Optional[int] = None
+
+    def page_bound(self, max_pages: Optional[int], guard: int) -> int:
+        """The number of pages one call may read: the caller's ``max_pages`` (a positive number), else this
+        endpoint's, never more than ``guard`` (the client's page guard)."""
+        chosen = max_pages if max_pages else self.max_pages
+        return guard if not chosen else min(int(chosen), guard)
 
     def param(self, name: str) -> ParamSpec:
         """The parameter with python name ``name``.

@@ -404,6 +404,7 @@ class PolygonClient(EndpointMethods):
         requested as it is consumed); the others their response model (every page merged).
         """
         spec = ENDPOINTS[name]
+        max_pages = spec.page_bound(max_pages, MAX_PAGES)  # indicators: one page unless asked (x-endpoint)
         if spec.item_model is not None and spec.paginated and name.startswith("list_"):
             model = spec.item_model
             return (model.from_wire(record) if isinstance(record, dict) else record
@@ -466,6 +467,7 @@ class PolygonClient(EndpointMethods):
         from polygon.core.tables import records_frame
 
         spec = ENDPOINTS[name]
+        max_pages = spec.page_bound(max_pages, MAX_PAGES)
         if spec.table is None:
             raise InvalidParameterError("%s has no tabular result" % name)
         if spec.paginated:

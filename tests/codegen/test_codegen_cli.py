@@ -32,8 +32,8 @@ def test_check_names_stale_missing_and_extra_files(tmp_path):
     first = run("--schema", INPUT, "--out", str(out))
     assert first.returncode == 0, first.stderr
     assert sorted(p.name for p in out.iterdir()) == [
-        "__init__.py", "_helpers.py", "_runtime.py", "client.py", "endpoints.py", "models.py", "response_schemas.py",
-        "server_messages.py", "stream.py",
+        "__init__.py", "_helpers.py", "_official_runtime.py", "_runtime.py", "client.py", "endpoints.py", "models.py",
+        "official.py", "response_schemas.py", "server_messages.py", "stream.py",
     ]
     assert run("--schema", INPUT, "--out", str(out), "--check").returncode == 0
 

@@ -216,11 +216,21 @@ def test_list_iterates_every_page_and_stops_at_limit(client, recorder):
 def test_paginated_get_merges_nested_records(client, recorder):
     values = [{"timestamp": 1704171600000 + i * 86400000, "value": 10.0 + i} for i in range(5)]
     _pages(recorder, "/v1/indicators/sma/AAPL", values, 2, key=("results", "values"))
-    sma = client.get_sma("AAPL")
+    sma = client._call("get_sma", {"ticker": "AAPL"}, max_pages=10)  # more than x-endpoint.max_pages: asked for
     assert [v.value for v in sma.results.values] == [10.0, 11.0, 12.0, 13.0, 14.0]
-    frame = client.get_sma_df("AAPL")
+    frame = client._call_frame("get_sma", {"ticker": "AAPL"}, max_pages=10)
     assert list(frame["value"]) == [10.0, 11.0, 12.0, 13.0, 14.0]
     assert str(frame["timestamp"].dt.tz) == TZ and frame["timestamp"].iloc[0] == pd.Timestamp("2024-01-02", tz=TZ)
+
+
+def test_indicators_read_one_page_by_default(client, recorder):
+    """Their next_url walks back through all history: x-endpoint.max_pages is 1 (it was 1,158 requests)."""
+    values = [{"timestamp": 1704171600000 + i * 86400000, "value": 10.0 + i} for i in range(5)]
+    _pages(recorder, "/v1/indicators/sma/AAPL", values, 2, key=("results", "values"))
+    sma = client.get_sma("AAPL")
+    assert [v.value for v in sma.results.values] == [10.0, 11.0] and sma.next_url
+    assert list(client.get_sma_df("AAPL")["value"]) == [10.0, 11.0]
+    assert len(recorder.requests) == 2
 
 
 def test_trades_frame_keeps_nanoseconds(client, recorder):

@@ -132,6 +132,6 @@ def test_generated_code_imports_only_the_stdlib(fname):
         pytest.skip("sys.stdlib_module_names needs python >= 3.10")
     for module, level in _imports(os.path.join(GENERATED_DIR, fname)):
         if level:
-            assert module in ("", "models", "_helpers", "_runtime"), (fname, module)
+            assert module in ("", "models", "_helpers", "_runtime", "_official_runtime"), (fname, module)
         else:
             assert module.split(".")[0] in stdlib, (fname, module)

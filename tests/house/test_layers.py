@@ -23,7 +23,7 @@ PLACES = {
     "polygon.options": "base", "polygon.core.json_codec": "base", "polygon.core.params": "base",
     "polygon.flatfiles.layout": "base",
     # the REST client and its parts; the threaded werkzeug server both servers run on
-    "polygon.core": "transport", "polygon.polygon_server.serving": "transport",
+    "polygon.core": "transport", "polygon.polygon_server.serving": "transport", "polygon.official": "transport",
     "polygon.validators": "quality",
     "polygon.storage": "data", "polygon.manager": "data", "polygon.ticks": "data", "polygon.chain": "data",
     "polygon.flatfiles": "data", "polygon.sql": "data",

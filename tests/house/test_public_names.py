@@ -9,7 +9,9 @@ import polygon
 
 #: the import paths the guides and the README show (they stay, whatever moves behind them)
 DOCUMENTED = {
-    "polygon": ["fetch_data", "PolygonDataManager", "PolygonWebSocketClient", "Sandbox", "UnknownSymbolError"],
+    "polygon": ["fetch_data", "PolygonDataManager", "PolygonWebSocketClient", "Sandbox", "UnknownSymbolError",
+                "RESTClient"],
+    "polygon.official": ["RESTClient", "RequestOptionBuilder", "RawResponse"],
     "polygon.websocket": ["PolygonWebSocketClient", "StorageSink"],
     "polygon.core": ["PolygonClient"],
     "polygon.storage": ["get_storage_manager", "StorageManager"],

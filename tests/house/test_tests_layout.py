@@ -8,7 +8,8 @@ PACKAGE = os.path.join(ROOT, "polygon")
 TESTS = os.path.join(ROOT, "tests")
 #: polygon/<package>/ -> tests/<folder>/
 PACKAGE_TESTS = {"_generated": "generated", "cli": "cli", "core": "core", "flatfiles": "flatfiles",
-                 "manager": "manager", "markets": "markets", "polygon_server": "polygon_server", "sandbox": "sandbox",
+                 "manager": "manager", "markets": "markets", "official": "official", "polygon_server": "polygon_server",
+                 "sandbox": "sandbox",
                  "storage": "storage", "validators": "validators", "websocket": "websocket"}
 
 

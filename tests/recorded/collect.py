@@ -1,6 +1,6 @@
 """Refresh the corpus of the provider's recorded responses (run by hand; the tests read only what it wrote).
 
-    python tests/recorded/collect.py --client-repo PATH/client-python.git --openapi-dir PATH/provider-openapi
+    python tests/recorded/collect.py --client-repo PATH/client-python.git [--openapi-dir schema/provider]
 
 Sources (both MIT, see NOTICE.md):
 
@@ -159,7 +159,9 @@ def collect_documents(directory, templates, sources):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--client-repo", required=True, help="git dir of %s" % CLIENT_REPO)
-    parser.add_argument("--openapi-dir", required=True, help="folder with rest.json and websocket.json")
+    parser.add_argument("--openapi-dir", default=os.path.join(os.path.dirname(os.path.dirname(HERE)), "schema",
+                                                             "provider"),
+                        help="folder with rest.json and websocket.json (default: the pinned snapshot, schema/provider)")
     args = parser.parse_args(argv)
     templates = _templates()
     sources = {}
