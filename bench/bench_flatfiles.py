@@ -4,8 +4,8 @@
    cache by ``sync_flatfiles`` (the sandbox's S3 emulator, moto, on 127.0.0.1) vs the same bars through REST
    (``fetch_multiple_symbols``, 8 workers, the same sandbox). Bars per second, interleaved rounds.
 2. Query: per-symbol average close and total volume over that cache: DuckDB through ``polygon.sql.query``
-   (mirror already fresh) vs pandas over ``StorageManager.read`` frames (read + concat + groupby), and the
-   one-off cost of refreshing the Parquet mirror.
+   (reading the cache's own Parquet files in place: there is no mirror) vs pandas over ``StorageManager.read``
+   frames (read + concat + groupby).
 
 Both servers run in this process (the S3 emulator and the REST sandbox), so both sides pay the server's CPU on
 the same 2 cores. Run: ``python bench/bench_flatfiles.py [--rounds 5] [--days 20]``.
@@ -76,12 +76,9 @@ def main(argv=None):
         ratio = statistics.median(rates["flat files"]) / statistics.median(rates["REST"])
         print("flat files / REST (medians): %.2fx  goal >= 3x: %s" % (ratio, "met" if ratio >= 3 else "not met"))
 
-        from polygon.sql import query, refresh_mirror
+        from polygon.sql import query
 
         storage = StorageManager(keep)
-        began = time.perf_counter()
-        refresh_mirror(storage)
-        print("mirror refresh (one-off, all %d symbols): %.2f s" % (len(symbols), time.perf_counter() - began))
         sql = ("SELECT symbol, avg(close) AS avg_close, sum(volume) AS volume FROM bars_1min "
                "GROUP BY symbol ORDER BY symbol")
         times = {"DuckDB": [], "pandas": []}
