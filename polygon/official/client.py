@@ -21,7 +21,7 @@ from polygon._generated.official import OfficialMethods, OfficialVXMethods
 from polygon.config import PolygonConfig, get_config
 from polygon.core.client import PolygonClient
 from polygon.core.http import decode_json, redact_url
-from polygon.exceptions import InvalidParameterError
+from polygon.exceptions import InvalidParameterError, PolygonResponseError
 from polygon.official.response import RawResponse
 
 logger = logging.getLogger(__name__)
@@ -145,7 +145,11 @@ class RESTClient(OfficialMethods):
         decoder: Callable[..., Any] = decode_json
         if custom_json is not None:
             def decoder(content: bytes, url: Optional[str] = None, status: Optional[int] = None) -> Any:
-                return custom_json.loads(content.decode("utf-8"))
+                try:
+                    return custom_json.loads(content.decode("utf-8"))
+                except ValueError as exc:  # JSONDecodeError, orjson's, UnicodeDecodeError: one typed error
+                    raise PolygonResponseError("undecodable JSON body (%s)" % exc, url=redact_url(url or ""),
+                                               status_code=status) from None
         self._decode = decoder
         if verbose or trace:
             logging.getLogger("polygon").setLevel(logging.DEBUG)

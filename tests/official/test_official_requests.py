@@ -5,7 +5,7 @@ import itertools
 
 import pytest
 
-from polygon.exceptions import InvalidParameterError, PolygonNotFoundError
+from polygon.exceptions import InvalidParameterError, PolygonNotFoundError, PolygonResponseError
 from polygon.official import RawResponse, RequestOptionBuilder, RESTClient
 from polygon.official.models import Agg, Trade
 
@@ -137,3 +137,17 @@ def test_enums_and_lists_become_wire_values(client, recorder):
     client.get_aggs(*ARGS, sort=massive_models.Sort.DESC)
     client.get_aggs(*ARGS, sort="asc")
     assert [r["query"]["sort"] for r in recorder.requests] == [["desc"], ["asc"]]
+
+
+def test_a_body_the_custom_json_cannot_decode_is_a_typed_error(recorder):
+    import json
+
+    class Strict:  # a decoder that rejects every body, as orjson rejects a proxy's HTML page
+        @staticmethod
+        def loads(text):
+            raise json.JSONDecodeError("not JSON", text, 0)
+
+    with RESTClient(api_key=KEY, base=recorder.url, retries=0, custom_json=Strict) as strict:
+        with pytest.raises(PolygonResponseError, match="undecodable JSON body") as caught:
+            strict.get_aggs(*ARGS)
+    assert KEY not in str(caught.value) and "/v2/aggs/ticker/AAPL" in (caught.value.url or "")
