@@ -208,23 +208,29 @@ def test_an_expired_contract_streams_nothing(make_sandbox):
         ws.close()
 
 
+def _relayed_lag_minutes(sb, srv, client_id):
+    """Minutes between the sandbox's now and the newest of 5 ESZ5 trades the local server relays (30 s bound)."""
+    ws = websocket.create_connection("%s/ws/%s" % (srv.ws_url, client_id), timeout=10)
+    try:
+        ws.send(json.dumps({"action": "subscribe", "symbols": ["ESZ5"], "channels": ["T"]}))
+        stamps, deadline = [], time.monotonic() + 30
+        while len(stamps) < 5 and time.monotonic() < deadline:
+            message = json.loads(ws.recv())
+            assert message["type"] != "error", message
+            if message["type"] == "data":
+                stamps.append(message["data"]["timestamp"])
+        assert stamps, "no trades within 30 s"
+        return (_sandbox_now_ms(sb) - max(stamps)) / 60_000
+    finally:
+        ws.close()
+
+
 def test_the_relay_reads_the_delayed_feed_it_is_pointed_at(make_sandbox, tmp_path):
     sb = make_sandbox(**REPLAY)
     config = sb.config(cache_dir=str(tmp_path / "c"), ws_url=sb.ws_url + "/delayed")  # the delayed feed's URL
     with PolygonServer(port=0, config=config) as srv:
-        ws = websocket.create_connection("%s/ws/late" % srv.ws_url, timeout=10)
-        try:
-            ws.send(json.dumps({"action": "subscribe", "symbols": ["ESZ5"], "channels": ["T"]}))
-            stamps, deadline = [], time.monotonic() + 30
-            while len(stamps) < 5 and time.monotonic() < deadline:
-                message = json.loads(ws.recv())
-                assert message["type"] != "error", message
-                if message["type"] == "data":
-                    stamps.append(message["data"]["timestamp"])
-            lag_minutes = (_sandbox_now_ms(sb) - max(stamps)) / 60_000
-            assert 9.5 <= lag_minutes <= 11.5, lag_minutes
-        finally:
-            ws.close()
+        lag_minutes = _relayed_lag_minutes(sb, srv, "late")
+    assert 9.5 <= lag_minutes <= 11.5, lag_minutes  # the futures sockets' delayed feed: 10 minutes
 
 
 def test_the_relay_chooses_its_feed_by_name(make_sandbox, tmp_path):
@@ -234,17 +240,5 @@ def test_the_relay_chooses_its_feed_by_name(make_sandbox, tmp_path):
     sb = make_sandbox(**REPLAY)
     config = sb.config(cache_dir=str(tmp_path / "c"))  # the real-time URL
     with PolygonServer(port=0, config=config, relay=StreamRelay(config=config, feed="delayed")) as srv:
-        ws = websocket.create_connection("%s/ws/named" % srv.ws_url, timeout=10)
-        try:
-            ws.send(json.dumps({"action": "subscribe", "symbols": ["ESZ5"], "channels": ["T"]}))
-            stamps, deadline = [], time.monotonic() + 30
-            while len(stamps) < 5 and time.monotonic() < deadline:
-                message = json.loads(ws.recv())
-                assert message["type"] != "error", message
-                if message["type"] == "data":
-                    stamps.append(message["data"]["timestamp"])
-            assert stamps, "no trades within 30 s"
-            lag_minutes = (_sandbox_now_ms(sb) - max(stamps)) / 60_000
-            assert 9.5 <= lag_minutes <= 11.5, lag_minutes  # the futures sockets' delayed feed: 10 minutes
-        finally:
-            ws.close()
+        lag_minutes = _relayed_lag_minutes(sb, srv, "named")
+    assert 9.5 <= lag_minutes <= 11.5, lag_minutes
