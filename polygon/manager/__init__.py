@@ -48,7 +48,7 @@ from polygon.markets.frames import (
     merge_arrays,
 )
 from polygon.markets.futures import SESSION_SHIFT_MS
-from polygon.markets.symbols import FUTURES_PATTERN, MARKET_PREFIXES, market_of, validate_symbol
+from polygon.markets.symbols import market_of, validate_symbol
 from polygon.markets.timeframes import Timeframe, parse_timeframe
 from polygon.storage.corporate_actions import adjust_mode, get_actions_store
 
@@ -92,13 +92,6 @@ def _has_extended_bars(df: pd.DataFrame, tf: Timeframe, symbol: str) -> bool:
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def _market(sym: str) -> str:
-    """The market of a symbol already validated (no second check): as :func:`~polygon.markets.symbols.market_of`."""
-    if len(sym) > 2 and sym[1] == ":":
-        return MARKET_PREFIXES[sym[0]]
-    return "futures" if FUTURES_PATTERN.match(sym) else "stocks"
 
 
 class FetchPlan:
@@ -294,7 +287,7 @@ class PolygonDataManager(AdjustingMixin):
         """Complete as-traded bars (or the provider's adjusted ones) starting in ``[start_ms, end_ms)`` (fetched
         with a margin, then sliced). ``symbol`` is validated already: the client does not check it again."""
         margin = self.fetch_margin(tf)
-        if _market(symbol) == "futures":  # the futures family has its own aggregates endpoint
+        if market_of(symbol) == "futures":  # the futures family has its own aggregates endpoint
             cols = futures_bar_columns(self.client, symbol, tf, start_ms - margin, end_ms + margin - 1)
         else:
             cols = self.client.bars_columns(symbol, tf, start_ms - margin, end_ms + margin - 1, adjusted=adjusted)
@@ -358,7 +351,7 @@ class PolygonDataManager(AdjustingMixin):
         sym = validate_symbol(symbol)
         tf = parse_timeframe(timeframe)
         mode = adjust_mode(adjusted)
-        market = _market(sym)  # the one symbol check of the call was validate_symbol above
+        market = sym.market  # validate_symbol above was the one symbol check of the call
         start_ms, end_ms = self.resolve_range(start, end, tf, sym, market=market)
         out_tz = tz or self.config.timezone
         get_zone(out_tz)  # an unknown timezone is a typed error before any I/O
@@ -382,7 +375,7 @@ class PolygonDataManager(AdjustingMixin):
     def _stale_reference(self, plan: "FetchPlan") -> bool:
         """``True`` when finishing a plan whose bars are all cached would ask the provider for reference data."""
         if plan.arrays is not None and len(plan.arrays.slice_ns(plan.start_ms * 1_000_000, plan.end_ms * 1_000_000)):
-            if plan.adjusted == "raw" or _market(plan.symbol) != "stocks":
+            if plan.adjusted == "raw" or market_of(plan.symbol) != "stocks":
                 return False
             return self.actions.needs_request(plan.symbol, self._clock(), self._first_day(plan),
                                               plan.adjusted == "total_return") or \
@@ -436,7 +429,7 @@ class PolygonDataManager(AdjustingMixin):
                 if actions is not None and plan.adjusted == "total_return" and plan.degraded is None:
                     self._store(plan)  # the closes before ex-dates may come from the bars just fetched
                     self._close_before(plan, actions, self._today())(None)  # the daily closes, on this slot
-            elif not has_bars and _market(plan.symbol) != "futures":  # futures: no ticker reference
+            elif not has_bars and market_of(plan.symbol) != "futures":  # futures: no ticker reference
                 self.reference.lookup(lambda: self.client, plan.symbol)
         except BaseException:
             try:
@@ -488,7 +481,7 @@ class PolygonDataManager(AdjustingMixin):
         df = arrays_to_frame(arrays, plan.tz) if len(arrays) else empty_bars_frame(plan.tz)
         self._annotate(df, sym, tf, plan.start_ms, plan.end_ms, source, plan.tz, tail)
         df.attrs["adjusted"] = plan.adjusted
-        if plan.adjusted != "raw" and _market(sym) == "stocks":
+        if plan.adjusted != "raw" and market_of(sym) == "stocks":
             df.attrs["adjusted_by"] = "provider" if plan.provider_adjusted or plan.degraded else "cache"
         if plan.degraded is not None:
             df.attrs["degraded"] = dict(plan.degraded)
@@ -552,7 +545,7 @@ class PolygonDataManager(AdjustingMixin):
         zone = get_zone(tz)
         last = int(df.index[-1].value // 1_000_000) if len(df) else None
         df.attrs.update({
-            "symbol": sym,
+            "symbol": str(sym),
             "timeframe": tf.name,
             "start": datetime.datetime.fromtimestamp(start_ms / 1000, zone).isoformat(),
             "end": datetime.datetime.fromtimestamp((end_ms - 1) / 1000, zone).isoformat(),
@@ -585,7 +578,7 @@ class PolygonDataManager(AdjustingMixin):
         start = existing[0][0] if existing else None
         df = self.fetch_data(sym, tf, start, None)
         after = self.storage.info(sym, tf).get("bars", len(df))
-        return {"symbol": sym, "timeframe": tf.name, "bars": len(df), "added": max(0, after - before),
+        return {"symbol": str(sym), "timeframe": tf.name, "bars": len(df), "added": max(0, after - before),
                 "start": df.attrs["start"], "end": df.attrs["end"]}
 
     def fetch_latest(self, symbol: str, timeframe: Any, bars: int = 100) -> pd.DataFrame:
@@ -641,7 +634,7 @@ class PolygonDataManager(AdjustingMixin):
             return [[a.isoformat(), b.isoformat()] for a, b in cov.to_timestamps(intervals, tz)]
 
         return {
-            "symbol": sym,
+            "symbol": str(sym),
             "timeframe": tf.name,
             "start": pd.Timestamp(start_ms, unit="ms", tz="UTC").tz_convert(tz).isoformat(),
             "end": pd.Timestamp(end_ms - 1, unit="ms", tz="UTC").tz_convert(tz).isoformat(),  # inclusive

@@ -5,6 +5,10 @@ Accepted: provider tickers such as ``AAPL``, ``BRK.B``, ``X:BTCUSD``, ``C:EURUSD
 exchanges' own tickers, which carry no prefix). Input is stripped and upper-cased. Nothing that could name another
 directory (``/``, ``\\``, ``..``, NUL, leading dot) is ever accepted, and
 :func:`symbol_to_filename` gives a reversible, file-system-safe form.
+
+A symbol is checked once, where it enters: :func:`validate_symbol` returns a :class:`Symbol`, a ``str`` that
+carries its market, and every later layer (the cache's file names, the market dispatch) trusts that value
+instead of checking it again. Only this module makes a :class:`Symbol`.
 """
 
 import re
@@ -15,6 +19,7 @@ from polygon.exceptions import InvalidSymbolError
 __all__ = [
     "FUTURES_PATTERN",
     "MARKET_PREFIXES",
+    "Symbol",
     "filename_to_symbol",
     "is_valid_symbol",
     "market_of",
@@ -36,13 +41,39 @@ _ALLOWED = (
 )
 
 
-def validate_symbol(symbol: object) -> str:
-    """Return the normalised (stripped, upper-case) symbol.
+class Symbol(str):
+    """A validated, normalised ticker (a ``str``) that knows its market.
 
-    :param symbol: the ticker as given by the caller.
-    :returns: the normalised ticker.
-    :raises InvalidSymbolError: (also a ``ValueError``) naming what is allowed.
+    Made only by :func:`validate_symbol` (constructing one directly raises ``TypeError``, so nothing can skip the
+    check); layers that receive one trust it and do not check it again.
     """
+
+    market: str
+
+    def __new__(cls, text: str, market: str, _token: object = None) -> "Symbol":
+        if _token is not _MINT:
+            raise TypeError("a Symbol is made by polygon.markets.symbols.validate_symbol(), not directly")
+        self = super().__new__(cls, text)
+        self.market = market
+        return self
+
+    def __reduce__(self):
+        return (_check, (str(self),))
+
+
+_MINT = object()
+
+
+def _market_of_text(norm: str) -> str:
+    if len(norm) > 2 and norm[1] == ":":
+        return MARKET_PREFIXES[norm[0]]
+    if FUTURES_PATTERN.match(norm):
+        return "futures"
+    return "stocks"
+
+
+def _check(symbol: object) -> Symbol:
+    """The one check: type, emptiness, length, alphabet and shape; returns the :class:`Symbol`."""
     if not isinstance(symbol, str):
         raise InvalidSymbolError("invalid symbol %r: expected a string; %s" % (symbol, _ALLOWED))
     text = symbol.strip().upper()
@@ -51,7 +82,21 @@ def validate_symbol(symbol: object) -> str:
     if len(text) > MAX_SYMBOL_LENGTH or not text.isascii() or _PATTERN.match(text) is None:
         shown = text if len(text) <= 60 else text[:57] + "..."
         raise InvalidSymbolError("invalid symbol %r: %s" % (shown, _ALLOWED))
-    return text
+    return Symbol(text, _market_of_text(text), _MINT)
+
+
+def validate_symbol(symbol: object) -> Symbol:
+    """Return the normalised (stripped, upper-case) symbol.
+
+    A :class:`Symbol` (already validated) is returned as it is.
+
+    :param symbol: the ticker as given by the caller.
+    :returns: the normalised ticker, a :class:`Symbol`.
+    :raises InvalidSymbolError: (also a ``ValueError``) naming what is allowed.
+    """
+    if type(symbol) is Symbol:
+        return symbol
+    return _check(symbol)
 
 
 def is_valid_symbol(symbol: object) -> bool:
@@ -83,14 +128,12 @@ def validate_symbols(symbols: Iterable[object]) -> List[str]:
 
 
 def market_of(symbol: str) -> str:
-    """Return the market of a validated symbol: ``stocks``, ``crypto``, ``fx``, ``indices``, ``options`` or
-    ``futures`` (a contract ticker such as ``ESZ5``: no stock ticker ends in digits)."""
-    norm = validate_symbol(symbol)
-    if len(norm) > 2 and norm[1] == ":":
-        return MARKET_PREFIXES[norm[0]]
-    if FUTURES_PATTERN.match(norm):
-        return "futures"
-    return "stocks"
+    """Return the market of a symbol: ``stocks``, ``crypto``, ``fx``, ``indices``, ``options`` or
+    ``futures`` (a contract ticker such as ``ESZ5``: no stock ticker ends in digits).
+
+    :raises InvalidSymbolError: when ``symbol`` is not a valid symbol.
+    """
+    return validate_symbol(symbol).market
 
 
 def symbol_to_filename(symbol: str) -> str:

@@ -297,7 +297,7 @@ class BarCache:
         """
         arrays, covered, stored_tz = self.read_arrays_with_coverage(symbol, timeframe, start, end)
         frame = arrays_to_frame(arrays, tz or stored_tz or self.tz)
-        frame.attrs.update({"symbol": validate_symbol(symbol), "timeframe": parse_timeframe(timeframe).name,
+        frame.attrs.update({"symbol": str(validate_symbol(symbol)), "timeframe": parse_timeframe(timeframe).name,
                             "source": "cache"})
         return frame, covered
 
