@@ -25,12 +25,14 @@ from polygon.flatfiles.parse import DayColumns
 from polygon.markets.frames import BarArrays
 from polygon.storage.files import replace_atomically
 
-__all__ = ["Stage"]
+__all__ = ["STAGED_ROW_BYTES", "Stage"]
 
-#: column name -> dtype of a run file, in file order (vwap is not stored: the files carry none)
+#: column name -> dtype of a run file, in file order (vwap: NaN unless the file had a dollar volume: futures)
 _COLUMNS = (("t_ns", "<i8"), ("open", "<f8"), ("high", "<f8"), ("low", "<f8"), ("close", "<f8"),
-            ("volume", "<f8"), ("transactions", "<i8"), ("tx_mask", "|b1"))
-_ROW_BYTES = sum(np.dtype(dtype).itemsize for _name, dtype in _COLUMNS)
+            ("volume", "<f8"), ("vwap", "<f8"), ("transactions", "<i8"), ("tx_mask", "|b1"))
+_VALUES = ("open", "high", "low", "close", "volume", "vwap")
+#: bytes one staged bar takes on disk
+STAGED_ROW_BYTES = sum(np.dtype(dtype).itemsize for _name, dtype in _COLUMNS)
 
 
 class _Run:
@@ -91,7 +93,7 @@ class Stage:
         n = parsed.kept
         with open(path, "wb") as fh:
             fh.write(memoryview(np.ascontiguousarray(parsed.t_ns, "<i8")).cast("B"))
-            for i in range(5):
+            for i in range(len(_VALUES)):
                 fh.write(memoryview(np.ascontiguousarray(parsed.values[i], "<f8")).cast("B"))
             fh.write(memoryview(np.ascontiguousarray(parsed.transactions, "<i8")).cast("B"))
             fh.write(memoryview(np.ascontiguousarray(parsed.tx_mask, np.bool_)).cast("B"))
@@ -126,7 +128,7 @@ class Stage:
                 ends = np.asarray(index["ends"], np.int64)
                 rows = int(ends[-1]) if len(ends) else 0
                 source = os.path.join(other, day + ".run")
-                if os.path.getsize(source) != rows * _ROW_BYTES:
+                if os.path.getsize(source) != rows * STAGED_ROW_BYTES:
                     continue
                 target = os.path.join(self.root, day + ".run")
                 os.replace(source, target)
@@ -207,12 +209,11 @@ class Stage:
             for _day, cols, s, e in parts:
                 m = e - s
                 t_ns[at:at + m] = cols["t_ns"][s:e]
-                for row, name in enumerate(("open", "high", "low", "close", "volume")):
+                for row, name in enumerate(_VALUES):
                     values[row, at:at + m] = cols[name][s:e]
                 tx[at:at + m] = cols["transactions"][s:e]
                 mask[at:at + m] = cols["tx_mask"][s:e]
                 at += m
-            values[5] = np.nan
             yield symbol, BarArrays(t_ns, values, tx, mask), [d for d, _c, _s, _e in parts]
 
     def reset(self) -> None:
