@@ -23,7 +23,7 @@ import itertools
 import json
 import logging
 import threading
-from typing import Any, Dict, Iterable, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from polygon.exceptions import PolygonConfigError, PolygonError
 from polygon.flatfiles.layout import (
@@ -84,6 +84,9 @@ class FlatFilesServer:
         self.access_key_id: Optional[str] = None
         self.secret_access_key: Optional[str] = None
         self.published: Dict[str, str] = {}  # key -> etag
+        #: every request served, ``(method, path, query)`` in arrival order (for tests that count requests)
+        self.requests: List[Tuple[str, str, str]] = []
+        self._requests_lock = threading.Lock()
 
     # -- lifecycle --------------------------------------------------------------------------------------
     def start(self) -> "FlatFilesServer":
@@ -95,7 +98,7 @@ class FlatFilesServer:
         moto_log = logging.getLogger("moto")  # its DEBUG records dump request headers, keys included
         if moto_log.level < logging.INFO:  # NOTSET too: whatever the root logger says later
             moto_log.setLevel(logging.INFO)
-        server = LocalServer(self.host, self.port, dispatcher(backend), name="polygon-sandbox-s3")
+        server = LocalServer(self.host, self.port, self._counting(dispatcher(backend)), name="polygon-sandbox-s3")
         server.start()
         self._server = server
         with _SETUP_LOCK:
@@ -125,6 +128,20 @@ class FlatFilesServer:
         self.access_key_id, self.secret_access_key = key["AccessKeyId"], key["SecretAccessKey"]
         logger.info("sandbox flat files on %s (bucket %s)", self.endpoint, self.bucket)
         return self
+
+    def _counting(self, app: Any) -> Any:
+        def counted(environ, start_response):
+            with self._requests_lock:
+                self.requests.append((environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""),
+                                      environ.get("QUERY_STRING", "")))
+            return app(environ, start_response)
+
+        return counted
+
+    def reset_requests(self) -> None:
+        """Forget the requests served so far (:attr:`requests`)."""
+        with self._requests_lock:
+            self.requests.clear()
 
     def stop(self) -> None:
         server, self._server = self._server, None
@@ -160,8 +177,11 @@ class FlatFilesServer:
         :returns: ``{key: etag}`` of the files written.
         :raises InvalidParameterError: for a kind the market does not publish.
         """
+        kinds = tuple(kinds)
+        for kind in kinds:
+            check_dataset(market, kind)
         if is_futures(market):
-            return self._publish_futures(market, tuple(kinds), _as_date(start),
+            return self._publish_futures(market, kinds, _as_date(start),
                                          _as_date(end) if end is not None else _as_date(start), symbols)
         if market != "stocks":
             raise PolygonConfigError("the sandbox publishes stocks flat files; %r is not served yet" % (market,))
@@ -249,8 +269,6 @@ class FlatFilesServer:
                          symbols: Optional[Sequence[str]]) -> Dict[str, str]:
         from polygon.sandbox import calendars
 
-        for kind in kinds:
-            check_dataset(market, kind)
         written = {}
         for venue in markets_of(market):
             for day in calendars.market_days("futures", first, last):
