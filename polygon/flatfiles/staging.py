@@ -132,6 +132,9 @@ class Stage:
                     continue
                 target = os.path.join(self.root, day + ".run")
                 os.replace(source, target)
+                # the index goes along (after its run, as add writes them): a sync killed again still hands the
+                # run on to the next one
+                os.replace(os.path.join(other, name), os.path.join(self.root, name))
             except (OSError, ValueError, KeyError, TypeError):
                 continue
             with self._lock:
@@ -147,10 +150,11 @@ class Stage:
             run = self._runs.pop(day, None)
             self.adopted.pop(day, None)
         if run is not None:
-            try:
-                os.remove(run.path)
-            except OSError:
-                pass
+            for path in (run.path, run.path[:-len(".run")] + ".json"):
+                try:
+                    os.remove(path)
+                except OSError:
+                    pass
 
     def symbols(self) -> List[str]:
         """Every staged symbol, sorted."""

@@ -350,11 +350,26 @@ def _run(todo, source, kind, market, wanted, storage, manifest, report, max_work
             if on_day is not None:
                 on_day(day)
 
+    def accept(day: _dt.date, result) -> bool:
+        """Take one finished day into the report and the days to commit; ``False`` for a bad file."""
+        opened, rows, skipped, _symbols = result
+        if isinstance(rows, PolygonResponseError):  # store the good days, report the bad one
+            report.days_failed[day.isoformat()] = str(rows)
+            logger.warning("flat files: %s", rows)
+            return False
+        report.rows += rows
+        report.bytes += opened.size
+        report.skipped_tickers |= skipped
+        staged[day.isoformat()] = opened
+        manifest_values[day.isoformat()] = {"etag": opened.etag, "size": opened.size, "rows": rows,
+                                            "key": opened.key, "symbols": sorted(wanted) if wanted else None}
+        return True
+
     todo = _resume(todo, stage, wanted, report, staged, manifest_values) if stage is not None else todo
+    # a sliding window: at most `workers` days in flight (downloaded, parsed, staged)
+    pending: List[Tuple[_dt.date, concurrent.futures.Future]] = []
     try:
         with concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="polygon-flatfiles") as pool:
-            # a sliding window: at most `workers` days in flight (downloaded, parsed, staged)
-            pending: List[Tuple[_dt.date, concurrent.futures.Future]] = []
             queue = list(todo)
             try:
                 while queue or pending:
@@ -362,19 +377,7 @@ def _run(todo, source, kind, market, wanted, storage, manifest, report, max_work
                         day, info = queue.pop(0)
                         pending.append((day, pool.submit(work, day, info)))
                     day, future = pending.pop(0)
-                    opened, rows, skipped, _symbols = future.result()
-                    if isinstance(rows, PolygonResponseError):  # store the good days, report the bad one
-                        report.days_failed[day.isoformat()] = str(rows)
-                        logger.warning("flat files: %s", rows)
-                        continue
-                    report.rows += rows
-                    report.bytes += opened.size
-                    report.skipped_tickers |= skipped
-                    staged[day.isoformat()] = opened
-                    manifest_values[day.isoformat()] = {"etag": opened.etag, "size": opened.size, "rows": rows,
-                                                        "key": opened.key,
-                                                        "symbols": sorted(wanted) if wanted else None}
-                    if stage is None or stage.rows >= stage_rows:
+                    if accept(day, future.result()) and (stage is None or stage.rows >= stage_rows):
                         commit()
             except BaseException:
                 stop.set()
@@ -382,7 +385,11 @@ def _run(todo, source, kind, market, wanted, storage, manifest, report, max_work
                     future.cancel()
                 raise
     except Exception:
-        # a later day could not be downloaded: the days already parsed are still stored and recorded
+        # a day could not be downloaded: the days already parsed, and those the other workers finished meanwhile
+        # (the pool has waited for them), are still stored and recorded
+        for day, future in pending:
+            if future.done() and not future.cancelled() and future.exception() is None and future.result():
+                accept(day, future.result())
         try:
             commit()
         except Exception as exc:  # the first error is the one to report
