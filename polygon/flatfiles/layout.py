@@ -13,9 +13,11 @@ Futures are published per CME Group venue: the markets ``futures_cme``, ``future
 ``session_aggs`` (one bar per Globex session, with its ``settlement_price``), ``trades`` and ``quotes``, one
 file per venue and trading date (``session_end_date``). A futures day is the Globex session: from 18:00 New York
 the evening before the trading date to 18:00 on it (the session closes at 17:00; the hour after is the
-maintenance break). The columns are the provider's documented ones
+maintenance break). The aggregate columns are the provider's documented ones
 (https://massive.com/docs/flat-files/futures/minute-aggregates/cbot.md, ``.../session-aggregates/cbot.md``,
-``.../trades/cbot.md``, ``.../quotes/cbot.md``, likewise for cme, nymex and comex). **The object keys are an
+likewise for cme, nymex and comex); the trade and quote columns are the fields of the provider's
+``/futures/v1/trades`` and ``/futures/v1/quotes`` rows (the flat-file pages of those were not at hand: a column
+the files add is kept all the same, the tick store stores every column of the file). **The object keys are an
 assumption**: the provider does not document them; :data:`FUTURES_KEY_FORM` (the one place they are defined)
 follows the other markets' form, ``us_futures_cme/minute_aggs_v1/2025/12/2025-12-03.csv.gz``.
 """
@@ -102,7 +104,7 @@ TRADE_COLUMNS = ("ticker", "conditions", "correction", "exchange", "id", "partic
 QUOTE_COLUMNS = ("ticker", "ask_exchange", "ask_price", "ask_size", "bid_exchange", "bid_price", "bid_size",
                  "conditions", "indicators", "participant_timestamp", "sequence_number", "sip_timestamp", "tape",
                  "trf_timestamp")
-#: futures columns, as the provider documents them (see the module docstring for the pages)
+#: futures columns: aggregates as the provider documents them, trades and quotes as its REST rows (module docstring)
 FUTURES_MINUTE_COLUMNS = ("ticker", "session_end_date", "window_start", "open", "high", "low", "close", "volume",
                           "dollar_volume", "transactions", "exchange")
 FUTURES_SESSION_COLUMNS = ("ticker", "session_end_date", "window_start", "open", "high", "low", "close", "volume",
