@@ -152,11 +152,12 @@ def sync_flatfiles(
     :param max_workers: parallel downloads (bounded; storing stays in this thread, in day order).
     :param progress: a progress bar (tqdm) on stderr; default when stderr is a terminal.
     :param on_day: called with each day (``'YYYY-MM-DD'``) once it is stored and recorded.
-    :param batch_rows: bars staged on disk (about 65 bytes each, in ``<cache_dir>/.flatfiles/staging``) before
-        they are committed to the cache. Each commit writes every touched cache partition once, so a sync is
-        linear in days up to this size; the days of a commit are recorded in the manifest after it. Default:
-        what a quarter of the free disk space holds (at least 5M bars), so that one commit at the end is the
-        usual case (a year of the full US market is about 380M bars, 25 GB staged).
+    :param batch_rows: bars staged on disk (57 bytes each, 65 with a vwap: futures; in
+        ``<cache_dir>/.flatfiles/staging``) before they are committed to the cache. Each commit writes every
+        touched cache partition once, so a sync is linear in days up to this size; the days of a commit are
+        recorded in the manifest after it. Default: what a quarter of the free disk space holds (at least 5M
+        bars), so that one commit at the end is the usual case (a year of the full US market is about 380M bars,
+        22 GB staged).
     :param engine: CSV parser: ``'auto'`` (pyarrow's multithreaded reader when installed, else pandas),
         ``'pyarrow'`` or ``'pandas'``.
     :returns: a :class:`SyncReport`.

@@ -12,6 +12,7 @@ deliberate.
 import datetime as dt
 import gzip
 import io
+import os
 import zoneinfo
 
 import numpy as np
@@ -312,3 +313,29 @@ def test_a_plan_without_futures_is_refused_with_a_clear_403(fut_sandbox, tmp_pat
             sync_flatfiles("futures_cme", "session_aggs", TICK_DAY, config=config, progress=False)
     finally:
         sb.stop()
+
+
+def test_a_staged_futures_day_keeps_its_vwap_through_a_takeover(tmp_path):
+    """Runs of files with a dollar volume stage a vwap column (others stay without one); a run taken over from a
+    killed sync's stage reads back the same bars, vwap included."""
+    from polygon.flatfiles.parse import parse_day_bars
+    from polygon.flatfiles.staging import Stage
+
+    text = ("ticker,session_end_date,window_start,open,high,low,close,volume,dollar_volume,transactions,exchange\n"
+            "ESZ5,2025-12-03,1764716400000000000,10.0,11.0,9.0,10.5,4,42.5,2,1\n"
+            "ESZ5,2025-12-03,1764716460000000000,10.5,10.5,10.0,10.0,0,0,0,1\n").encode()
+    futures = parse_day_bars(text, compressed=False, engine="pandas")
+    assert futures.values[5].tolist()[0] == 10.625 and np.isnan(futures.values[5][1])  # no volume: no vwap
+    stocks = parse_day_bars(b"ticker,volume,open,close,high,low,window_start,transactions\n"
+                            b"AAPL,5,1.0,1.0,1.0,1.0,1704205800000000000,1\n", compressed=False, engine="pandas")
+    dead = Stage(str(tmp_path / "stocks-minute_aggs-1-1"))
+    dead.add("2025-12-03", futures, {"etag": "e"})
+    dead.add("2024-01-02", stocks, {"etag": "f"})
+    sizes = {name: os.path.getsize(os.path.join(dead.root, name)) for name in os.listdir(dead.root)
+             if name.endswith(".run")}
+    assert sizes == {"2025-12-03.run": 2 * 65, "2024-01-02.run": 57}
+    alive = Stage(str(tmp_path / "alive"))
+    assert alive.adopt(dead.root) == ["2024-01-02", "2025-12-03"]
+    bars = {symbol: arrays for symbol, arrays, _days in alive.bars()}
+    np.testing.assert_array_equal(bars["ESZ5"].values, futures.values)
+    assert np.isnan(bars["AAPL"].values[5]).all()
