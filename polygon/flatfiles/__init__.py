@@ -9,9 +9,17 @@ REST request for those days) or into the tick store (``trades``, ``quotes``)::
     report = sync_flatfiles('stocks', 'minute_aggs', '2024-01-01', '2024-03-31')
     report.summary()   # '... 62 days synced (0 re-synced after republication), 0 already current ...'
 
+Futures come per CME Group venue (``futures_cme``, ``futures_cbot``, ``futures_nymex``, ``futures_comex``;
+``futures`` syncs all four), with ``session_aggs`` (one bar per Globex session) for the daily bars::
+
+    sync_flatfiles('futures', 'session_aggs', '2025-12-01', '2025-12-05')   # then fetch_data('ESZ5', '1day', ...)
+
+Their object keys are an assumption (see :mod:`polygon.flatfiles.layout`).
+
 Configuration: ``POLYGON_S3_ACCESS_KEY_ID``, ``POLYGON_S3_SECRET_ACCESS_KEY`` (or ``s3_access_key_id`` /
 ``s3_secret_access_key`` in the config file), ``POLYGON_S3_ENDPOINT`` and ``POLYGON_S3_BUCKET``. The
-files carry unadjusted prices and no VWAP (``vwap`` is NaN for bars that came from them).
+files carry unadjusted prices and no VWAP (``vwap`` is NaN for bars that came from them; futures files carry the
+dollar volume, so their bars have ``vwap`` as the futures REST bars do).
 """
 
 import importlib

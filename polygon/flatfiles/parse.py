@@ -11,6 +11,8 @@ grouped by ticker, are dropped after parsing; the result is the same either way)
 
 The result, :class:`DayColumns`, holds every kept row sorted by symbol then time, unique per symbol
 (a repeated ``window_start`` keeps the last row, as a re-fetch would), with ``starts``/``ends`` per symbol.
+Futures files carry ``dollar_volume``: their bars get ``vwap = dollar_volume / volume`` (rounded to 4 places), as
+the futures REST bars do; the other markets' files carry none, so their ``vwap`` is NaN.
 Tickers that are not valid symbols (:func:`polygon.markets.symbols.validate_symbol` would change or reject them:
 lower-case suffixes such as ``ABRpD``, spaces, slashes, over-long names) are never stored: they are counted
 in ``skipped`` for the sync report.
@@ -34,6 +36,7 @@ ENGINES = ("auto", "pyarrow", "pandas")
 #: above this many wanted symbols, parsing the whole file and filtering costs less than the byte searches
 _SELECT_MAX = 64
 _FLOATS = ("open", "high", "low", "close", "volume")
+_DOLLARS = "dollar_volume"
 _VALID: Dict[str, bool] = {}
 
 
@@ -52,8 +55,9 @@ class DayColumns:
 
     :ivar symbols: kept symbols, sorted. :ivar starts: first row of each symbol. :ivar ends: end row (exclusive).
     :ivar t_ns: bar start times (UTC epoch ns). :ivar values: ``(6, n)`` float64: open, high, low, close,
-        volume, vwap (NaN: the files carry no VWAP). :ivar transactions: int64. :ivar tx_mask: ``True`` where
-        transactions is missing. :ivar rows: rows in the file. :ivar skipped: tickers not stored (invalid).
+        volume, vwap (dollar volume / volume where the file has ``dollar_volume``, else NaN).
+    :ivar transactions: int64. :ivar tx_mask: ``True`` where transactions is missing.
+    :ivar rows: rows in the file. :ivar skipped: tickers not stored (invalid).
     """
 
     symbols: List[str]
@@ -143,7 +147,8 @@ def _read_arrow(text: bytes, key: str) -> Dict[str, Any]:
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
-    types = {"ticker": pa.string(), "window_start": pa.int64(), "transactions": pa.int64()}
+    types = {"ticker": pa.string(), "window_start": pa.int64(), "transactions": pa.int64(),
+             "session_end_date": pa.string(), _DOLLARS: pa.float64()}
     types.update({name: pa.float64() for name in _FLOATS})
     try:
         table = pacsv.read_csv(pa.py_buffer(text), read_options=pacsv.ReadOptions(use_threads=True,
@@ -162,7 +167,9 @@ def _read_arrow(text: bytes, key: str) -> Dict[str, Any]:
             "ticker": None, "t_ns": _numpy(table.column("window_start")),
             "floats": [_numpy(table.column(name)) for name in _FLOATS],
             "transactions": tx.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64, copy=False),
-            "tx_mask": tx.is_null().to_numpy(zero_copy_only=False)}
+            "tx_mask": tx.is_null().to_numpy(zero_copy_only=False),
+            "dollars": (table.column(_DOLLARS).combine_chunks().to_numpy(zero_copy_only=False).astype(np.float64)
+                        if _DOLLARS in table.column_names else None)}
 
 
 def _numpy(column: Any) -> np.ndarray:
@@ -175,7 +182,8 @@ def _numpy(column: Any) -> np.ndarray:
 def _read_pandas(text: bytes, key: str) -> Dict[str, Any]:
     import pandas as pd
 
-    dtypes = {"ticker": "object", "window_start": "int64", "transactions": "float64"}
+    dtypes = {"ticker": "object", "window_start": "int64", "transactions": "float64", "session_end_date": "object",
+              _DOLLARS: "float64"}
     dtypes.update({name: "float64" for name in _FLOATS})
     try:
         frame = pd.read_csv(io.BytesIO(text), dtype=dtypes, keep_default_na=False, na_values=[""])
@@ -193,13 +201,14 @@ def _read_pandas(text: bytes, key: str) -> Dict[str, Any]:
     starts = np.r_[0, change]
     return {"run_values": [tickers[i] for i in starts.tolist()], "run_ends": ends, "ticker": tickers,
             "t_ns": frame["window_start"].to_numpy(dtype=np.int64), "floats": floats,
-            "transactions": np.where(mask, 0, tx).astype(np.int64), "tx_mask": mask}
+            "transactions": np.where(mask, 0, tx).astype(np.int64), "tx_mask": mask,
+            "dollars": frame[_DOLLARS].to_numpy(dtype=np.float64) if _DOLLARS in frame.columns else None}
 
 
 def _empty_cols() -> Dict[str, Any]:
     return {"run_values": [], "run_ends": np.empty(0, np.int64), "ticker": None, "t_ns": np.empty(0, np.int64),
             "floats": [np.empty(0) for _ in _FLOATS], "transactions": np.empty(0, np.int64),
-            "tx_mask": np.empty(0, np.bool_)}
+            "tx_mask": np.empty(0, np.bool_), "dollars": None}
 
 
 def _check_columns(names: List[str], key: str) -> None:
@@ -247,7 +256,13 @@ def _group(cols: Dict[str, Any], wanted: Optional[Set[str]]) -> DayColumns:
     values = np.empty((6, t_ns.shape[0]), np.float64)
     for j, column in enumerate(cols["floats"]):
         values[j] = column if order is None else column[order]
-    values[5] = np.nan
+    dollars = cols.get("dollars")
+    if dollars is None:
+        values[5] = np.nan
+    else:  # futures: the REST bars' vwap, dollar volume / volume
+        dollars = dollars if order is None else dollars[order]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values[5] = np.round(np.where(values[4] > 0, dollars / np.where(values[4] > 0, values[4], 1.0), np.nan), 4)
     tx = cols["transactions"] if order is None else cols["transactions"][order]
     mask = np.asarray(cols["tx_mask"] if order is None else cols["tx_mask"][order], np.bool_)
     ends = np.cumsum(counts)

@@ -53,17 +53,26 @@ def _check_columns(frame: pd.DataFrame, expected: Tuple[str, ...], key: str) -> 
         raise PolygonResponseError("flat file %s lacks columns %s (has %s)" % (key, missing, list(frame.columns)))
 
 
+def _is_time(name: str) -> bool:
+    return name == "timestamp" or name.endswith("_timestamp")
+
+
 def read_day_ticks(chunks: Iterator[bytes], kind: str, sink: Callable[[pd.DataFrame], None],
-                   wanted: Optional[Set[str]] = None, chunk_rows: int = 500_000, key: str = "") -> int:
+                   wanted: Optional[Set[str]] = None, chunk_rows: int = 500_000, key: str = "",
+                   columns: Optional[Tuple[str, ...]] = None) -> int:
     """Parse a ``trades`` or ``quotes`` day file, handing each chunk (a DataFrame) to ``sink``.
 
     Timestamps stay exact ``int64`` nanoseconds; sizes are float (the provider allows fractional sizes).
 
+    :param columns: the columns the file must have (default the stocks-style trades or quotes columns; futures
+        files have their own, :func:`polygon.flatfiles.layout.columns_of`). Every column of the file is kept.
     :returns: rows kept.
     """
-    columns = TRADE_COLUMNS if kind == "trades" else QUOTE_COLUMNS
-    dtypes = {name: "int64" for name in columns if name.endswith("_timestamp")}
+    if columns is None:
+        columns = TRADE_COLUMNS if kind == "trades" else QUOTE_COLUMNS
+    dtypes = {name: "int64" for name in columns if _is_time(name)}
     dtypes.update({"ticker": "object", "conditions": "object", "indicators": "object", "id": "object",
+                   "session_end_date": "object",
                    "trf_id": "object", "price": "float64", "size": "float64", "ask_price": "float64",
                    "bid_price": "float64", "ask_size": "float64", "bid_size": "float64"})
     kept = 0
@@ -77,7 +86,7 @@ def read_day_ticks(chunks: Iterator[bytes], kind: str, sink: Callable[[pd.DataFr
             if frame.empty:
                 continue
             for name in columns:
-                if name.endswith("_timestamp"):  # exact int64 ns; a column with gaps (trf_timestamp) is nullable
+                if _is_time(name):  # exact int64 ns; a column with gaps (trf_timestamp) is nullable
                     values = pd.to_numeric(frame[name], errors="coerce")
                     frame[name] = values.astype("Int64" if values.isna().any() else np.int64)
             kept += len(frame)

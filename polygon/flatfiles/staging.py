@@ -25,18 +25,28 @@ from polygon.flatfiles.parse import DayColumns
 from polygon.markets.frames import BarArrays
 from polygon.storage.files import replace_atomically
 
-__all__ = ["Stage"]
+__all__ = ["STAGED_ROW_BYTES", "Stage"]
 
-#: column name -> dtype of a run file, in file order (vwap is not stored: the files carry none)
+#: column name -> dtype of a run file, in file order; ``vwap`` only in the runs of files that had a dollar volume
+#: (futures): the others' vwap is NaN, not stored
 _COLUMNS = (("t_ns", "<i8"), ("open", "<f8"), ("high", "<f8"), ("low", "<f8"), ("close", "<f8"),
-            ("volume", "<f8"), ("transactions", "<i8"), ("tx_mask", "|b1"))
-_ROW_BYTES = sum(np.dtype(dtype).itemsize for _name, dtype in _COLUMNS)
+            ("volume", "<f8"), ("vwap", "<f8"), ("transactions", "<i8"), ("tx_mask", "|b1"))
+_NO_VWAP = tuple(c for c in _COLUMNS if c[0] != "vwap")
+_VALUES = ("open", "high", "low", "close", "volume", "vwap")
+#: bytes one staged bar takes on disk (at most: a bar without vwap takes 8 fewer)
+STAGED_ROW_BYTES = sum(np.dtype(dtype).itemsize for _name, dtype in _COLUMNS)
+
+
+def _row_bytes(columns) -> int:
+    return sum(np.dtype(dtype).itemsize for _name, dtype in columns)
 
 
 class _Run:
-    __slots__ = ("day", "path", "symbols", "starts", "ends", "rows")
+    __slots__ = ("day", "path", "symbols", "starts", "ends", "rows", "columns")
 
-    def __init__(self, day: str, path: str, symbols: List[str], starts: np.ndarray, ends: np.ndarray) -> None:
+    def __init__(self, day: str, path: str, symbols: List[str], starts: np.ndarray, ends: np.ndarray,
+                 vwap: bool = False) -> None:
+        self.columns = _COLUMNS if vwap else _NO_VWAP
         self.day = day
         self.path = path
         self.symbols = np.array(symbols, dtype=object)
@@ -49,7 +59,7 @@ class _Run:
         out = {}
         offset = 0
         with open(self.path, "rb") as fh:
-            for name, dtype in _COLUMNS:
+            for name, dtype in self.columns:
                 size = np.dtype(dtype).itemsize
                 fh.seek(offset + a * size)
                 out[name] = np.fromfile(fh, dtype=dtype, count=b - a)
@@ -89,16 +99,17 @@ class Stage:
         it over (:meth:`adopt`) if this one is killed before its commit."""
         path = os.path.join(self.root, day + ".run")
         n = parsed.kept
-        with open(path, "wb") as fh:
-            fh.write(memoryview(np.ascontiguousarray(parsed.t_ns, "<i8")).cast("B"))
-            for i in range(5):
-                fh.write(memoryview(np.ascontiguousarray(parsed.values[i], "<f8")).cast("B"))
-            fh.write(memoryview(np.ascontiguousarray(parsed.transactions, "<i8")).cast("B"))
-            fh.write(memoryview(np.ascontiguousarray(parsed.tx_mask, np.bool_)).cast("B"))
-        run = _Run(day, path, parsed.symbols, np.asarray(parsed.starts, np.int64), np.asarray(parsed.ends, np.int64))
+        vwap = bool(n) and not np.isnan(parsed.values[5]).all()
+        run = _Run(day, path, parsed.symbols, np.asarray(parsed.starts, np.int64), np.asarray(parsed.ends, np.int64),
+                   vwap)
         assert run.rows == n
+        sources = {"t_ns": parsed.t_ns, "transactions": parsed.transactions, "tx_mask": parsed.tx_mask}
+        sources.update({name: parsed.values[i] for i, name in enumerate(_VALUES)})
+        with open(path, "wb") as fh:
+            for name, dtype in run.columns:
+                fh.write(memoryview(np.ascontiguousarray(sources[name], dtype)).cast("B"))
         index = dict(info or {}, symbols=list(parsed.symbols), starts=run.starts.tolist(), ends=run.ends.tolist(),
-                     file_rows=int(parsed.rows), skipped=sorted(parsed.skipped))
+                     file_rows=int(parsed.rows), skipped=sorted(parsed.skipped), vwap=vwap)
         payload = json.dumps(index)
 
         def write(tmp: str) -> None:
@@ -126,14 +137,18 @@ class Stage:
                 ends = np.asarray(index["ends"], np.int64)
                 rows = int(ends[-1]) if len(ends) else 0
                 source = os.path.join(other, day + ".run")
-                if os.path.getsize(source) != rows * _ROW_BYTES:
+                vwap = bool(index.get("vwap"))
+                if os.path.getsize(source) != rows * _row_bytes(_COLUMNS if vwap else _NO_VWAP):
                     continue
                 target = os.path.join(self.root, day + ".run")
                 os.replace(source, target)
+                # the index goes along (after its run, as add writes them): a sync killed again still hands the
+                # run on to the next one
+                os.replace(os.path.join(other, name), os.path.join(self.root, name))
             except (OSError, ValueError, KeyError, TypeError):
                 continue
             with self._lock:
-                self._runs[day] = _Run(day, target, list(index["symbols"]), starts, ends)
+                self._runs[day] = _Run(day, target, list(index["symbols"]), starts, ends, vwap)
                 self.adopted[day] = index
             taken.append(day)
         shutil.rmtree(other, ignore_errors=True)
@@ -145,10 +160,11 @@ class Stage:
             run = self._runs.pop(day, None)
             self.adopted.pop(day, None)
         if run is not None:
-            try:
-                os.remove(run.path)
-            except OSError:
-                pass
+            for path in (run.path, run.path[:-len(".run")] + ".json"):
+                try:
+                    os.remove(path)
+                except OSError:
+                    pass
 
     def symbols(self) -> List[str]:
         """Every staged symbol, sorted."""
@@ -207,12 +223,11 @@ class Stage:
             for _day, cols, s, e in parts:
                 m = e - s
                 t_ns[at:at + m] = cols["t_ns"][s:e]
-                for row, name in enumerate(("open", "high", "low", "close", "volume")):
-                    values[row, at:at + m] = cols[name][s:e]
+                for row, name in enumerate(_VALUES):
+                    values[row, at:at + m] = cols[name][s:e] if name in cols else np.nan
                 tx[at:at + m] = cols["transactions"][s:e]
                 mask[at:at + m] = cols["tx_mask"][s:e]
                 at += m
-            values[5] = np.nan
             yield symbol, BarArrays(t_ns, values, tx, mask), [d for d, _c, _s, _e in parts]
 
     def reset(self) -> None:

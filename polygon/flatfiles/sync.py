@@ -21,12 +21,23 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from polygon.exceptions import InvalidDateRangeError, PolygonError, PolygonResponseError
-from polygon.flatfiles.layout import BAR_KINDS, check_dataset, day_bounds_ms, day_of_key, day_zone, prefix, timeframe_of
+from polygon.flatfiles.layout import (
+    BAR_KINDS,
+    check_dataset,
+    columns_of,
+    day_bounds_ms,
+    day_of_key,
+    day_zone,
+    is_futures,
+    markets_of,
+    prefix,
+    timeframe_of,
+)
 from polygon.flatfiles.manifest import Manifest
 from polygon.flatfiles.parse import parse_day_bars
 from polygon.flatfiles.reader import read_day_ticks
 from polygon.flatfiles.s3 import FlatFilesSource, ObjectInfo
-from polygon.flatfiles.staging import Stage
+from polygon.flatfiles.staging import STAGED_ROW_BYTES, Stage
 from polygon.flatfiles.tickstore import TickStore
 from polygon.markets.dates import format_date
 from polygon.markets.symbols import validate_symbols
@@ -51,6 +62,8 @@ class SyncReport:
     :ivar days_resumed: days (also in ``days_synced``) a killed sync had parsed: taken from its stage, not
         downloaded again.
     :ivar seconds: wall-clock time. :ivar covered_empty: ``{symbol: [days]}`` recorded as listed without bars.
+    :ivar parts: for ``futures``, each venue's own report (``{'futures_cme': SyncReport, ...}``); the lists above
+        then hold each day once (synced when any venue's file of it was) and the reasons name the venue.
     """
 
     market: str
@@ -67,6 +80,7 @@ class SyncReport:
     days_resumed: List[str] = field(default_factory=list)
     bytes: int = 0
     seconds: float = 0.0
+    parts: Dict[str, "SyncReport"] = field(default_factory=dict)
 
     def summary(self) -> str:
         """One line for people (then one line per failed day and one for skipped tickers, when any)."""
@@ -75,6 +89,9 @@ class SyncReport:
                     self.market, self.kind, len(self.days_synced), len(self.days_resynced),
                     len(self.days_skipped), len(self.days_missing), self.rows, len(self.symbols),
                     self.bytes / 1e6, self.seconds))
+        for name, part in sorted(self.parts.items()):
+            text += "\n  %s: %d days synced, %d already current, %d missing; %d rows" % (
+                name, len(part.days_synced), len(part.days_skipped), len(part.days_missing), part.rows)
         for day, why in sorted(self.days_failed.items()):
             text += "\n  failed %s (not stored; the next sync tries it again): %s" % (day, why)
         if self.skipped_tickers:
@@ -121,9 +138,10 @@ def sync_flatfiles(
 ) -> SyncReport:
     """Sync the provider's flat files of ``market``/``kind`` for ``start``..``end`` (days, inclusive).
 
-    :param market: ``stocks``, ``options``, ``crypto``, ``forex`` or ``indices``.
-    :param kind: ``minute_aggs`` / ``day_aggs`` (into the bar cache as ``1min`` / ``1day``) or ``trades`` /
-        ``quotes`` (into the tick store).
+    :param market: ``stocks``, ``options``, ``crypto``, ``forex``, ``indices``, a futures venue (``futures_cme``,
+        ``futures_cbot``, ``futures_nymex``, ``futures_comex``) or ``futures`` (all four venues).
+    :param kind: ``minute_aggs`` / ``day_aggs`` (futures: ``session_aggs``, one bar per Globex session) into the
+        bar cache as ``1min`` / ``1day``, or ``trades`` / ``quotes`` into the tick store.
     :param start: first day; :param end: last day (default ``start``). Any date form ``fetch_data`` accepts.
     :param symbols: keep only these symbols (default: every symbol in the files).
     :param config: a :class:`~polygon.config.PolygonConfig` (S3 endpoint, bucket and keys; cache dir).
@@ -134,11 +152,12 @@ def sync_flatfiles(
     :param max_workers: parallel downloads (bounded; storing stays in this thread, in day order).
     :param progress: a progress bar (tqdm) on stderr; default when stderr is a terminal.
     :param on_day: called with each day (``'YYYY-MM-DD'``) once it is stored and recorded.
-    :param batch_rows: bars staged on disk (about 57 bytes each, in ``<cache_dir>/.flatfiles/staging``) before
-        they are committed to the cache. Each commit writes every touched cache partition once, so a sync is
-        linear in days up to this size; the days of a commit are recorded in the manifest after it. Default:
-        what a quarter of the free disk space holds (at least 5M bars), so that one commit at the end is the
-        usual case (a year of the full US market is about 380M bars, 22 GB staged).
+    :param batch_rows: bars staged on disk (57 bytes each, 65 with a vwap: futures; in
+        ``<cache_dir>/.flatfiles/staging``) before they are committed to the cache. Each commit writes every
+        touched cache partition once, so a sync is linear in days up to this size; the days of a commit are
+        recorded in the manifest after it. Default: what a quarter of the free disk space holds (at least 5M
+        bars), so that one commit at the end is the usual case (a year of the full US market is about 380M bars,
+        22 GB staged).
     :param engine: CSV parser: ``'auto'`` (pyarrow's multithreaded reader when installed, else pandas),
         ``'pyarrow'`` or ``'pandas'``.
     :returns: a :class:`SyncReport`.
@@ -168,6 +187,37 @@ def sync_flatfiles(
 
         ensure_as_traded_cache(storage)
     source = source or FlatFilesSource.from_config(config, max_connections=max_workers)
+    parts = [_sync_one(one, kind, first, last, wanted, config, storage, cache_dir, source, client, max_workers,
+                       progress, on_day, batch_rows, engine) for one in markets_of(market)]
+    report = parts[0] if len(parts) == 1 else _combined(market, kind, parts)
+    report.seconds = time.monotonic() - began
+    logger.info("flat files: %s", report.summary())
+    return report
+
+
+def _combined(market: str, kind: str, parts: List[SyncReport]) -> SyncReport:
+    """One report for the venues of ``futures``: days once each (a day is synced when any venue's file of it
+    was), reasons prefixed by the venue, the venues' own reports in :attr:`SyncReport.parts`."""
+    out = SyncReport(market, kind, parts={part.market: part for part in parts})
+    for name in ("days_synced", "days_skipped", "days_resynced", "days_resumed"):
+        setattr(out, name, sorted({day for part in parts for day in getattr(part, name)}))
+    for part in parts:
+        for name in ("days_missing", "days_failed"):
+            reasons = getattr(out, name)
+            for day, why in getattr(part, name).items():
+                reasons[day] = (reasons[day] + "; " if day in reasons else "") + "%s: %s" % (part.market, why)
+        out.rows += part.rows
+        out.bytes += part.bytes
+        out.symbols |= part.symbols
+        out.skipped_tickers |= part.skipped_tickers
+        for symbol, days in part.covered_empty.items():
+            out.covered_empty.setdefault(symbol, []).extend(days)
+    return out
+
+
+def _sync_one(market, kind, first, last, wanted, config, storage, cache_dir, source, client, max_workers, progress,
+              on_day, batch_rows, engine) -> SyncReport:
+    """Sync one market's folder (``futures`` is four of them)."""
     manifest = Manifest(cache_dir, market, kind)
     report = SyncReport(market, kind)
 
@@ -189,7 +239,8 @@ def sync_flatfiles(
     _note_missing(report, market, first, last, listing)
 
     bar = _progress_bar(len(todo), progress, "%s %s" % (market, kind))
-    lister = _Listing(client, config) if wanted and kind in BAR_KINDS else None
+    # futures have no ticker reference: a requested contract absent from a file is simply not recorded
+    lister = _Listing(client, config) if wanted and kind in BAR_KINDS and not is_futures(market) else None
     try:
         _run(todo, source, kind, market, wanted, storage, manifest, report, max_workers, lister, bar, on_day,
              cache_dir, int(batch_rows) if batch_rows is not None else _stage_budget(cache_dir), engine)
@@ -198,8 +249,6 @@ def sync_flatfiles(
             bar.close()
     if kind in BAR_KINDS and market == "stocks" and report.symbols:
         _prefetch_splits(report, client, config, cache_dir, first)
-    report.seconds = time.monotonic() - began
-    logger.info("flat files: %s", report.summary())
     return report
 
 
@@ -228,9 +277,12 @@ def _prefetch_splits(report: SyncReport, client: Any, config: Any, cache_dir: st
 def _note_missing(report: SyncReport, market: str, first: _dt.date, last: _dt.date,
                   listing: Dict[_dt.date, ObjectInfo]) -> None:
     from polygon.markets import sessions
+    from polygon.markets.futures import session_days
 
     if market == "stocks" or market == "options" or market == "indices":
         expected = sessions.trading_days(first, last)
+    elif is_futures(market):
+        expected = [_dt.date.fromisoformat(str(d)) for d in session_days(first, last)]
     elif market == "crypto":
         expected = [first + _dt.timedelta(days=i) for i in range((last - first).days + 1)]
     else:  # forex: a file per weekday
@@ -270,7 +322,8 @@ def _run(todo, source, kind, market, wanted, storage, manifest, report, max_work
             keep = _tick_symbols(ticks, market, kind, day, wanted)
             writer = ticks.writer(market, kind, day, None if keep is None else sorted(keep))
             try:
-                rows = read_day_ticks(source.iter_chunks(stream), kind, writer.append, keep, key=info.key)
+                rows = read_day_ticks(source.iter_chunks(stream), kind, writer.append, keep, key=info.key,
+                                      columns=columns_of(market, kind))
                 writer.commit()
             except BaseException:
                 writer.abort()
@@ -298,11 +351,26 @@ def _run(todo, source, kind, market, wanted, storage, manifest, report, max_work
             if on_day is not None:
                 on_day(day)
 
+    def accept(day: _dt.date, result) -> bool:
+        """Take one finished day into the report and the days to commit; ``False`` for a bad file."""
+        opened, rows, skipped, _symbols = result
+        if isinstance(rows, PolygonResponseError):  # store the good days, report the bad one
+            report.days_failed[day.isoformat()] = str(rows)
+            logger.warning("flat files: %s", rows)
+            return False
+        report.rows += rows
+        report.bytes += opened.size
+        report.skipped_tickers |= skipped
+        staged[day.isoformat()] = opened
+        manifest_values[day.isoformat()] = {"etag": opened.etag, "size": opened.size, "rows": rows,
+                                            "key": opened.key, "symbols": sorted(wanted) if wanted else None}
+        return True
+
     todo = _resume(todo, stage, wanted, report, staged, manifest_values) if stage is not None else todo
+    # a sliding window: at most `workers` days in flight (downloaded, parsed, staged)
+    pending: List[Tuple[_dt.date, concurrent.futures.Future]] = []
     try:
         with concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="polygon-flatfiles") as pool:
-            # a sliding window: at most `workers` days in flight (downloaded, parsed, staged)
-            pending: List[Tuple[_dt.date, concurrent.futures.Future]] = []
             queue = list(todo)
             try:
                 while queue or pending:
@@ -310,19 +378,7 @@ def _run(todo, source, kind, market, wanted, storage, manifest, report, max_work
                         day, info = queue.pop(0)
                         pending.append((day, pool.submit(work, day, info)))
                     day, future = pending.pop(0)
-                    opened, rows, skipped, _symbols = future.result()
-                    if isinstance(rows, PolygonResponseError):  # store the good days, report the bad one
-                        report.days_failed[day.isoformat()] = str(rows)
-                        logger.warning("flat files: %s", rows)
-                        continue
-                    report.rows += rows
-                    report.bytes += opened.size
-                    report.skipped_tickers |= skipped
-                    staged[day.isoformat()] = opened
-                    manifest_values[day.isoformat()] = {"etag": opened.etag, "size": opened.size, "rows": rows,
-                                                        "key": opened.key,
-                                                        "symbols": sorted(wanted) if wanted else None}
-                    if stage is None or stage.rows >= stage_rows:
+                    if accept(day, future.result()) and (stage is None or stage.rows >= stage_rows):
                         commit()
             except BaseException:
                 stop.set()
@@ -330,7 +386,11 @@ def _run(todo, source, kind, market, wanted, storage, manifest, report, max_work
                     future.cancel()
                 raise
     except Exception:
-        # a later day could not be downloaded: the days already parsed are still stored and recorded
+        # a day could not be downloaded: the days already parsed, and those the other workers finished meanwhile
+        # (the pool has waited for them), are still stored and recorded
+        for day, future in pending:
+            if future.done() and not future.cancelled() and future.exception() is None and future.result():
+                accept(day, future.result())
         try:
             commit()
         except Exception as exc:  # the first error is the one to report
@@ -369,10 +429,6 @@ def _resume(todo, stage: Stage, wanted, report, staged, manifest_values):
     return rest
 
 
-#: bytes a staged bar takes (t_ns, five floats, transactions, the mask)
-_STAGED_BAR_BYTES = 57
-
-
 def _stage_budget(cache_dir: str) -> int:
     """Bars to stage before a commit: a quarter of the free disk space, at least 5M."""
     import shutil
@@ -381,7 +437,7 @@ def _stage_budget(cache_dir: str) -> int:
         free = shutil.disk_usage(cache_dir).free
     except OSError:
         free = 0
-    return max(5_000_000, free // 4 // _STAGED_BAR_BYTES)
+    return max(5_000_000, free // 4 // STAGED_ROW_BYTES)
 
 
 def _tick_symbols(ticks: TickStore, market: str, kind: str, day: _dt.date,

@@ -5,6 +5,9 @@ file's columns (timestamps ``int64`` nanoseconds, exact). A day file exists only
 stored (written to a temporary name, renamed at the end), so its presence is its coverage: of every symbol,
 or, for a day synced with ``symbols``, of those recorded in the file (:meth:`TickStore.symbols`). Rows keep
 the file's order (by ticker, then time), and row groups are small, so reading one symbol reads little.
+
+Futures are stored per venue (``futures_cme``...) as the provider publishes them; ``futures`` in :meth:`has`,
+:meth:`days` and :meth:`read` spans the four venues (a day is stored for ``futures`` when every venue's is).
 """
 
 import datetime as _dt
@@ -16,7 +19,7 @@ from typing import List, Optional
 import pandas as pd
 
 from polygon.exceptions import CacheError
-from polygon.flatfiles.layout import TICK_KINDS, check_dataset
+from polygon.flatfiles.layout import TICK_KINDS, check_dataset, markets_of
 
 __all__ = ["TickStore"]
 
@@ -39,8 +42,16 @@ class TickStore:
         self.root = os.path.join(os.path.abspath(cache_dir), ".ticks")
 
     def path(self, market: str, kind: str, day: _dt.date) -> str:
-        """The file of one day."""
+        """The file of one day.
+
+        :raises InvalidParameterError: for ``futures`` (a file per venue: name one, ``futures_cme``...).
+        """
         check_dataset(market, kind)
+        if len(markets_of(market)) > 1:
+            from polygon.exceptions import InvalidParameterError
+
+            raise InvalidParameterError("%s ticks are stored per venue: name one of %s"
+                                        % (market, ", ".join(markets_of(market))))
         if kind not in TICK_KINDS:
             raise CacheError("the tick store holds %s, not %r" % (" and ".join(TICK_KINDS), kind))
         return os.path.join(self.root, market, kind, "%04d" % day.year, day.isoformat() + ".parquet")
@@ -48,6 +59,9 @@ class TickStore:
     def has(self, market: str, kind: str, day: _dt.date, symbol: Optional[str] = None) -> bool:
         """``True`` when the whole day is stored (for ``symbol``, when given: a day synced with ``symbols``
         holds only those)."""
+        venues = markets_of(market)
+        if len(venues) > 1:
+            return all(self.has(venue, kind, day, symbol) for venue in venues)
         path = self.path(market, kind, day)
         if not os.path.exists(path):
             return False
@@ -68,6 +82,10 @@ class TickStore:
 
     def days(self, market: str, kind: str) -> List[_dt.date]:
         """Every stored day, ascending."""
+        venues = markets_of(market)
+        if len(venues) > 1:
+            held = [set(self.days(venue, kind)) for venue in venues]
+            return sorted(set.intersection(*held))
         base = os.path.dirname(os.path.dirname(self.path(market, kind, _dt.date(2000, 1, 1))))
         out = []
         for year in sorted(os.listdir(base)) if os.path.isdir(base) else ():
@@ -89,8 +107,15 @@ class TickStore:
     def read(self, market: str, kind: str, day: _dt.date, symbol: Optional[str] = None) -> pd.DataFrame:
         """One stored day (only ``symbol``'s rows when given).
 
-        :raises CacheError: when the day is not stored.
+        :raises CacheError: when the day is not stored (for ``futures``: by no venue).
         """
+        venues = markets_of(market)
+        if len(venues) > 1:
+            frames = [self.read(venue, kind, day, symbol) for venue in venues
+                      if os.path.exists(self.path(venue, kind, day))]
+            if not frames:
+                raise CacheError("no %s %s stored for %s" % (market, kind, day))
+            return pd.concat(frames, ignore_index=True)
         _pa, pq = _pyarrow()
         path = self.path(market, kind, day)
         if not os.path.exists(path):

@@ -10,6 +10,11 @@ Keys are checked like the provider's: the sandbox creates a reader whose S3 keys
 ``InvalidAccessKeyId``/``SignatureDoesNotMatch``, markets outside ``plan`` get 403 ``AccessDenied`` and a day
 not published gets 404. moto keeps its state per process: every sandbox of a process shares one IAM
 store (each has its own bucket and reader).
+
+Futures files (``publish(..., market='futures')`` or one venue, ``futures_cme``...) come from the futures tape the
+REST endpoints serve: per venue (the products whose exchange MIC it is) and trading date, the minute bars, the
+session bars with their settlement price, the trades and the quotes of every contract trading that day, with the
+provider's documented columns under the assumed keys of :mod:`polygon.flatfiles.layout`.
 """
 
 import datetime as _dt
@@ -18,10 +23,22 @@ import itertools
 import json
 import logging
 import threading
-from typing import Any, Dict, Iterable, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from polygon.exceptions import PolygonConfigError, PolygonError
-from polygon.flatfiles.layout import AGG_COLUMNS, MARKET_PREFIXES, QUOTE_COLUMNS, TRADE_COLUMNS, object_key
+from polygon.flatfiles.layout import (
+    AGG_COLUMNS,
+    FUTURES_VENUES,
+    MARKET_PREFIXES,
+    MARKETS,
+    QUOTE_COLUMNS,
+    TRADE_COLUMNS,
+    check_dataset,
+    columns_of,
+    is_futures,
+    markets_of,
+    object_key,
+)
 from polygon.markets import sessions
 
 __all__ = ["FlatFilesServer"]
@@ -48,7 +65,7 @@ class FlatFilesServer:
     :param model: the sandbox's :class:`~polygon.sandbox.market.MarketModel`.
     :param bucket: bucket name (default ``flatfiles``, as the provider's); distinct sandboxes in one process
         should use distinct buckets.
-    :param plan: markets the reader's keys may read (default all five).
+    :param plan: markets the reader's keys may read (default all; ``futures`` is the four venues).
     :param port: TCP port (default 0: any free one).
     """
 
@@ -56,11 +73,10 @@ class FlatFilesServer:
                  host: str = "127.0.0.1", port: int = 0) -> None:
         self.model = model
         self.bucket = bucket
-        self.plan = tuple(plan or MARKET_PREFIXES)
-        unknown = [m for m in self.plan if m not in MARKET_PREFIXES]
+        unknown = [m for m in plan or () if m not in MARKETS]
         if unknown:
-            raise PolygonConfigError("unknown flat-file markets %s; allowed: %s"
-                                     % (unknown, ", ".join(MARKET_PREFIXES)))
+            raise PolygonConfigError("unknown flat-file markets %s; allowed: %s" % (unknown, ", ".join(MARKETS)))
+        self.plan = tuple(one for market in (plan or MARKET_PREFIXES) for one in markets_of(market))
         self.host = host
         self.port = int(port)
         self._server = None
@@ -68,6 +84,9 @@ class FlatFilesServer:
         self.access_key_id: Optional[str] = None
         self.secret_access_key: Optional[str] = None
         self.published: Dict[str, str] = {}  # key -> etag
+        #: every request served, ``(method, path, query)`` in arrival order (for tests that count requests)
+        self.requests: List[Tuple[str, str, str]] = []
+        self._requests_lock = threading.Lock()
 
     # -- lifecycle --------------------------------------------------------------------------------------
     def start(self) -> "FlatFilesServer":
@@ -79,7 +98,7 @@ class FlatFilesServer:
         moto_log = logging.getLogger("moto")  # its DEBUG records dump request headers, keys included
         if moto_log.level < logging.INFO:  # NOTSET too: whatever the root logger says later
             moto_log.setLevel(logging.INFO)
-        server = LocalServer(self.host, self.port, dispatcher(backend), name="polygon-sandbox-s3")
+        server = LocalServer(self.host, self.port, self._counting(dispatcher(backend)), name="polygon-sandbox-s3")
         server.start()
         self._server = server
         with _SETUP_LOCK:
@@ -110,6 +129,20 @@ class FlatFilesServer:
         logger.info("sandbox flat files on %s (bucket %s)", self.endpoint, self.bucket)
         return self
 
+    def _counting(self, app: Any) -> Any:
+        def counted(environ, start_response):
+            with self._requests_lock:
+                self.requests.append((environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""),
+                                      environ.get("QUERY_STRING", "")))
+            return app(environ, start_response)
+
+        return counted
+
+    def reset_requests(self) -> None:
+        """Forget the requests served so far (:attr:`requests`)."""
+        with self._requests_lock:
+            self.requests.clear()
+
     def stop(self) -> None:
         server, self._server = self._server, None
         if server is not None:
@@ -137,10 +170,19 @@ class FlatFilesServer:
                 symbols: Optional[Sequence[str]] = None, market: str = "stocks") -> Dict[str, str]:
         """Write the files of every trading day from ``start`` to ``end`` (inclusive).
 
-        :param kinds: ``minute_aggs`` and/or ``day_aggs``.
-        :param symbols: the tickers in the files (default the whole universe).
+        :param kinds: ``minute_aggs``, ``day_aggs``, ``trades``, ``quotes`` (futures: ``session_aggs`` for the daily
+            files).
+        :param symbols: the tickers in the files (default the whole universe; futures: every contract trading).
+        :param market: ``stocks``, a futures venue (``futures_cme``...) or ``futures`` (the four venues).
         :returns: ``{key: etag}`` of the files written.
+        :raises InvalidParameterError: for a kind the market does not publish.
         """
+        kinds = tuple(kinds)
+        for kind in kinds:
+            check_dataset(market, kind)
+        if is_futures(market):
+            return self._publish_futures(market, kinds, _as_date(start),
+                                         _as_date(end) if end is not None else _as_date(start), symbols)
         if market != "stocks":
             raise PolygonConfigError("the sandbox publishes stocks flat files; %r is not served yet" % (market,))
         kinds = tuple(kinds)
@@ -223,6 +265,37 @@ class FlatFilesServer:
         text = frame[list(columns)].to_csv(index=False, lineterminator="\n")
         return gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
 
+    def _publish_futures(self, market: str, kinds: Sequence[str], first: _dt.date, last: _dt.date,
+                         symbols: Optional[Sequence[str]]) -> Dict[str, str]:
+        from polygon.sandbox import calendars
+
+        written = {}
+        for venue in markets_of(market):
+            for day in calendars.market_days("futures", first, last):
+                tickers = self.futures_tickers(venue, day, symbols)
+                for kind in kinds:
+                    key = object_key(venue, kind, day)
+                    written[key] = self.put(key, self.futures_file(venue, kind, day, tickers))
+        return written
+
+    def futures_tickers(self, venue: str, day: _dt.date, symbols: Optional[Sequence[str]] = None) -> list:
+        """The contracts in ``venue``'s file of ``day``: those of the venue's products trading that day."""
+        from polygon.sandbox.universe import FUTURES_PRODUCTS, futures_contracts
+
+        mic = FUTURES_VENUES[venue[len("futures_"):]]
+        tickers = [c.ticker for p in FUTURES_PRODUCTS if p.venue == mic for c in futures_contracts(p, day, day)]
+        return [t for t in tickers if (not symbols or t in symbols) and self.model.session_days(t, day, day)]
+
+    def futures_file(self, venue: str, kind: str, day: _dt.date, tickers: Sequence[str]) -> bytes:
+        """One futures file: ``kind`` of ``tickers`` on the trading date ``day``, in the documented columns."""
+        import pandas as pd
+
+        frames = [frame for frame in (_futures_rows(self.model, venue, kind, day, t) for t in tickers) if len(frame)]
+        columns = list(columns_of(venue, kind))
+        frame = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+        text = frame.to_csv(index=False, lineterminator="\n")
+        return gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
+
     def put(self, key: str, body: bytes) -> str:
         """Store one object; returns its ETag."""
         etag = self._admin.put_object(Bucket=self.bucket, Key=key, Body=body)["ETag"].strip('"')
@@ -241,6 +314,41 @@ def _as_date(value: Any) -> _dt.date:
     if isinstance(value, _dt.date):
         return value
     return _dt.date.fromisoformat(str(value))
+
+
+def _futures_rows(model: Any, venue: str, kind: str, day: _dt.date, ticker: str) -> Any:
+    """One contract's rows of a futures file: what ``/futures/v1/aggs``, ``/trades`` and ``/quotes`` serve."""
+    import numpy as np
+    import pandas as pd
+
+    from polygon.sandbox.endpoints.futures_market import settlement_price
+    from polygon.sandbox.endpoints.futures_reference import EXCHANGES
+    from polygon.sandbox.tape import day_quotes, day_trades
+    from polygon.sandbox.universe import futures_contract
+
+    if kind in ("trades", "quotes"):
+        cols = (day_trades if kind == "trades" else day_quotes)(model, ticker, day)
+        frame = pd.DataFrame({"ticker": ticker, "timestamp": cols.sip_timestamp, "session_end_date": day.isoformat(),
+                              "channel": 1, "sequence_number": cols.sequence_number})
+        if kind == "trades":
+            frame["price"], frame["size"], frame["report_sequence"] = cols.price, cols.size, cols.id
+        else:
+            for name in ("bid_price", "bid_size", "ask_price", "ask_size"):
+                frame[name] = getattr(cols, name)
+            frame["bid_timestamp"] = frame["ask_timestamp"] = cols.sip_timestamp
+            frame["report_sequence"] = cols.sequence_number
+        return frame
+    bars = model.day_minutes(ticker, day) if kind == "minute_aggs" else model.day_bar(ticker, day)
+    frame = pd.DataFrame({"ticker": ticker, "session_end_date": day.isoformat(),
+                          "window_start": bars.t.astype(np.int64) * 1_000_000, "open": bars.o, "high": bars.h,
+                          "low": bars.l, "close": bars.c, "volume": bars.v.astype(np.float64),
+                          "dollar_volume": [round(float(x), 2) for x in bars.pv], "transactions": bars.n})
+    if kind == "minute_aggs":
+        mic = FUTURES_VENUES[venue[len("futures_"):]]
+        frame["exchange"] = next(int(e["id"]) for e in EXCHANGES if e["mic"] == mic)
+    elif len(frame):
+        frame["settlement_price"] = settlement_price(model, futures_contract(ticker), day)
+    return frame
 
 
 def encode_day_file(tickers: Sequence[str], parts: Sequence[Any], edit: Any = None) -> bytes:

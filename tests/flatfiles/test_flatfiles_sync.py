@@ -134,6 +134,103 @@ def test_a_killed_sync_resumes_without_duplicates(ff_sandbox, ff_config):
     assert frame.index.is_unique and len(frame) == len(rest)
 
 
+_SLOW_SYNC = textwrap.dedent("""
+    import json, sys, time
+    from polygon.config import get_config
+    from polygon.flatfiles import staging, sync_flatfiles
+    add = staging.Stage.add
+    def slow_add(self, *args, **kwargs):  # each staged day takes a while: the test kills the sync between two
+        add(self, *args, **kwargs)
+        time.sleep(0.4)
+    staging.Stage.add = slow_add
+    config = get_config(**json.loads(sys.argv[1]))
+    sync_flatfiles('stocks', 'minute_aggs', '2024-01-01', '2024-01-31', config=config, max_workers=1, progress=False)
+""")
+
+
+def _stage_files(cache_dir, pid, suffix):
+    """Days with a ``suffix`` file in the staging directory of the sync run by process ``pid``."""
+    root = os.path.join(cache_dir, ".flatfiles", "staging")
+    out = set()
+    for name in os.listdir(root) if os.path.isdir(root) else ():
+        if name.split("-")[2:3] == [str(pid)]:
+            out |= {f[:-len(suffix)] for f in os.listdir(os.path.join(root, name)) if f.endswith(suffix)}
+    return out
+
+
+def _kill_when(proc, ready, what):
+    deadline = time.monotonic() + 90
+    try:
+        while time.monotonic() < deadline and proc.poll() is None and not ready():
+            time.sleep(0.05)
+        assert proc.poll() is None, "the sync finished before it could be killed (%s)" % what
+        assert ready(), what
+        proc.kill()
+    finally:
+        proc.wait(timeout=30)
+
+
+def test_a_sync_killed_twice_before_its_commit_still_downloads_each_staged_day_once(ff_sandbox, ff_config):
+    """The second sync takes the first one's staged days over; killed too, it must hand them on (run and index)."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.getcwd()] + sys.path))
+    values = json.dumps({"cache_dir": ff_config.cache_dir, **ff_sandbox.flatfiles.config_values(),
+                         "api_key": ff_config.api_key, "base_url": ff_config.base_url})
+    cache = ff_config.cache_dir
+    first = subprocess.Popen([sys.executable, "-c", _SLOW_SYNC, values], env=env)
+    _kill_when(first, lambda: len(_stage_files(cache, first.pid, ".json")) >= 3, "3 days staged by the first sync")
+    days_first = _stage_files(cache, first.pid, ".json")
+    second = subprocess.Popen([sys.executable, "-c", _SLOW_SYNC, values], env=env)
+    _kill_when(second, lambda: len(_stage_files(cache, second.pid, ".run")) >= len(days_first) + 2,
+               "the first sync's days taken over and one more staged by the second")
+    days_second = _stage_files(cache, second.pid, ".json")
+    assert days_first < days_second  # the taken-over days kept their index
+    assert Manifest(cache, "stocks", "minute_aggs").days == {}  # nothing committed by either
+    ff_sandbox.flatfiles.reset_requests()
+    resumed = sync_flatfiles("stocks", "minute_aggs", *MONTH, config=ff_config, progress=False)
+    gets = [r for r in ff_sandbox.flatfiles.requests if r[0] == "GET" and "list-type=2" not in r[2]]
+    assert days_second <= set(resumed.days_resumed) and len(resumed.days_synced) == 21
+    assert len(gets) == 21 - len(resumed.days_resumed)  # every staged day downloaded once in all
+    frame = StorageManager(cache).read("AAPL", "1min", MONTH[0], "2024-02-01")
+    rest = _rest(ff_config, "AAPL", "1min")
+    assert frame.index.is_unique and len(frame) == len(rest)
+    pd.testing.assert_frame_equal(frame[COLUMNS], rest[COLUMNS], check_freq=False, check_names=False)
+
+
+def test_after_an_unexpected_error_the_days_other_workers_finished_are_recorded(ff_sandbox, ff_config):
+    """The first day's file vanishes between the listing and its download (a real 404): the sync raises, and the
+    days the other workers finished meanwhile are stored and recorded, so the next sync does not fetch them."""
+    from polygon.exceptions import PolygonNotFoundError
+    from polygon.flatfiles import FlatFilesSource
+
+    flat = ff_sandbox.flatfiles
+    day = dt.date(2024, 1, 2)
+    key = "us_stocks_sip/minute_aggs_v1/2024/01/2024-01-02.csv.gz"
+    original = flat.day_file(day, "minute_aggs", MINUTE_SYMBOLS)
+
+    class Withdrawn(FlatFilesSource):
+        def list_days(self, prefix):
+            listed = super().list_days(prefix)
+            flat.delete(key)  # the provider withdraws the day after it was listed
+            return listed
+
+    try:
+        with pytest.raises(PolygonNotFoundError, match="2024-01-02"):
+            sync_flatfiles("stocks", "minute_aggs", *MONTH, config=ff_config, max_workers=4, progress=False,
+                           source=Withdrawn.from_config(ff_config, max_connections=4))
+    finally:
+        flat.put(key, original)
+    recorded = sorted(Manifest(ff_config.cache_dir, "stocks", "minute_aggs").days)
+    assert recorded and day.isoformat() not in recorded, recorded
+    storage = StorageManager(ff_config.cache_dir)
+    for done in recorded:  # recorded days are in the cache
+        nxt = (dt.date.fromisoformat(done) + dt.timedelta(days=1)).isoformat()
+        assert len(storage.read("AAPL", "1min", done, nxt)) > 300
+    flat.reset_requests()
+    again = sync_flatfiles("stocks", "minute_aggs", *MONTH, config=ff_config, progress=False)
+    gets = [r for r in flat.requests if r[0] == "GET" and "list-type=2" not in r[2]]
+    assert sorted(again.days_skipped) == recorded and len(gets) == 21 - len(recorded)
+
+
 def test_symbol_filter_and_listing_rule_for_absent_symbols(ff_sandbox, ff_config):
     """A requested symbol absent from a day's file is covered-empty only if it was listed that day."""
     day = dt.date(2024, 1, 16)
