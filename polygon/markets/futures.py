@@ -21,8 +21,8 @@ import numpy as np
 from polygon.markets import futures_calendar
 from polygon.markets.symbols import FUTURES_PATTERN
 
-__all__ = ["BREAK_HOURS", "MONTH_CODES", "SESSION_SHIFT_MS", "in_maintenance_break", "is_futures_symbol",
-           "parse_futures_ticker", "resolution", "session_bounds", "session_days"]
+__all__ = ["BREAK_HOURS", "MONTH_CODES", "SESSION_SHIFT_MS", "after_early_close", "in_maintenance_break",
+           "is_futures_symbol", "parse_futures_ticker", "resolution", "session_bounds", "session_days"]
 
 MONTH_CODES = "FGHJKMNQUVXZ"
 #: the daily maintenance break, New York wall clock hours [start, end)
@@ -70,6 +70,23 @@ def in_maintenance_break(t_ms: np.ndarray, tz: Any) -> np.ndarray:
 
     hours = pd.to_datetime(np.asarray(t_ms, dtype=np.int64), unit="ms", utc=True).tz_convert(tz).hour
     return np.asarray((hours >= BREAK_HOURS[0]) & (hours < BREAK_HOURS[1]))
+
+
+def after_early_close(t_ms: np.ndarray, tz: Any) -> np.ndarray:
+    """Mask of the instants (epoch ms) between a session's early close and 17:00 New York, when a CME holiday
+    ends the session early (:func:`polygon.markets.futures_calendar.early_closes`).
+
+    :param tz: the New York zone (``zoneinfo``).
+    """
+    t = np.asarray(t_ms, dtype=np.int64)
+    out = np.zeros(len(t), dtype=bool)
+    if not len(t):
+        return out
+    first = _dt.datetime.fromtimestamp(int(t.min()) / 1000, tz).date() - _dt.timedelta(days=1)
+    last = _dt.datetime.fromtimestamp(int(t.max()) / 1000, tz).date() + _dt.timedelta(days=1)
+    for _day, close, regular in futures_calendar.early_closes(first, last):
+        out |= (t >= close) & (t < regular)
+    return out
 
 
 def resolution(multiplier: int, timespan: str) -> Optional[str]:

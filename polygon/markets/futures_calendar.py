@@ -67,7 +67,7 @@ class _Year(NamedTuple):
     days: np.ndarray  # datetime64[D], the trading dates
     open_ms: np.ndarray  # int64 epoch ms: 18:00 New York the evening before
     close_ms: np.ndarray  # int64 epoch ms: 17:00 New York, or the early close
-    early: np.ndarray  # bool: the session closes before 17:00
+    regular_ms: np.ndarray  # int64 epoch ms: 17:00 New York
     day_set: FrozenSet[_dt.date]
     closed: List[_dt.date]  # weekdays without a session
 
@@ -105,7 +105,7 @@ def _build_year(year: int, days: np.ndarray, cmes_close: Optional[np.ndarray]) -
     regular_close = midnights + _CLOSE_AFTER_MS
     close = regular_close if cmes_close is None else np.minimum(regular_close, cmes_close)
     closed = np.setdiff1d(sessions._weekdays(year), days).tolist()
-    return _Year(days, midnights - _OPEN_BEFORE_MS, close, close < regular_close, frozenset(days.tolist()), closed)
+    return _Year(days, midnights - _OPEN_BEFORE_MS, close, regular_close, frozenset(days.tolist()), closed)
 
 
 def _fallback_year(year: int) -> _Year:
@@ -164,13 +164,13 @@ def _range(start: DateLike, end: DateLike) -> Tuple[np.ndarray, np.ndarray, np.n
     first, last = as_date(start), as_date(end)
     if last < first:
         empty = np.empty(0, dtype=np.int64)
-        return np.empty(0, dtype="datetime64[D]"), empty, empty, np.empty(0, dtype=bool)
+        return np.empty(0, dtype="datetime64[D]"), empty, empty, empty
     lo, hi = np.datetime64(first, "D"), np.datetime64(last, "D")
     parts = []
     for year in range(first.year, last.year + 1):
         table = _year(year)
         a, b = np.searchsorted(table.days, lo, "left"), np.searchsorted(table.days, hi, "right")
-        parts.append((table.days[a:b], table.open_ms[a:b], table.close_ms[a:b], table.early[a:b]))
+        parts.append((table.days[a:b], table.open_ms[a:b], table.close_ms[a:b], table.regular_ms[a:b]))
     if len(parts) == 1:
         return parts[0]
     return tuple(np.concatenate([p[i] for p in parts]) for i in range(4))  # type: ignore[return-value]
@@ -184,7 +184,7 @@ def session_bounds(start: DateLike, end: DateLike) -> Tuple[np.ndarray, np.ndarr
     :returns: ``datetime64[D]`` trading dates and int64 UTC epoch ms: each open is 18:00 New York the evening
         before, each close 17:00 New York or the exchange's early close.
     """
-    days, opens, closes, _early = _range(start, end)
+    days, opens, closes, _regular = _range(start, end)
     return days, opens.copy(), closes.copy()
 
 
@@ -205,8 +205,13 @@ def holidays(start: DateLike, end: DateLike) -> List[_dt.date]:
     return [d for year in range(first.year, last.year + 1) for d in _year(year).closed if first <= d <= last]
 
 
-def early_closes(start: DateLike, end: DateLike) -> List[Tuple[_dt.date, int]]:
-    """``(trading date, close epoch ms)`` of the sessions from ``start`` to ``end`` that close before 17:00
-    New York (CME holiday early closes; none under the fallback rule)."""
-    days, _opens, closes, early = _range(start, end)
-    return list(zip(days[early].tolist(), closes[early].tolist()))
+def early_closes(start: DateLike, end: DateLike) -> List[Tuple[_dt.date, int, int]]:
+    """The sessions from ``start`` to ``end`` that close before 17:00 New York (CME holiday early closes; none
+    under the fallback rule).
+
+    :returns: ``(trading date, early close, 17:00 New York)`` per session (epoch ms): no bars are expected
+        between the two instants.
+    """
+    days, _opens, closes, regular = _range(start, end)
+    early = closes < regular
+    return list(zip(days[early].tolist(), closes[early].tolist(), regular[early].tolist()))
