@@ -570,7 +570,8 @@ class StreamRelay:
 
     # -- status / shutdown ----------------------------------------------------------------------------
     def status(self) -> Dict[str, Any]:
-        """Clients, their subscriptions and counters, and the upstream's provider subscriptions."""
+        """Clients, their subscriptions and counters, the upstream's provider subscriptions and the feed named
+        (``None``: the feed of the configured URL)."""
         with self._lock:
             clients = list(self._clients.values())
             markets = {name: (m.upstream, m.error) for name, m in self._markets.items()}
@@ -594,6 +595,7 @@ class StreamRelay:
                 for c in clients
             },
             "upstream": _upstream_status(up, error),
+            "feed": self.feed,  # None: the feed of the configured URL
         }
         others = {name: _upstream_status(statuses.get(name), markets[name][1]) for name in MARKETS
                   if name != "stocks" and (name in statuses or markets[name][1])}
