@@ -9,9 +9,9 @@ the day after, Christmas Eve, July 4th, Martin Luther King, Presidents', Memoria
 models no maintenance break (its sessions run 17:00 to 17:00 Chicago), so a session's close here is the earlier
 of its close and 17:00 New York.
 
-Speed: the ``CMES`` sessions of :data:`~polygon.markets.sessions.TABLE_YEARS` are built once (about 60 ms after
-importing exchange-calendars) and persisted beside the XNYS table (``cmes-sessions.npz`` in the directory of
-:func:`polygon.markets.sessions.table_path`), keyed like it, so a later process does not even import
+Speed: the ``CMES`` sessions of :data:`~polygon.markets.calendar_years.TABLE_YEARS` are built once (about 60 ms
+after importing exchange-calendars) and persisted beside the XNYS table (``cmes-sessions.npz``, see
+:mod:`polygon.markets.calendar_years`), keyed like it, so a later process does not even import
 exchange-calendars. Other years get their own calendar object on first use. Results are cached per year.
 
 For a year exchange-calendars cannot answer, the rule this package used before is the fallback: every weekday
@@ -21,15 +21,12 @@ but New Year's Day and Christmas, closing at 17:00. Such a year is logged once (
 
 import datetime as _dt
 import functools
-import logging
 import os
-import threading
-import warnings
 from typing import Any, Dict, FrozenSet, List, NamedTuple, Optional, Set, Tuple
 
 import numpy as np
 
-from polygon.markets import sessions
+from polygon.markets import calendar_years as cy
 from polygon.markets.sessions import DateLike, as_date
 
 __all__ = [
@@ -44,8 +41,6 @@ __all__ = [
     "trading_days",
 ]
 
-logger = logging.getLogger(__name__)
-
 #: how the early closes are described to users (empty-range reasons, validator details)
 EARLY_CLOSE_NOTE = "a CME holiday early close"
 _CALENDAR = "CMES"
@@ -54,10 +49,10 @@ _HOUR_MS = 3_600_000
 _OPEN_BEFORE_MS = 6 * _HOUR_MS  # 18:00 the evening before is six hours before the trading date's midnight
 _CLOSE_AFTER_MS = 17 * _HOUR_MS  # 17:00 New York, when the maintenance break starts
 _FALLBACK_CLOSED = ((1, 1), (12, 25))  # (month, day) without a session under the fallback rule
+_FIELDS = ("days", "open_ms", "close_ms", "regular_ms")
 
-_lock = threading.Lock()
 # "source" is None (the CMES calendar) or "weekdays" (forced, for tests of the fallback path)
-_state: Dict[str, Any] = {"source": None, "table": None}
+_state: Dict[str, Any] = {"source": None}
 _fallback: Set[int] = set()
 
 
@@ -74,54 +69,29 @@ class _Year(NamedTuple):
 
 def table_path() -> str:
     """Where the persisted ``CMES`` session table lives: beside the XNYS one."""
-    return os.path.join(os.path.dirname(sessions.table_path()), _TABLE_NAME)
-
-
-def _cmes_arrays(first_year: int, last_year: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(days, open_ms, close_ms)`` of ``CMES`` from ``first_year`` to ``last_year``."""
-    xcals = sessions._xcals()  # the install hint when exchange-calendars is missing
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # exchange-calendars' own pandas deprecation warnings
-        cal = xcals.get_calendar(_CALENDAR, start="%d-01-01" % first_year, end="%d-12-31" % last_year)
-    return sessions._schedule_arrays(cal)
-
-
-def _table() -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``CMES`` sessions of the table years: the persisted table when current, else built (and persisted)."""
-    with _lock:
-        if _state["table"] is None:
-            key, path = sessions._table_key(), table_path()
-            table = sessions._load_table(path, key)
-            if table is None:
-                table = _cmes_arrays(*sessions.TABLE_YEARS)
-                sessions._save_table(path, key, table)
-            _state["table"] = table
-        return _state["table"]
+    return os.path.join(cy.table_dir(), _TABLE_NAME)
 
 
 def _build_year(year: int, days: np.ndarray, cmes_close: Optional[np.ndarray]) -> _Year:
     """Opens and closes of ``days`` (of ``year``) on the New York wall clock; ``cmes_close`` cuts early closes."""
-    midnights = sessions._local_ms(days, 0, 0, sessions._utc_offsets_ms(days))
+    midnights = cy.local_ms(days, 0, 0, cy.ny_offsets_ms(days))
     regular_close = midnights + _CLOSE_AFTER_MS
     close = regular_close if cmes_close is None else np.minimum(regular_close, cmes_close)
-    closed = np.setdiff1d(sessions._weekdays(year), days).tolist()
+    closed = np.setdiff1d(cy.weekdays(year), days).tolist()
     return _Year(days, midnights - _OPEN_BEFORE_MS, close, regular_close, frozenset(days.tolist()), closed)
 
 
 def _fallback_year(year: int) -> _Year:
-    days = sessions._weekdays(year)
+    days = cy.weekdays(year)
     keep = np.array([(d.month, d.day) not in _FALLBACK_CLOSED for d in days.tolist()], dtype=bool)
     return _build_year(year, days[keep], None)
 
 
 def _cmes_year(year: int) -> _Year:
-    if sessions.TABLE_YEARS[0] <= year <= sessions.TABLE_YEARS[1]:
-        all_days, _opens, all_close = _table()
-        lo = np.searchsorted(all_days, np.datetime64("%04d-01-01" % year), "left")
-        hi = np.searchsorted(all_days, np.datetime64("%04d-01-01" % (year + 1)), "left")
-        days, close = all_days[lo:hi], all_close[lo:hi]
+    if cy.TABLE_YEARS[0] <= year <= cy.TABLE_YEARS[1]:
+        days, _opens, close = cy.year_of_schedule(cy.persisted_schedule(_CALENDAR, _TABLE_NAME), year)
     else:
-        days, _opens, close = _cmes_arrays(year, year)
+        days, _opens, close = cy.calendar_schedule(_CALENDAR, year, year)
     return _build_year(year, days, close)
 
 
@@ -129,30 +99,16 @@ def _cmes_year(year: int) -> _Year:
 def _year(year: int) -> _Year:
     if _state["source"] == "weekdays":
         return _fallback_year(year)
-    try:
-        return _cmes_year(year)
-    except Exception as exc:
-        from polygon.exceptions import PolygonConfigError
-
-        if isinstance(exc, PolygonConfigError):
-            raise  # a missing dependency is an install problem, never a silent fallback
-        logger.warning("exchange-calendars has no CMES sessions for %d (%s); using weekdays without New Year's Day "
-                       "and Christmas (no early closes) for it", year, exc)
-        _fallback.add(year)
-    return _fallback_year(year)
+    return cy.answer_year(year, _cmes_year, _fallback_year, _fallback, _CALENDAR,
+                          "weekdays without New Year's Day and Christmas (no early closes)")
 
 
 def calendar_source(start: Optional[DateLike] = None, end: Optional[DateLike] = None) -> str:
     """Return ``'exchange_calendars'``, or ``'weekdays'`` when the range (default: any year used so far)
     touches a year that exchange-calendars could not answer (see :func:`fallback_years`)."""
-    if _state["source"] == "weekdays":
-        return "weekdays"
-    if start is None or end is None:
-        return "weekdays" if _fallback else "exchange_calendars"
-    first, last = as_date(start), as_date(end)
-    for year in range(first.year, last.year + 1):
-        _year(year)
-    return "weekdays" if any(first.year <= y <= last.year for y in _fallback) else "exchange_calendars"
+    first = None if start is None or end is None else as_date(start)
+    last = None if first is None else as_date(end)
+    return cy.source_of(_year, _fallback, _state["source"] == "weekdays", first, last)
 
 
 def fallback_years() -> List[int]:
@@ -160,20 +116,8 @@ def fallback_years() -> List[int]:
     return sorted(_fallback)
 
 
-def _range(start: DateLike, end: DateLike) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    first, last = as_date(start), as_date(end)
-    if last < first:
-        empty = np.empty(0, dtype=np.int64)
-        return np.empty(0, dtype="datetime64[D]"), empty, empty, empty
-    lo, hi = np.datetime64(first, "D"), np.datetime64(last, "D")
-    parts = []
-    for year in range(first.year, last.year + 1):
-        table = _year(year)
-        a, b = np.searchsorted(table.days, lo, "left"), np.searchsorted(table.days, hi, "right")
-        parts.append((table.days[a:b], table.open_ms[a:b], table.close_ms[a:b], table.regular_ms[a:b]))
-    if len(parts) == 1:
-        return parts[0]
-    return tuple(np.concatenate([p[i] for p in parts]) for i in range(4))  # type: ignore[return-value]
+def _range(start: DateLike, end: DateLike) -> Tuple[np.ndarray, ...]:
+    return cy.slice_years(_year, as_date(start), as_date(end), _FIELDS)
 
 
 def session_bounds(start: DateLike, end: DateLike) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:

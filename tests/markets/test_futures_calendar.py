@@ -99,7 +99,7 @@ def fresh_calendar():
 
 
 def test_a_year_cmes_cannot_answer_falls_back_to_the_old_rule_with_one_warning(fresh_calendar, caplog):
-    with caplog.at_level(logging.WARNING, logger="polygon.markets.futures_calendar"):
+    with caplog.at_level(logging.WARNING, logger="polygon.markets.calendar_years"):
         days = fresh_calendar.trading_days("2300-12-20", "2300-12-31")
         fresh_calendar.trading_days("2300-01-01", "2300-01-10")
     warned = [r.getMessage() for r in caplog.records if "2300" in r.getMessage()]
