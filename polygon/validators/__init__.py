@@ -178,8 +178,8 @@ def generate_validation_summary(
     :param df: bars with columns open, high, low, close, volume (vwap, transactions optional) and a
         tz-aware DatetimeIndex of bar starts.
     :param symbol: the ticker (sets the market and its sessions, :mod:`polygon.markets`: crypto around the
-        clock, fx from Sunday 17:00 to Friday 17:00 New York, options until expiry; no volume checks for
-        indices).
+        clock, fx from Sunday 17:00 to Friday 17:00 New York, options until expiry, futures in CME Globex
+        sessions without the CME holidays and the minutes after an early close; no volume checks for indices).
     :param timeframe: e.g. ``'1min'``, ``'5min'``, ``'1day'``.
     :param start: first day expected (default ``df.attrs['start']``, else the first bar's day); a datetime
         (or ISO datetime string) also drops the expected bars before that instant.
