@@ -9,7 +9,8 @@ indices   the same exchange sessions (regular hours); index values carry no volu
 crypto    around the clock, every day
 fx        from Sunday 17:00 to Friday 17:00 New York time
 futures   CME Globex: 18:00 New York the evening before the trading date to 17:00 (the daily 17:00-18:00
-          maintenance break), Sunday evening to Friday (:mod:`polygon.markets.futures`)
+          maintenance break), Sunday evening to Friday; CME holidays and early closes from exchange-calendars'
+          CMES (:mod:`polygon.markets.futures_calendar`)
 ========  =========================================================================================
 
 Daily bars: stocks, options and indices have one bar per trading day starting at New York midnight; for the
@@ -127,7 +128,7 @@ def _bounds(symbol: str, first: _dt.date, last: _dt.date, extended: bool) -> Tup
     if market == "fx":
         return _fx_bounds(first, last)
     if market == "futures":  # a session per trading date, opening the evening before
-        return futures.session_bounds(first, last, lambda d: _ny_ms(d, 0, 0))
+        return futures.session_bounds(first, last)
     days = np.array(sessions.trading_days(first, last), dtype="datetime64[D]")
     opens, closes = sessions.session_bounds(first, last, extended=extended and market == "stocks")
     end = contract_end_ms(symbol)
@@ -142,7 +143,8 @@ def session_bounds(symbol: str, start: Any, end: Any, extended: bool = False) ->
 
     Crypto: one 24-hour session per UTC day; fx: UTC days Sunday (from 17:00 New York) to Friday (until 17:00
     New York); stocks, options and indices: the exchange's sessions (extended hours for stocks only), an
-    option's ending with its expiry day.
+    option's ending with its expiry day; futures: the CME Globex sessions of the trading dates (18:00 New York
+    the evening before to 17:00, or to an early close).
     """
     _days, opens, closes = _bounds(symbol, _day(start), _day(end), extended)
     return opens, closes
@@ -171,7 +173,7 @@ def _intervals(kind: str, intraday: bool, start_ms: int, end_ms: int, stop_ms: O
     first = _dt.datetime.fromtimestamp((start_ms - _DAY_MS) / 1000, tz).date()
     last = _dt.datetime.fromtimestamp((end_ms + _DAY_MS) / 1000, tz).date()
     if kind == "futures":  # the sessions; a daily bar starts at its session's open
-        _days, opens, closes = futures.session_bounds(first, last + _dt.timedelta(days=1), lambda d: _ny_ms(d, 0, 0))
+        _days, opens, closes = futures.session_bounds(first, last + _dt.timedelta(days=1))
         pairs: Any = zip(opens.tolist(), closes.tolist())
     elif kind == "fx":
         days, opens, closes = _fx_bounds(first, last)

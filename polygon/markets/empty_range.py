@@ -1,16 +1,18 @@
 """Why a range has no bars, when that is known before asking the provider: :func:`empty_range_reason`.
 
 A range that starts after now has no bars yet; a range with no session of the symbol's market (weekends and
-exchange holidays for stocks, options and indices; the weekend for fx; crypto trades every day) has none, nor
-has an option after its expiry day. Pure: no I/O, the caller gives the clock. Reasons that need the provider
+exchange holidays for stocks, options and indices; the weekend for fx; for futures the weekend, CME holidays,
+the daily maintenance break and the hours after a CME holiday early close; crypto trades every day) has none,
+nor has an option after its expiry day. Pure: no I/O, the caller gives the clock. Reasons that need the provider
 (before the ticker's listing, after its delisting, a halt) are the manager's (``explain_empty``).
 """
 
 import datetime as _dt
 from typing import Any, Optional
 
-from polygon.markets import EXCHANGE_TZ, contract_end_ms, day_zone, trading_intervals
+from polygon.markets import EXCHANGE_TZ, contract_end_ms, day_zone, futures_calendar, trading_intervals
 from polygon.markets.dates import get_zone
+from polygon.markets.futures import SESSION_SHIFT_MS
 from polygon.markets.sessions import holidays
 from polygon.markets.symbols import market_of
 from polygon.markets.timeframes import parse_timeframe
@@ -53,6 +55,8 @@ def empty_range_reason(symbol: str, timeframe: Any, start_ms: int, end_ms: int, 
     if market == "crypto" or not (intraday or tf.timespan == "day") or trading_intervals(symbol, start_ms, upto,
                                                                                            intraday):
         return None
+    if market == "futures":
+        return _futures_reason(symbol, start_ms, upto)
     last = _day(upto - 1, zone)
     if market == "fx":
         return "no bars: the forex market is closed from %s to %s (it trades Sunday 17:00 to Friday 17:00 " \
@@ -68,3 +72,30 @@ def empty_range_reason(symbol: str, timeframe: Any, start_ms: int, end_ms: int, 
     else:
         why = "outside the exchange's hours, 04:00-20:00 New York"
     return "no bars: %s has no trading session from %s to %s (%s)" % (symbol, first, last, why)
+
+
+def _hhmm(ms: int) -> str:
+    return _dt.datetime.fromtimestamp(ms / 1000, get_zone(EXCHANGE_TZ)).strftime("%H:%M")
+
+
+def _futures_reason(symbol: str, start_ms: int, upto: int) -> str:
+    """Why ``[start_ms, upto)`` holds no CME Globex session: CME holidays, an early close, the weekend or the
+    daily maintenance break (the range's trading dates: a session opens at 18:00 New York the evening before)."""
+    first = _day(start_ms + SESSION_SHIFT_MS, EXCHANGE_TZ)
+    last = _day(upto - 1 + SESSION_SHIFT_MS, EXCHANGE_TZ)
+    span = "trading dates %s to %s" % (first, last) if first != last else "trading date %s" % first
+    closed = [day.isoformat() for day in futures_calendar.holidays(first, last)]
+    early = [(day, close) for day, close, regular in futures_calendar.early_closes(first, last)
+             if close < upto and start_ms < regular]
+    weekend = any((first + _dt.timedelta(days=i)).weekday() >= 5 for i in range((last - first).days + 1))
+    parts = []
+    if closed:
+        parts.append("CME holiday%s %s" % ("s" if len(closed) > 1 else "", ", ".join(closed)))
+    parts.extend("the %s session closed early at %s New York, %s" % (day, _hhmm(close),
+                                                                     futures_calendar.EARLY_CLOSE_NOTE)
+                 for day, close in early)
+    if weekend:
+        parts.append("a weekend")
+    if not parts:
+        parts.append("the daily 17:00-18:00 New York maintenance break")
+    return "no bars: %s has no CME Globex trading in the range (%s): %s" % (symbol, span, "; ".join(parts))

@@ -6,7 +6,9 @@ that must share the single stream connection the provider allows per cluster. Ea
 connection (``python -m polygon.polygon_server.server --redis redis://host:6379/0``); clients see the same
 ``/ws/{client_id}`` protocol.
 
-How it works, per market (``{ns}`` below is ``{namespace}:{market}``, namespace ``polygon`` by default):
+How it works, per market (``{ns}`` below is ``{namespace}:{market}``, namespace ``polygon`` by default; with a
+named feed, ``relay_on_redis(url, feed='delayed')`` or ``--redis URL --feed delayed``, it is
+``{namespace}:{feed}:{market}``: the holder reads that feed, and processes on different feeds never mix):
 
 * every process writes the provider subscriptions its local clients need to ``{ns}:subs:{process}`` (a set
   with a TTL, refreshed by a heartbeat) and registers in ``{ns}:procs``; the union over the live processes is
@@ -43,6 +45,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from polygon.core import json_codec
 from polygon.exceptions import PolygonConfigError, StreamConnectionError, SubscriptionError
+from polygon.websocket.feeds import feed_name
 from polygon.websocket.subscriptions import MARKET_CHANNEL_NAMES, MARKETS, SubscriptionBook
 
 __all__ = ["RedisUpstream", "relay_on_redis", "require_redis", "with_password"]
@@ -72,14 +75,16 @@ def require_redis() -> Any:
 
 
 def relay_on_redis(redis_url: str, config: Any = None, namespace: str = "polygon", lock_ttl: float = 3.0,
-                   password: Optional[str] = None, **relay_options: Any) -> Any:
+                   password: Optional[str] = None, feed: Optional[str] = None, **relay_options: Any) -> Any:
     """A :class:`~polygon.polygon_server.relay.StreamRelay` whose upstream is a :class:`RedisUpstream`; its
     local clients hear when Redis goes away and comes back.
 
     :param config: provider settings, read when the upstream is created (``relay.config`` may be set later).
     :param password: the Redis password when ``redis_url`` has none (default: ``redis_password`` of
         ``config``, else of :func:`polygon.config.get_config`: the ``POLYGON_REDIS_PASSWORD`` variable).
-    :raises PolygonConfigError: redis-py is not installed.
+    :param feed: the provider feed the holder reads, by the official client's names (``"delayed"``...; see
+        :mod:`polygon.websocket.feeds`); default: the feed of the configured URL.
+    :raises PolygonConfigError: redis-py is not installed, or ``feed`` is not a known feed.
     """
     from polygon.polygon_server.relay import StreamRelay
 
@@ -93,9 +98,10 @@ def relay_on_redis(redis_url: str, config: Any = None, namespace: str = "polygon
     if password is None and urlsplit(redis_url).password is None:
         password = _configured_password(config)
     url = with_password(redis_url, password)
-    relay = RedisRelay(config=config, client_factory=lambda market: RedisUpstream(  # late binding: relay.config
+    feed = None if feed is None else feed_name(feed)
+    relay = RedisRelay(config=config, feed=feed, client_factory=lambda market: RedisUpstream(  # late binding
         url, config=relay.config, namespace=namespace, lock_ttl=lock_ttl, market=market,
-        on_status=relay.tell_clients), **relay_options)
+        on_status=relay.tell_clients, feed=relay.feed), **relay_options)
     return relay
 
 
@@ -146,19 +152,25 @@ class RedisUpstream:
         market has its own holder, lock and channel (keys under ``{namespace}:{market}``).
     :param on_status: called with a status message for the local clients when Redis goes away
         (``redis_disconnected``) and when it is back (``redis_reconnected``).
-    :raises PolygonConfigError: redis-py is not installed, ``lock_ttl`` is not positive, or unknown market.
+    :param feed: the provider feed the holder reads (``"delayed"``...; default: the feed of the configured URL).
+        A named feed has its own holder, lock and channel (keys under ``{namespace}:{feed}:{market}``), so
+        processes relaying different feeds through one Redis never mix their events.
+    :raises PolygonConfigError: redis-py is not installed, ``lock_ttl`` is not positive, unknown market or feed.
     """
 
     def __init__(self, redis_url: str = "redis://127.0.0.1:6379/0", config: Any = None, namespace: str = "polygon",
                  lock_ttl: float = 3.0, client_factory: Optional[Callable[[], Any]] = None,
-                 market: str = "stocks", on_status: Optional[Callable[[Dict[str, Any]], Any]] = None) -> None:
+                 market: str = "stocks", on_status: Optional[Callable[[Dict[str, Any]], Any]] = None,
+                 feed: Optional[str] = None) -> None:
         self._redis_mod = require_redis()
         if not lock_ttl > 0:
             raise PolygonConfigError("lock_ttl must be positive seconds")
         if market not in MARKETS:
             raise PolygonConfigError("market must be one of %s, got %r" % (", ".join(MARKETS), market))
         self.market = market
-        namespace = "%s:%s" % (namespace, market)
+        self.feed = None if feed is None else feed_name(feed)
+        namespace = "%s:%s" % (namespace, market) if self.feed is None else "%s:%s:%s" % (namespace, self.feed,
+                                                                                            market)
         self.redis_url = redis_url
         self.url = _display_url(redis_url)
         self.config = config
@@ -296,6 +308,7 @@ class RedisUpstream:
             "url": self.url,
             "role": "holder" if self.holder else "follower",
             "market": self.market,
+            "feed": self.feed,
             "process_id": self.process_id,
             "subscription_ids": named,
             "provider_subscriptions": params,
@@ -579,7 +592,7 @@ class RedisUpstream:
         else:
             from polygon.websocket import PolygonWebSocketClient
 
-            upstream = PolygonWebSocketClient(config=self.config, market=self.market)
+            upstream = PolygonWebSocketClient(config=self.config, market=self.market, feed=self.feed)
         upstream.connect()
         self._upstream, self._upstream_params = upstream, set()
         return upstream

@@ -570,7 +570,8 @@ class StreamRelay:
 
     # -- status / shutdown ----------------------------------------------------------------------------
     def status(self) -> Dict[str, Any]:
-        """Clients, their subscriptions and counters, and the upstream's provider subscriptions."""
+        """Clients, their subscriptions and counters, the upstream's provider subscriptions, and ``feed`` when the
+        relay names one."""
         with self._lock:
             clients = list(self._clients.values())
             markets = {name: (m.upstream, m.error) for name, m in self._markets.items()}
@@ -595,6 +596,8 @@ class StreamRelay:
             },
             "upstream": _upstream_status(up, error),
         }
+        if self.feed is not None:  # a feed named by the relay (else: the feed of the configured URL)
+            out["feed"] = self.feed
         others = {name: _upstream_status(statuses.get(name), markets[name][1]) for name in MARKETS
                   if name != "stocks" and (name in statuses or markets[name][1])}
         if others:

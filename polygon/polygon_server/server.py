@@ -51,7 +51,6 @@ from polygon.exceptions import (
     InvalidTimeframeError,
     PolygonAPIError,
     PolygonAuthenticationError,
-    PolygonConfigError,
     PolygonConnectionError,
     PolygonError,
     PolygonNotEntitledError,
@@ -606,7 +605,8 @@ def _parse_args(argv: Optional[List[str]], prog: str) -> argparse.Namespace:
                         "Redis (e.g. redis://127.0.0.1:6379/0; needs the 'redis' extra); give its password in "
                         "POLYGON_REDIS_PASSWORD (or redis_password in the config file), not in the URL")
     parser.add_argument("--feed", metavar="NAME", help="the provider feed to relay, by the official client's names "
-                        "(delayed, business, launchpad...; default: the feed of POLYGON_WS_URL)")
+                        "(delayed, business, launchpad...; default: the feed of POLYGON_WS_URL); with --redis the "
+                        "process holding the provider connection reads it for all")
     parser.add_argument("--max-bars", type=int, default=bars_answer.DEFAULT_MAX_BARS,
                         help="bars at most in one /api/v1/bars answer; longer ranges are paged (default %d)"
                         % bars_answer.DEFAULT_MAX_BARS)
@@ -637,22 +637,17 @@ def main(argv: Optional[List[str]] = None, prog: str = "python -m polygon.polygo
     logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     relay = None
-    if args.redis:
-        from polygon.polygon_server.redis_fanout import relay_on_redis
-
-        try:
-            if args.feed:  # the Redis holder connects with the configured URL: name the feed's host there
-                raise PolygonConfigError("--feed does not combine with --redis: point POLYGON_WS_URL at the "
-                                         "feed's host (e.g. wss://delayed.massive.com)")
-            relay = relay_on_redis(args.redis)
-        except PolygonError as exc:
-            logger.error("%s", exc)
-            return 2
-    elif args.feed:
+    if args.redis or args.feed:
         from polygon.websocket.feeds import feed_name
 
         try:
-            relay = StreamRelay(feed=feed_name(args.feed))
+            feed = feed_name(args.feed) if args.feed else None
+            if args.redis:  # the process holding the Redis lock reads the chosen feed for every process
+                from polygon.polygon_server.redis_fanout import relay_on_redis
+
+                relay = relay_on_redis(args.redis, feed=feed)
+            else:
+                relay = StreamRelay(feed=feed)
         except PolygonError as exc:
             logger.error("%s", exc)
             return 2

@@ -8,8 +8,10 @@
   session, Sunday's starts at 17:00 New York, Friday's ends there); day bars start at midnight UTC.
 - ``futures``: CME Globex: a session runs from 18:00 New York on the evening before its trading date (the
   ``session_end_date``) to 17:00 on it, so the week trades from Sunday 18:00 to Friday 17:00 with the daily
-  17:00-18:00 maintenance break; no sessions end on New Year's Day or Christmas. A session bar starts at its
-  open, the evening before its trading date (as the provider's futures aggregates).
+  17:00-18:00 maintenance break; the trading dates and early closes are exchange-calendars' ``CMES``
+  (:mod:`polygon.markets.futures_calendar`): no session on a CME holiday, none of the minutes after an early
+  close, so no bar, trade, quote or snapshot either. A session bar starts at its open, the evening before its
+  trading date (as the provider's futures aggregates).
 """
 
 import datetime as _dt
@@ -18,18 +20,17 @@ from typing import List, Tuple
 
 import numpy as np
 
-from polygon.markets import sessions
-from polygon.sandbox.universe import is_futures_session_day
+from polygon.markets import futures_calendar, sessions
+from polygon.markets.futures import BREAK_HOURS, SESSION_SHIFT_MS
 
 __all__ = ["FUTURES_BREAK", "MARKETS", "UTC_MARKETS", "bounds", "day_of", "day_start_ms", "market_days"]
 
 MARKETS = ("stocks", "options", "indices", "crypto", "fx", "futures")
 UTC_MARKETS = ("crypto", "fx")
 _DAY_MS = 86_400_000
-_HOUR_MS = 3_600_000
 #: the CME Globex daily maintenance break, New York wall clock (start, end) in hours
-FUTURES_BREAK = (17, 18)
-_FUTURES_SHIFT = (24 - FUTURES_BREAK[1]) * _HOUR_MS  # 18:00 New York becomes the next day's midnight
+FUTURES_BREAK = BREAK_HOURS
+_FUTURES_SHIFT = SESSION_SHIFT_MS  # 18:00 New York becomes the next day's midnight
 
 
 @functools.lru_cache(maxsize=65536)
@@ -67,8 +68,7 @@ def market_days(market: str, first: _dt.date, last: _dt.date) -> List[_dt.date]:
     if first > last:
         return []
     if market == "futures":
-        n = (last - first).days + 1
-        return [d for d in (first + _dt.timedelta(days=i) for i in range(n)) if is_futures_session_day(d)]
+        return futures_calendar.trading_days(first, last)
     if market not in UTC_MARKETS:
         return sessions.trading_days(first, last)
     n = (last - first).days + 1
@@ -82,19 +82,24 @@ def _ny_17(day: _dt.date) -> int:
     return _ny_midnight(day) + 17 * 3_600_000
 
 
+def _pick(known: List[_dt.date], opens: np.ndarray, closes: np.ndarray, days: List[_dt.date]
+          ) -> Tuple[np.ndarray, np.ndarray]:
+    index = {d: i for i, d in enumerate(known)}
+    pick = np.array([index[d] for d in days], dtype=np.int64)
+    return opens[pick].astype(np.int64), closes[pick].astype(np.int64)
+
+
 def bounds(market: str, days: List[_dt.date], extended: bool = False) -> Tuple[np.ndarray, np.ndarray]:
     """Session ``(open_ms, close_ms)`` arrays of ``days`` (which must be days of ``market``)."""
     if not days:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty
-    if market == "futures":
-        midnights = np.array([_ny_midnight(d) for d in days], dtype=np.int64)
-        return midnights - _FUTURES_SHIFT, midnights + FUTURES_BREAK[0] * _HOUR_MS
+    if market == "futures":  # 18:00 New York the evening before to 17:00, or the early close
+        known, opens, closes = futures_calendar.session_bounds(min(days), max(days))
+        return _pick(known.tolist(), opens, closes, days)
     if market not in UTC_MARKETS:
         opens, closes = sessions.session_bounds(min(days), max(days), extended)
-        index = {d: i for i, d in enumerate(sessions.trading_days(min(days), max(days)))}
-        pick = np.array([index[d] for d in days], dtype=np.int64)
-        return opens[pick].astype(np.int64), closes[pick].astype(np.int64)
+        return _pick(sessions.trading_days(min(days), max(days)), opens, closes, days)
     opens = np.array([_utc_midnight(d) for d in days], dtype=np.int64)
     closes = opens + _DAY_MS
     if market == "fx":

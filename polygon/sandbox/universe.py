@@ -22,6 +22,8 @@ import re
 import string
 from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
 
+from polygon.markets import futures_calendar
+
 __all__ = ["FUTURES_PRODUCTS", "FuturesContract", "FuturesProduct", "Security", "Universe", "futures_contract",
            "futures_contracts", "register_contracts", "stable_fraction", "stable_seed"]
 
@@ -313,8 +315,9 @@ class FuturesContract(NamedTuple):
 
 
 def is_futures_session_day(day: _dt.date) -> bool:
-    """A CME Globex trading date (the day a session ends on): weekdays but New Year's Day and Christmas."""
-    return day.weekday() < 5 and (day.month, day.day) not in ((1, 1), (12, 25))
+    """A CME Globex trading date (the day a session ends on): a weekday that is no CME holiday (exchange-calendars'
+    ``CMES``, :mod:`polygon.markets.futures_calendar`); these are the business days of the expiry rules too."""
+    return futures_calendar.is_trading_day(day)
 
 
 def _business_days_before(day: _dt.date, n: int) -> _dt.date:

@@ -12,8 +12,10 @@
 
 The checks themselves (pure, vectorised, never writing to the frame) are in
 :mod:`polygon.validators.checks`. Expected bars come from :mod:`polygon.markets.sessions`:
-exchange-calendars' XNYS calendar (holidays, early closes); only for a year the calendar cannot
-answer is every weekday expected, and the report then says that holidays are not known.
+exchange-calendars' XNYS calendar (holidays, early closes); futures from its CMES calendar
+(:mod:`polygon.markets.futures_calendar`: CME holidays, early closes, the daily maintenance break).
+Only for a year the calendar cannot answer is every weekday expected, and the report then says that
+holidays are not known.
 """
 
 import datetime as _dt
@@ -27,7 +29,7 @@ import pandas as pd
 
 from polygon.core.ticker_reference import check_symbol
 from polygon.exceptions import DataValidationError
-from polygon.markets import sessions
+from polygon.markets import futures_calendar, sessions
 from polygon.markets.symbols import market_of
 from polygon.markets.timeframes import parse_timeframe
 from polygon.validators import checks as vc
@@ -176,8 +178,8 @@ def generate_validation_summary(
     :param df: bars with columns open, high, low, close, volume (vwap, transactions optional) and a
         tz-aware DatetimeIndex of bar starts.
     :param symbol: the ticker (sets the market and its sessions, :mod:`polygon.markets`: crypto around the
-        clock, fx from Sunday 17:00 to Friday 17:00 New York, options until expiry; no volume checks for
-        indices).
+        clock, fx from Sunday 17:00 to Friday 17:00 New York, options until expiry, futures in CME Globex
+        sessions without the CME holidays and the minutes after an early close; no volume checks for indices).
     :param timeframe: e.g. ``'1min'``, ``'5min'``, ``'1day'``.
     :param start: first day expected (default ``df.attrs['start']``, else the first bar's day); a datetime
         (or ISO datetime string) also drops the expected bars before that instant.
@@ -244,13 +246,15 @@ def generate_validation_summary(
             "count": sum(f["count"] for f in r.findings),
             "details": r.details,
         }
-    source = sessions.calendar_source(first, last) if first and last else sessions.calendar_source()
+    calendar = futures_calendar if market == "futures" else sessions  # CMES for futures, XNYS otherwise
+    source = calendar.calendar_source(first, last) if first and last else calendar.calendar_source()
     if source == "exchange_calendars":
-        note = "exchange-calendars XNYS: holidays and early closes known"
+        note = "exchange-calendars %s: holidays and early closes known" % (
+            "CMES" if market == "futures" else "XNYS")
     else:
         note = ("weekday calendar for years exchange-calendars cannot answer (%s): holidays not known; "
                 "a single missing weekday is reported as a possible holiday with low severity"
-                % (", ".join(str(y) for y in sessions.fallback_years()) or "forced"))
+                % (", ".join(str(y) for y in calendar.fallback_years()) or "forced"))
     completeness = None
     if gaps.expected:
         completeness = round(100.0 * gaps.present / gaps.expected, 2)

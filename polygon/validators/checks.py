@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from polygon import markets
-from polygon.markets import futures
+from polygon.markets import futures, futures_calendar
 from polygon.markets.dates import get_zone
 from polygon.markets.frames import BAR_COLUMNS, FLOAT_COLUMNS
 from polygon.markets.timeframes import Timeframe
@@ -550,8 +550,11 @@ def check_outside_session(bars: CheckedFrame, ctx: Context) -> CheckResult:
                 severity = "low"
             note = " (%d in pre/post-market hours while regular hours were requested)" % n_ext
         if ctx.market == "futures":
-            n_break = int(futures.in_maintenance_break(bars.t[bad], get_zone(_EXCHANGE_TZ)).sum())
-            note = " (%d in the daily 17:00-18:00 New York maintenance break)" % n_break
+            zone = get_zone(_EXCHANGE_TZ)
+            n_break = int(futures.in_maintenance_break(bars.t[bad], zone).sum())
+            n_early = int(futures.after_early_close(bars.t[bad], zone).sum())
+            note = " (%d in the daily 17:00-18:00 New York maintenance break, %d after %s)" % (
+                n_break, n_early, futures_calendar.EARLY_CLOSE_NOTE)
         text = "%d bars outside the %s trading sessions%s" % (
             len(bad), "extended" if ctx.extended_hours else "regular", note)
     else:
@@ -561,7 +564,8 @@ def check_outside_session(bars: CheckedFrame, ctx: Context) -> CheckResult:
         if not len(bad):
             return CheckResult(name, "passed", "every bar falls on a trading day", [])
         severity = "medium"
-        text = "%d bars dated on days the exchange is closed" % len(bad)
+        text = "%d bars dated on days the exchange is closed%s" % (
+            len(bad), " (CME holidays and weekends)" if ctx.market == "futures" else "")
     return CheckResult(name, "failed", text,
                        [finding(name, severity, len(bad), bars.t[bad], bars.tz, text, len(bad) / len(bars.t))])
 

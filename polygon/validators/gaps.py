@@ -10,7 +10,7 @@ from typing import Any, Dict, List, NamedTuple, Optional
 import numpy as np
 
 from polygon import markets
-from polygon.markets import sessions
+from polygon.markets import futures_calendar, sessions
 from polygon.validators.checks import (
     DAY_MS,
     MAX_CALENDAR_SPAN_DAYS,
@@ -93,7 +93,10 @@ def analyse_gaps(bars: CheckedFrame, ctx: Context) -> GapAnalysis:
         return _gap_skip("no date range (no bars and no start/end) or a range wider than %d days"
                          % MAX_CALENDAR_SPAN_DAYS)
     first, last = span
-    fallback = ctx.uses_exchange_calendar and sessions.calendar_source(first, last) != "exchange_calendars"
+    if ctx.market == "futures":  # the CME holidays and early closes
+        fallback = futures_calendar.calendar_source(first, last) != "exchange_calendars"
+    else:
+        fallback = ctx.uses_exchange_calendar and sessions.calendar_source(first, last) != "exchange_calendars"
     opens, closes = markets.session_bounds(ctx.symbol, first, last, extended=ctx.extended_hours)
     done = closes <= ctx.now_ms
     if daily:

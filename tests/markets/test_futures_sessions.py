@@ -6,7 +6,7 @@ import zoneinfo
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from polygon import markets
@@ -17,6 +17,7 @@ from polygon.markets.futures import (
     resolution,
     session_days,
 )
+from polygon.markets.futures_calendar import early_closes, is_trading_day
 from polygon.markets.symbols import market_of
 
 NY = zoneinfo.ZoneInfo("America/New_York")
@@ -39,6 +40,7 @@ def test_other_tickers_are_not_futures(ticker):
 
 
 def test_a_session_opens_the_evening_before_its_trading_date_and_skips_weekends_and_christmas():
+    # Christmas Eve closes early (tests/markets/test_futures_calendar.py); its neighbours run 18:00 to 17:00
     days = session_days(dt.date(2025, 12, 19), dt.date(2025, 12, 29)).tolist()
     assert days == [dt.date(2025, 12, d) for d in (19, 22, 23, 24, 26, 29)]
     opens, closes = markets.session_bounds("ESZ5", "2025-12-22", "2025-12-23")
@@ -58,13 +60,16 @@ def test_trading_intervals_leave_out_the_break_and_the_weekend():
         (lo, _ms(2025, 12, 5, 17)), (_ms(2025, 12, 7, 18), _ms(2025, 12, 8, 17)), (_ms(2025, 12, 8, 18), hi)]
 
 
+@settings(deadline=None)  # the first example may load the calendar
 @given(st.integers(min_value=_ms(2024, 1, 1), max_value=_ms(2027, 1, 1)))
-def test_an_instant_is_in_the_break_exactly_when_no_weekday_session_holds_it(ms):
+def test_an_instant_is_in_the_break_exactly_when_no_full_session_holds_it(ms):
     local = dt.datetime.fromtimestamp(ms / 1000, NY)
     in_break = bool(in_maintenance_break(np.array([ms]), NY)[0])
     assert in_break == (local.hour == 17)
     trading_date = (local + dt.timedelta(hours=6)).date()  # 18:00 starts the next trading date
-    if trading_date.weekday() < 5 and (trading_date.month, trading_date.day) not in ((1, 1), (12, 25)):
+    # a CME trading date whose session does not close early (futures_calendar: CME holidays and early closes)
+    if is_trading_day(trading_date) and trading_date not in [d for d, _c, _r in early_closes(trading_date,
+                                                                                             trading_date)]:
         opens, closes = markets.session_bounds("ESZ5", local.date() - dt.timedelta(days=1),
                                                local.date() + dt.timedelta(days=1))
         inside = bool(((opens <= ms) & (ms < closes)).any())

@@ -1,10 +1,12 @@
 """Futures reference data: ``/futures/v1/products``, ``/contracts``, ``/schedules``, ``/market-status`` and
 ``/exchanges``, from the sandbox's products (:data:`polygon.sandbox.universe.FUTURES_PRODUCTS`) and the CME Globex
 calendar (:mod:`polygon.sandbox.calendars`): a contract is active from its first to its last trade date, a
-schedule is the session's open (18:00 New York the evening before) and close (17:00), and the market status
-says whether the session is running now, in its daily 17:00-18:00 break, or closed for the weekend/holiday.
+schedule is the session's open (18:00 New York the evening before) and close (17:00, or the early close of a CME
+holiday: exchange-calendars' ``CMES``), and the market status says whether the session is running now, in its
+daily 17:00-18:00 break, or closed (the weekend, a CME holiday, the hours after an early close).
 """
 
+import bisect
 import datetime as _dt
 from typing import Any, Callable, Dict, List, Mapping
 
@@ -144,12 +146,13 @@ def market_event(now_ms: int) -> Dict[str, Any]:
     ``pause`` in the daily 17:00-18:00 break before another session, ``closed`` otherwise."""
     day = calendars.day_of("futures", now_ms)
     upcoming = calendars.market_days("futures", day, day + _dt.timedelta(days=10))
-    nxt = upcoming[0]
-    opens, closes = calendars.bounds("futures", [nxt])
-    if int(opens[0]) <= now_ms < int(closes[0]):
+    opens, closes = calendars.bounds("futures", upcoming)
+    i = bisect.bisect_right(closes.tolist(), now_ms)  # the first session not closed yet (in the break or after
+    nxt = upcoming[i]  # an early close: the next one)
+    if int(opens[i]) <= now_ms < int(closes[i]):
         return {"market_event": "open", "session_end_date": nxt.isoformat()}
-    previous = calendars.market_days("futures", day - _dt.timedelta(days=10), day - _dt.timedelta(days=1))
-    gap = int(opens[0]) - now_ms
+    previous = calendars.market_days("futures", day - _dt.timedelta(days=10), nxt - _dt.timedelta(days=1))
+    gap = int(opens[i]) - now_ms
     if previous and 0 < gap <= 3_600_000:
         return {"market_event": "pause", "session_end_date": nxt.isoformat()}
     return {"market_event": "closed", "session_end_date": nxt.isoformat()}
