@@ -540,17 +540,17 @@ class BarCache:
 
 
 #: the flat-file kinds (polygon.flatfiles) that fill each timeframe, whose manifests record synced days
-_SYNCED_KINDS = {"1min": "minute_aggs", "1day": "day_aggs"}
+#: (futures fill ``1day`` from their session aggregates)
+_SYNCED_KINDS = {"1min": ("minute_aggs",), "1day": ("day_aggs", "session_aggs")}
 
 
 def _forget_synced_days(cache_dir: str, timeframe: Optional[str]) -> None:
     """Remove the flat-file manifests of the cleared timeframe(s) (all when ``None``)."""
-    kinds = list(_SYNCED_KINDS.values()) if timeframe is None else [_SYNCED_KINDS.get(timeframe)]
+    kinds = ([kind for names in _SYNCED_KINDS.values() for kind in names] if timeframe is None
+             else list(_SYNCED_KINDS.get(timeframe, ())))
     root = os.path.join(cache_dir, ".flatfiles")
     for market in sorted(os.listdir(root)) if os.path.isdir(root) else ():
         for kind in kinds:
-            if kind is None:
-                continue
             try:
                 os.remove(os.path.join(root, market, kind + ".json"))
             except OSError:

@@ -339,3 +339,14 @@ def test_a_staged_futures_day_keeps_its_vwap_through_a_takeover(tmp_path):
     bars = {symbol: arrays for symbol, arrays, _days in alive.bars()}
     np.testing.assert_array_equal(bars["ESZ5"].values, futures.values)
     assert np.isnan(bars["AAPL"].values[5]).all()
+
+
+def test_clearing_daily_bars_forgets_the_synced_sessions(fut_sandbox, fut_config):
+    first = sync_flatfiles("futures_cme", "session_aggs", *WEEK, config=fut_config, progress=False)
+    assert len(first.days_synced) == len(_days(*WEEK))
+    StorageManager(fut_config.cache_dir).clear(timeframe="1min")  # another timeframe: the sessions stay known
+    kept = sync_flatfiles("futures_cme", "session_aggs", *WEEK, config=fut_config, progress=False)
+    assert kept.days_synced == [] and len(kept.days_skipped) == len(_days(*WEEK))
+    StorageManager(fut_config.cache_dir).clear(timeframe="1day")
+    again = sync_flatfiles("futures_cme", "session_aggs", *WEEK, config=fut_config, progress=False)
+    assert again.days_skipped == [] and len(again.days_synced) == len(_days(*WEEK))
