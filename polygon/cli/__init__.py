@@ -467,19 +467,24 @@ def _cmd_flatfiles_sync(args: argparse.Namespace) -> int:
 
 def _cmd_flatfiles_status(args: argparse.Namespace) -> int:
     from polygon.config import get_config
+    from polygon.flatfiles.layout import check_dataset, markets_of
     from polygon.flatfiles.manifest import Manifest
 
     config = get_config(cache_dir=args.cache_dir)
-    manifest = Manifest(config.cache_dir, args.market, args.kind)
-    days = sorted(manifest.days)
+    check_dataset(args.market, args.kind)
+    manifests = [(market, Manifest(config.cache_dir, market, args.kind)) for market in markets_of(args.market)]
     if args.json:
-        print(json.dumps({"market": args.market, "kind": args.kind, "days": manifest.days}, indent=2))
-    elif not days:
-        print("%s %s: no day synced" % (args.market, args.kind))
-    else:
+        out = [{"market": market, "kind": args.kind, "days": m.days} for market, m in manifests]
+        print(json.dumps(out[0] if len(out) == 1 else out, indent=2))
+        return 0
+    for market, manifest in manifests:
+        days = sorted(manifest.days)
+        if not days:
+            print("%s %s: no day synced" % (market, args.kind))
+            continue
         rows = sum(int(e.get("rows") or 0) for e in manifest.days.values())
-        print("%s %s: %d days synced, %s .. %s, %d rows" % (args.market, args.kind, len(days), days[0], days[-1],
-                                                            rows))
+        print("%s %s: %d days synced, %s .. %s, %d rows" % (market, args.kind, len(days), days[0],
+                                                            days[-1], rows))
     return 0
 
 
@@ -500,12 +505,13 @@ def _cmd_sql(args: argparse.Namespace) -> int:
 
 def _add_bulk_parsers(sub) -> None:
     """``flatfiles`` and ``sql``: bulk history and SQL over the cache."""
-    from polygon.flatfiles.layout import KINDS, MARKET_PREFIXES
+    from polygon.flatfiles.layout import KINDS, MARKETS
 
     p = sub.add_parser("flatfiles", help="bulk history from the provider's daily flat files (S3)")
     fsub = p.add_subparsers(dest="flatfiles_command", metavar="ACTION")
     q = fsub.add_parser("sync", help="download days into the cache (bars) or the tick store (trades/quotes)")
-    q.add_argument("--market", default="stocks", choices=sorted(MARKET_PREFIXES))
+    q.add_argument("--market", default="stocks", choices=sorted(MARKETS),
+                   help="a market, a futures venue (futures_cme...), or futures for all four venues")
     q.add_argument("--kind", default="minute_aggs", choices=sorted(KINDS))
     q.add_argument("--start", required=True)
     q.add_argument("--end", default=None)
@@ -516,7 +522,8 @@ def _add_bulk_parsers(sub) -> None:
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=_cmd_flatfiles_sync)
     q = fsub.add_parser("status", help="which days are synced")
-    q.add_argument("--market", default="stocks", choices=sorted(MARKET_PREFIXES))
+    q.add_argument("--market", default="stocks", choices=sorted(MARKETS),
+                   help="a market, a futures venue (futures_cme...), or futures for all four venues")
     q.add_argument("--kind", default="minute_aggs", choices=sorted(KINDS))
     q.add_argument("--cache-dir", default=None)
     q.add_argument("--json", action="store_true")

@@ -350,3 +350,20 @@ def test_clearing_daily_bars_forgets_the_synced_sessions(fut_sandbox, fut_config
     StorageManager(fut_config.cache_dir).clear(timeframe="1day")
     again = sync_flatfiles("futures_cme", "session_aggs", *WEEK, config=fut_config, progress=False)
     assert again.days_skipped == [] and len(again.days_synced) == len(_days(*WEEK))
+
+
+def test_the_cli_syncs_and_reports_all_four_venues(fut_sandbox, tmp_path):
+    """``polygon flatfiles sync --market futures`` (a subprocess, as a user runs it) and ``status`` per venue."""
+    from test_flatfiles_cli import _env, _run
+
+    env = _env(fut_sandbox, tmp_path)
+    days = _days(*WEEK)
+    out = _run(env, "flatfiles", "sync", "--market", "futures", "--kind", "session_aggs", "--start", WEEK[0],
+               "--end", WEEK[1], "--no-progress")
+    assert "%d days synced" % len(days) in out.stdout, out.stdout
+    status = _run(env, "flatfiles", "status", "--market", "futures", "--kind", "session_aggs")
+    lines = status.stdout.strip().splitlines()
+    assert [line.split()[0] for line in lines] == list(FUTURES_MARKETS)
+    assert all("%d days synced, %s .. %s" % (len(days), days[0], days[-1]) in line for line in lines), lines
+    bad = _run(env, "flatfiles", "status", "--market", "futures", "--kind", "day_aggs", code=2)
+    assert "session_aggs" in bad.stderr and "Traceback" not in bad.stderr
