@@ -4,6 +4,11 @@ columns of every other market (``t`` window start in ms, ``o h l c v``, ``vw`` =
 Futures have their own aggregates endpoint (a ``resolution`` such as ``1min`` or ``1session`` and a
 ``window_start`` range in nanoseconds) instead of ``/v2/aggs``; a daily bar is the Globex session, starting at
 its open, 18:00 New York the evening before its trading date (:mod:`polygon.markets.futures`).
+
+The fields of a futures aggregate that are not bar columns (``session_end_date``, a session's
+``settlement_price``) are not in ``fetch_data``'s frame, which has the same columns for all six markets: the
+generated ``list_futures_aggregates`` / ``list_futures_aggregates_df`` return every field, and the
+``session_aggs`` flat files keep ``settlement_price`` in each row.
 """
 
 from typing import Any, Dict
