@@ -25,13 +25,9 @@ CASES = [(kind, ticker) for kind in ("trades", "quotes") for ticker in CONTRACTS
 def fut_sandbox():
     from polygon.sandbox import Sandbox
 
-    sb = Sandbox(port=0, flatfiles={"bucket": "ticks-futures"})
-    sb.start()
-    try:
+    with Sandbox(port=0, flatfiles={"bucket": "ticks-futures"}) as sb:
         sb.flatfiles.publish(DAY, DAY, kinds=("trades", "quotes"), market="futures")
         yield sb
-    finally:
-        sb.stop()
 
 
 @pytest.fixture
@@ -95,6 +91,7 @@ def test_synced_flat_files_are_read_first_and_equal_rest(fut_sandbox, config, ki
         stored = _fetch(kind)(ticker, DAY, config=config)
         assert stored.attrs["source"] == {DAY.isoformat(): "flatfiles"}
         assert len(stored) > 100
+        assert list(stored.columns[:len(rest[ticker].columns)]) == list(rest[ticker].columns)
         pd.testing.assert_frame_equal(stored[list(rest[ticker].columns)], rest[ticker])
     assert fut_sandbox.stats()["requests_total"] == 0, _requests(fut_sandbox)
 
