@@ -15,7 +15,7 @@ calendar's holidays, :func:`polygon.markets.futures.session_days`) are skipped w
 only when it is over (a day still in progress is always fetched, never stored). The frame has ``ticker`` first,
 then the columns of the generated ``list_trades_df`` / ``list_quotes_df`` tables (futures: of
 ``list_futures_trades_df`` / ``list_futures_quotes_df``; nanosecond timestamps exact, tz-aware in the configured
-timezone), ordered by ``sip_timestamp`` (futures: ``timestamp``); a column a stored file adds is kept after them.
+timezone), ordered by ``sip_timestamp`` (futures: ``timestamp``); a column a stored file adds follows them.
 ``df.attrs`` holds ``symbol``, ``kind``, ``start``, ``end`` and ``source`` per day. Stocks, options, crypto and
 futures have trades; stocks, options, forex and futures have quotes. Futures ticks synced from flat files are
 stored per venue; the tick store's ``futures`` spans the four.
@@ -87,7 +87,7 @@ def _table_dtypes(kind: str, market: str, tz: str) -> Dict[str, str]:
 
 
 def _ticker_first(frame: pd.DataFrame, symbol: str) -> pd.DataFrame:
-    """``ticker`` as the first column (the futures tables have one of their own, the others get it)."""
+    """``ticker`` as the first column (the futures tables have one of their own, the others get ``symbol``)."""
     if "ticker" in frame.columns:
         frame.insert(0, "ticker", frame.pop("ticker"))
     else:
@@ -115,15 +115,13 @@ def _conform(frame: pd.DataFrame, kind: str, market: str, tz: str, symbol: str) 
             out[column] = pd.Series(text, index=frame.index, dtype=None if n else object)  # as the REST table
         else:
             out[column] = pd.to_numeric(values, errors="coerce").astype(dtype)
-    if market == "futures":
-        out["ticker"] = pd.Series([symbol] * n, index=frame.index, dtype=None if n else object)
-        for column in frame.columns:
-            if column not in out:
-                out[column] = frame[column].reset_index(drop=True)
-    result = _ticker_first(pd.DataFrame(out, index=pd.RangeIndex(n)), symbol)
-    if market == "futures":  # a venue's file is by ticker, then time; the frame is by time
-        result = result.sort_values("timestamp", kind="stable", ignore_index=True)
-    return result
+    for column in frame.columns:  # what a file adds beyond the REST table (not the ticker: set below)
+        if column not in out and column != "ticker":
+            out[column] = frame[column]
+    result = pd.DataFrame(out).reset_index(drop=True)
+    result = _ticker_first(result.drop(columns="ticker", errors="ignore"), symbol)
+    # a file is by ticker, then time (futures: a day spans the venues' files); the frame is by time
+    return result.sort_values(_time_column(market), kind="stable", ignore_index=True)
 
 
 def _int_list(value: Any) -> List[int]:

@@ -129,3 +129,20 @@ def test_a_range_over_a_weekend_asks_for_the_trading_dates_only(fut_sandbox, con
     sunday = monday - dt.timedelta(days=1)
     assert (frame["timestamp"].dt.tz_convert("America/New_York").dt.date == sunday).any()
     assert _requests(fut_sandbox) == {"/futures/v1/trades/{ticker}": 2}  # one page a day
+
+
+def test_a_column_a_venue_file_adds_is_kept(fut_sandbox, config):
+    from polygon.flatfiles import TickStore
+
+    sync_flatfiles("futures", "trades", DAY, DAY, config=config, progress=False)
+    store = TickStore(config.cache_dir)
+    raw = store.read("futures_cme", "trades", DAY)
+    raw["venue_note"] = ["n%d" % i for i in range(len(raw))]  # a field the REST rows do not have
+    writer = store.writer("futures_cme", "trades", DAY)
+    writer.append(raw)
+    writer.commit()
+    frame = fetch_trades("ESZ5", DAY, config=config)
+    assert frame.attrs["source"] == {DAY.isoformat(): "flatfiles"}
+    assert list(frame.columns)[-1] == "venue_note"
+    want = raw[raw["ticker"] == "ESZ5"].sort_values("timestamp", kind="stable")["venue_note"].tolist()
+    assert frame["venue_note"].tolist() == want and len(want) > 100
