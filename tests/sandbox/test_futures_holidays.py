@@ -102,6 +102,25 @@ def test_after_the_early_close_status_and_snapshot_say_closed(make_sandbox):
         assert bars and bars[-1].window_start == (EARLY_CLOSE_MS - 60_000) * 10**6
 
 
+def test_an_early_close_settles_at_the_close_not_at_the_usual_settlement_time(make_sandbox):
+    """ES settles at 16:15 New York on a normal day; on Thanksgiving the session ends first, so the settlement is
+    there as soon as the session closed: the last minute's close before the early close."""
+    sb = make_sandbox(clock="2025-11-27T15:00:00-05:00")  # after the early close, before 16:15
+    assert EARLY_CLOSE_MS < _ms(2025, 11, 27, 15, 0)
+    with PolygonClient(config=sb.config()) as client:
+        snap = [s for s in client.get_futures_snapshot(ticker="ESZ5").results][0]
+        minutes = list(client.list_futures_aggregates("ESZ5", resolution="1min",
+                                                      window_start_gte=(EARLY_CLOSE_MS - 600_000) * 10**6))
+        assert snap.session.settlement_price == minutes[-1].close
+        sessions = list(client.list_futures_aggregates("ESZ5", resolution="1session",
+                                                       window_start_gte=(EARLY_CLOSE_MS - 86_400_000) * 10**6))
+        assert [(s.session_end_date, s.settlement_price) for s in sessions] == [("2025-11-27", minutes[-1].close)]
+    sb = make_sandbox(clock="2025-11-26T15:00:00-05:00")  # a normal day before 16:15: not settled yet
+    with PolygonClient(config=sb.config()) as client:
+        snap = [s for s in client.get_futures_snapshot(ticker="ESZ5").results][0]
+        assert snap.session.settlement_price is None
+
+
 def test_the_stream_replay_goes_quiet_at_the_early_close(make_sandbox):
     start = EARLY_CLOSE_MS - 120_000  # two minutes before the close, replayed 120 times faster
     sb = make_sandbox(clock=dt.datetime.fromtimestamp(start / 1000, dt.timezone.utc).isoformat(), speed=120)

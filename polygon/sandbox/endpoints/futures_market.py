@@ -86,8 +86,8 @@ def _page(call: Call, path: str, rows: List[Dict[str, Any]], limit: int, params:
 # -- settlement ------------------------------------------------------------------------------------------------
 def settlement_price(model: MarketModel, contract: FuturesContract, day: _dt.date) -> Optional[float]:
     """The sandbox's settlement of ``contract`` for the session ending on ``day``: the last trade before the
-    product's settlement time (``None`` without trades by then)."""
-    cutoff = calendars.day_start_ms("stocks", day) + contract.product.settle_et * 60_000
+    product's settlement time, or before the session's close when it closes early (``None`` without trades)."""
+    cutoff = _settle_cutoff(contract, day)
     minutes = model.day_minutes(contract.ticker, day)
     before = np.flatnonzero(minutes.t + MINUTE_MS <= cutoff)
     if len(before):
@@ -95,9 +95,17 @@ def settlement_price(model: MarketModel, contract: FuturesContract, day: _dt.dat
     return float(minutes.c[-1]) if len(minutes) else None
 
 
-def _settled(model: MarketModel, contract: FuturesContract, day: _dt.date, now_ms: int) -> Optional[float]:
+def _settle_cutoff(contract: FuturesContract, day: _dt.date) -> int:
+    """When ``contract`` settles for the session ending on ``day``: the product's settlement time, or the session's
+    close when that comes first (a CME holiday early close)."""
     cutoff = calendars.day_start_ms("stocks", day) + contract.product.settle_et * 60_000
-    return settlement_price(model, contract, day) if now_ms >= cutoff else None
+    if calendars.market_days("futures", day, day):
+        cutoff = min(cutoff, int(calendars.bounds("futures", [day])[1][0]))
+    return cutoff
+
+
+def _settled(model: MarketModel, contract: FuturesContract, day: _dt.date, now_ms: int) -> Optional[float]:
+    return settlement_price(model, contract, day) if now_ms >= _settle_cutoff(contract, day) else None
 
 
 # -- aggregates ------------------------------------------------------------------------------------------------
