@@ -166,7 +166,8 @@ class Sandbox:
     def stats(self) -> Dict[str, Any]:
         """Counters: ``requests`` per path template, ``requests_total``, ``status_counts``,
         ``rest_in_flight_peak`` (most REST requests served at once), ``ws_connections``,
-        ``ws_messages_sent``, ``ws_events_sent``, and the ``calendar`` in use."""
+        ``ws_messages_sent``, ``ws_events_sent``, the ``calendar`` in use for stocks, options and indices (XNYS) and
+        the ``futures_calendar`` (CMES): ``'exchange_calendars'``, or ``'weekdays'`` for the fallback rule."""
         return self._state.stats()
 
     def reset_stats(self) -> None:

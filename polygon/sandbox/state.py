@@ -5,7 +5,7 @@ import threading
 from typing import Any, Dict, Hashable, Optional, Tuple
 
 from polygon.exceptions import PolygonConfigError
-from polygon.markets import sessions
+from polygon.markets import futures_calendar, sessions
 from polygon.sandbox.clock import SandboxClock
 from polygon.sandbox.faults import FaultState
 from polygon.sandbox.market import MarketModel
@@ -133,6 +133,7 @@ class SandboxState:
                 "ws_messages_sent": self.ws_messages_sent,
                 "ws_events_sent": self.ws_events_sent,
                 "calendar": sessions.calendar_source(),
+                "futures_calendar": futures_calendar.calendar_source(),
                 "clock": self.clock.mode,
             }
 

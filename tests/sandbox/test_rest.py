@@ -7,7 +7,7 @@ import sys
 import pytest
 import requests
 
-from polygon.markets import sessions
+from polygon.markets import futures_calendar, sessions
 
 AGGS = "/v2/aggs/ticker/%s/range/%d/%s/%s/%s"
 HAS_XCALS = sessions.calendar_source() == "exchange_calendars"
@@ -43,6 +43,7 @@ def test_calendar_header_and_stats(sandbox):
     resp = aggs(sandbox, "MSFT", 1, "day", "2023-01-03", "2023-01-03")
     assert resp.headers["X-Sandbox-Calendar"] == sessions.calendar_source()
     assert sandbox.stats()["calendar"] == sessions.calendar_source()
+    assert sandbox.stats()["futures_calendar"] == futures_calendar.calendar_source()
 
 
 @pytest.mark.parametrize("header,message", [(None, "API Key was not provided"), ("Bearer wrong", "Unknown API Key")])
