@@ -10,8 +10,9 @@ For each day of the range, the ticks come from the first place that has the whol
 
 Days are New York calendar days for stocks, options and indices, UTC days for crypto and forex (the provider's
 day boundaries) and trading dates for futures (``session_end_date``: the Globex session from 18:00 New York the
-evening before to 18:00, :func:`day_bounds_ms`). Days without a session (weekends; for futures the CME
-calendar's holidays, :func:`polygon.markets.futures.session_days`) are skipped without a request. A day counts
+evening before to 18:00, :func:`day_bounds_ms`). Days without a session for the symbol
+(:func:`polygon.markets.trading_days`: exchange holidays and weekends, an option's days after its expiry, the CME
+calendar's holidays for futures, Saturdays for forex) are skipped without a request. A day counts
 only when it is over (a day still in progress is always fetched, never stored). The frame has ``ticker`` first,
 then the columns of the generated ``list_trades_df`` / ``list_quotes_df`` tables (futures: of
 ``list_futures_trades_df`` / ``list_futures_quotes_df``; nanosecond timestamps exact, tz-aware in the configured
@@ -33,6 +34,7 @@ import pandas as pd
 
 from polygon.exceptions import InvalidDateRangeError, InvalidParameterError
 from polygon.flatfiles.layout import day_bounds_ms, day_zone
+from polygon.markets import trading_days
 from polygon.markets.dates import format_date
 from polygon.markets.symbols import market_of, symbol_to_filename, validate_symbol
 from polygon.storage.files import replace_atomically
@@ -55,17 +57,6 @@ def _endpoint(kind: str, market: str) -> str:
 
 def _time_column(market: str) -> str:
     return "timestamp" if market == "futures" else "sip_timestamp"
-
-
-def _session_days(market: str, days: List[_dt.date]) -> set:
-    """The days of ``days`` that have a session (futures: the CME calendar's trading dates; else weekdays)."""
-    if market == "futures":
-        from polygon.markets.futures import session_days
-
-        return {_dt.date.fromisoformat(str(d)) for d in session_days(days[0], days[-1])}
-    if market in ("stocks", "options", "indices"):
-        return {d for d in days if d.weekday() < 5}
-    return set(days)
 
 
 def _days(start: Any, end: Any) -> List[_dt.date]:
@@ -175,7 +166,7 @@ def fetch_ticks(kind: str, symbol: str, start: Any, end: Any = None, config: Any
     now_ms = int(time.time() * 1000)
     frames: List[pd.DataFrame] = []
     sources: Dict[str, str] = {}
-    open_days = _session_days(market, days)
+    open_days = set(trading_days(sym, days[0], days[-1]))
     for day in days:
         if day not in open_days:
             continue  # no session: nothing to ask for

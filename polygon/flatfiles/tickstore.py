@@ -18,7 +18,7 @@ from typing import List, Optional
 
 import pandas as pd
 
-from polygon.exceptions import CacheError
+from polygon.exceptions import CacheError, InvalidParameterError
 from polygon.flatfiles.layout import TICK_KINDS, check_dataset, markets_of
 
 __all__ = ["TickStore"]
@@ -48,8 +48,6 @@ class TickStore:
         """
         check_dataset(market, kind)
         if len(markets_of(market)) > 1:
-            from polygon.exceptions import InvalidParameterError
-
             raise InvalidParameterError("%s ticks are stored per venue: name one of %s"
                                         % (market, ", ".join(markets_of(market))))
         if kind not in TICK_KINDS:

@@ -105,3 +105,24 @@ def test_without_pyarrow_ticks_still_come_from_rest_and_nothing_is_stored(tick_s
     monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
     frame = fetch_trades("MSFT", DAY, config=config)
     assert len(frame) > 100 and not os.path.exists(os.path.join(config.cache_dir, ".ticks"))
+
+
+def test_an_exchange_holiday_and_an_expired_option_make_no_request(tick_sandbox, config):
+    """Days without a session for the symbol are skipped before any request: an NYSE holiday (from the
+    exchange calendar, not typed in) for a stock, the days after an option's expiry, a Saturday for forex."""
+    from polygon.markets import sessions
+    from polygon.options import parse_option_ticker
+
+    holiday = sessions.holidays("2024-01-01", "2024-12-31")[1]  # a weekday holiday after New Year's Day
+    assert holiday.weekday() < 5
+    option = _atm_option(tick_sandbox)
+    after_expiry = sessions.trading_days(parse_option_ticker(option).expiry + dt.timedelta(days=1),
+                                         parse_option_ticker(option).expiry + dt.timedelta(days=10))[0]
+    saturday = DAY + dt.timedelta(days=5 - DAY.weekday())
+    tick_sandbox.reset_stats()
+    for fetch, symbol, day in ((fetch_trades, "MSFT", holiday), (fetch_quotes, "MSFT", holiday),
+                               (fetch_trades, option, after_expiry),
+                               (fetch_quotes, "C:EURUSD", saturday)):
+        frame = fetch(symbol, day, config=config)
+        assert frame.empty and frame.attrs["source"] == {}, (symbol, day)
+    assert tick_sandbox.stats()["requests_total"] == 0, tick_sandbox.stats()["requests"]
