@@ -12,11 +12,13 @@ import importlib
 import itertools
 import math
 import os
+import zoneinfo
 
 import pytest
 
 from polygon import RESTClient  # noqa: F401 - the drop-in import the matrix is about (clients fixture)
 from polygon._generated.official import OFFICIAL_METHODS
+from polygon.markets import sessions
 
 massive = pytest.importorskip("massive")
 from massive.exceptions import BadResponse  # noqa: E402
@@ -31,6 +33,9 @@ TICKERS = {"stocks": "AAPL", "crypto": "X:BTCUSD", "forex": "C:EURUSD", "indices
 # a live option contract trades only recently: its windows end yesterday
 _TODAY = _dt.date.today()
 RECENT = ((_TODAY - _dt.timedelta(days=21)).isoformat(), (_TODAY - _dt.timedelta(days=1)).isoformat())
+# a day's open/close needs a session: the last NYSE session before today in New York (yesterday may be a weekend)
+_TODAY_NY = _dt.datetime.now(zoneinfo.ZoneInfo("America/New_York")).date()
+LAST_SESSION = sessions.trading_days(_TODAY_NY - _dt.timedelta(days=10), _TODAY_NY - _dt.timedelta(days=1))[-1]
 
 # (method, args, kwargs)
 CASES = []
@@ -59,7 +64,7 @@ CASES += [
     ("get_daily_open_close_agg", ("AAPL", DAY), {}),
     ("get_daily_open_close_agg", ("AAPL", _dt.date(2023, 1, 9)), {"adjusted": False}),
     ("get_daily_open_close_agg", ("I:SPX", DAY), {}),
-    ("get_daily_open_close_agg", (OPTION, RECENT[1]), {}),
+    ("get_daily_open_close_agg", (OPTION, LAST_SESSION.isoformat()), {}),
     # trades and quotes
     ("list_trades", ("AAPL", DAY), {"limit": 100}),
     ("list_trades", ("AAPL",), {"timestamp_gte": "2023-01-09T15:00:00Z", "timestamp_lt": "2023-01-09T15:01:00Z",
